@@ -1,0 +1,199 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Protocol(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PROTOCOL_UNSPECIFIED: _ClassVar[Protocol]
+    PROTOCOL_GG20: _ClassVar[Protocol]
+    PROTOCOL_FROST: _ClassVar[Protocol]
+
+class Curve(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CURVE_UNSPECIFIED: _ClassVar[Curve]
+    CURVE_SECP256K1: _ClassVar[Curve]
+    CURVE_ED25519: _ClassVar[Curve]
+
+class SessionState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SESSION_STATE_UNSPECIFIED: _ClassVar[SessionState]
+    SESSION_STATE_RUNNING: _ClassVar[SessionState]
+    SESSION_STATE_COMPLETED: _ClassVar[SessionState]
+    SESSION_STATE_FAILED: _ClassVar[SessionState]
+    SESSION_STATE_TIMED_OUT: _ClassVar[SessionState]
+    SESSION_STATE_CANCELLED: _ClassVar[SessionState]
+PROTOCOL_UNSPECIFIED: Protocol
+PROTOCOL_GG20: Protocol
+PROTOCOL_FROST: Protocol
+CURVE_UNSPECIFIED: Curve
+CURVE_SECP256K1: Curve
+CURVE_ED25519: Curve
+SESSION_STATE_UNSPECIFIED: SessionState
+SESSION_STATE_RUNNING: SessionState
+SESSION_STATE_COMPLETED: SessionState
+SESSION_STATE_FAILED: SessionState
+SESSION_STATE_TIMED_OUT: SessionState
+SESSION_STATE_CANCELLED: SessionState
+
+class ProtocolMessage(_message.Message):
+    __slots__ = ("session_id", "from_party", "to_party", "round", "sequence", "payload", "mac")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_PARTY_FIELD_NUMBER: _ClassVar[int]
+    TO_PARTY_FIELD_NUMBER: _ClassVar[int]
+    ROUND_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    MAC_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    from_party: int
+    to_party: int
+    round: int
+    sequence: int
+    payload: bytes
+    mac: bytes
+    def __init__(self, session_id: _Optional[str] = ..., from_party: _Optional[int] = ..., to_party: _Optional[int] = ..., round: _Optional[int] = ..., sequence: _Optional[int] = ..., payload: _Optional[bytes] = ..., mac: _Optional[bytes] = ...) -> None: ...
+
+class StartDKGRequest(_message.Message):
+    __slots__ = ("session_id", "key_id", "protocol", "curve", "threshold", "total_parties", "party_index")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    PROTOCOL_FIELD_NUMBER: _ClassVar[int]
+    CURVE_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_PARTIES_FIELD_NUMBER: _ClassVar[int]
+    PARTY_INDEX_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    key_id: str
+    protocol: Protocol
+    curve: Curve
+    threshold: int
+    total_parties: int
+    party_index: int
+    def __init__(self, session_id: _Optional[str] = ..., key_id: _Optional[str] = ..., protocol: _Optional[_Union[Protocol, str]] = ..., curve: _Optional[_Union[Curve, str]] = ..., threshold: _Optional[int] = ..., total_parties: _Optional[int] = ..., party_index: _Optional[int] = ...) -> None: ...
+
+class StartDKGResponse(_message.Message):
+    __slots__ = ("session_id", "state", "outbound")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    OUTBOUND_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    state: SessionState
+    outbound: _containers.RepeatedCompositeFieldContainer[ProtocolMessage]
+    def __init__(self, session_id: _Optional[str] = ..., state: _Optional[_Union[SessionState, str]] = ..., outbound: _Optional[_Iterable[_Union[ProtocolMessage, _Mapping]]] = ...) -> None: ...
+
+class GetDKGStatusRequest(_message.Message):
+    __slots__ = ("session_id", "wait_ms")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    WAIT_MS_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    wait_ms: int
+    def __init__(self, session_id: _Optional[str] = ..., wait_ms: _Optional[int] = ...) -> None: ...
+
+class DKGStatusResponse(_message.Message):
+    __slots__ = ("session_id", "state", "round", "key_id", "public_key", "outbound", "error", "culprits")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    ROUND_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    OUTBOUND_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    CULPRITS_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    state: SessionState
+    round: int
+    key_id: str
+    public_key: bytes
+    outbound: _containers.RepeatedCompositeFieldContainer[ProtocolMessage]
+    error: str
+    culprits: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, session_id: _Optional[str] = ..., state: _Optional[_Union[SessionState, str]] = ..., round: _Optional[int] = ..., key_id: _Optional[str] = ..., public_key: _Optional[bytes] = ..., outbound: _Optional[_Iterable[_Union[ProtocolMessage, _Mapping]]] = ..., error: _Optional[str] = ..., culprits: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class StartSignRequest(_message.Message):
+    __slots__ = ("session_id", "key_id", "message", "signers", "derivation_path")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    SIGNERS_FIELD_NUMBER: _ClassVar[int]
+    DERIVATION_PATH_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    key_id: str
+    message: bytes
+    signers: _containers.RepeatedScalarFieldContainer[int]
+    derivation_path: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, session_id: _Optional[str] = ..., key_id: _Optional[str] = ..., message: _Optional[bytes] = ..., signers: _Optional[_Iterable[int]] = ..., derivation_path: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class StartSignResponse(_message.Message):
+    __slots__ = ("session_id", "state", "outbound")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    OUTBOUND_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    state: SessionState
+    outbound: _containers.RepeatedCompositeFieldContainer[ProtocolMessage]
+    def __init__(self, session_id: _Optional[str] = ..., state: _Optional[_Union[SessionState, str]] = ..., outbound: _Optional[_Iterable[_Union[ProtocolMessage, _Mapping]]] = ...) -> None: ...
+
+class GetSignStatusRequest(_message.Message):
+    __slots__ = ("session_id", "wait_ms")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    WAIT_MS_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    wait_ms: int
+    def __init__(self, session_id: _Optional[str] = ..., wait_ms: _Optional[int] = ...) -> None: ...
+
+class SignStatusResponse(_message.Message):
+    __slots__ = ("session_id", "state", "round", "signature", "recovery_id", "public_key", "outbound", "error", "culprits")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    ROUND_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    RECOVERY_ID_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    OUTBOUND_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    CULPRITS_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    state: SessionState
+    round: int
+    signature: bytes
+    recovery_id: int
+    public_key: bytes
+    outbound: _containers.RepeatedCompositeFieldContainer[ProtocolMessage]
+    error: str
+    culprits: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, session_id: _Optional[str] = ..., state: _Optional[_Union[SessionState, str]] = ..., round: _Optional[int] = ..., signature: _Optional[bytes] = ..., recovery_id: _Optional[int] = ..., public_key: _Optional[bytes] = ..., outbound: _Optional[_Iterable[_Union[ProtocolMessage, _Mapping]]] = ..., error: _Optional[str] = ..., culprits: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class ProtocolMessageRequest(_message.Message):
+    __slots__ = ("message",)
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    message: ProtocolMessage
+    def __init__(self, message: _Optional[_Union[ProtocolMessage, _Mapping]] = ...) -> None: ...
+
+class ProtocolMessageResponse(_message.Message):
+    __slots__ = ("accepted", "state", "outbound")
+    ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    OUTBOUND_FIELD_NUMBER: _ClassVar[int]
+    accepted: bool
+    state: SessionState
+    outbound: _containers.RepeatedCompositeFieldContainer[ProtocolMessage]
+    def __init__(self, accepted: _Optional[bool] = ..., state: _Optional[_Union[SessionState, str]] = ..., outbound: _Optional[_Iterable[_Union[ProtocolMessage, _Mapping]]] = ...) -> None: ...
+
+class PingRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class PongResponse(_message.Message):
+    __slots__ = ("node_id", "version", "timestamp_ms")
+    NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_MS_FIELD_NUMBER: _ClassVar[int]
+    node_id: str
+    version: str
+    timestamp_ms: int
+    def __init__(self, node_id: _Optional[str] = ..., version: _Optional[str] = ..., timestamp_ms: _Optional[int] = ...) -> None: ...
