@@ -1,0 +1,112 @@
+"""The gRPC server: grpclib hosted inside Trio through trio-asyncio.
+
+grpclib is an asyncio library; `serve_grpc` must run inside `trio_asyncio.open_loop()`. The bound address
+is reported through Trio's `task_status` protocol, so tests start the server on port 0 in-process:
+
+    async with trio_asyncio.open_loop():
+        host, port = await nursery.start(serve_grpc, services, "127.0.0.1", 0, None)
+
+Besides `mpc.v1.SignerService` the server answers the standard `grpc.health.v1.Health` service and
+server reflection (v1 and v1alpha), so grpcurl and Consul's gRPC check work without extra set-up.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+from collections.abc import Sequence
+from typing import Any
+
+import trio
+import trio_asyncio
+from google.protobuf import descriptor_pool
+from grpclib.health.check import ServiceStatus
+from grpclib.health.service import Health
+from grpclib.health.v1 import health_pb2
+from grpclib.reflection.service import ServerReflection
+from grpclib.reflection.v1 import reflection_pb2
+from grpclib.reflection.v1alpha import reflection_pb2 as reflection_v1alpha_pb2
+from grpclib.server import Server
+
+from gen.mpc.v1 import MPC_V1_SIGNER_PROTO_DESCRIPTOR
+
+log = logging.getLogger("signer.transport")
+
+
+def reflection_pool() -> descriptor_pool.DescriptorPool:
+    """A descriptor pool with every served file, kept apart from protobuf's default pool.
+
+    A private pool cannot collide with another copy of signer.proto registered in the default pool
+    (for example by grpcio-generated stubs loaded in the same process).
+    """
+    pool = descriptor_pool.DescriptorPool()
+    for fd in (
+        health_pb2.DESCRIPTOR,
+        reflection_pb2.DESCRIPTOR,
+        reflection_v1alpha_pb2.DESCRIPTOR,
+        MPC_V1_SIGNER_PROTO_DESCRIPTOR,
+    ):
+        pool.AddSerializedFile(fd.serialized_pb)
+    return pool
+
+
+class HealthState:
+    """The node's health as the standard Health service reports it (overall and per service)."""
+
+    def __init__(self) -> None:
+        self.status = ServiceStatus()
+        self.status.set(True)
+
+    def set_serving(self, serving: bool) -> None:
+        self.status.set(serving)
+
+    def service(self, signer_service: Any) -> Health:
+        return Health({signer_service: [self.status]})
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bind the listening socket ourselves so port 0 yields a known address before serving."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+async def serve_grpc(
+    services: Sequence[Any],
+    host: str,
+    port: int,
+    ssl_context: ssl.SSLContext | None,
+    *,
+    task_status: trio.TaskStatus[tuple[str, int]] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Serve until cancelled; `task_status.started((host, port))` reports the bound address.
+
+    `services` are grpclib servables (the SignerService and Health); reflection is added here.
+    On cancellation the listener closes and in-flight calls are given a moment to finish.
+    """
+    server = Server(ServerReflection.extend(list(services), pool=reflection_pool()))
+    sock = bind_socket(host, port)
+    bound = sock.getsockname()[:2]
+    try:
+        await trio_asyncio.aio_as_trio(server.start)(sock=sock, ssl=ssl_context)
+    except BaseException:
+        sock.close()
+        raise
+    log.info("gRPC listening on %s:%d (%s)", bound[0], bound[1], "TLS" if ssl_context else "plaintext")
+    task_status.started((bound[0], bound[1]))
+    try:
+        await trio.sleep_forever()
+    finally:
+        server.close()
+        with trio.CancelScope(shield=True), trio.move_on_after(5):
+            await trio_asyncio.aio_as_trio(server.wait_closed)()
+        log.info("gRPC server stopped")
