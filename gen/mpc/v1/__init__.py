@@ -152,9 +152,7 @@ class DkgStatusResponse(betterproto2.Message):
 
     session_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
-    state: "SessionState" = betterproto2.field(
-        2, betterproto2.TYPE_ENUM, default_factory=lambda: SessionState(0)
-    )
+    state: "SessionState" = betterproto2.field(2, betterproto2.TYPE_ENUM, default_factory=lambda: SessionState(0))
 
     round: "int" = betterproto2.field(3, betterproto2.TYPE_UINT32)
 
@@ -287,9 +285,7 @@ class ProtocolMessageResponse(betterproto2.Message):
 
     accepted: "bool" = betterproto2.field(1, betterproto2.TYPE_BOOL)
 
-    state: "SessionState" = betterproto2.field(
-        2, betterproto2.TYPE_ENUM, default_factory=lambda: SessionState(0)
-    )
+    state: "SessionState" = betterproto2.field(2, betterproto2.TYPE_ENUM, default_factory=lambda: SessionState(0))
 
     outbound: "list[ProtocolMessage]" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, repeated=True)
 
@@ -306,9 +302,7 @@ class SignStatusResponse(betterproto2.Message):
 
     session_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
-    state: "SessionState" = betterproto2.field(
-        2, betterproto2.TYPE_ENUM, default_factory=lambda: SessionState(0)
-    )
+    state: "SessionState" = betterproto2.field(2, betterproto2.TYPE_ENUM, default_factory=lambda: SessionState(0))
 
     round: "int" = betterproto2.field(3, betterproto2.TYPE_UINT32)
 
@@ -368,9 +362,7 @@ class StartDkgResponse(betterproto2.Message):
 
     session_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
-    state: "SessionState" = betterproto2.field(
-        2, betterproto2.TYPE_ENUM, default_factory=lambda: SessionState(0)
-    )
+    state: "SessionState" = betterproto2.field(2, betterproto2.TYPE_ENUM, default_factory=lambda: SessionState(0))
 
     outbound: "list[ProtocolMessage]" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, repeated=True)
 
@@ -417,9 +409,7 @@ class StartSignResponse(betterproto2.Message):
 
     session_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
-    state: "SessionState" = betterproto2.field(
-        2, betterproto2.TYPE_ENUM, default_factory=lambda: SessionState(0)
-    )
+    state: "SessionState" = betterproto2.field(2, betterproto2.TYPE_ENUM, default_factory=lambda: SessionState(0))
 
     outbound: "list[ProtocolMessage]" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, repeated=True)
 
@@ -594,9 +584,7 @@ class SignerServiceBase(betterproto2_grpclib.ServiceBase):
 
         raise grpclib.GRPCError(grpclib.const.Status.UNIMPLEMENTED)
 
-    async def __rpc_start_dkg(
-        self, stream: "grpclib.server.Stream[StartDkgRequest, StartDkgResponse]"
-    ) -> None:
+    async def __rpc_start_dkg(self, stream: "grpclib.server.Stream[StartDkgRequest, StartDkgResponse]") -> None:
         request = await stream.recv_message()
         assert request is not None
         response = await self.start_dkg(request)
@@ -610,9 +598,7 @@ class SignerServiceBase(betterproto2_grpclib.ServiceBase):
         response = await self.get_dkg_status(request)
         await stream.send_message(response)
 
-    async def __rpc_start_sign(
-        self, stream: "grpclib.server.Stream[StartSignRequest, StartSignResponse]"
-    ) -> None:
+    async def __rpc_start_sign(self, stream: "grpclib.server.Stream[StartSignRequest, StartSignResponse]") -> None:
         request = await stream.recv_message()
         assert request is not None
         response = await self.start_sign(request)

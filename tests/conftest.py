@@ -1,0 +1,29 @@
+"""Suite-wide fixtures: import roots and the independent grpcio client stubs."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GRPCIO_STUBS = ROOT / "tests" / "grpcio_stubs"
+
+
+@pytest.fixture(scope="session")
+def grpcio_stubs():
+    """The grpcio-generated `mpc.v1` stubs (an independent client of our server); own import root."""
+    if str(GRPCIO_STUBS) not in sys.path:
+        sys.path.insert(0, str(GRPCIO_STUBS))
+    from mpc.v1 import signer_pb2, signer_pb2_grpc
+
+    return signer_pb2, signer_pb2_grpc
+
+
+@pytest.fixture
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
