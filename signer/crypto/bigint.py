@@ -1,0 +1,89 @@
+"""Big-integer helpers on gmpy2 shared by Paillier, ring-Pedersen, safe primes and the zk proofs.
+
+Why one module: the proofs sample many values from ranges such as ±2^(ℓ+ε)·N̂ and units of Z*_N;
+having one definition of each keeps the ranges exactly as the paper writes them.
+
+Public API:
+    mpz (gmpy2.mpz), powmod(b, e, m) (negative e means inverse), invert(a, m), gcd, is_prime,
+    jacobi(a, n), isqrt(n), crt(rp, p, rq, q) -> int mod pq
+    random_below(n) -> [0, n), random_signed(bound) -> [-bound, bound], random_unit(n) -> Z*_n,
+    in_signed_range(x, bound) -> bool (|x| <= bound), is_unit(a, n) -> bool (0 < a < n, gcd 1)
+    int_to_bytes(n) (minimal big-endian, n >= 0), int_from_bytes(b)
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import gmpy2
+from gmpy2 import gcd, invert, is_prime, isqrt, jacobi, mpz
+
+__all__ = [
+    "mpz",
+    "powmod",
+    "invert",
+    "gcd",
+    "is_prime",
+    "jacobi",
+    "isqrt",
+    "crt",
+    "random_below",
+    "random_signed",
+    "random_unit",
+    "in_signed_range",
+    "is_unit",
+    "int_to_bytes",
+    "int_from_bytes",
+]
+
+
+def powmod(base: int, exp: int, mod: int) -> mpz:
+    """base^exp mod mod; a negative exp uses the inverse of base (which must exist)."""
+    return gmpy2.powmod(base, exp, mod)
+
+
+def crt(rp: int, p: int, rq: int, q: int) -> mpz:
+    """The x mod p*q with x = rp mod p and x = rq mod q (p, q coprime)."""
+    p, q = mpz(p), mpz(q)
+    return rq + q * ((mpz(rp) - rq) * invert(q, p) % p)
+
+
+def random_below(n: int) -> mpz:
+    """Uniform in [0, n)."""
+    if n < 1:
+        raise ValueError("bound must be positive")
+    return mpz(secrets.randbelow(int(n)))
+
+
+def random_signed(bound: int) -> mpz:
+    """Uniform in [-bound, bound] (the paper's ±bound)."""
+    return random_below(2 * bound + 1) - bound
+
+
+def random_unit(n: int) -> mpz:
+    """Uniform in Z*_n."""
+    while True:
+        r = random_below(n)
+        if r > 0 and gcd(r, n) == 1:
+            return r
+
+
+def in_signed_range(x: int, bound: int) -> bool:
+    """|x| <= bound."""
+    return -bound <= x <= bound
+
+
+def is_unit(a: int, n: int) -> bool:
+    """0 < a < n and gcd(a, n) = 1."""
+    return 0 < a < n and gcd(a, n) == 1
+
+
+def int_to_bytes(n: int) -> bytes:
+    n = int(n)
+    if n < 0:
+        raise ValueError("negative")
+    return n.to_bytes((n.bit_length() + 7) // 8, "big")
+
+
+def int_from_bytes(b: bytes) -> mpz:
+    return mpz(int.from_bytes(b, "big"))
