@@ -40,9 +40,7 @@ def p2wpkh_address(public_key: bytes, network: Network = "mainnet") -> str:
 
 def p2pkh_address(public_key: bytes, network: Network = "mainnet") -> str:
     """Legacy address of the compressed key: Base58Check(version || HASH160), '1…' / 'm…'/'n…'."""
-    return b58check_encode(
-        _P2PKH_VERSION[_check_network(network)] + hash160(compressed_public_key(public_key))
-    )
+    return b58check_encode(_P2PKH_VERSION[_check_network(network)] + hash160(compressed_public_key(public_key)))
 
 
 def der_signature(signature: bytes) -> bytes:
