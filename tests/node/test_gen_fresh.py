@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
-import gen as codegen  # noqa: E402
+import codegen  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
