@@ -2,14 +2,15 @@
 
 Chains disagree on encodings but agree on the math, so the checks live once: a public key must be a
 valid curve point (coincurve/libsecp256k1 rejects anything else), and r, s must lie in [1, n-1].
+Unlike `signer.crypto.secp256k1.Point.decode`, wallets hand us uncompressed keys too, so both forms parse.
 """
 
 from __future__ import annotations
 
 import coincurve
 
-# Order of the secp256k1 group (SEC 2, section 2.4.1).
-N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+from signer.crypto.secp256k1 import ORDER as N
+
 HALF_N = N // 2
 
 
