@@ -1,0 +1,49 @@
+"""Encrypted key-share store: embedded SQLite (default) or PostgreSQL, one async repository interface.
+
+    async with open_store("sqlite:///data/signer.db", load_kek("data/kek.hex"), "node-1") as store:
+        await store.put_share(key_id, share, protocol="frost", curve="ed25519", ...)
+
+Records are sealed with envelope encryption (`envelope`), single-use secrets are claimed by one atomic
+statement, and every operation is one transaction (see `backend`).
+"""
+
+from signer.store.errors import (
+    AlreadyConsumed,
+    DecryptionFailed,
+    KekFileError,
+    KeyExists,
+    KeyNotFound,
+    NodeMismatch,
+    SchemaError,
+    StoreConfigError,
+    StoreError,
+    WrongKek,
+)
+from signer.store.kek import create_kek_file, load_kek, parse_kek
+from signer.store.records import AuditEntry, KeyInfo, KeyShare, SchemaStatus
+from signer.store.repository import Store, open_backend, open_store
+from signer.store.sqlite import sqlite_url
+
+__all__ = [
+    "AlreadyConsumed",
+    "AuditEntry",
+    "DecryptionFailed",
+    "KekFileError",
+    "KeyExists",
+    "KeyInfo",
+    "KeyNotFound",
+    "KeyShare",
+    "NodeMismatch",
+    "SchemaError",
+    "SchemaStatus",
+    "Store",
+    "StoreConfigError",
+    "StoreError",
+    "WrongKek",
+    "create_kek_file",
+    "load_kek",
+    "open_backend",
+    "open_store",
+    "parse_kek",
+    "sqlite_url",
+]

@@ -1,0 +1,125 @@
+"""The interface a storage backend implements, and the retry policy both backends share.
+
+Backends move sealed rows; they never see a KEK or plaintext. Every method is one transaction, so a
+crash leaves it either fully applied or not at all. Transient failures (a dropped connection, a
+server restart, a busy lock) are retried with tenacity; constraint violations and every other error
+are not. Each operation is written so that repeating it after a commit whose reply was lost is
+harmless: inserts of store-generated ids use ON CONFLICT DO NOTHING, and a share insert that finds an
+identical row (same random ciphertext) treats it as its own earlier attempt.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TypeVar
+
+import trio
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+
+from signer.store.records import AuditEntry, KeyInfo, PoolRow, SchemaStatus, ShareRow
+
+T = TypeVar("T")
+
+RETRY_ATTEMPTS = 6
+RETRY_MAX_SECONDS = 30.0
+
+
+class Backend(ABC):
+    """One database. `retries` counts transient failures that were retried (for tests and metrics)."""
+
+    name: str
+    retries: int = 0
+
+    def __init__(self, is_transient: Callable[[BaseException], bool]) -> None:
+        self._is_transient = is_transient
+        self.retries = 0
+
+    async def _retry(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Run `attempt`, retrying transient errors only (bounded by count and time)."""
+
+        def count(_: RetryCallState) -> None:
+            self.retries += 1
+
+        async for state in AsyncRetrying(
+            retry=retry_if_exception(self._is_transient),
+            stop=stop_after_attempt(RETRY_ATTEMPTS) | stop_after_delay(RETRY_MAX_SECONDS),
+            wait=wait_exponential_jitter(initial=0.05, max=2.0),
+            sleep=trio.sleep,
+            before_sleep=count,
+            reraise=True,
+        ):
+            with state:
+                return await attempt()
+        raise AssertionError("unreachable: tenacity either returns or reraises")
+
+    @abstractmethod
+    async def migrate(self) -> list[tuple[int, str]]:
+        """Apply pending migrations in one transaction; returns the (version, description) applied."""
+
+    @abstractmethod
+    async def status(self) -> SchemaStatus: ...
+
+    @abstractmethod
+    async def init_meta(self, name: str, value: bytes) -> bytes:
+        """Set `name` if unset; return the stored value (which may be another opener's)."""
+
+    @abstractmethod
+    async def insert_share(self, row: ShareRow) -> bool:
+        """Insert once; False if another share already holds the key id."""
+
+    @abstractmethod
+    async def fetch_share(self, key_id: str) -> ShareRow | None: ...
+
+    @abstractmethod
+    async def fetch_key_info(self, key_id: str) -> KeyInfo | None: ...
+
+    @abstractmethod
+    async def list_key_info(self) -> list[KeyInfo]: ...
+
+    @abstractmethod
+    async def delete_share(self, key_id: str) -> bool: ...
+
+    @abstractmethod
+    async def pool_add(self, rows: list[PoolRow], at: datetime) -> None: ...
+
+    @abstractmethod
+    async def pool_claim(self, kind: str, owner: str) -> PoolRow | None:
+        """Remove and return the oldest item in one committed statement; None when empty."""
+
+    @abstractmethod
+    async def pool_count(self, kind: str, owner: str) -> int: ...
+
+    @abstractmethod
+    async def consume_once(self, kind: str, item_id: str, at: datetime) -> bool:
+        """Record (kind, item_id) as used; True only for the first caller ever."""
+
+    @abstractmethod
+    async def audit_append(self, entry_id: str, entry: AuditEntry) -> None: ...
+
+    @abstractmethod
+    async def audit_read(self, key_id: str | None, session_id: str | None, limit: int | None) -> list[AuditEntry]: ...
+
+    @abstractmethod
+    async def rotate(
+        self,
+        old_check: bytes,
+        new_check: bytes,
+        rewrap_share: Callable[[ShareRow], bytes],
+        rewrap_pool: Callable[[PoolRow], bytes],
+    ) -> int:
+        """Re-wrap every data key and switch the KEK check value in one transaction; returns the count.
+
+        Raises WrongKek if the stored check value is not `old_check`.
+        """
+
+    @abstractmethod
+    async def aclose(self) -> None: ...

@@ -1,0 +1,107 @@
+"""What the store keeps: the public records callers see and the sealed rows the backends move.
+
+Backends only ever see `ShareRow` / `PoolRow` (ciphertext and wrapped data keys); plaintext exists in
+`KeyShare.share` and in what a claim returns, never in a row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+PROTOCOLS = ("frost", "gg20")
+CURVES = ("ed25519", "secp256k1")
+# Record format version: part of every record's associated data, so a future format cannot be confused
+# with this one.
+RECORD_VERSION = 1
+
+POOL_PREPARAMS = "preparams"
+POOL_PRESIGNATURE = "presignature"
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """The public part of a stored key share: readable without decrypting anything."""
+
+    key_id: str
+    protocol: str
+    curve: str
+    public_key: bytes
+    threshold: int
+    parties: int
+    party_index: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class KeyShare:
+    """A decrypted key share with its metadata; the share bytes are kept out of repr."""
+
+    info: KeyInfo
+    share: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One append-only audit row: a DKG or a signature, who asked for it and how it ended."""
+
+    seq: int
+    at: datetime
+    node_id: str
+    session_id: str
+    key_id: str
+    operation: str
+    message_digest: bytes | None
+    result: str
+    client_identity: str
+
+
+@dataclass(frozen=True)
+class ShareRow:
+    """A key share as stored: metadata in clear, share sealed under a wrapped data key."""
+
+    key_id: str
+    protocol: str
+    curve: str
+    public_key: bytes
+    threshold: int
+    parties: int
+    party_index: int
+    record_version: int
+    created_at: datetime
+    wrapped_key: bytes = field(repr=False)
+    ciphertext: bytes = field(repr=False)
+
+    def info(self) -> KeyInfo:
+        return KeyInfo(
+            self.key_id,
+            self.protocol,
+            self.curve,
+            self.public_key,
+            self.threshold,
+            self.parties,
+            self.party_index,
+            self.created_at,
+        )
+
+
+@dataclass(frozen=True)
+class PoolRow:
+    """A single-use secret (pre-parameters, a presignature) as stored; `owner` is the key id or ''."""
+
+    kind: str
+    owner: str
+    item_id: str
+    record_version: int
+    wrapped_key: bytes = field(repr=False)
+    ciphertext: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class SchemaStatus:
+    """Where a database's schema stands relative to this program's migrations."""
+
+    current: int
+    latest: int
+    applied: tuple[tuple[int, str, datetime], ...]
+    pending: tuple[tuple[int, str], ...]

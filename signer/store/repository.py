@@ -1,0 +1,327 @@
+"""The repository the engine and service use: `open_store(url, kek, node_id)` -> `Store`.
+
+`Store` owns the envelope encryption and input validation; the backend chosen by the URL scheme
+(`sqlite:///path`, `postgresql://...`) only stores sealed rows. Opening a store applies pending schema
+migrations, then checks that the store belongs to this node id and that the KEK matches the check
+value recorded when the store was created: a wrong KEK is `WrongKek` at open, never an empty store.
+
+`node_id` is the signer party's identity (SPEC `node.id`); replicas of one signer that share a
+PostgreSQL database use the same node id.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from signer.store import envelope
+from signer.store.backend import Backend
+from signer.store.errors import (
+    AlreadyConsumed,
+    KeyExists,
+    KeyNotFound,
+    NodeMismatch,
+    StoreConfigError,
+    WrongKek,
+)
+from signer.store.kek import KEK_BYTES
+from signer.store.records import (
+    CURVES,
+    POOL_PREPARAMS,
+    POOL_PRESIGNATURE,
+    PROTOCOLS,
+    RECORD_VERSION,
+    AuditEntry,
+    KeyInfo,
+    KeyShare,
+    PoolRow,
+    ShareRow,
+)
+
+MAX_ID = 256
+MAX_TEXT = 1024
+MAX_SECRET = 16 * 1024 * 1024
+AUDIT_OPERATIONS = ("dkg", "sign")
+
+
+def _check_id(name: str, value: object, limit: int = MAX_ID) -> str:
+    if not isinstance(value, str) or not value or len(value) > limit or not value.isprintable():
+        raise StoreConfigError(f"{name} must be a non-empty printable string of at most {limit} characters")
+    return value
+
+
+def _check_int(name: str, value: object, low: int, high: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise StoreConfigError(f"{name} must be an integer in [{low}, {high}]")
+    return value
+
+
+def _check_secret(name: str, value: object) -> bytes:
+    if not isinstance(value, bytes | bytearray) or not value or len(value) > MAX_SECRET:
+        raise StoreConfigError(f"{name} must be non-empty bytes of at most {MAX_SECRET} bytes")
+    return bytes(value)
+
+
+def _check_kek(kek: object) -> bytes:
+    if not isinstance(kek, bytes) or len(kek) != KEK_BYTES:
+        raise StoreConfigError(f"the KEK must be {KEK_BYTES} bytes")
+    return kek
+
+
+class Store:
+    """Encrypted key shares, single-use secret pools, single-use markers and the audit log."""
+
+    def __init__(self, backend: Backend, kek: bytes, node_id: str) -> None:
+        self._backend = backend
+        self._kek = kek
+        self.node_id = node_id
+
+    def __repr__(self) -> str:
+        return f"Store(backend={self._backend.name!r}, node_id={self.node_id!r})"
+
+    @property
+    def backend(self) -> Backend:
+        return self._backend
+
+    async def _check_identity(self) -> None:
+        owner = await self._backend.init_meta("node_id", self.node_id.encode())
+        if owner != self.node_id.encode():
+            raise NodeMismatch(
+                f"this store belongs to node id {owner.decode(errors='replace')!r}, not {self.node_id!r}"
+            )
+        check = envelope.kek_check(self._kek)
+        stored = await self._backend.init_meta("kek_check", check)
+        if not hmac.compare_digest(stored, check):
+            raise WrongKek("the KEK does not match the one this store was created with (wrong storage.kek_file?)")
+
+    # -- key shares -------------------------------------------------------------------------------
+
+    async def put_share(
+        self,
+        key_id: str,
+        share: bytes,
+        *,
+        protocol: str,
+        curve: str,
+        public_key: bytes,
+        threshold: int,
+        parties: int,
+        party_index: int,
+    ) -> KeyInfo:
+        """Store a DKG's key share once, in one committed transaction; KeyExists if the id is taken."""
+        _check_id("key_id", key_id)
+        share = _check_secret("share", share)
+        if protocol not in PROTOCOLS:
+            raise StoreConfigError(f"protocol must be one of {PROTOCOLS}")
+        if curve not in CURVES:
+            raise StoreConfigError(f"curve must be one of {CURVES}")
+        if not isinstance(public_key, bytes) or len(public_key) not in (32, 33):
+            raise StoreConfigError("public_key must be 32 (Ed25519) or 33 (SEC1) bytes")
+        _check_int("parties", parties, 1, 1000)
+        _check_int("threshold", threshold, 1, parties)
+        _check_int("party_index", party_index, 1, parties)
+        row = ShareRow(
+            key_id, protocol, curve, public_key, threshold, parties, party_index, RECORD_VERSION,
+            datetime.now(UTC), b"", b"",
+        )  # fmt: skip
+        wrapped, ciphertext = envelope.seal(self._kek, envelope.share_aad(self.node_id, row), share)
+        sealed = replace(row, wrapped_key=wrapped, ciphertext=ciphertext)
+        if not await self._backend.insert_share(sealed):
+            raise KeyExists(f"a key share with key id {key_id!r} already exists")
+        return sealed.info()
+
+    async def get_share(self, key_id: str) -> KeyShare:
+        """Decrypt a key share; KeyNotFound, or DecryptionFailed if the row does not authenticate."""
+        _check_id("key_id", key_id)
+        row = await self._backend.fetch_share(key_id)
+        if row is None:
+            raise KeyNotFound(f"no key share with key id {key_id!r}")
+        aad = envelope.share_aad(self.node_id, row)
+        share = envelope.open_sealed(self._kek, aad, row.wrapped_key, row.ciphertext, f"key share {key_id!r}")
+        return KeyShare(row.info(), share)
+
+    async def key_info(self, key_id: str) -> KeyInfo:
+        """The public metadata of a key share, without decrypting it."""
+        _check_id("key_id", key_id)
+        info = await self._backend.fetch_key_info(key_id)
+        if info is None:
+            raise KeyNotFound(f"no key share with key id {key_id!r}")
+        return info
+
+    async def list_keys(self) -> list[KeyInfo]:
+        """Every stored key's public metadata, ordered by key id."""
+        return await self._backend.list_key_info()
+
+    async def delete_share(self, key_id: str) -> None:
+        """Operator command only: remove a key share (and its presignatures) for good."""
+        _check_id("key_id", key_id)
+        if not await self._backend.delete_share(key_id):
+            raise KeyNotFound(f"no key share with key id {key_id!r}")
+
+    # -- single-use pools -------------------------------------------------------------------------
+
+    async def _pool_add(self, kind: str, owner: str, blobs: Sequence[bytes]) -> list[str]:
+        rows = []
+        for blob in blobs:
+            blob = _check_secret(kind, blob)
+            head = PoolRow(kind, owner, secrets.token_hex(16), RECORD_VERSION, b"", b"")
+            wrapped, ciphertext = envelope.seal(self._kek, envelope.pool_aad(self.node_id, head), blob)
+            rows.append(PoolRow(kind, owner, head.item_id, RECORD_VERSION, wrapped, ciphertext))
+        if rows:
+            await self._backend.pool_add(rows, datetime.now(UTC))
+        return [r.item_id for r in rows]
+
+    async def _pool_claim(self, kind: str, owner: str) -> bytes | None:
+        row = await self._backend.pool_claim(kind, owner)
+        if row is None:
+            return None
+        aad = envelope.pool_aad(self.node_id, row)
+        return envelope.open_sealed(self._kek, aad, row.wrapped_key, row.ciphertext, f"{kind} {row.item_id}")
+
+    async def add_preparams(self, blob: bytes) -> str:
+        """Add one encrypted pre-parameter set to the pool; returns its item id."""
+        return (await self._pool_add(POOL_PREPARAMS, "", [blob]))[0]
+
+    async def claim_preparams(self) -> bytes | None:
+        """Remove one pre-parameter set (committed before it is returned); None if the pool is empty."""
+        return await self._pool_claim(POOL_PREPARAMS, "")
+
+    async def count_preparams(self) -> int:
+        return await self._backend.pool_count(POOL_PREPARAMS, "")
+
+    async def add_presignatures(self, key_id: str, blobs: Sequence[bytes]) -> list[str]:
+        """Add presignatures for `key_id` in one transaction; returns their item ids."""
+        _check_id("key_id", key_id)
+        return await self._pool_add(POOL_PRESIGNATURE, key_id, blobs)
+
+    async def add_presignature(self, key_id: str, blob: bytes) -> str:
+        return (await self.add_presignatures(key_id, [blob]))[0]
+
+    async def claim_presignature(self, key_id: str) -> bytes | None:
+        """Atomically remove one presignature of `key_id` and return it; None if there is none.
+
+        The removal is committed before this returns, so no other process, replica or restart can get
+        the same presignature; if the caller crashes afterwards it is lost, never reused.
+        """
+        _check_id("key_id", key_id)
+        return await self._pool_claim(POOL_PRESIGNATURE, key_id)
+
+    async def count_presignatures(self, key_id: str) -> int:
+        _check_id("key_id", key_id)
+        return await self._backend.pool_count(POOL_PRESIGNATURE, key_id)
+
+    async def consume_once(self, kind: str, item_id: str) -> None:
+        """Mark (kind, item_id) used, durably; AlreadyConsumed for every call after the first."""
+        _check_id("kind", kind)
+        _check_id("item_id", item_id)
+        if not await self._backend.consume_once(kind, item_id, datetime.now(UTC)):
+            raise AlreadyConsumed(f"{kind} {item_id!r} was already used")
+
+    # -- audit ------------------------------------------------------------------------------------
+
+    async def append_audit(
+        self,
+        *,
+        session_id: str,
+        key_id: str,
+        operation: str,
+        message_digest: bytes | None,
+        result: str,
+        client_identity: str,
+    ) -> None:
+        """Append one audit row (one per DKG and per signature); rows are never updated or deleted."""
+        _check_id("session_id", session_id)
+        _check_id("key_id", key_id)
+        if operation not in AUDIT_OPERATIONS:
+            raise StoreConfigError(f"operation must be one of {AUDIT_OPERATIONS}")
+        if message_digest is not None and (not isinstance(message_digest, bytes) or len(message_digest) > 64):
+            raise StoreConfigError("message_digest must be at most 64 bytes")
+        _check_id("result", result, MAX_TEXT)
+        _check_id("client_identity", client_identity, MAX_TEXT)
+        entry = AuditEntry(
+            0, datetime.now(UTC), self.node_id, session_id, key_id, operation, message_digest, result,
+            client_identity,
+        )  # fmt: skip
+        await self._backend.audit_append(secrets.token_hex(16), entry)
+
+    async def read_audit(
+        self, *, key_id: str | None = None, session_id: str | None = None, limit: int | None = None
+    ) -> list[AuditEntry]:
+        """Audit rows in append order, optionally only one key's or one session's."""
+        if key_id is not None:
+            _check_id("key_id", key_id)
+        if session_id is not None:
+            _check_id("session_id", session_id)
+        if limit is not None:
+            _check_int("limit", limit, 1, 10**9)
+        return await self._backend.audit_read(key_id, session_id, limit)
+
+    # -- KEK rotation -----------------------------------------------------------------------------
+
+    async def rotate_kek(self, new_kek: bytes) -> int:
+        """Re-wrap every data key under `new_kek` in one transaction; records are not re-encrypted.
+
+        Stop every other node using this store first: a node still holding the old KEK would write
+        records that the new KEK cannot open. Returns the number of re-wrapped records.
+        """
+        new_kek = _check_kek(new_kek)
+        if hmac.compare_digest(new_kek, self._kek):
+            raise StoreConfigError("the new KEK is the same as the current one")
+        node = self.node_id
+
+        def share(row: ShareRow) -> bytes:
+            aad = envelope.share_aad(node, row)
+            return envelope.rewrap(self._kek, new_kek, aad, row.wrapped_key, f"key share {row.key_id!r}")
+
+        def pool(row: PoolRow) -> bytes:
+            aad = envelope.pool_aad(node, row)
+            return envelope.rewrap(self._kek, new_kek, aad, row.wrapped_key, f"{row.kind} {row.item_id}")
+
+        count = await self._backend.rotate(envelope.kek_check(self._kek), envelope.kek_check(new_kek), share, pool)
+        self._kek = new_kek
+        return count
+
+
+@asynccontextmanager
+async def open_backend(url: str, *, create: bool = True, pool_size: int = 10) -> AsyncIterator[Backend]:
+    """Connect the backend the URL names (no migration, no KEK): used by open_store and db commands.
+
+    PostgreSQL needs an asyncio loop hosted by trio-asyncio; if the caller has not opened one with
+    `trio_asyncio.open_loop()`, one is opened here for the lifetime of the backend.
+    """
+    if not isinstance(url, str):
+        raise StoreConfigError("storage.url must be a string")
+    if url.startswith("sqlite:"):
+        from signer.store.sqlite import SqliteBackend
+
+        backend: Backend = await SqliteBackend.connect(url, create=create)
+        try:
+            yield backend
+        finally:
+            await backend.aclose()
+    elif url.startswith(("postgresql:", "postgres:")):
+        from signer.store.postgres import open_postgres
+
+        async with open_postgres(url, pool_size=pool_size) as pg:
+            yield pg
+    else:
+        raise StoreConfigError("storage.url must start with sqlite:/// or postgresql://")
+
+
+@asynccontextmanager
+async def open_store(url: str, kek: bytes, node_id: str, *, pool_size: int = 10) -> AsyncIterator[Store]:
+    """Open the store at `url`: migrate, check node id and KEK, yield the `Store`, close on exit.
+
+    `pool_size` is the PostgreSQL connection pool's maximum size (ignored for SQLite).
+    """
+    kek = _check_kek(kek)
+    _check_id("node_id", node_id)
+    async with open_backend(url, pool_size=pool_size) as backend:
+        await backend.migrate()
+        store = Store(backend, kek, node_id)
+        await store._check_identity()
+        yield store

@@ -1,0 +1,115 @@
+"""Versioned schema migrations, one list per SQL dialect, applied in order at open.
+
+A migration is (version, description, statements). Versions only ever grow; a database whose version is
+newer than the newest migration here is refused (an older binary must not write to a newer schema).
+"""
+
+from __future__ import annotations
+
+Migration = tuple[int, str, tuple[str, ...]]
+
+SQLITE_MIGRATIONS: tuple[Migration, ...] = (
+    (
+        1,
+        "key shares, secret pools, single-use records, audit log",
+        (
+            "CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL)",
+            """CREATE TABLE key_shares (
+                key_id TEXT PRIMARY KEY,
+                protocol TEXT NOT NULL CHECK (protocol IN ('frost', 'gg20')),
+                curve TEXT NOT NULL,
+                public_key BLOB NOT NULL,
+                threshold INTEGER NOT NULL,
+                parties INTEGER NOT NULL,
+                party_index INTEGER NOT NULL,
+                record_version INTEGER NOT NULL,
+                created_at TEXT NOT NULL,
+                wrapped_key BLOB NOT NULL,
+                ciphertext BLOB NOT NULL)""",
+            """CREATE TABLE secret_pool (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                kind TEXT NOT NULL,
+                owner TEXT NOT NULL,
+                item_id TEXT NOT NULL UNIQUE,
+                record_version INTEGER NOT NULL,
+                created_at TEXT NOT NULL,
+                wrapped_key BLOB NOT NULL,
+                ciphertext BLOB NOT NULL)""",
+            "CREATE INDEX secret_pool_claim ON secret_pool (kind, owner, seq)",
+            """CREATE TABLE used_once (
+                kind TEXT NOT NULL,
+                item_id TEXT NOT NULL,
+                used_at TEXT NOT NULL,
+                PRIMARY KEY (kind, item_id))""",
+            """CREATE TABLE audit_log (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                entry_id TEXT NOT NULL UNIQUE,
+                at TEXT NOT NULL,
+                node_id TEXT NOT NULL,
+                session_id TEXT NOT NULL,
+                key_id TEXT NOT NULL,
+                operation TEXT NOT NULL,
+                message_digest BLOB,
+                result TEXT NOT NULL,
+                client_identity TEXT NOT NULL)""",
+            "CREATE INDEX audit_log_key ON audit_log (key_id, seq)",
+            """CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+                BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
+            """CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+                BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
+        ),
+    ),
+)
+
+POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
+    (
+        1,
+        "key shares, secret pools, single-use records, audit log",
+        (
+            "CREATE TABLE meta (name TEXT PRIMARY KEY, value BYTEA NOT NULL)",
+            """CREATE TABLE key_shares (
+                key_id TEXT PRIMARY KEY,
+                protocol TEXT NOT NULL CHECK (protocol IN ('frost', 'gg20')),
+                curve TEXT NOT NULL,
+                public_key BYTEA NOT NULL,
+                threshold INTEGER NOT NULL,
+                parties INTEGER NOT NULL,
+                party_index INTEGER NOT NULL,
+                record_version INTEGER NOT NULL,
+                created_at TIMESTAMPTZ NOT NULL,
+                wrapped_key BYTEA NOT NULL,
+                ciphertext BYTEA NOT NULL)""",
+            """CREATE TABLE secret_pool (
+                seq BIGSERIAL PRIMARY KEY,
+                kind TEXT NOT NULL,
+                owner TEXT NOT NULL,
+                item_id TEXT NOT NULL UNIQUE,
+                record_version INTEGER NOT NULL,
+                created_at TIMESTAMPTZ NOT NULL,
+                wrapped_key BYTEA NOT NULL,
+                ciphertext BYTEA NOT NULL)""",
+            "CREATE INDEX secret_pool_claim ON secret_pool (kind, owner, seq)",
+            """CREATE TABLE used_once (
+                kind TEXT NOT NULL,
+                item_id TEXT NOT NULL,
+                used_at TIMESTAMPTZ NOT NULL,
+                PRIMARY KEY (kind, item_id))""",
+            """CREATE TABLE audit_log (
+                seq BIGSERIAL PRIMARY KEY,
+                entry_id TEXT NOT NULL UNIQUE,
+                at TIMESTAMPTZ NOT NULL,
+                node_id TEXT NOT NULL,
+                session_id TEXT NOT NULL,
+                key_id TEXT NOT NULL,
+                operation TEXT NOT NULL,
+                message_digest BYTEA,
+                result TEXT NOT NULL,
+                client_identity TEXT NOT NULL)""",
+            "CREATE INDEX audit_log_key ON audit_log (key_id, seq)",
+            """CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$""",
+            """CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+                FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()""",
+        ),
+    ),
+)

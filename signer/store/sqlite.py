@@ -1,0 +1,356 @@
+"""The embedded SQLite backend: stdlib sqlite3 driven from Trio worker threads.
+
+One connection per store, used by one thread at a time under a Trio lock. WAL journal with
+synchronous=FULL: a committed transaction is on disk before the call returns, so a claimed
+presignature stays claimed across a crash. Write transactions start with BEGIN IMMEDIATE so that two
+processes sharing the file serialise on the write lock (busy_timeout waits for it) instead of failing
+at commit.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import trio
+
+from signer.store.backend import Backend
+from signer.store.errors import SchemaError, StoreConfigError, WrongKek
+from signer.store.records import AuditEntry, KeyInfo, PoolRow, SchemaStatus, ShareRow
+from signer.store.schema import SQLITE_MIGRATIONS
+
+T = TypeVar("T")
+
+SCHEME = "sqlite:///"
+BUSY_TIMEOUT_S = 15.0
+_SHARE_COLS = "key_id, protocol, curve, public_key, threshold, parties, party_index, record_version, created_at"
+_POOL_COLS = "kind, owner, item_id, record_version, wrapped_key, ciphertext"
+_AUDIT_COLS = "seq, at, node_id, session_id, key_id, operation, message_digest, result, client_identity"
+
+
+def sqlite_path(url: str) -> Path:
+    """`sqlite:///relative/path` or `sqlite:////absolute/path` -> the file path."""
+    if not url.startswith(SCHEME) or len(url) == len(SCHEME):
+        raise StoreConfigError("storage.url: a SQLite URL is sqlite:///<path> (four slashes for an absolute path)")
+    path = url[len(SCHEME) :]
+    if path == ":memory:" or "?" in path:
+        raise StoreConfigError("storage.url: the SQLite store must be a file path without query options")
+    return Path(path)
+
+
+def sqlite_url(path: str | os.PathLike[str]) -> str:
+    """The storage URL of a SQLite file (the inverse of `sqlite_path`)."""
+    return SCHEME + os.fspath(path)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, sqlite3.OperationalError):
+        msg = str(exc).lower()
+        return "locked" in msg or "busy" in msg
+    return False
+
+
+def _ts(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat()
+
+
+def _dt(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _info(r: tuple[Any, ...]) -> KeyInfo:
+    return KeyInfo(r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], _dt(r[8]))
+
+
+def _pool(r: tuple[Any, ...]) -> PoolRow:
+    return PoolRow(r[0], r[1], r[2], r[3], bytes(r[4]), bytes(r[5]))
+
+
+def _audit(r: tuple[Any, ...]) -> AuditEntry:
+    digest = None if r[6] is None else bytes(r[6])
+    return AuditEntry(r[0], _dt(r[1]), r[2], r[3], r[4], r[5], digest, r[7], r[8])
+
+
+class SqliteBackend(Backend):
+    name = "sqlite"
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        super().__init__(_is_transient)
+        self._conn = conn
+        self.path = path
+        self._lock = trio.Lock()
+
+    @classmethod
+    async def connect(cls, url: str, create: bool = True) -> SqliteBackend:
+        path = sqlite_path(url)
+        if not create and not path.exists():
+            raise StoreConfigError(f"storage.url: no SQLite database at {path}")
+        conn = await trio.to_thread.run_sync(cls._open, path)
+        return cls(conn, path)
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists():
+                # The file holds only ciphertext, but its metadata is nobody else's business either.
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT, stat.S_IRUSR | stat.S_IWUSR))
+            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreConfigError(f"storage.url: cannot open SQLite database {path}: {exc}") from None
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if mode != "wal":
+            conn.close()
+            raise StoreConfigError(f"storage.url: {path} cannot use WAL journaling (got {mode})")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T], write: bool) -> T:
+        def body() -> T:
+            c = self._conn
+            c.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                result = fn(c)
+                c.execute("COMMIT")
+            except BaseException:
+                if c.in_transaction:
+                    c.execute("ROLLBACK")
+                raise
+            return result
+
+        async def attempt() -> T:
+            async with self._lock:
+                return await trio.to_thread.run_sync(body)
+
+        return await self._retry(attempt)
+
+    # -- schema ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _current(c: sqlite3.Connection) -> int:
+        exists = c.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_migrations'").fetchone()
+        if not exists:
+            return 0
+        return c.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0]
+
+    async def migrate(self) -> list[tuple[int, str]]:
+        latest = SQLITE_MIGRATIONS[-1][0]
+
+        def fn(c: sqlite3.Connection) -> list[tuple[int, str]]:
+            c.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            current = self._current(c)
+            if current > latest:
+                raise SchemaError(f"database schema version {current} is newer than this program ({latest})")
+            applied = []
+            for version, description, statements in SQLITE_MIGRATIONS:
+                if version <= current:
+                    continue
+                for sql in statements:
+                    c.execute(sql)
+                c.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                    (version, description, _ts(datetime.now(UTC))),
+                )
+                applied.append((version, description))
+            return applied
+
+        return await self._run(fn, write=True)
+
+    async def status(self) -> SchemaStatus:
+        def fn(c: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            if self._current(c) == 0:
+                return []
+            return c.execute(
+                "SELECT version, description, applied_at FROM schema_migrations ORDER BY version"
+            ).fetchall()
+
+        rows = await self._run(fn, write=False)
+        applied = tuple((v, d, _dt(a)) for v, d, a in rows)
+        current = applied[-1][0] if applied else 0
+        pending = tuple((v, d) for v, d, _ in SQLITE_MIGRATIONS if v > current)
+        return SchemaStatus(current, SQLITE_MIGRATIONS[-1][0], applied, pending)
+
+    async def init_meta(self, name: str, value: bytes) -> bytes:
+        def fn(c: sqlite3.Connection) -> bytes:
+            c.execute("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", (name, value))
+            return bytes(c.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()[0])
+
+        return await self._run(fn, write=True)
+
+    # -- key shares -------------------------------------------------------------------------------
+
+    async def insert_share(self, row: ShareRow) -> bool:
+        def fn(c: sqlite3.Connection) -> bool:
+            cur = c.execute(
+                f"INSERT INTO key_shares ({_SHARE_COLS}, wrapped_key, ciphertext) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key_id) DO NOTHING",
+                (
+                    row.key_id,
+                    row.protocol,
+                    row.curve,
+                    row.public_key,
+                    row.threshold,
+                    row.parties,
+                    row.party_index,
+                    row.record_version,
+                    _ts(row.created_at),
+                    row.wrapped_key,
+                    row.ciphertext,
+                ),
+            )
+            if cur.rowcount == 1:
+                return True
+            existing = c.execute("SELECT ciphertext FROM key_shares WHERE key_id = ?", (row.key_id,)).fetchone()
+            return existing is not None and bytes(existing[0]) == row.ciphertext
+
+        return await self._run(fn, write=True)
+
+    async def fetch_share(self, key_id: str) -> ShareRow | None:
+        def fn(c: sqlite3.Connection) -> tuple[Any, ...] | None:
+            return c.execute(
+                f"SELECT {_SHARE_COLS}, wrapped_key, ciphertext FROM key_shares WHERE key_id = ?", (key_id,)
+            ).fetchone()
+
+        r = await self._run(fn, write=False)
+        if r is None:
+            return None
+        return ShareRow(r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], r[7], _dt(r[8]), bytes(r[9]), bytes(r[10]))
+
+    async def fetch_key_info(self, key_id: str) -> KeyInfo | None:
+        def fn(c: sqlite3.Connection) -> tuple[Any, ...] | None:
+            return c.execute(f"SELECT {_SHARE_COLS} FROM key_shares WHERE key_id = ?", (key_id,)).fetchone()
+
+        r = await self._run(fn, write=False)
+        return None if r is None else _info(r)
+
+    async def list_key_info(self) -> list[KeyInfo]:
+        def fn(c: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            return c.execute(f"SELECT {_SHARE_COLS} FROM key_shares ORDER BY key_id").fetchall()
+
+        return [_info(r) for r in await self._run(fn, write=False)]
+
+    async def delete_share(self, key_id: str) -> bool:
+        def fn(c: sqlite3.Connection) -> bool:
+            c.execute("DELETE FROM secret_pool WHERE owner = ?", (key_id,))
+            return c.execute("DELETE FROM key_shares WHERE key_id = ?", (key_id,)).rowcount == 1
+
+        return await self._run(fn, write=True)
+
+    # -- single-use pools -------------------------------------------------------------------------
+
+    async def pool_add(self, rows: list[PoolRow], at: datetime) -> None:
+        ts = _ts(at)
+
+        def fn(c: sqlite3.Connection) -> None:
+            c.executemany(
+                f"INSERT INTO secret_pool ({_POOL_COLS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (item_id) DO NOTHING",
+                [(r.kind, r.owner, r.item_id, r.record_version, r.wrapped_key, r.ciphertext, ts) for r in rows],
+            )
+
+        await self._run(fn, write=True)
+
+    async def pool_claim(self, kind: str, owner: str) -> PoolRow | None:
+        def fn(c: sqlite3.Connection) -> tuple[Any, ...] | None:
+            return c.execute(
+                "DELETE FROM secret_pool WHERE seq = (SELECT seq FROM secret_pool WHERE kind = ? AND owner = ? "
+                f"ORDER BY seq LIMIT 1) RETURNING {_POOL_COLS}",
+                (kind, owner),
+            ).fetchone()
+
+        r = await self._run(fn, write=True)
+        return None if r is None else _pool(r)
+
+    async def pool_count(self, kind: str, owner: str) -> int:
+        def fn(c: sqlite3.Connection) -> int:
+            return c.execute("SELECT COUNT(*) FROM secret_pool WHERE kind = ? AND owner = ?", (kind, owner)).fetchone()[
+                0
+            ]
+
+        return await self._run(fn, write=False)
+
+    async def consume_once(self, kind: str, item_id: str, at: datetime) -> bool:
+        def fn(c: sqlite3.Connection) -> bool:
+            return (
+                c.execute(
+                    "INSERT INTO used_once (kind, item_id, used_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                    (kind, item_id, _ts(at)),
+                ).rowcount
+                == 1
+            )
+
+        return await self._run(fn, write=True)
+
+    # -- audit ------------------------------------------------------------------------------------
+
+    async def audit_append(self, entry_id: str, entry: AuditEntry) -> None:
+        def fn(c: sqlite3.Connection) -> None:
+            c.execute(
+                "INSERT INTO audit_log (entry_id, at, node_id, session_id, key_id, operation, message_digest, "
+                "result, client_identity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (entry_id) DO NOTHING",
+                (
+                    entry_id,
+                    _ts(entry.at),
+                    entry.node_id,
+                    entry.session_id,
+                    entry.key_id,
+                    entry.operation,
+                    entry.message_digest,
+                    entry.result,
+                    entry.client_identity,
+                ),
+            )
+
+        await self._run(fn, write=True)
+
+    async def audit_read(self, key_id: str | None, session_id: str | None, limit: int | None) -> list[AuditEntry]:
+        def fn(c: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            return c.execute(
+                f"SELECT {_AUDIT_COLS} FROM audit_log WHERE (? IS NULL OR key_id = ?) "
+                "AND (? IS NULL OR session_id = ?) ORDER BY seq LIMIT ?",
+                (key_id, key_id, session_id, session_id, -1 if limit is None else limit),
+            ).fetchall()
+
+        return [_audit(r) for r in await self._run(fn, write=False)]
+
+    # -- KEK rotation -----------------------------------------------------------------------------
+
+    async def rotate(
+        self,
+        old_check: bytes,
+        new_check: bytes,
+        rewrap_share: Callable[[ShareRow], bytes],
+        rewrap_pool: Callable[[PoolRow], bytes],
+    ) -> int:
+        def fn(c: sqlite3.Connection) -> int:
+            stored = c.execute("SELECT value FROM meta WHERE name = 'kek_check'").fetchone()
+            if stored is None or bytes(stored[0]) != old_check:
+                raise WrongKek("the current KEK does not match this store")
+            count = 0
+            for r in c.execute(f"SELECT {_SHARE_COLS}, wrapped_key, ciphertext FROM key_shares").fetchall():
+                row = ShareRow(
+                    r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], r[7], _dt(r[8]), bytes(r[9]), bytes(r[10])
+                )
+                c.execute("UPDATE key_shares SET wrapped_key = ? WHERE key_id = ?", (rewrap_share(row), row.key_id))
+                count += 1
+            for r in c.execute(f"SELECT {_POOL_COLS} FROM secret_pool").fetchall():
+                prow = _pool(r)
+                c.execute("UPDATE secret_pool SET wrapped_key = ? WHERE item_id = ?", (rewrap_pool(prow), prow.item_id))
+                count += 1
+            c.execute("UPDATE meta SET value = ? WHERE name = 'kek_check'", (new_check,))
+            return count
+
+        return await self._run(fn, write=True)
+
+    async def aclose(self) -> None:
+        async with self._lock:
+            await trio.to_thread.run_sync(self._conn.close)
