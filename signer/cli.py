@@ -76,9 +76,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     setup_logging(config["log.level"], config["log.format"])
     try:
         trio.run(serve_forever, config)
-    except OSError as exc:
-        raise CliError(f"cannot serve on {config['grpc.listen']}: {exc.strerror or exc}") from None
+    except (OSError, BaseExceptionGroup) as exc:
+        cause = first_of(exc, OSError)
+        if cause is None:
+            raise
+        raise CliError(f"cannot serve on {config['grpc.listen']}: {cause.strerror or cause}") from None
     return 0
+
+
+def first_of(exc: BaseException, kind: type[OSError]) -> OSError | None:
+    """The first `kind` inside `exc`, looking through Trio's exception groups."""
+    if isinstance(exc, kind):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = first_of(inner, kind)
+            if found is not None:
+                return found
+    return None
 
 
 def cmd_version(args: argparse.Namespace) -> int:
