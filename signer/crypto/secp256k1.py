@@ -7,7 +7,8 @@ and never accepted from the wire.
 
 Public API:
     ORDER (q), FIELD_PRIME, SCALAR_LEN = 32, POINT_LEN = 33
-    InvalidPoint, InvalidScalar           (ValueError subclasses)
+    InvalidPoint, InvalidScalar           (DecodeError and ValueError subclasses)
+    SECP256K1: Secp256k1Group             the `signer.crypto.group.Group[Point]` implementation
     Point.decode(data) -> Point            33-byte compressed SEC1, on curve, not identity
     Point.encode() -> bytes                33 bytes (raises InvalidPoint for the identity)
     P + Q, P - Q, -P, k * P, P * k, P == Q, hash(P), P.is_identity, P.x, P.y
@@ -24,17 +25,20 @@ import secrets
 
 from coincurve import PrivateKey, PublicKey
 
+from signer.crypto.group import Group
+from signer.protocols.base import DecodeError
+
 ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 FIELD_PRIME = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEFFFFFC2F
 SCALAR_LEN = 32
 POINT_LEN = 33
 
 
-class InvalidPoint(ValueError):
+class InvalidPoint(DecodeError, ValueError):
     """A point encoding that is malformed, off the curve, or the identity."""
 
 
-class InvalidScalar(ValueError):
+class InvalidScalar(DecodeError, ValueError):
     """A scalar that is not canonical (wrong length, >= q) or out of the allowed range."""
 
 
@@ -172,3 +176,45 @@ def scalar_to_bytes(k: int) -> bytes:
     if not 0 <= k < ORDER:
         raise InvalidScalar("scalar out of range")
     return k.to_bytes(SCALAR_LEN, "big")
+
+
+class Secp256k1Group(Group[Point]):
+    """secp256k1 behind the generic `Group` interface (used by Feldman VSS and the GG20 core)."""
+
+    name = "secp256k1"
+    order = ORDER
+    scalar_size = SCALAR_LEN
+    point_size = POINT_LEN
+
+    def identity(self) -> Point:
+        return IDENTITY
+
+    def is_identity(self, p: Point) -> bool:
+        return p.is_identity
+
+    def add(self, a: Point, b: Point) -> Point:
+        return a + b
+
+    def neg(self, a: Point) -> Point:
+        return -a
+
+    def mul(self, k: int, p: Point) -> Point:
+        return p * k
+
+    def base_mul(self, k: int) -> Point:
+        return base_mul(k)
+
+    def encode_point(self, p: Point) -> bytes:
+        return p.encode()
+
+    def decode_point(self, data: bytes) -> Point:
+        return Point.decode(data)
+
+    def encode_scalar(self, k: int) -> bytes:
+        return scalar_to_bytes(_check_int(k) % ORDER)
+
+    def _scalar_from_bytes(self, data: bytes) -> int:
+        return int.from_bytes(data, "big")
+
+
+SECP256K1 = Secp256k1Group()
