@@ -249,8 +249,10 @@ class TokenVerifier:
         except jwt.PyJWTError:
             raise TokenError("malformed", "service token malformed") from None
         alg = header.get("alg")
-        if not isinstance(alg, str) or alg not in self._algorithms:
-            shown = alg if isinstance(alg, str) and alg.isalnum() and len(alg) <= 16 else "?"
+        if not isinstance(alg, str) or not alg:
+            raise TokenError("malformed", "service token header names no algorithm")
+        if alg not in self._algorithms:
+            shown = alg if alg.isalnum() and len(alg) <= 16 else "?"
             raise TokenError("algorithm_not_allowed", f"service token algorithm {shown} not allowed")
         key = self._select_key(header.get("kid"), alg)
         try:

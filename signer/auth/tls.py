@@ -137,7 +137,11 @@ def peer_subject(ssl_object: ssl.SSLObject | ssl.SSLSocket | None) -> str:
     """
     if ssl_object is None:
         return "(no TLS)"
-    cert = ssl_object.getpeercert()
+    return subject_from_cert(ssl_object.getpeercert())
+
+
+def subject_from_cert(cert: dict[str, Any] | None) -> str:
+    """The subject string of a decoded peer certificate (`getpeercert()`'s dict), as `peer_subject` reports."""
     if not cert:
         return "(no client certificate)"
     fields: dict[str, list[str]] = {}
