@@ -33,6 +33,30 @@ RETRY_ATTEMPTS = 6
 RETRY_MAX_SECONDS = 30.0
 
 
+async def retry_transient(
+    attempt: Callable[[], Awaitable[T]],
+    is_transient: Callable[[BaseException], bool],
+    on_retry: Callable[[], None] | None = None,
+) -> T:
+    """Run `attempt`, retrying transient errors only (bounded by count and time); others propagate."""
+
+    def before_sleep(_: RetryCallState) -> None:
+        if on_retry is not None:
+            on_retry()
+
+    async for state in AsyncRetrying(
+        retry=retry_if_exception(is_transient),
+        stop=stop_after_attempt(RETRY_ATTEMPTS) | stop_after_delay(RETRY_MAX_SECONDS),
+        wait=wait_exponential_jitter(initial=0.05, max=2.0),
+        sleep=trio.sleep,
+        before_sleep=before_sleep,
+        reraise=True,
+    ):
+        with state:
+            return await attempt()
+    raise AssertionError("unreachable: tenacity either returns or reraises")
+
+
 class Backend(ABC):
     """One database. `retries` counts transient failures that were retried (for tests and metrics)."""
 
@@ -44,22 +68,10 @@ class Backend(ABC):
         self.retries = 0
 
     async def _retry(self, attempt: Callable[[], Awaitable[T]]) -> T:
-        """Run `attempt`, retrying transient errors only (bounded by count and time)."""
-
-        def count(_: RetryCallState) -> None:
+        def count() -> None:
             self.retries += 1
 
-        async for state in AsyncRetrying(
-            retry=retry_if_exception(self._is_transient),
-            stop=stop_after_attempt(RETRY_ATTEMPTS) | stop_after_delay(RETRY_MAX_SECONDS),
-            wait=wait_exponential_jitter(initial=0.05, max=2.0),
-            sleep=trio.sleep,
-            before_sleep=count,
-            reraise=True,
-        ):
-            with state:
-                return await attempt()
-        raise AssertionError("unreachable: tenacity either returns or reraises")
+        return await retry_transient(attempt, self._is_transient, count)
 
     @abstractmethod
     async def migrate(self) -> list[tuple[int, str]]:

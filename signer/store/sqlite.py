@@ -189,10 +189,10 @@ class SqliteBackend(Backend):
     # -- key shares -------------------------------------------------------------------------------
 
     async def insert_share(self, row: ShareRow) -> bool:
-        def fn(c: sqlite3.Connection) -> bool:
-            cur = c.execute(
+        def fn(c: sqlite3.Connection) -> None:
+            c.execute(
                 f"INSERT INTO key_shares ({_SHARE_COLS}, wrapped_key, ciphertext) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key_id) DO NOTHING",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     row.key_id,
                     row.protocol,
@@ -207,12 +207,14 @@ class SqliteBackend(Backend):
                     row.ciphertext,
                 ),
             )
-            if cur.rowcount == 1:
-                return True
-            existing = c.execute("SELECT ciphertext FROM key_shares WHERE key_id = ?", (row.key_id,)).fetchone()
-            return existing is not None and bytes(existing[0]) == row.ciphertext
 
-        return await self._run(fn, write=True)
+        try:
+            await self._run(fn, write=True)
+            return True
+        except sqlite3.IntegrityError:
+            # Not retried: the key id is taken (by this very row only if an earlier attempt committed).
+            existing = await self.fetch_share(row.key_id)
+            return existing is not None and existing.ciphertext == row.ciphertext
 
     async def fetch_share(self, key_id: str) -> ShareRow | None:
         def fn(c: sqlite3.Connection) -> tuple[Any, ...] | None:

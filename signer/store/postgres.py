@@ -1,0 +1,356 @@
+"""The PostgreSQL backend: asyncpg with a connection pool, hosted in Trio through trio-asyncio.
+
+Every operation is one asyncpg call chain run with `trio_asyncio.aio_as_trio`, so it needs the
+trio-asyncio loop: `open_postgres` uses the caller's loop when it runs inside
+`trio_asyncio.open_loop()` (the service does, for grpclib) and opens one of its own otherwise.
+
+Concurrency across replicas: a claim is a single `DELETE ... WHERE seq = (SELECT ... FOR UPDATE SKIP
+LOCKED) RETURNING ...`, so two replicas never delete (and so never return) the same row, and neither
+waits on the other's row lock. `synchronous_commit` is forced on for our sessions: a claim or a key
+share is on disk before the call returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import datetime
+from typing import Any, TypeVar
+
+import asyncpg
+import trio_asyncio
+
+from signer.store.backend import Backend, retry_transient
+from signer.store.errors import SchemaError, StoreConfigError, StoreError, WrongKek
+from signer.store.records import AuditEntry, KeyInfo, PoolRow, SchemaStatus, ShareRow
+from signer.store.schema import POSTGRES_MIGRATIONS
+
+T = TypeVar("T")
+
+# Arbitrary constant naming the migration advisory lock (replicas starting together migrate once).
+_MIGRATION_LOCK = 0x6D70_6373_6967_6E72 & 0x7FFF_FFFF_FFFF_FFFF
+_SHARE_COLS = "key_id, protocol, curve, public_key, threshold, parties, party_index, record_version, created_at"
+_POOL_COLS = "kind, owner, item_id, record_version, wrapped_key, ciphertext"
+_AUDIT_COLS = "seq, at, node_id, session_id, key_id, operation, message_digest, result, client_identity"
+
+_TRANSIENT = (
+    asyncpg.exceptions.PostgresConnectionError,  # class 08: connection failures, incl. "does not exist"
+    asyncpg.exceptions.AdminShutdownError,  # 57P01: pg_terminate_backend, fast shutdown
+    asyncpg.exceptions.CrashShutdownError,  # 57P02
+    asyncpg.exceptions.CannotConnectNowError,  # 57P03: server starting up
+    asyncpg.exceptions.TooManyConnectionsError,  # 53300
+    asyncpg.exceptions.SerializationError,  # 40001
+    asyncpg.exceptions.DeadlockDetectedError,  # 40P01
+    OSError,  # refused / reset sockets and timeouts on the connect path
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Connection loss, server restart, overload or a serialization conflict; never a constraint."""
+    if isinstance(exc, _TRANSIENT):
+        return True
+    if isinstance(exc, asyncpg.exceptions.InterfaceError):
+        return "closed" in str(exc).lower()
+    return False
+
+
+def _dsn(url: str) -> str | None:
+    """A bare scheme means: everything from the standard PG* environment variables."""
+    return None if url.rstrip("/") in ("postgresql:", "postgres:") else url
+
+
+def _share(r: Any) -> ShareRow:
+    return ShareRow(
+        r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], r[7], r[8], bytes(r[9]), bytes(r[10])
+    )  # fmt: skip
+
+
+def _info(r: Any) -> KeyInfo:
+    return KeyInfo(r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], r[8])
+
+
+def _pool(r: Any) -> PoolRow:
+    return PoolRow(r[0], r[1], r[2], r[3], bytes(r[4]), bytes(r[5]))
+
+
+def _audit(r: Any) -> AuditEntry:
+    digest = None if r[6] is None else bytes(r[6])
+    return AuditEntry(r[0], r[1], r[2], r[3], r[4], r[5], digest, r[7], r[8])
+
+
+class PostgresBackend(Backend):
+    name = "postgres"
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        super().__init__(is_transient)
+        self._pool = pool
+
+    async def _run(self, fn: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        async def on_asyncio() -> T:
+            async with self._pool.acquire() as conn:
+                return await fn(conn)
+
+        async def attempt() -> T:
+            return await trio_asyncio.aio_as_trio(on_asyncio)()
+
+        return await self._retry(attempt)
+
+    async def _tx(self, fn: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        async def in_tx(conn: asyncpg.Connection) -> T:
+            async with conn.transaction():
+                return await fn(conn)
+
+        return await self._run(in_tx)
+
+    # -- schema ---------------------------------------------------------------------------------
+
+    async def migrate(self) -> list[tuple[int, str]]:
+        latest = POSTGRES_MIGRATIONS[-1][0]
+
+        async def fn(c: asyncpg.Connection) -> list[tuple[int, str]]:
+            await c.execute(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+            await c.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+            )
+            current = await c.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+            if current > latest:
+                raise SchemaError(f"database schema version {current} is newer than this program ({latest})")
+            applied = []
+            for version, description, statements in POSTGRES_MIGRATIONS:
+                if version <= current:
+                    continue
+                for sql in statements:
+                    await c.execute(sql)
+                await c.execute("INSERT INTO schema_migrations VALUES ($1, $2, now())", version, description)
+                applied.append((version, description))
+            return applied
+
+        return await self._tx(fn)
+
+    async def status(self) -> SchemaStatus:
+        async def fn(c: asyncpg.Connection) -> list[Any]:
+            if await c.fetchval("SELECT to_regclass('schema_migrations')") is None:
+                return []
+            return await c.fetch("SELECT version, description, applied_at FROM schema_migrations ORDER BY version")
+
+        rows = await self._run(fn)
+        applied = tuple((r[0], r[1], r[2]) for r in rows)
+        current = applied[-1][0] if applied else 0
+        pending = tuple((v, d) for v, d, _ in POSTGRES_MIGRATIONS if v > current)
+        return SchemaStatus(current, POSTGRES_MIGRATIONS[-1][0], applied, pending)
+
+    async def init_meta(self, name: str, value: bytes) -> bytes:
+        async def fn(c: asyncpg.Connection) -> bytes:
+            await c.execute("INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", name, value)
+            return bytes(await c.fetchval("SELECT value FROM meta WHERE name = $1", name))
+
+        return await self._tx(fn)
+
+    # -- key shares -------------------------------------------------------------------------------
+
+    async def insert_share(self, row: ShareRow) -> bool:
+        async def fn(c: asyncpg.Connection) -> None:
+            await c.execute(
+                f"INSERT INTO key_shares ({_SHARE_COLS}, wrapped_key, ciphertext) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                row.key_id,
+                row.protocol,
+                row.curve,
+                row.public_key,
+                row.threshold,
+                row.parties,
+                row.party_index,
+                row.record_version,
+                row.created_at,
+                row.wrapped_key,
+                row.ciphertext,
+            )
+
+        try:
+            await self._run(fn)
+            return True
+        except asyncpg.exceptions.UniqueViolationError:
+            # Not retried. The row may be our own attempt whose commit reply a dropped connection lost:
+            # its ciphertext (fresh data key, random nonce) is then byte-identical to ours.
+            existing = await self.fetch_share(row.key_id)
+            return existing is not None and existing.ciphertext == row.ciphertext
+
+    async def fetch_share(self, key_id: str) -> ShareRow | None:
+        async def fn(c: asyncpg.Connection) -> Any:
+            return await c.fetchrow(
+                f"SELECT {_SHARE_COLS}, wrapped_key, ciphertext FROM key_shares WHERE key_id = $1", key_id
+            )
+
+        r = await self._run(fn)
+        return None if r is None else _share(r)
+
+    async def fetch_key_info(self, key_id: str) -> KeyInfo | None:
+        async def fn(c: asyncpg.Connection) -> Any:
+            return await c.fetchrow(f"SELECT {_SHARE_COLS} FROM key_shares WHERE key_id = $1", key_id)
+
+        r = await self._run(fn)
+        return None if r is None else _info(r)
+
+    async def list_key_info(self) -> list[KeyInfo]:
+        async def fn(c: asyncpg.Connection) -> list[Any]:
+            return await c.fetch(f"SELECT {_SHARE_COLS} FROM key_shares ORDER BY key_id")
+
+        return [_info(r) for r in await self._run(fn)]
+
+    async def delete_share(self, key_id: str) -> bool:
+        async def fn(c: asyncpg.Connection) -> bool:
+            await c.execute("DELETE FROM secret_pool WHERE owner = $1", key_id)
+            return await c.execute("DELETE FROM key_shares WHERE key_id = $1", key_id) == "DELETE 1"
+
+        return await self._tx(fn)
+
+    # -- single-use pools -------------------------------------------------------------------------
+
+    async def pool_add(self, rows: list[PoolRow], at: datetime) -> None:
+        async def fn(c: asyncpg.Connection) -> None:
+            await c.executemany(
+                f"INSERT INTO secret_pool ({_POOL_COLS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                "ON CONFLICT (item_id) DO NOTHING",
+                [(r.kind, r.owner, r.item_id, r.record_version, r.wrapped_key, r.ciphertext, at) for r in rows],
+            )
+
+        await self._tx(fn)
+
+    async def pool_claim(self, kind: str, owner: str) -> PoolRow | None:
+        async def fn(c: asyncpg.Connection) -> Any:
+            return await c.fetchrow(
+                "DELETE FROM secret_pool WHERE seq = (SELECT seq FROM secret_pool WHERE kind = $1 AND owner = $2 "
+                f"ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING {_POOL_COLS}",
+                kind,
+                owner,
+            )
+
+        r = await self._run(fn)
+        return None if r is None else _pool(r)
+
+    async def pool_count(self, kind: str, owner: str) -> int:
+        async def fn(c: asyncpg.Connection) -> int:
+            return await c.fetchval("SELECT COUNT(*) FROM secret_pool WHERE kind = $1 AND owner = $2", kind, owner)
+
+        return await self._run(fn)
+
+    async def consume_once(self, kind: str, item_id: str, at: datetime) -> bool:
+        async def fn(c: asyncpg.Connection) -> bool:
+            status = await c.execute(
+                "INSERT INTO used_once (kind, item_id, used_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                kind,
+                item_id,
+                at,
+            )
+            return status == "INSERT 0 1"
+
+        return await self._run(fn)
+
+    # -- audit ------------------------------------------------------------------------------------
+
+    async def audit_append(self, entry_id: str, entry: AuditEntry) -> None:
+        async def fn(c: asyncpg.Connection) -> None:
+            await c.execute(
+                "INSERT INTO audit_log (entry_id, at, node_id, session_id, key_id, operation, message_digest, "
+                "result, client_identity) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+                "ON CONFLICT (entry_id) DO NOTHING",
+                entry_id,
+                entry.at,
+                entry.node_id,
+                entry.session_id,
+                entry.key_id,
+                entry.operation,
+                entry.message_digest,
+                entry.result,
+                entry.client_identity,
+            )
+
+        await self._run(fn)
+
+    async def audit_read(self, key_id: str | None, session_id: str | None, limit: int | None) -> list[AuditEntry]:
+        async def fn(c: asyncpg.Connection) -> list[Any]:
+            return await c.fetch(
+                f"SELECT {_AUDIT_COLS} FROM audit_log WHERE ($1::text IS NULL OR key_id = $1) "
+                "AND ($2::text IS NULL OR session_id = $2) ORDER BY seq LIMIT $3",
+                key_id,
+                session_id,
+                limit,
+            )
+
+        return [_audit(r) for r in await self._run(fn)]
+
+    # -- KEK rotation -----------------------------------------------------------------------------
+
+    async def rotate(
+        self,
+        old_check: bytes,
+        new_check: bytes,
+        rewrap_share: Callable[[ShareRow], bytes],
+        rewrap_pool: Callable[[PoolRow], bytes],
+    ) -> int:
+        async def fn(c: asyncpg.Connection) -> int:
+            stored = await c.fetchval("SELECT value FROM meta WHERE name = 'kek_check' FOR UPDATE")
+            if stored is None or bytes(stored) != old_check:
+                raise WrongKek("the current KEK does not match this store")
+            shares = [
+                _share(r) for r in await c.fetch(f"SELECT {_SHARE_COLS}, wrapped_key, ciphertext FROM key_shares")
+            ]
+            await c.executemany(
+                "UPDATE key_shares SET wrapped_key = $1 WHERE key_id = $2",
+                [(rewrap_share(s), s.key_id) for s in shares],
+            )
+            pool = [_pool(r) for r in await c.fetch(f"SELECT {_POOL_COLS} FROM secret_pool FOR UPDATE")]
+            await c.executemany(
+                "UPDATE secret_pool SET wrapped_key = $1 WHERE item_id = $2",
+                [(rewrap_pool(p), p.item_id) for p in pool],
+            )
+            await c.execute("UPDATE meta SET value = $1 WHERE name = 'kek_check'", new_check)
+            return len(shares) + len(pool)
+
+        return await self._tx(fn)
+
+    async def aclose(self) -> None:
+        await trio_asyncio.aio_as_trio(self._pool.close)()
+
+
+@asynccontextmanager
+async def open_postgres(url: str, *, pool_size: int = 10) -> AsyncIterator[PostgresBackend]:
+    """Connect a pool (retrying transient failures) inside the caller's trio-asyncio loop or our own."""
+    if not 1 <= pool_size <= 1000:
+        raise StoreConfigError("storage pool size must be in [1, 1000]")
+    settings = {"synchronous_commit": "on"}
+    if "application_name" not in url:
+        settings["application_name"] = "mpc-signer"
+    own_loop = trio_asyncio.current_loop.get() is None
+    try:
+        async with AsyncExitStack() as stack:
+            if own_loop:
+                await stack.enter_async_context(trio_asyncio.open_loop())
+
+            async def create() -> asyncpg.Pool:
+                return await trio_asyncio.aio_as_trio(asyncpg.create_pool)(
+                    dsn=_dsn(url), min_size=1, max_size=pool_size, server_settings=settings
+                )
+
+            try:
+                pool = await retry_transient(create, is_transient)
+            except asyncpg.exceptions.PostgresError as exc:
+                raise StoreError(f"storage.url: PostgreSQL refused the connection: {exc}") from None
+            except OSError as exc:
+                raise StoreError(f"storage.url: cannot reach PostgreSQL: {exc}") from None
+            backend = PostgresBackend(pool)
+            try:
+                yield backend
+            finally:
+                await backend.aclose()
+    except BaseExceptionGroup as group:
+        # Our own loop's nursery wraps whatever crossed it; callers expect the store's typed errors.
+        if not own_loop:
+            raise
+        inner: BaseException = group
+        while isinstance(inner, BaseExceptionGroup) and len(inner.exceptions) == 1:
+            inner = inner.exceptions[0]
+        if inner is group:
+            raise
+        raise inner from None
