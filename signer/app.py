@@ -18,6 +18,8 @@ import trio_asyncio
 
 from signer import __version__
 from signer.config import Config
+from signer.security import load_security
+from signer.transport.auth import install_call_auth
 from signer.transport.server import HealthState, serve_grpc
 from signer.transport.service import Lifecycle, SignerService
 
@@ -45,13 +47,19 @@ class NodeHandle:
 async def run_node(config: Config, *, task_status: trio.TaskStatus[NodeHandle] = trio.TASK_STATUS_IGNORED) -> None:
     """Run the node until cancelled."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
+    security = load_security(config)
     host, port = config.listen
     health = HealthState()
     lifecycle = Lifecycle()
     service = SignerService(config["node.id"], lifecycle)
+    services = [service, health.service(service)]
+
+    def configure(server: object) -> None:
+        install_call_auth(server, security.token_verifier)  # type: ignore[arg-type]
+
     async with trio_asyncio.open_loop():
         async with trio.open_nursery() as nursery:
-            address = await nursery.start(serve_grpc, [service, health.service(service)], host, port, None)
+            address = await nursery.start(serve_grpc, services, host, port, security.ssl_context, configure)
             log.info("node %s (mpc-signer %s) ready", config["node.id"], __version__)
             task_status.started(NodeHandle(address, health, lifecycle))
 

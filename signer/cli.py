@@ -101,6 +101,23 @@ def cmd_version(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_certs_dev(args: argparse.Namespace) -> int:
+    from signer.auth.devcerts import DevCertsError, make_dev_certs
+
+    try:
+        paths = make_dev_certs(
+            args.dir, node_id=args.node_id, hosts=args.host or ("localhost", "127.0.0.1"), overwrite=args.force
+        )
+    except DevCertsError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+    except OSError as exc:
+        raise CliError(f"cannot write to {args.dir}: {exc.strerror or exc}") from None
+    for path in paths.all():
+        print(path)
+    print("development credentials only: never use them in production", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="signer",
@@ -119,6 +136,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_config_flags(serve)
     serve.set_defaults(func=cmd_serve)
+
+    certs = sub.add_parser("certs", help="certificates and keys", description="Certificates and keys.")
+    certs_sub = certs.add_subparsers(dest="certs_command", metavar="COMMAND")
+    certs_sub.required = True
+    dev = certs_sub.add_parser(
+        "dev",
+        help="write development CA, server/client certs, JWT key pair and HMAC key",
+        description="Write a development CA (ca.crt/ca.key), server and client certificates, an Ed25519 JWT "
+        "key pair and an HMAC key into DIR, every file mode 0600. For development and tests only.",
+    )
+    dev.add_argument("dir", type=Path, metavar="DIR", help="directory to write into (created if missing)")
+    dev.add_argument("--node-id", default="server-signer-p2", help="server certificate CN (default %(default)s)")
+    dev.add_argument(
+        "--host",
+        action="append",
+        help="server certificate host name or IP (repeatable; default localhost and 127.0.0.1)",
+    )
+    dev.add_argument("--force", action="store_true", help="overwrite existing files")
+    dev.set_defaults(func=cmd_certs_dev)
 
     version = sub.add_parser("version", help="print the version", description="Print the version and exit.")
     version.set_defaults(func=cmd_version)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import trio
@@ -85,15 +85,19 @@ async def serve_grpc(
     host: str,
     port: int,
     ssl_context: ssl.SSLContext | None,
+    configure: Callable[[Server], None] | None = None,
     *,
     task_status: trio.TaskStatus[tuple[str, int]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve until cancelled; `task_status.started((host, port))` reports the bound address.
 
     `services` are grpclib servables (the SignerService and Health); reflection is added here.
+    `configure` is called with the server before it starts (to install event listeners such as call auth).
     On cancellation the listener closes and in-flight calls are given a moment to finish.
     """
     server = Server(ServerReflection.extend(list(services), pool=reflection_pool()))
+    if configure is not None:
+        configure(server)
     sock = bind_socket(host, port)
     bound = sock.getsockname()[:2]
     try:
