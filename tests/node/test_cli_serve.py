@@ -41,7 +41,14 @@ def test_serve_answers_grpcurl_and_exits_0_on_sigterm_after_not_serving(tmp_path
         assert pong["nodeId"] == "p2-sub"
         # Watch health while the node drains: the stream must show NOT_SERVING before the server goes away.
         watch = subprocess.Popen(
-            [grpcurl_path(), "-plaintext", "-d", '{"service": ""}', f"127.0.0.1:{free_port}", "grpc.health.v1.Health/Watch"],
+            [
+                grpcurl_path(),
+                "-plaintext",
+                "-d",
+                '{"service": ""}',
+                f"127.0.0.1:{free_port}",
+                "grpc.health.v1.Health/Watch",
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
@@ -77,4 +84,3 @@ def test_port_in_use_is_one_line_error(tmp_path):
     last = res.stderr.decode().strip().splitlines()[-1]
     assert last.startswith("signer: error: cannot serve on 127.0.0.1:")
     assert "Traceback" not in res.stderr.decode()
-

@@ -15,9 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _tree(base: Path) -> dict[str, Path]:
-    return {
-        str(p.relative_to(base)): p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-    }
+    return {str(p.relative_to(base)): p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
 
 
 def _assert_same(expected_dir: Path, producer) -> None:
