@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 
-
 from tests.conftest import grpcurl_path
 
 
