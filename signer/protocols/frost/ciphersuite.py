@@ -1,0 +1,80 @@
+"""FROST ciphersuites: a group plus the RFC 9591 hash functions H1..H5 (and the DKG's HDKG).
+
+The protocol core (`core`, `dkg`) only talks to a `Ciphersuite`, so a new suite (secp256k1, BIP-340)
+is one subclass here and nothing else. `FROST_ED25519_SHA512` is RFC 9591 section 6.1 exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+
+from signer.crypto.ed25519 import ED25519, Ed25519Group
+from signer.crypto.group import Group
+
+
+class Ciphersuite(ABC):
+    """What the FROST core needs from a suite: RFC 9591 section 6's group and hash functions."""
+
+    suite_id: int  # the one-byte suite tag in stored key packages
+    context_string: bytes
+    group: Group
+
+    @abstractmethod
+    def H1(self, m: bytes) -> int:
+        """Binding factor derivation (scalar)."""
+
+    @abstractmethod
+    def H2(self, m: bytes) -> int:
+        """Challenge computation (scalar)."""
+
+    @abstractmethod
+    def H3(self, m: bytes) -> int:
+        """Nonce generation (scalar)."""
+
+    @abstractmethod
+    def H4(self, m: bytes) -> bytes:
+        """Message hash inside the binding factor input."""
+
+    @abstractmethod
+    def H5(self, m: bytes) -> bytes:
+        """Commitment-list hash inside the binding factor input."""
+
+    @abstractmethod
+    def HDKG(self, m: bytes) -> int:
+        """The DKG proof-of-knowledge challenge (outside the RFC; as the ZcashFoundation crates do)."""
+
+
+class Ed25519Sha512(Ciphersuite):
+    """FROST(Ed25519, SHA-512), RFC 9591 section 6.1; signatures verify under RFC 8032."""
+
+    suite_id = 1
+    context_string = b"FROST-ED25519-SHA512-v1"
+    group: Ed25519Group = ED25519
+
+    def _scalar(self, *parts: bytes) -> int:
+        # RFC 9591 6.1: "interpret the 64-byte digest as a little-endian integer, reduce mod L".
+        return int.from_bytes(hashlib.sha512(b"".join(parts)).digest(), "little") % self.group.order
+
+    def H1(self, m: bytes) -> int:
+        return self._scalar(self.context_string, b"rho", m)
+
+    def H2(self, m: bytes) -> int:
+        # No context prefix: the challenge must equal RFC 8032's for plain Ed25519 verifiers.
+        return self._scalar(m)
+
+    def H3(self, m: bytes) -> int:
+        return self._scalar(self.context_string, b"nonce", m)
+
+    def H4(self, m: bytes) -> bytes:
+        return hashlib.sha512(self.context_string + b"msg" + m).digest()
+
+    def H5(self, m: bytes) -> bytes:
+        return hashlib.sha512(self.context_string + b"com" + m).digest()
+
+    def HDKG(self, m: bytes) -> int:
+        return self._scalar(self.context_string, b"dkg", m)
+
+
+FROST_ED25519_SHA512 = Ed25519Sha512()
+SUITES: dict[int, Ciphersuite] = {FROST_ED25519_SHA512.suite_id: FROST_ED25519_SHA512}
