@@ -154,7 +154,7 @@ def _leaf(
     ca: Issued,
     cn: str,
     usage: x509.ObjectIdentifier,
-    san: x509.SubjectAlternativeName | None,
+    san: x509.SubjectAlternativeName,
     not_before: dt.datetime | None,
     not_after: dt.datetime | None,
 ) -> Issued:
@@ -162,7 +162,7 @@ def _leaf(
         raise DevCertsError("certificate common name must not be empty")
     key = ec.generate_private_key(ec.SECP256R1())
     start, end = _window(not_before, not_after, LEAF_DAYS)
-    builder = (
+    cert = (
         x509.CertificateBuilder()
         .subject_name(_name(cn))
         .issuer_name(ca.cert.subject)
@@ -188,10 +188,10 @@ def _leaf(
         .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
+        .add_extension(san, critical=False)
+        .sign(ca.key, hashes.SHA256())
     )
-    if san is not None:
-        builder = builder.add_extension(san, critical=False)
-    return Issued(builder.sign(ca.key, hashes.SHA256()), key)
+    return Issued(cert, key)
 
 
 def make_server_cert(
@@ -213,8 +213,24 @@ def make_client_cert(
     not_before: dt.datetime | None = None,
     not_after: dt.datetime | None = None,
 ) -> Issued:
-    """A TLS client certificate signed by `ca`; pass `not_after` in the past to get an expired one."""
-    return _leaf(ca, cn, ExtendedKeyUsageOID.CLIENT_AUTH, None, not_before, not_after)
+    """A TLS client certificate signed by `ca`; pass `not_after` in the past to get an expired one.
+
+    `cn` is also the certificate's DNS subject alternative name (strict RFC 5280 verifiers want one),
+    so it must be host-name shaped.
+    """
+    return _leaf(ca, cn, ExtendedKeyUsageOID.CLIENT_AUTH, _san([cn]), not_before, not_after)
+
+
+def load_issued(cert_path: Path | str, key_path: Path | str) -> Issued:
+    """Read back a certificate and its EC key, e.g. the dev CA to issue more certificates in tests."""
+    try:
+        cert = x509.load_pem_x509_certificate(Path(cert_path).read_bytes())
+        key = serialization.load_pem_private_key(Path(key_path).read_bytes(), password=None)
+    except (OSError, ValueError) as e:
+        raise DevCertsError(f"cannot load {cert_path} / {key_path} ({type(e).__name__})") from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise DevCertsError(f"{key_path} is not an EC private key")
+    return Issued(cert, key)
 
 
 def write_issued(issued: Issued, cert_path: Path, key_path: Path, *, overwrite: bool = False) -> None:

@@ -37,6 +37,8 @@ ASYMMETRIC_ALGORITHMS = frozenset({"EdDSA", *_EC_CURVES, *_RSA_ALGS})
 
 PublicKey = ed25519.Ed25519PublicKey | ed448.Ed448PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 PrivateKey = ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+_PUBLIC_KEY_TYPES = (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey, ec.EllipticCurvePublicKey, rsa.RSAPublicKey)
+_PRIVATE_KEY_TYPES = (ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey, ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey)
 
 
 class TokenError(Exception):
@@ -105,11 +107,9 @@ def key_fits_algorithm(key: PublicKey | PrivateKey, alg: str) -> bool:
 def _check_public_key(key: object, source: str) -> PublicKey:
     if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
         raise TokenConfigError(f"{source}: RSA key shorter than {MIN_RSA_BITS} bits")
-    if isinstance(key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
+    if isinstance(key, _PUBLIC_KEY_TYPES):
         return key
-    if isinstance(
-        key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
-    ):
+    if isinstance(key, _PRIVATE_KEY_TYPES):
         raise TokenConfigError(f"{source}: holds a private key; give the verifier the public key only")
     raise TokenConfigError(f"{source}: unsupported key type {type(key).__name__}")
 
@@ -326,7 +326,7 @@ class TokenMinter:
             key = serialization.load_pem_private_key(private_key_pem, password=None)
         except (ValueError, TypeError):
             raise TokenConfigError("JWT private key is not an unencrypted PEM private key") from None
-        if not key_fits_algorithm(key, self._alg):  # type: ignore[arg-type]
+        if not isinstance(key, _PRIVATE_KEY_TYPES) or not key_fits_algorithm(key, self._alg):
             raise TokenConfigError(f"JWT private key does not fit algorithm {self._alg}")
         if not issuer or not audience:
             raise TokenConfigError("JWT issuer and audience must be non-empty")

@@ -8,6 +8,7 @@ session log line.
 
 from __future__ import annotations
 
+import socket
 import ssl
 from pathlib import Path
 from typing import Any
@@ -89,11 +90,28 @@ class _PinnedNameContext(ssl.SSLContext):
 
     server_name: str
 
-    def wrap_socket(self, sock: Any, *args: Any, server_hostname: str | None = None, **kw: Any) -> Any:
-        return super().wrap_socket(sock, *args, server_hostname=self.server_name, **kw)
+    def wrap_socket(
+        self,
+        sock: socket.socket,
+        server_side: bool = False,
+        do_handshake_on_connect: bool = True,
+        suppress_ragged_eofs: bool = True,
+        server_hostname: str | bytes | None = None,
+        session: ssl.SSLSession | None = None,
+    ) -> ssl.SSLSocket:
+        return super().wrap_socket(
+            sock, server_side, do_handshake_on_connect, suppress_ragged_eofs, self.server_name, session
+        )
 
-    def wrap_bio(self, incoming: Any, outgoing: Any, *args: Any, server_hostname: str | None = None, **kw: Any) -> Any:
-        return super().wrap_bio(incoming, outgoing, *args, server_hostname=self.server_name, **kw)
+    def wrap_bio(
+        self,
+        incoming: ssl.MemoryBIO,
+        outgoing: ssl.MemoryBIO,
+        server_side: bool = False,
+        server_hostname: str | bytes | None = None,
+        session: ssl.SSLSession | None = None,
+    ) -> ssl.SSLObject:
+        return super().wrap_bio(incoming, outgoing, server_side, self.server_name, session)
 
 
 def client_ssl_context(
