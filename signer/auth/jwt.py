@@ -188,7 +188,11 @@ def _claim_int(claims: Mapping[str, Any], name: str) -> int | None:
 
 
 class TokenVerifier:
-    """Verifies service tokens against a PEM public key (or certificate) file or a JWKS file."""
+    """Verifies service tokens against a PEM public key (or certificate) file or a JWKS file.
+
+    With a JWKS file a token's `kid` picks the key (unknown kid: refused; no kid: allowed only when
+    exactly one key fits the algorithm). With a PEM file there is one key and `kid` is ignored.
+    """
 
     def __init__(
         self,
