@@ -2,7 +2,7 @@
 
 `run_node` is a Trio task started with `nursery.start`; it reports a `NodeHandle` once the gRPC port is
 bound. `serve_forever` adds the operator-facing lifecycle: SIGINT/SIGTERM turn health NOT_SERVING and
-refuse new sessions, running work gets `session.grace_period_s`, then everything is cancelled and the
+refuse new sessions, running sessions get `session.grace_period_s`, then everything is cancelled and the
 process exits 0; a second signal exits at once.
 """
 
@@ -12,16 +12,21 @@ import logging
 import os
 import signal
 from dataclasses import dataclass
+from pathlib import Path
 
 import trio
 import trio_asyncio
 
 from signer import __version__
-from signer.config import Config
+from signer.config import Config, ConfigError
+from signer.engine.config import EngineConfig
+from signer.engine.manager import SessionManager
+from signer.sdnotify import sd_notify
 from signer.security import load_security
+from signer.store import KekFileError, create_kek_file, load_kek, open_store
 from signer.transport.auth import install_call_auth
 from signer.transport.server import HealthState, serve_grpc
-from signer.transport.service import Lifecycle, SignerService
+from signer.transport.service import SignerService
 
 log = logging.getLogger("signer.app")
 
@@ -32,36 +37,60 @@ class NodeHandle:
 
     address: tuple[str, int]
     health: HealthState
-    lifecycle: Lifecycle
+    engine: SessionManager
 
-    def begin_drain(self) -> None:
-        """Stop taking new work: health NOT_SERVING first, then new sessions get UNAVAILABLE."""
+    async def drain(self, grace_s: float) -> None:
+        """Health NOT_SERVING first, then new sessions get UNAVAILABLE; running ones get `grace_s`."""
         self.health.set_serving(False)
-        self.lifecycle.accepting = False
+        sd_notify("STOPPING=1")
+        await self.engine.drain(grace_s)
 
-    async def wait_idle(self) -> None:
-        """Return once no session is running (immediately while the node holds no sessions)."""
-        await trio.lowlevel.checkpoint()
+
+def engine_config(config: Config) -> EngineConfig:
+    return EngineConfig(
+        round_timeout_s=config["session.round_timeout_s"],
+        max_sessions=config["session.max_sessions"],
+        max_message_bytes=config["session.max_message_bytes"],
+        retention_s=config["session.retention_s"],
+        preparams_target=config["pools.preparams_size"],
+        presignatures_per_key=config["pools.presignatures_per_key"],
+    )
+
+
+def load_or_create_kek(config: Config) -> bytes:
+    """The KEK from `storage.kek_file`; without that key, a development KEK is created on first run."""
+    path: Path = config.kek_file
+    try:
+        if not config["storage.kek_file"] and not path.exists():
+            log.warning("created a development KEK at %s: keep it apart from the database backups", path)
+            return create_kek_file(path)
+        return load_kek(path)
+    except KekFileError as exc:
+        raise ConfigError(f"storage.kek_file: {exc}") from None
 
 
 async def run_node(config: Config, *, task_status: trio.TaskStatus[NodeHandle] = trio.TASK_STATUS_IGNORED) -> None:
-    """Run the node until cancelled."""
+    """Run the node until cancelled (or until drained)."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
     security = load_security(config)
+    kek = load_or_create_kek(config)
     host, port = config.listen
     health = HealthState()
-    lifecycle = Lifecycle()
-    service = SignerService(config["node.id"], lifecycle)
-    services = [service, health.service(service)]
 
     def configure(server: object) -> None:
         install_call_auth(server, security.token_verifier)  # type: ignore[arg-type]
 
-    async with trio_asyncio.open_loop():
+    async with trio_asyncio.open_loop(), open_store(config.storage_url, kek, config["node.id"]) as store:
+        engine = SessionManager(engine_config(config), store)
+        service = SignerService(config["node.id"], engine, security.authenticator)
         async with trio.open_nursery() as nursery:
+            await nursery.start(engine.run)
+            services = [service, health.service(service)]
             address = await nursery.start(serve_grpc, services, host, port, security.ssl_context, configure)
             log.info("node %s (mpc-signer %s) ready", config["node.id"], __version__)
-            task_status.started(NodeHandle(address, health, lifecycle))
+            sd_notify("READY=1")
+            task_status.started(NodeHandle(address, health, engine))
+            await trio.sleep_forever()
 
 
 async def serve_forever(config: Config) -> None:
@@ -74,11 +103,9 @@ async def serve_forever(config: Config) -> None:
                     "%s received: draining (grace %.1fs)", signal.Signals(signum).name, config["session.grace_period_s"]
                 )
                 break
-            node.begin_drain()
             async with trio.open_nursery() as waiters:
                 waiters.start_soon(_exit_on_second_signal, signals)
-                with trio.move_on_after(config["session.grace_period_s"]):
-                    await node.wait_idle()
+                await node.drain(config["session.grace_period_s"])
                 waiters.cancel_scope.cancel()
             nursery.cancel_scope.cancel()
     log.info("stopped")

@@ -14,6 +14,7 @@ from typing import Any
 
 from signer import __version__
 from signer.config import KEYS, KEYS_BY_PATH, Config, ConfigError, load_config
+from signer.store.errors import StoreError
 
 EXIT_USAGE = 2
 
@@ -76,21 +77,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     setup_logging(config["log.level"], config["log.format"])
     try:
         trio.run(serve_forever, config)
-    except (OSError, BaseExceptionGroup) as exc:
-        cause = first_of(exc, OSError)
-        if cause is None:
-            raise
-        raise CliError(f"cannot serve on {config['grpc.listen']}: {cause.strerror or cause}") from None
+    except (OSError, ConfigError, StoreError, BaseExceptionGroup) as exc:
+        raise operator_error(exc, config) from None
     return 0
 
 
-def first_of(exc: BaseException, kind: type[OSError]) -> OSError | None:
-    """The first `kind` inside `exc`, looking through Trio's exception groups."""
-    if isinstance(exc, kind):
+def operator_error(exc: BaseException, config: Config) -> BaseException:
+    """The one-line error for a start-up failure the operator can fix; a bug is re-raised as it is."""
+    cause = first_of(exc, (ConfigError, StoreError, OSError))
+    if isinstance(cause, ConfigError):
+        return cause
+    if isinstance(cause, StoreError):
+        return CliError(f"storage: {cause}")
+    if isinstance(cause, OSError):
+        return CliError(f"cannot serve on {config['grpc.listen']}: {cause.strerror or cause}")
+    return exc
+
+
+def first_of(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> BaseException | None:
+    """The first exception of one of `kinds` inside `exc`, looking through Trio's exception groups."""
+    if isinstance(exc, kinds):
         return exc
     if isinstance(exc, BaseExceptionGroup):
         for inner in exc.exceptions:
-            found = first_of(inner, kind)
+            found = first_of(inner, kinds)
             if found is not None:
                 return found
     return None

@@ -1,37 +1,128 @@
-"""`mpc.v1.SignerService` on grpclib: proto in, domain calls into Trio, proto out.
+"""`mpc.v1.SignerService` on grpclib: proto in, engine calls in Trio, proto out.
 
-Handlers run in asyncio (grpclib); everything stateful lives in Trio and is reached with
-`trio_asyncio.trio_as_aio`. Ping answers from here directly: it touches no Trio state.
+Handlers run in asyncio (grpclib); the engine lives in Trio and is reached with `trio_as_aio`. Engine
+errors carry their SPEC.md status code and map to gRPC mechanically; anything unexpected is logged and
+answered INTERNAL without detail, so no secret can leak through an error message.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import grpclib
+import trio_asyncio
 from grpclib.const import Status
 
-from gen.mpc.v1 import PingRequest, PongResponse, SignerServiceBase
+from gen.mpc.v1 import (
+    DkgStatusResponse,
+    GetDkgStatusRequest,
+    GetSignStatusRequest,
+    PingRequest,
+    PongResponse,
+    ProtocolMessageRequest,
+    ProtocolMessageResponse,
+    SignerServiceBase,
+    SignStatusResponse,
+    StartDkgRequest,
+    StartDkgResponse,
+    StartSignRequest,
+    StartSignResponse,
+)
 from signer import __version__
+from signer.auth.mac import MessageAuthenticator
+from signer.engine.errors import EngineError
+from signer.engine.manager import SessionManager
+from signer.engine.model import DkgRequest, SessionKind, SessionView, SignRequest
+from signer.transport import convert
+from signer.transport.auth import CURRENT_CALLER
+
+log = logging.getLogger("signer.transport.service")
+T = TypeVar("T")
 
 
-class Lifecycle:
-    """Whether the node still accepts new sessions (False once shutdown has begun)."""
-
-    def __init__(self) -> None:
-        self.accepting = True
-
-    def require_accepting(self) -> None:
-        if not self.accepting:
-            raise grpclib.GRPCError(Status.UNAVAILABLE, "node is shutting down; start the session elsewhere")
+async def in_trio(fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+    """Run an engine coroutine in Trio; map its errors to gRPC statuses."""
+    try:
+        return await trio_asyncio.trio_as_aio(functools.partial(fn, *args, **kwargs))()
+    except EngineError as exc:
+        raise grpclib.GRPCError(Status[exc.code], str(exc)) from None
 
 
 class SignerService(SignerServiceBase):
-    """The node's gRPC face. RPCs without a backend yet answer UNIMPLEMENTED (the generated default)."""
+    """The node's gRPC face over the session engine."""
 
-    def __init__(self, node_id: str, lifecycle: Lifecycle) -> None:
+    def __init__(self, node_id: str, engine: SessionManager, authenticator: MessageAuthenticator) -> None:
         self.node_id = node_id
-        self.lifecycle = lifecycle
+        self.engine = engine
+        self.authenticator = authenticator
 
     async def ping(self, message: PingRequest) -> PongResponse:
         return PongResponse(node_id=self.node_id, version=__version__, timestamp_ms=int(time.time() * 1000))
+
+    async def start_dkg(self, message: StartDkgRequest) -> StartDkgResponse:
+        request = DkgRequest(
+            session_id=message.session_id,
+            key_id=message.key_id,
+            protocol=convert.protocol_name(message.protocol),
+            curve=convert.curve_name(message.curve),
+            threshold=message.threshold,
+            total_parties=message.total_parties,
+            party_index=message.party_index,
+        )
+        view = await in_trio(self.engine.start, SessionKind.DKG, request, client=str(CURRENT_CALLER.get()))
+        return StartDkgResponse(session_id=view.session_id, state=convert.STATES[view.state], outbound=self._out(view))
+
+    async def get_dkg_status(self, message: GetDkgStatusRequest) -> DkgStatusResponse:
+        view = await self._status(message.session_id, message.wait_ms, SessionKind.DKG)
+        return DkgStatusResponse(
+            session_id=view.session_id,
+            state=convert.STATES[view.state],
+            round=view.round,
+            key_id=view.key_id,
+            public_key=view.public_key,
+            outbound=self._out(view),
+            error=view.error,
+            culprits=list(view.culprits),
+        )
+
+    async def start_sign(self, message: StartSignRequest) -> StartSignResponse:
+        request = SignRequest(
+            session_id=message.session_id,
+            key_id=message.key_id,
+            message=message.message,
+            signers=tuple(message.signers),
+            derivation_path=tuple(message.derivation_path),
+        )
+        view = await in_trio(self.engine.start, SessionKind.SIGN, request, client=str(CURRENT_CALLER.get()))
+        return StartSignResponse(session_id=view.session_id, state=convert.STATES[view.state], outbound=self._out(view))
+
+    async def get_sign_status(self, message: GetSignStatusRequest) -> SignStatusResponse:
+        view = await self._status(message.session_id, message.wait_ms, SessionKind.SIGN)
+        return SignStatusResponse(
+            session_id=view.session_id,
+            state=convert.STATES[view.state],
+            round=view.round,
+            signature=view.signature,
+            recovery_id=view.recovery_id,
+            public_key=view.public_key,
+            outbound=self._out(view),
+            error=view.error,
+            culprits=list(view.culprits),
+        )
+
+    async def submit_protocol_message(self, message: ProtocolMessageRequest) -> ProtocolMessageResponse:
+        inbound = convert.inbound(message.message, self.authenticator)
+        result = await in_trio(self.engine.deliver, inbound)
+        return ProtocolMessageResponse(
+            accepted=True, state=convert.STATES[result.view.state], outbound=self._out(result.view)
+        )
+
+    async def _status(self, session_id: str, wait_ms: int, kind: SessionKind) -> SessionView:
+        return await in_trio(self.engine.status, session_id, wait_ms / 1000.0, kind=kind)
+
+    def _out(self, view: SessionView) -> list:
+        return convert.outbound(view, self.authenticator)

@@ -63,6 +63,6 @@ async def test_grpcurl_ping_uses_reflection(node, grpcurl):
 
 
 async def test_draining_reports_not_serving(node, grpcurl):
-    node.begin_drain()
+    await node.drain(0)
     health = json.loads(await grpcurl("-plaintext", f"127.0.0.1:{node.address[1]}", "grpc.health.v1.Health/Check"))
     assert health == {"status": "NOT_SERVING"}

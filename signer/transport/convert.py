@@ -1,0 +1,75 @@
+"""Protobuf <-> engine domain types. Only shapes and enum names change here; the engine validates values."""
+
+from __future__ import annotations
+
+import grpclib
+from grpclib.const import Status
+
+from gen.mpc.v1 import Curve, Protocol, ProtocolMessage, SessionState
+from signer.auth.mac import MacError, MessageAuthenticator
+from signer.engine import model
+
+PROTOCOLS = {Protocol.FROST: model.FROST, Protocol.GG20: model.GG20}
+CURVES = {Curve.ED25519: model.ED25519, Curve.SECP256K1: model.SECP256K1}
+STATES = {
+    model.SessionState.RUNNING: SessionState.RUNNING,
+    model.SessionState.COMPLETED: SessionState.COMPLETED,
+    model.SessionState.FAILED: SessionState.FAILED,
+    model.SessionState.TIMED_OUT: SessionState.TIMED_OUT,
+    model.SessionState.CANCELLED: SessionState.CANCELLED,
+}
+
+
+def invalid(message: str) -> grpclib.GRPCError:
+    return grpclib.GRPCError(Status.INVALID_ARGUMENT, message)
+
+
+def protocol_name(value: Protocol | int) -> str:
+    try:
+        return PROTOCOLS[Protocol(value)]
+    except (KeyError, ValueError):
+        raise invalid("protocol must be PROTOCOL_GG20 or PROTOCOL_FROST") from None
+
+
+def curve_name(value: Curve | int) -> str:
+    try:
+        return CURVES[Curve(value)]
+    except (KeyError, ValueError):
+        raise invalid("curve must be CURVE_SECP256K1 or CURVE_ED25519") from None
+
+
+def inbound(message: ProtocolMessage | None, authenticator: MessageAuthenticator) -> model.ProtocolMessage:
+    """Check the MAC first (SPEC.md §3), then convert; UNAUTHENTICATED for a missing or wrong MAC."""
+    if message is None:
+        raise invalid("message is required")
+    try:
+        authenticator.verify(
+            message.session_id,
+            message.from_party,
+            message.to_party,
+            message.round,
+            message.sequence,
+            message.payload,
+            message.mac,
+        )
+    except MacError as exc:
+        raise grpclib.GRPCError(Status.UNAUTHENTICATED, f"message MAC rejected: {exc}") from None
+    return model.ProtocolMessage(
+        message.session_id, message.from_party, message.to_party, message.round, message.sequence, message.payload
+    )
+
+
+def outbound(view: model.SessionView, authenticator: MessageAuthenticator) -> list[ProtocolMessage]:
+    """The session's outbound messages, each MACed as the receiving side will check it."""
+    return [
+        ProtocolMessage(
+            session_id=m.session_id,
+            from_party=m.from_party,
+            to_party=m.to_party,
+            round=m.round,
+            sequence=m.sequence,
+            payload=m.payload,
+            mac=authenticator.mac(m.session_id, m.from_party, m.to_party, m.round, m.sequence, m.payload),
+        )
+        for m in view.outbound
+    ]
