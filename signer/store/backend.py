@@ -22,7 +22,8 @@ from tenacity import (
     retry_if_exception,
     stop_after_attempt,
     stop_after_delay,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 
 from signer.store.records import AuditEntry, KeyInfo, PoolRow, SchemaStatus, ShareRow
@@ -47,7 +48,7 @@ async def retry_transient(
     async for state in AsyncRetrying(
         retry=retry_if_exception(is_transient),
         stop=stop_after_attempt(RETRY_ATTEMPTS) | stop_after_delay(RETRY_MAX_SECONDS),
-        wait=wait_exponential_jitter(initial=0.05, max=2.0),
+        wait=wait_exponential(multiplier=0.05, max=2.0) + wait_random(0, 0.05),
         sleep=trio.sleep,
         before_sleep=before_sleep,
         reraise=True,

@@ -1,0 +1,78 @@
+"""Operator commands behind `signer db migrate|status`, `signer kek rotate` and `signer key delete`.
+
+Each has an async form (for callers already inside Trio) and a synchronous wrapper that runs it with
+`trio.run` (for the CLI). Errors are `StoreError` subclasses whose message is one line fit for the
+terminal; none carries a secret.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import trio
+
+from signer.store.kek import create_kek_file, load_kek
+from signer.store.records import SchemaStatus
+from signer.store.repository import open_backend, open_store
+
+
+def format_status(status: SchemaStatus) -> str:
+    state = "up to date" if not status.pending else f"{len(status.pending)} migration(s) pending"
+    lines = [f"schema version {status.current} of {status.latest} ({state})"]
+    lines += [f"  applied {v}: {d} at {at.isoformat()}" for v, d, at in status.applied]
+    lines += [f"  pending {v}: {d}" for v, d in status.pending]
+    return "\n".join(lines)
+
+
+async def db_migrate_async(url: str) -> str:
+    """Apply pending schema migrations (no KEK needed); returns a report for the terminal."""
+    async with open_backend(url) as backend:
+        applied = await backend.migrate()
+        status = await backend.status()
+    done = ", ".join(f"{v} ({d})" for v, d in applied) if applied else "nothing to apply"
+    return f"migrations applied: {done}\n{format_status(status)}"
+
+
+async def db_status_async(url: str) -> str:
+    """Report the schema version and the applied and pending migrations; changes nothing."""
+    async with open_backend(url, create=False) as backend:
+        return format_status(await backend.status())
+
+
+async def kek_rotate_async(
+    url: str, kek_file: str | os.PathLike[str], new_kek_file: str | os.PathLike[str], node_id: str
+) -> int:
+    """Re-wrap every data key from the KEK in `kek_file` to the one in `new_kek_file`.
+
+    `new_kek_file` is created (random, mode 0600) if it does not exist. One transaction: either every
+    record opens under the new KEK afterwards, or nothing changed. Stop every node using the store
+    first, then point `storage.kek_file` at the new file. Returns the number of re-wrapped records.
+    """
+    kek = load_kek(kek_file)
+    new_path = Path(new_kek_file)
+    new_kek = load_kek(new_path) if new_path.exists() else create_kek_file(new_path)
+    async with open_store(url, kek, node_id) as store:
+        return await store.rotate_kek(new_kek)
+
+
+async def key_delete_async(url: str, kek_file: str | os.PathLike[str], node_id: str, key_id: str) -> None:
+    """Delete one key share and its presignatures for good (the only way a share is ever removed)."""
+    async with open_store(url, load_kek(kek_file), node_id) as store:
+        await store.delete_share(key_id)
+
+
+def db_migrate(url: str) -> str:
+    return trio.run(db_migrate_async, url)
+
+
+def db_status(url: str) -> str:
+    return trio.run(db_status_async, url)
+
+
+def kek_rotate(url: str, kek_file: str | os.PathLike[str], new_kek_file: str | os.PathLike[str], node_id: str) -> int:
+    return trio.run(kek_rotate_async, url, kek_file, new_kek_file, node_id)
+
+
+def key_delete(url: str, kek_file: str | os.PathLike[str], node_id: str, key_id: str) -> None:
+    trio.run(key_delete_async, url, kek_file, node_id, key_id)
