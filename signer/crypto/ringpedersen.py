@@ -10,7 +10,7 @@ generating QR_Ñ with overwhelming probability), λ ← Z_φ(Ñ), s = t^λ mod �
 
 Public API:
     RingPedersenError (ValueError)
-    RingPedersenParams(n, s, t)           public; .validate() raises RingPedersenError
+    RingPedersenParams(n, s, t)           public; validated on construction (raises RingPedersenError)
         .commit(x, y) -> s^x · t^y mod n  (negative exponents allowed)
         .to_bytes() / RingPedersenParams.from_bytes(b)   (validating)
     RingPedersenSecret(p, q, lam, t)      .public, .n, .phi, .lam (repr redacted)
@@ -37,11 +37,14 @@ class RingPedersenError(ValueError):
 
 @dataclass(frozen=True)
 class RingPedersenParams:
-    """The public (Ñ, s, t); construct from untrusted input only through from_bytes or validate()."""
+    """The public (Ñ, s, t); every instance is validated on construction (`validate`)."""
 
     n: int
     s: int
     t: int
+
+    def __post_init__(self) -> None:
+        self.validate()
 
     def validate(self) -> RingPedersenParams:
         """The checks outside Π^prm: Ñ odd, composite, >= 2048 bits; s, t units, distinct, not 1."""
@@ -82,7 +85,7 @@ class RingPedersenParams:
             pos += ln
         if pos != len(data):
             raise RingPedersenError("trailing bytes")
-        return cls(*vals).validate()
+        return cls(*vals)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import secrets
 
 from coincurve import PrivateKey, PublicKey
+from gmpy2 import mpz
 
 from signer.crypto.group import Group
 from signer.protocols.base import DecodeError
@@ -43,6 +44,8 @@ class InvalidScalar(DecodeError, ValueError):
 
 
 def _check_int(k: object) -> int:
+    if isinstance(k, mpz):
+        return int(k)
     if not isinstance(k, int) or isinstance(k, bool):
         raise InvalidScalar("scalar must be an int")
     return k

@@ -1,0 +1,116 @@
+"""What every CGGMP21 proof shares: the paper's parameters, the typed error, the context binding.
+
+Parameters (CGGMP21, eprint 2021/060, §C.1 "Concrete security"; also the values of tss-lib v2 and
+taurushq's implementation): κ = 256, ℓ = κ = 256, ε = 2κ = 512, ℓ' = 5κ = 1280, and m = 80 repetitions
+for Π^mod and Π^prm (statistical security 2^-80). They are module constants, not arguments: no caller can
+weaken a proof by passing smaller values.
+
+Every proof's Fiat–Shamir transcript starts with the proof's name, the session id, the prover index and
+the verifier index (0 when the proof is broadcast), so a proof made for one session or one party does not
+verify under another (the TSSHOCK / replay class of bugs).
+
+Public API:
+    ELL = 256, EPSILON = 512, ELL_PRIME = 1280, REPETITIONS = 80, Q (secp256k1 order)
+    ProofError(proof, reason)       ValueError; verify() raises it and never returns False
+    ProofContext(session_id: bytes, prover: int, verifier: int = 0)
+    start_transcript(proof_name, ctx) -> Transcript
+    (internal helpers for the proof modules: require, require_unit, put_int, get_int, paillier_enc, paillier_check)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from signer.crypto.bigint import gcd, mpz, powmod
+from signer.crypto.codec import Reader, Writer
+from signer.crypto.paillier import PaillierPublicKey, PaillierSecretKey
+from signer.crypto.secp256k1 import ORDER
+from signer.crypto.transcript import Transcript, int_bytes
+from signer.protocols.base import DecodeError
+
+ELL = 256
+EPSILON = 512
+ELL_PRIME = 1280
+REPETITIONS = 80
+Q = ORDER
+assert Q.bit_length() <= ELL
+
+PROOF_VERSION = 1
+MAX_INT_BYTES = 1024  # 8192 bits: larger than any honest field of any proof here
+MAX_SESSION_ID = 256
+
+
+class ProofError(ValueError):
+    """A proof that does not verify (or a statement it cannot be about); names the check, never a secret."""
+
+    def __init__(self, proof: str, reason: str) -> None:
+        super().__init__(f"{proof}: {reason}")
+        self.proof = proof
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ProofContext:
+    """What a proof is bound to: the session, the prover, and the verifier (0 = every party)."""
+
+    session_id: bytes
+    prover: int
+    verifier: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.session_id, bytes) or not 0 < len(self.session_id) <= MAX_SESSION_ID:
+            raise ValueError("session_id must be 1..256 bytes")
+        for v in (self.prover, self.verifier):
+            if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v < 1 << 32:
+                raise ValueError("party indices must be ints in [0, 2^32)")
+
+
+def start_transcript(proof_name: str, ctx: ProofContext) -> Transcript:
+    """A transcript bound to the proof name, session id, prover and verifier."""
+    t = Transcript(f"mpc-signer/zk/{proof_name}/v1")
+    t.append_bytes("session-id", ctx.session_id)
+    t.append_int("prover", ctx.prover)
+    t.append_int("verifier", ctx.verifier)
+    return t
+
+
+def require(ok: bool, proof: str, reason: str) -> None:
+    if not ok:
+        raise ProofError(proof, reason)
+
+
+def require_unit(x: int, n: int, proof: str, what: str) -> None:
+    """x in Z*_n."""
+    require(0 < x < n and gcd(x, n) == 1, proof, f"{what} not a unit")
+
+
+def put_int(w: Writer, x: int) -> Writer:
+    """A signed integer: sign byte and minimal magnitude, u32-length-prefixed."""
+    return w.var(int_bytes(x))
+
+
+def get_int(r: Reader) -> mpz:
+    """The inverse of put_int; rejects non-minimal encodings and over-long values."""
+    raw = r.var(MAX_INT_BYTES + 1)
+    if not raw or raw[0] not in (0, 1):
+        raise DecodeError("bad integer sign byte")
+    if len(raw) > 1 and raw[1] == 0:
+        raise DecodeError("integer encoding not minimal")
+    mag = mpz(int.from_bytes(raw[1:], "big"))
+    if raw[0] == 1 and mag == 0:
+        raise DecodeError("negative zero")
+    return -mag if raw[0] == 1 else mag
+
+
+def paillier_enc(key: PaillierPublicKey | PaillierSecretKey, m: int, r: int) -> mpz:
+    """(1 + N)^m · r^N mod N² for any integer m (the paper's enc with a signed plaintext).
+
+    The prover passes its secret key when it owns N, which makes r^N a CRT exponentiation.
+    """
+    return key.encrypt_with(mpz(m) % key.n, r)
+
+
+def paillier_check(pk: PaillierPublicKey, m: int, r: int, c: int) -> bool:
+    """(1 + N)^m · r^N == c mod N² for a signed m, computed by the verifier."""
+    n, n2 = pk.n, pk.n2
+    return (1 + (mpz(m) % n) * n) * powmod(r, n, n2) % n2 == c % n2
