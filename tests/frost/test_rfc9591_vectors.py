@@ -1,5 +1,6 @@
 """RFC 9591 Appendix E.1, FROST(Ed25519, SHA-512): every intermediate value from the JSON vectors."""
 
+import functools
 import json
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from nacl.signing import VerifyKey
 from signer.crypto import vss
 from signer.protocols.frost import core
 from signer.protocols.frost.ciphersuite import FROST_ED25519_SHA512 as SUITE
+from signer.protocols.frost.ciphersuite import Ciphersuite
 
 V = json.loads((Path(__file__).parent / "vectors" / "rfc9591-frost-ed25519-sha512.json").read_text())
 G = SUITE.group
@@ -81,12 +83,29 @@ def test_round_two_aggregate_and_verify(signing: dict) -> None:
         sig_shares[i] = z
     sig = core.aggregate(SUITE, sig_shares, ctx)
     assert sig.hex() == V["final_output"]["sig"]
-    assert core.verify_signature(SUITE, signing["pk"], signing["msg"], sig)
+    for verify in (SUITE.verify, functools.partial(Ciphersuite.verify, SUITE)):  # native and generic
+        assert verify(signing["pk"], signing["msg"], sig)
+        assert not verify(signing["pk"], signing["msg"] + b"!", sig)
+        assert not verify(signing["pk"], signing["msg"], sig[:32] + G.encode_scalar(1))
+        assert not verify(signing["pk"], signing["msg"], sig[:63])
     VerifyKey(signing["pk"]).verify(signing["msg"], sig)
     Ed25519PublicKey.from_public_bytes(signing["pk"]).verify(sig, signing["msg"])
-    assert not core.verify_signature(SUITE, signing["pk"], signing["msg"] + b"!", sig)
     # The nonces were consumed by signing.
     for n in signing["nonces"].values():
         assert n.used
         with pytest.raises(core.NonceReuseError):
             n.take()
+
+
+def test_own_commitment_share_shortcut_matches() -> None:
+    inputs = V["inputs"]
+    pk = G.decode_point(h(inputs["group_public_key"]))
+    share1 = _scalar(inputs["participant_shares"][0]["participant_share"])
+    n1, n3 = core.commit(SUITE, share1), core.commit(SUITE, share1)
+    commitments = {1: n1.commitments, 3: n3.commitments}
+    plain = core.signing_context(SUITE, pk, commitments, b"m")
+    fast = core.signing_context(SUITE, pk, commitments, b"m", own=(1, n1))
+    assert plain == fast
+    assert not n1.used
+    with pytest.raises(ValueError):
+        core.signing_context(SUITE, pk, commitments, b"m", own=(3, n1))

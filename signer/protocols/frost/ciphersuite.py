@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
+from typing import Any
+
+import nacl.bindings as sodium
+from nacl.exceptions import BadSignatureError
 
 from signer.crypto.ed25519 import ED25519, Ed25519Group
 from signer.crypto.group import Group
+from signer.protocols.base import DecodeError
 
 
 class Ciphersuite(ABC):
@@ -44,6 +49,20 @@ class Ciphersuite(ABC):
     def HDKG(self, m: bytes) -> int:
         """The DKG proof-of-knowledge challenge (outside the RFC; as the ZcashFoundation crates do)."""
 
+    def verify(self, group_public_key: Any, message: bytes, signature: bytes) -> bool:
+        """Schnorr verification of (R, z): z * G == R + H2(R || PK || msg) * PK (RFC 9591 appendix B).
+        Suites may override it with an equivalent, faster native verifier."""
+        g = self.group
+        if len(signature) != g.point_size + g.scalar_size:
+            return False
+        try:
+            r = g.decode_point(signature[: g.point_size])
+            z = g.decode_scalar(signature[g.point_size :])
+        except DecodeError:
+            return False
+        c = self.H2(signature[: g.point_size] + g.encode_point(group_public_key) + message)
+        return g.base_mul(z) == g.add(r, g.mul(c, group_public_key))
+
 
 class Ed25519Sha512(Ciphersuite):
     """FROST(Ed25519, SHA-512), RFC 9591 section 6.1; signatures verify under RFC 8032."""
@@ -74,6 +93,16 @@ class Ed25519Sha512(Ciphersuite):
 
     def HDKG(self, m: bytes) -> int:
         return self._scalar(self.context_string, b"dkg", m)
+
+    def verify(self, group_public_key: bytes, message: bytes, signature: bytes) -> bool:
+        """RFC 8032 verification by libsodium (its checks are a superset of the generic Schnorr check)."""
+        if len(signature) != 64:
+            return False
+        try:
+            sodium.crypto_sign_open(signature + message, group_public_key)
+        except BadSignatureError:
+            return False
+        return True
 
 
 FROST_ED25519_SHA512 = Ed25519Sha512()

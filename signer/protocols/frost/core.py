@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from signer.crypto.group import Group
 from signer.crypto.vss import lagrange_at_zero
 from signer.protocols.base import ProtocolError
 from signer.protocols.frost.ciphersuite import Ciphersuite
@@ -53,6 +54,15 @@ class SigningNonces:
         if nonces is None:
             raise NonceReuseError("signing nonces already used")
         return nonces
+
+    def commitment_share(self, group: Group, rho: int, expected: SigningCommitments) -> Any:
+        """(hiding + binding * rho) * G without consuming the nonces; they must match `expected`."""
+        if self._nonces is None:
+            raise NonceReuseError("signing nonces already used")
+        if expected != self.commitments:
+            raise ValueError("the signing package does not carry these nonces' commitments")
+        hiding, binding = self._nonces
+        return group.base_mul(hiding + binding * rho)
 
     @property
     def used(self) -> bool:
@@ -151,15 +161,27 @@ class SigningContext:
 
 
 def signing_context(
-    suite: Ciphersuite, group_public_key: Any, commitments: Mapping[int, SigningCommitments], message: bytes
+    suite: Ciphersuite,
+    group_public_key: Any,
+    commitments: Mapping[int, SigningCommitments],
+    message: bytes,
+    own: tuple[int, SigningNonces] | None = None,
 ) -> SigningContext:
+    """Derive the signing context. A signer may pass `own` = (its identifier, its unused nonces): its
+    commitment share is then one base multiplication (hiding + binding * rho) * G instead of a variable-
+    base one; the result is the same point."""
     g = suite.group
     participants = tuple(sorted(commitments))
     if len(participants) < 1 or participants[0] < 1:
         raise ValueError("participants are identifiers >= 1")
     rho = {i: suite.H1(x) for i, x in binding_factor_inputs(suite, group_public_key, commitments, message).items()}
     # RFC 9591 4.5 compute_group_commitment: sum of hiding + binding * binding_factor.
-    shares = {i: g.add(commitments[i].hiding, g.mul(rho[i], commitments[i].binding)) for i in participants}
+    shares = {}
+    for i in participants:
+        if own is not None and own[0] == i:
+            shares[i] = own[1].commitment_share(g, rho[i], commitments[i])
+        else:
+            shares[i] = g.add(commitments[i].hiding, g.mul(rho[i], commitments[i].binding))
     group_commitment = g.sum(shares.values())
     if g.is_identity(group_commitment):
         raise ProtocolError("group commitment is the identity")
@@ -206,20 +228,6 @@ def aggregate(suite: Ciphersuite, shares: Mapping[int, int], ctx: SigningContext
         raise ValueError("need exactly one signature share per participant")
     z = sum(shares.values()) % suite.group.order
     return suite.group.encode_point(ctx.group_commitment) + suite.group.encode_scalar(z)
-
-
-def verify_signature(suite: Ciphersuite, group_public_key: Any, message: bytes, signature: bytes) -> bool:
-    """Schnorr verification of (R, z): z * G == R + H2(R || PK || msg) * PK (RFC 9591 appendix B)."""
-    g = suite.group
-    if len(signature) != g.point_size + g.scalar_size:
-        return False
-    try:
-        r = g.decode_point(signature[: g.point_size])
-        z = g.decode_scalar(signature[g.point_size :])
-    except ProtocolError:
-        return False
-    c = suite.H2(signature[: g.point_size] + g.encode_point(group_public_key) + message)
-    return g.base_mul(z) == g.add(r, g.mul(c, group_public_key))
 
 
 def check_participants(participants: Sequence[int], threshold: int) -> None:

@@ -238,7 +238,13 @@ class FrostSignSession(_Rounds):
             assert self._nonces is not None
             commitments = {j: _decode_from(j, SignRound1.decode, suite, p).commitments for j, p in payloads.items()}
             commitments[self.party_index] = self._nonces.commitments
-            self._ctx = core.signing_context(suite, self._key.public.group_public_key, commitments, self._message)
+            self._ctx = core.signing_context(
+                suite,
+                self._key.public.group_public_key,
+                commitments,
+                self._message,
+                own=(self.party_index, self._nonces),
+            )
             nonces, self._nonces = self._nonces, None
             self._own_share = core.sign(suite, self._key.key_package, nonces, self._ctx)
             return [Outgoing(BROADCAST, 2, SignRound2(self._own_share).encode(suite))]
@@ -255,7 +261,7 @@ class FrostSignSession(_Rounds):
         shares[self.party_index] = self._own_share
         signature = core.aggregate(suite, shares, self._ctx)
         public_key = suite.group.encode_point(self._ctx.group_public_key)
-        if not core.verify_signature(suite, self._ctx.group_public_key, self._message, signature):
+        if not suite.verify(self._ctx.group_public_key, self._message, signature):
             raise core.InvalidSignature("aggregate signature does not verify")
         self._result = SignResult(signature=signature, public_key=public_key, recovery_id=0)
         return []

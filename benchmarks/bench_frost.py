@@ -1,0 +1,81 @@
+"""FROST benchmarks: in-process DKG and signing with every party's work, and frost-rs as the reference.
+
+Our entries run the real engine sessions (`FrostDkgSession`, `FrostSignSession`) with all parties in
+one process through the in-memory relay used by the tests, so they include message encoding, decoding
+and validation. In signing every party verifies the other shares, aggregates and verifies the final
+signature (the reference aggregates once).
+"""
+
+from __future__ import annotations
+
+from benchmarks.harness import entry
+from signer.protocols.frost.session import FrostDkgSession, FrostSignSession
+from tests.frost import driver
+
+MESSAGE = b"benchmark message: transfer 1 SOL"
+
+
+def _dkg(t: int, n: int) -> dict[int, bytes]:
+    parties = tuple(range(1, n + 1))
+    sessions = {i: FrostDkgSession("bench-dkg", i, t, parties) for i in parties}
+    driver.run(sessions)
+    return {i: s.result.key_share for i, s in sessions.items()}
+
+
+def _sign_op(t: int, n: int):
+    shares = _dkg(t, n)
+    signers = tuple(range(1, t + 1))
+
+    def op() -> bytes:
+        sessions = {i: FrostSignSession("bench-sign", i, shares[i], MESSAGE, signers) for i in signers}
+        driver.run(sessions)
+        return sessions[1].result.signature
+
+    return op
+
+
+@entry("frost.dkg.2of2", note="FROST(Ed25519,SHA-512) DKG, 3 rounds incl. e2e shares, both parties, in-process")
+def dkg_2of2():
+    return lambda: _dkg(2, 2)
+
+
+@entry("frost.dkg.2of3", note="FROST(Ed25519,SHA-512) DKG, 3 rounds incl. e2e shares, all 3 parties, in-process")
+def dkg_2of3():
+    return lambda: _dkg(2, 3)
+
+
+@entry("frost.sign.2of2", note="sessions from stored key shares; both signers: commit, sign, verify shares, aggregate")
+def sign_2of2():
+    return _sign_op(2, 2)
+
+
+@entry("frost.sign.2of3", note="signers {1,2} of a 2-of-3 key; same work as frost.sign.2of2")
+def sign_2of3():
+    return _sign_op(2, 3)
+
+
+@entry("frost.sign.2of2.ref", note="PyPI frost-rs (ZcashFoundation frost-ed25519): preprocess x2, sign x2, aggregate")
+def sign_2of2_ref():
+    import frost_rs
+
+    u = frost_rs.utility_ed25519
+    ids = [u.get_id() for _ in range(2)]
+    r1_secret, r1_public = {}, {}
+    for i in ids:
+        r1_secret[i], r1_public[i] = u.round1(i, 2, 2)
+    r2_secret, r2_public = {}, {}
+    for i in ids:
+        r2_secret[i], r2_public[i] = u.round2(r1_secret[i], {k: v for k, v in r1_public.items() if k != i})
+    key_packages, pubkey_packages = {}, {}
+    for i in ids:
+        others = {k: v for k, v in r1_public.items() if k != i}
+        mine = {k: v[i] for k, v in r2_public.items() if i in v}
+        key_packages[i], pubkey_packages[i] = u.round3(r2_secret[i], others, mine)
+
+    def op() -> str:
+        pre = {i: u.preprocess(key_packages[i]) for i in ids}
+        commitments = {i: p[1] for i, p in pre.items()}
+        shares = {i: u.sign(MESSAGE, commitments, pre[i][0], key_packages[i]) for i in ids}
+        return u.aggregate(MESSAGE, commitments, shares, pubkey_packages[ids[0]])
+
+    return op
