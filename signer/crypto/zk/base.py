@@ -5,14 +5,14 @@ taurushq's implementation): κ = 256, ℓ = κ = 256, ε = 2κ = 512, ℓ' = 5κ
 for Π^mod and Π^prm (statistical security 2^-80). They are module constants, not arguments: no caller can
 weaken a proof by passing smaller values.
 
-Every proof's Fiat–Shamir transcript starts with the proof's name, the session id, the prover index and
-the verifier index (0 when the proof is broadcast), so a proof made for one session or one party does not
+Every proof's Fiat–Shamir transcript starts with the proof's name, the session id, the prover index,
+the verifier index (0 when the proof is broadcast) and a label, so a proof made for one session or one party does not
 verify under another (the TSSHOCK / replay class of bugs).
 
 Public API:
     ELL = 256, EPSILON = 512, ELL_PRIME = 1280, REPETITIONS = 80, Q (secp256k1 order)
     ProofError(proof, reason)       ValueError; verify() raises it and never returns False
-    ProofContext(session_id: bytes, prover: int, verifier: int = 0)
+    ProofContext(session_id: bytes, prover: int, verifier: int = 0, label: bytes = b"")
     start_transcript(proof_name, ctx) -> Transcript
     (internal helpers for the proof modules: require, require_unit, put_int, get_int, paillier_enc, paillier_check)
 """
@@ -51,15 +51,19 @@ class ProofError(ValueError):
 
 @dataclass(frozen=True)
 class ProofContext:
-    """What a proof is bound to: the session, the prover, and the verifier (0 = every party)."""
+    """What a proof is bound to: the session, the prover, the verifier (0 = every party), and an optional
+    label naming the proof's place in the protocol (e.g. b"mta-gamma" vs b"mta-w")."""
 
     session_id: bytes
     prover: int
     verifier: int = 0
+    label: bytes = b""
 
     def __post_init__(self) -> None:
         if not isinstance(self.session_id, bytes) or not 0 < len(self.session_id) <= MAX_SESSION_ID:
             raise ValueError("session_id must be 1..256 bytes")
+        if not isinstance(self.label, bytes) or len(self.label) > MAX_SESSION_ID:
+            raise ValueError("label must be at most 256 bytes")
         for v in (self.prover, self.verifier):
             if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v < 1 << 32:
                 raise ValueError("party indices must be ints in [0, 2^32)")
@@ -71,6 +75,7 @@ def start_transcript(proof_name: str, ctx: ProofContext) -> Transcript:
     t.append_bytes("session-id", ctx.session_id)
     t.append_int("prover", ctx.prover)
     t.append_int("verifier", ctx.verifier)
+    t.append_bytes("label", ctx.label)
     return t
 
 
