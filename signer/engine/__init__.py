@@ -1,0 +1,55 @@
+"""The Trio session engine: one task and cancel scope per session, deadlines per round, bounded inboxes,
+background pools, limits and graceful drain. Transport calls `SessionManager`; see manager.py."""
+
+from signer.engine.config import EngineConfig
+from signer.engine.errors import (
+    AlreadyExists,
+    EngineError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    ResourceExhausted,
+    Unavailable,
+)
+from signer.engine.manager import SessionManager
+from signer.engine.model import (
+    ED25519,
+    FROST,
+    GG20,
+    SECP256K1,
+    DeliverResult,
+    DkgRequest,
+    ProtocolMessage,
+    SessionKind,
+    SessionState,
+    SessionView,
+    SignRequest,
+)
+from signer.engine.pools import PreparamsPool
+from signer.engine.registry import ProtocolBinding, default_protocols
+
+__all__ = [
+    "ED25519",
+    "FROST",
+    "GG20",
+    "SECP256K1",
+    "AlreadyExists",
+    "DeliverResult",
+    "DkgRequest",
+    "EngineConfig",
+    "EngineError",
+    "FailedPrecondition",
+    "InvalidArgument",
+    "NotFound",
+    "PreparamsPool",
+    "ProtocolBinding",
+    "ProtocolMessage",
+    "ResourceExhausted",
+    "SessionKind",
+    "SessionManager",
+    "SessionState",
+    "SessionView",
+    "SignRequest",
+    "Unavailable",
+    "default_protocols",
+]

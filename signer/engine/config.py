@@ -1,0 +1,41 @@
+"""Engine limits and timings; the node's YAML `session.*` keys map onto these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Limits that keep memory bounded and deadlines that keep sessions finite.
+
+    round_timeout_s: each protocol round (waiting for its messages and computing it) must finish in this.
+    max_sessions: running sessions at once; one more start is RESOURCE_EXHAUSTED.
+    max_message_bytes: largest accepted payload.
+    max_buffered: messages held for rounds the session has not reached yet, per session.
+    retention_s: how long a finished session stays queryable.
+    max_wait_s: cap on a long-poll status wait.
+    max_retained: finished sessions kept at most (oldest dropped first), bounding memory under churn.
+    preparams_target: GG20 pre-parameter sets kept ready in the store (0 disables the filler).
+    presignatures_per_key: GG20 presignatures kept ready for each GG20 key (0 disables the filler).
+    """
+
+    round_timeout_s: float = 30.0
+    max_sessions: int = 1000
+    max_message_bytes: int = 1 << 20
+    max_buffered: int = 64
+    retention_s: float = 300.0
+    max_wait_s: float = 60.0
+    max_retained: int = 10_000
+    preparams_target: int = 0
+    presignatures_per_key: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.round_timeout_s > 0 or not self.max_wait_s > 0:
+            raise ValueError("round_timeout_s and max_wait_s must be positive")
+        if self.max_sessions < 1 or self.max_buffered < 1 or self.max_retained < 1:
+            raise ValueError("max_sessions, max_buffered and max_retained must be at least 1")
+        if self.max_message_bytes < 1:
+            raise ValueError("max_message_bytes must be at least 1")
+        if self.retention_s < 0 or self.preparams_target < 0 or self.presignatures_per_key < 0:
+            raise ValueError("retention_s and pool sizes must not be negative")

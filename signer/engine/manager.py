@@ -1,0 +1,405 @@
+"""The session manager: starts, feeds, reports on, cancels and drains sessions inside one Trio nursery.
+
+    manager = SessionManager(EngineConfig(...), store)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(manager.run)
+        view = await manager.start(SessionKind.DKG, DkgRequest(...))
+        result = await manager.deliver(ProtocolMessage(...))
+        view = await manager.status(session_id, wait_s=5.0)
+        await manager.drain(grace_s=20.0)          # run() returns once everything has stopped
+
+Every session is a task in the manager's nursery, wrapped in its own cancel scope (session.py); the
+pre-parameters pool runs in the same nursery under its own scope; a reaper forgets finished sessions
+after `retention_s`. Every error is an `EngineError` with the SPEC.md status code.
+
+The store is duck-typed to signer.store.Store: key_info / get_share / put_share, claim_preparams /
+count_preparams / add_preparams and append_audit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import deque
+from collections.abc import Mapping
+from typing import Any
+
+import trio
+
+from signer.engine.config import EngineConfig
+from signer.engine.errors import (
+    AlreadyExists,
+    InvalidArgument,
+    NotFound,
+    ResourceExhausted,
+    Unavailable,
+)
+from signer.engine.model import (
+    MAX_KEY_ID_CHARS,
+    MAX_PARTY_INDEX,
+    MAX_SESSION_ID_CHARS,
+    DeliverResult,
+    DkgRequest,
+    ProtocolMessage,
+    SessionKind,
+    SessionView,
+    SignRequest,
+)
+from signer.engine.pools import PreparamsPool
+from signer.engine.registry import ProtocolBinding, default_protocols
+from signer.engine.session import Session, SessionSetup
+from signer.protocols.base import DkgResult, ProtocolError, SessionProtocol, SignResult
+from signer.store.errors import KeyExists, KeyNotFound
+
+log = logging.getLogger("signer.engine.manager")
+
+U32 = 2**32
+U64 = 2**64
+MAX_PARTIES = 1000
+HARDENED = 2**31
+
+
+class SessionManager:
+    """All sessions of this node. Serve it with `await nursery.start(manager.run)`."""
+
+    def __init__(
+        self,
+        config: EngineConfig,
+        store: Any,
+        *,
+        protocols: Mapping[str, ProtocolBinding] | None = None,
+        preparams: PreparamsPool | None = None,
+    ) -> None:
+        self._config = config
+        self._store = store
+        self._protocols = dict(default_protocols() if protocols is None else protocols)
+        self._preparams = preparams if preparams is not None else PreparamsPool(store, config.preparams_target)
+        self._sessions: dict[str, Session] = {}
+        self._clients: dict[str, str] = {}
+        self._dkg_keys: set[str] = set()
+        self._retained: deque[tuple[float, Session]] = deque()
+        self._retained_changed = trio.Event()
+        self._running = 0
+        self._idle = trio.Event()
+        self._idle.set()
+        self._nursery: trio.Nursery | None = None
+        self._draining = False
+
+    # ----- service lifecycle ---------------------------------------------------------------------
+
+    async def run(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Host sessions, the reaper and the pools until `drain` finishes or the caller cancels."""
+        try:
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                nursery.start_soon(self._reap)
+                if any(b.needs_preparams for b in self._protocols.values()):
+                    await nursery.start(self._preparams.run)
+                task_status.started()
+        finally:
+            self._draining = True
+            self._nursery = None
+
+    async def drain(self, grace_s: float) -> None:
+        """Refuse new sessions (UNAVAILABLE), stop the pools, give running sessions `grace_s`, cancel the
+        rest; `run` returns afterwards."""
+        self._draining = True
+        self._preparams.scope.cancel()
+        log.info("draining: %d sessions running, grace %.1fs", self._running, grace_s)
+        with trio.move_on_after(grace_s):
+            await self._idle.wait()
+        for session in list(self._sessions.values()):
+            if not session.state.terminal:
+                session.cancel("node shutting down")
+        await self._idle.wait()
+        if self._nursery is not None:
+            self._nursery.cancel_scope.cancel()
+
+    @property
+    def running(self) -> int:
+        """Sessions not yet in a terminal state."""
+        return self._running
+
+    @property
+    def accepting(self) -> bool:
+        return self._nursery is not None and not self._draining
+
+    # ----- the four operations -------------------------------------------------------------------
+
+    async def start(self, kind: SessionKind, request: DkgRequest | SignRequest, *, client: str = "") -> SessionView:
+        """Start a DKG or signing session (idempotent for identical requests); returns once round 1 is out.
+
+        `client` (the caller's certificate subject) goes to logs and the audit log.
+        """
+        self._check_accepting()
+        if kind is SessionKind.DKG and isinstance(request, DkgRequest):
+            binding = self._check_dkg(request)
+        elif kind is SessionKind.SIGN and isinstance(request, SignRequest):
+            _check_id("session_id", request.session_id, MAX_SESSION_ID_CHARS)
+            _check_id("key_id", request.key_id, MAX_KEY_ID_CHARS)
+        else:
+            raise InvalidArgument(f"a {kind.value} session needs a {kind.value} request")
+        existing = self._existing(kind, request)
+        if existing is not None:
+            return existing
+        self._check_capacity()
+        if isinstance(request, DkgRequest):
+            if request.key_id in self._dkg_keys:
+                raise AlreadyExists(f"a DKG for key id {request.key_id!r} is already running")
+            try:
+                await self._store.key_info(request.key_id)
+            except KeyNotFound:
+                pass
+            else:
+                raise AlreadyExists(f"key id {request.key_id!r} already exists")
+            parties = tuple(range(1, request.total_parties + 1))
+            setup = SessionSetup(kind, request, request.protocol, request.party_index, parties, binding.slow_start)
+            build = self._dkg_builder(binding, request)
+        else:
+            try:
+                share = await self._store.get_share(request.key_id)
+            except KeyNotFound:
+                raise NotFound(f"no key with key id {request.key_id!r}") from None
+            info = share.info
+            binding = self._protocols.get(info.protocol)
+            if binding is None:
+                raise InvalidArgument(f"key {request.key_id!r} is for protocol {info.protocol!r}, not served here")
+            self._check_sign(request, binding, info)
+            signers = tuple(sorted(request.signers))
+            setup = SessionSetup(kind, request, info.protocol, info.party_index, signers, binding.slow_start)
+            build = self._sign_builder(binding, request, info.party_index, share.share)
+        # The awaits above let other calls run: check again before registering.
+        self._check_accepting()
+        existing = self._existing(kind, request)
+        if existing is not None:
+            return existing
+        self._check_capacity()
+        if isinstance(request, DkgRequest):
+            if request.key_id in self._dkg_keys:
+                raise AlreadyExists(f"a DKG for key id {request.key_id!r} is already running")
+            self._dkg_keys.add(request.key_id)
+        session = Session(
+            setup,
+            self._config,
+            build=build,
+            runner=self._protocols[setup.protocol].runner,
+            finish=self._finish,
+            audit=self._audit,
+            on_done=self._on_done,
+        )
+        self._sessions[setup.session_id] = session
+        self._clients[setup.session_id] = client or "unidentified"
+        self._running += 1
+        if self._running == 1:
+            self._idle = trio.Event()
+        assert self._nursery is not None
+        log.info(
+            "starting %s session for %s",
+            kind.value,
+            self._clients[setup.session_id],
+            extra={"session_id": setup.session_id, "key_id": setup.key_id, "client": client},
+        )
+        await self._nursery.start(session.run)
+        return session.view()
+
+    async def deliver(self, message: ProtocolMessage) -> DeliverResult:
+        """Hand one inbound protocol message (MAC already checked) to its session.
+
+        An exact duplicate is acknowledged (`duplicate=True`) and ignored; every refusal is an EngineError.
+        """
+        _check_message(message)
+        session = self._sessions.get(message.session_id)
+        if session is None:
+            raise NotFound(f"no session {message.session_id!r}")
+        duplicate = session.accept(message)
+        await trio.lowlevel.checkpoint()
+        return DeliverResult(duplicate=duplicate, view=session.view())
+
+    async def status(self, session_id: str, wait_s: float = 0.0, *, kind: SessionKind | None = None) -> SessionView:
+        """The session's view; with `wait_s` > 0, first wait (long-poll) until there is outbound no
+        response has carried yet, or a terminal state, or `wait_s` passed. `kind` restricts the lookup
+        (GetDKGStatus must not see signing sessions)."""
+        if not isinstance(wait_s, int | float) or not 0 <= wait_s:
+            raise InvalidArgument("wait must be a non-negative number of seconds")
+        session = self._lookup(session_id, kind)
+        if wait_s > 0:
+            await session.wait_for_news(session.reported, min(wait_s, self._config.max_wait_s))
+        else:
+            await trio.lowlevel.checkpoint()
+        return session.view()
+
+    async def cancel(self, session_id: str) -> SessionView:
+        """Cancel a running session (CANCELLED) and wait until it has stopped; a finished one is returned as is."""
+        session = self._lookup(session_id, None)
+        session.cancel()
+        await session.done.wait()
+        return session.view()
+
+    # ----- start helpers -------------------------------------------------------------------------
+
+    def _check_accepting(self) -> None:
+        if not self.accepting:
+            raise Unavailable("the node is not accepting sessions (draining or not running)")
+
+    def _check_capacity(self) -> None:
+        if self._running >= self._config.max_sessions:
+            raise ResourceExhausted(f"the node already runs {self._config.max_sessions} sessions")
+
+    def _existing(self, kind: SessionKind, request: DkgRequest | SignRequest) -> SessionView | None:
+        session = self._sessions.get(request.session_id)
+        if session is None:
+            return None
+        if session.setup.kind is not kind or session.setup.request != request:
+            raise AlreadyExists(f"session {request.session_id!r} exists with other parameters")
+        return session.view()
+
+    def _lookup(self, session_id: str, kind: SessionKind | None) -> Session:
+        session = self._sessions.get(session_id) if isinstance(session_id, str) else None
+        if session is None or (kind is not None and session.setup.kind is not kind):
+            raise NotFound(f"no {kind.value + ' ' if kind else ''}session {session_id!r}")
+        return session
+
+    def _check_dkg(self, req: DkgRequest) -> ProtocolBinding:
+        _check_id("session_id", req.session_id, MAX_SESSION_ID_CHARS)
+        _check_id("key_id", req.key_id, MAX_KEY_ID_CHARS)
+        binding = self._protocols.get(req.protocol) if isinstance(req.protocol, str) else None
+        if binding is None:
+            raise InvalidArgument(f"protocol must be one of {sorted(self._protocols)}")
+        if req.curve != binding.curve:
+            raise InvalidArgument(f"protocol {req.protocol} works on curve {binding.curve}, not {req.curve!r}")
+        _check_int("total_parties", req.total_parties, 2, MAX_PARTIES)
+        _check_int("threshold", req.threshold, 2, req.total_parties)
+        _check_int("party_index", req.party_index, 1, req.total_parties)
+        return binding
+
+    def _check_sign(self, req: SignRequest, binding: ProtocolBinding, info: Any) -> None:
+        if not isinstance(req.message, bytes) or not req.message:
+            raise InvalidArgument("message must be non-empty bytes")
+        if binding.message_is_digest and len(req.message) != 32:
+            raise InvalidArgument(f"message must be a 32-byte digest for {info.protocol}, got {len(req.message)}")
+        if len(req.message) > self._config.max_message_bytes:
+            raise InvalidArgument(f"message exceeds {self._config.max_message_bytes} bytes")
+        signers = req.signers
+        if not isinstance(signers, tuple) or not all(_is_int(s) and 1 <= s <= info.parties for s in signers):
+            raise InvalidArgument(f"signers must be party indices in 1..{info.parties}")
+        if len(set(signers)) != len(signers):
+            raise InvalidArgument("signers must not repeat")
+        if len(signers) < info.threshold:
+            raise InvalidArgument(f"key {req.key_id!r} needs at least {info.threshold} signers")
+        if info.party_index not in signers:
+            raise InvalidArgument(f"signers must include this node (party {info.party_index})")
+        path = req.derivation_path
+        if not isinstance(path, tuple) or not all(_is_int(i) and 0 <= i < HARDENED for i in path):
+            raise InvalidArgument("derivation_path must be non-hardened indices below 2^31")
+        if path and not binding.derivation:
+            raise InvalidArgument(f"protocol {info.protocol} does not support derivation paths")
+
+    def _dkg_builder(self, binding: ProtocolBinding, req: DkgRequest):  # noqa: ANN202
+        async def build() -> SessionProtocol:
+            preparams = await self._preparams.take() if binding.needs_preparams else None
+            return _construct(lambda: binding.new_dkg(req, preparams))
+
+        return build
+
+    def _sign_builder(self, binding: ProtocolBinding, req: SignRequest, party_index: int, share: bytes):  # noqa: ANN202
+        async def build() -> SessionProtocol:
+            return _construct(lambda: binding.new_sign(req, party_index, share))
+
+        return build
+
+    # ----- session hooks -------------------------------------------------------------------------
+
+    async def _finish(self, session: Session, result: DkgResult | SignResult) -> None:
+        """Runs before a session becomes COMPLETED: a DKG's key share is stored first (put-once)."""
+        request = session.setup.request
+        if isinstance(request, DkgRequest) and isinstance(result, DkgResult):
+            try:
+                await self._store.put_share(
+                    request.key_id,
+                    result.key_share,
+                    protocol=request.protocol,
+                    curve=request.curve,
+                    public_key=result.public_key,
+                    threshold=request.threshold,
+                    parties=request.total_parties,
+                    party_index=request.party_index,
+                )
+            except KeyExists:
+                raise AlreadyExists(f"key id {request.key_id!r} was stored meanwhile") from None
+
+    async def _audit(self, session: Session) -> None:
+        """One audit row per finished session: what it was, for whom, how it ended."""
+        request = session.setup.request
+        result = session.state.name.lower()
+        if session.culprits:
+            result += f" culprits={list(session.culprits)}"
+        digest = None
+        if isinstance(request, SignRequest):
+            binding = self._protocols[session.setup.protocol]
+            digest = request.message if binding.message_is_digest else hashlib.sha256(request.message).digest()
+        await self._store.append_audit(
+            session_id=session.setup.session_id,
+            key_id=session.setup.key_id,
+            operation=session.setup.kind.value,
+            message_digest=digest,
+            result=result,
+            client_identity=self._clients.get(session.setup.session_id, "unidentified"),
+        )
+
+    def _on_done(self, session: Session) -> None:
+        self._running -= 1
+        if self._running == 0:
+            self._idle.set()
+        if session.setup.kind is SessionKind.DKG:
+            self._dkg_keys.discard(session.setup.key_id)
+        self._retained.append((trio.current_time() + self._config.retention_s, session))
+        self._retained_changed.set()
+
+    async def _reap(self) -> None:
+        """Forget finished sessions after `retention_s` (or sooner beyond `max_retained`)."""
+        while True:
+            now = trio.current_time()
+            while self._retained and (self._retained[0][0] <= now or len(self._retained) > self._config.max_retained):
+                _, session = self._retained.popleft()
+                sid = session.setup.session_id
+                if self._sessions.get(sid) is session:
+                    del self._sessions[sid]
+                    self._clients.pop(sid, None)
+            self._retained_changed = trio.Event()
+            if self._retained:
+                with trio.move_on_at(self._retained[0][0]):
+                    await self._retained_changed.wait()
+            else:
+                await self._retained_changed.wait()
+
+
+def _construct(make: Any) -> SessionProtocol:
+    """Build a protocol session; parameter errors from the constructor end the session as FAILED."""
+    try:
+        return make()
+    except (ValueError, TypeError) as exc:
+        raise ProtocolError(f"invalid session parameters: {exc}") from None
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_id(name: str, value: object, limit: int) -> None:
+    if not isinstance(value, str) or not value or len(value) > limit or not value.isprintable():
+        raise InvalidArgument(f"{name} must be a non-empty printable string of at most {limit} characters")
+
+
+def _check_int(name: str, value: object, low: int, high: int) -> None:
+    if not _is_int(value) or not low <= value <= high:  # type: ignore[operator]
+        raise InvalidArgument(f"{name} must be an integer in [{low}, {high}]")
+
+
+def _check_message(m: ProtocolMessage) -> None:
+    _check_id("session_id", m.session_id, MAX_SESSION_ID_CHARS)
+    _check_int("from_party", m.from_party, 1, MAX_PARTY_INDEX)
+    _check_int("to_party", m.to_party, 0, MAX_PARTY_INDEX)
+    _check_int("round", m.round, 0, U32 - 1)
+    _check_int("sequence", m.sequence, 0, U64 - 1)
+    if not isinstance(m.payload, bytes):
+        raise InvalidArgument("payload must be bytes")

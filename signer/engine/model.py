@@ -1,0 +1,109 @@
+"""The engine's domain types: session requests, protocol messages, states and status views.
+
+Transport converts protobuf <-> these; nothing here knows about gRPC. Protocol and curve are plain
+names ("frost"/"gg20", "ed25519"/"secp256k1") so the protocol registry stays a small open mapping.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+FROST = "frost"
+GG20 = "gg20"
+ED25519 = "ed25519"
+SECP256K1 = "secp256k1"
+
+MAX_SESSION_ID_CHARS = 128
+MAX_KEY_ID_CHARS = 128
+MAX_PARTY_INDEX = 2**16
+
+
+class SessionKind(enum.Enum):
+    DKG = "dkg"
+    SIGN = "sign"
+
+
+class SessionState(enum.Enum):
+    """SPEC.md SessionState without the UNSPECIFIED zero value."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    CANCELLED = "cancelled"
+
+    @property
+    def terminal(self) -> bool:
+        return self is not SessionState.RUNNING
+
+
+@dataclass(frozen=True)
+class DkgRequest:
+    """StartDKG: `party_index` is this node's 1-based index among `total_parties`."""
+
+    session_id: str
+    key_id: str
+    protocol: str
+    curve: str
+    threshold: int
+    total_parties: int
+    party_index: int
+
+
+@dataclass(frozen=True)
+class SignRequest:
+    """StartSign: `message` is a 32-byte digest for ECDSA, the message itself for EdDSA."""
+
+    session_id: str
+    key_id: str
+    message: bytes
+    signers: tuple[int, ...]
+    derivation_path: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProtocolMessage:
+    """One relayed protocol message (inbound or outbound); to_party = 0 is a broadcast.
+
+    The MAC is not here: transport checks it on the way in and adds it on the way out.
+    """
+
+    session_id: str
+    from_party: int
+    to_party: int
+    round: int
+    sequence: int
+    payload: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """A snapshot of one session for Start*/Get*Status/SubmitProtocolMessage responses.
+
+    `outbound` is every message this node produced in the session, in sequence order (SPEC.md §2:
+    outbound is never lost to a dropped response). `round` is the round the session waits in
+    (the last one once finished). Result fields are empty until COMPLETED.
+    """
+
+    session_id: str
+    kind: SessionKind
+    state: SessionState
+    round: int
+    key_id: str
+    protocol: str
+    outbound: tuple[ProtocolMessage, ...]
+    public_key: bytes = b""
+    signature: bytes = b""
+    recovery_id: int = 0
+    error: str = ""
+    culprits: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeliverResult:
+    """SubmitProtocolMessage outcome: the message was acknowledged (`accepted` = true on the wire);
+    `duplicate` is True for an exact resend, which was ignored."""
+
+    duplicate: bool
+    view: SessionView

@@ -1,0 +1,80 @@
+"""The GG20 pre-parameters pool: kept at a target size in the store by a background task.
+
+Pre-parameters (safe primes, Paillier key, ring-Pedersen parameters, their proofs) take seconds of
+CPU to generate, so a DKG must not wait for a fresh set: the filler generates them ahead of time in a
+`trio_parallel` worker process (gmpy2 holds the GIL, so a thread would stall the event loop) and
+persists each set through the store, so a restart keeps them. `take` claims one atomically from the store;
+when the pool is empty it waits for the filler (the DKG's round deadline bounds that wait).
+
+The pool runs inside the manager's nursery under its own cancel scope: drain stops it at once, and a
+generation in progress is abandoned by killing its worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import trio
+import trio_parallel
+
+log = logging.getLogger("signer.engine.pools")
+
+
+def generate_preparams_blob() -> bytes:
+    """Worker-process entry point: one fresh pre-parameter set in its storage encoding."""
+    from signer.crypto.preparams import generate_preparams
+
+    return generate_preparams().to_bytes()
+
+
+class PreparamsPool:
+    """Keeps `target` pre-parameter sets in the store; `take()` hands one out exactly once."""
+
+    def __init__(self, store: Any, target: int, generate: Callable[[], bytes] = generate_preparams_blob) -> None:
+        if target < 0:
+            raise ValueError("target must not be negative")
+        self._store = store
+        self.target = target
+        self._generate = generate
+        self._added = trio.Event()
+        self._wanted = trio.Event()
+        self.scope = trio.CancelScope()
+
+    async def take(self) -> bytes:
+        """Claim one set from the store, waiting for the filler while the pool is empty."""
+        while True:
+            added = self._added
+            blob = await self._store.claim_preparams()
+            self._wanted.set()
+            if blob is not None:
+                return blob
+            log.info("pre-parameters pool empty: waiting for the filler")
+            await added.wait()
+
+    async def run(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Fill the pool to its target, then sleep until something is taken; cancel via `scope`."""
+        with self.scope:
+            task_status.started()
+            if self.target == 0:
+                await trio.sleep_forever()
+            while True:
+                # A fresh event before counting: a take() racing with the count wakes the wait below.
+                wanted = self._wanted = trio.Event()
+                have = await self._store.count_preparams()
+                if have >= self.target:
+                    await wanted.wait()
+                    continue
+                log.info("pre-parameters pool at %d/%d: generating one set", have, self.target)
+                started = trio.current_time()
+                blob = await trio_parallel.run_sync(self._generate, kill_on_cancel=True)
+                await self._store.add_preparams(blob)
+                log.info(
+                    "pre-parameters pool at %d/%d: set generated in %.1fs",
+                    have + 1,
+                    self.target,
+                    trio.current_time() - started,
+                )
+                self._added.set()
+                self._added = trio.Event()

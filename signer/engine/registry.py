@@ -1,0 +1,89 @@
+"""The protocol registry: protocol name -> how to build its DKG and signing sessions.
+
+Adding a protocol is one `ProtocolBinding` in `default_protocols()`. Imports of protocol packages happen
+inside the builders, so the engine (and a node that never runs GG20) does not load code it does not use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from signer.engine.model import ED25519, FROST, GG20, SECP256K1, DkgRequest, SignRequest
+from signer.engine.offload import InlineRunner, ProcessRunner, StepRunner
+from signer.protocols.base import SessionProtocol
+
+DkgBuilder = Callable[[DkgRequest, bytes | None], SessionProtocol]
+SignBuilder = Callable[[SignRequest, int, bytes], SessionProtocol]
+
+
+@dataclass(frozen=True)
+class ProtocolBinding:
+    """One protocol as the engine sees it.
+
+    new_dkg(request, preparams) and new_sign(request, party_index, key_share) construct the sans-IO
+    session (raising ValueError or ProtocolError on bad parameters). `runner` says where its steps run.
+    `needs_preparams`: the DKG takes a pre-parameter set from the pool. `message_is_digest`: signing
+    takes a 32-byte digest (ECDSA) rather than the message itself. `derivation`: signing accepts a
+    non-hardened derivation path.
+    """
+
+    curve: str
+    new_dkg: DkgBuilder
+    new_sign: SignBuilder
+    runner: StepRunner = field(default_factory=InlineRunner)
+    needs_preparams: bool = False
+    message_is_digest: bool = False
+    derivation: bool = False
+
+    @property
+    def slow_start(self) -> bool:
+        """Whether building and starting a session can take long (pool wait, worker process): then
+        Start* returns at once and round-1 messages come with status calls."""
+        return self.needs_preparams or isinstance(self.runner, ProcessRunner)
+
+
+def _parties(n: int) -> tuple[int, ...]:
+    return tuple(range(1, n + 1))
+
+
+def _frost_dkg(req: DkgRequest, _preparams: bytes | None) -> SessionProtocol:
+    from signer.protocols.frost.session import FrostDkgSession
+
+    return FrostDkgSession(req.session_id, req.party_index, req.threshold, _parties(req.total_parties))
+
+
+def _frost_sign(req: SignRequest, party_index: int, key_share: bytes) -> SessionProtocol:
+    from signer.protocols.frost.session import FrostSignSession
+
+    return FrostSignSession(req.session_id, party_index, key_share, req.message, req.signers)
+
+
+def _gg20_dkg(req: DkgRequest, preparams: bytes | None) -> SessionProtocol:
+    from signer.protocols.gg20 import Gg20KeygenSession
+
+    return Gg20KeygenSession(req.session_id, req.party_index, req.threshold, _parties(req.total_parties), preparams)
+
+
+def _gg20_sign(req: SignRequest, party_index: int, key_share: bytes) -> SessionProtocol:
+    from signer.protocols.gg20 import Gg20SignSession
+
+    return Gg20SignSession(
+        req.session_id, party_index, key_share, req.message, req.signers, derivation_path=req.derivation_path
+    )
+
+
+def default_protocols() -> dict[str, ProtocolBinding]:
+    """FROST (Ed25519, cheap steps inline) and GG20 (secp256k1, steps in worker processes)."""
+    return {
+        FROST: ProtocolBinding(curve=ED25519, new_dkg=_frost_dkg, new_sign=_frost_sign),
+        GG20: ProtocolBinding(
+            curve=SECP256K1,
+            new_dkg=_gg20_dkg,
+            new_sign=_gg20_sign,
+            runner=ProcessRunner(),
+            needs_preparams=True,
+            message_is_digest=True,
+            derivation=True,
+        ),
+    }

@@ -1,0 +1,345 @@
+"""One session: its protocol state machine, inbox, early-message buffer, outbox and deadlines.
+
+The session task drives the sans-IO protocol (start, then expected/advance until done) and owns all
+timing: building the protocol and its first step, then every round (waiting for the round's messages and
+computing it), run under `trio.fail_after(round_timeout)`. Callers never touch the protocol object:
+`accept` checks an inbound message synchronously (so the caller gets its status code at once) and hands
+it to the task through a bounded memory channel; the task files it into the current round or holds it
+for a later one.
+
+Inbound rules (SPEC.md §3): a message equal to one already received from that sender with that sequence
+is acknowledged and ignored; a different message reusing (from_party, sequence) is INVALID_ARGUMENT; a
+second, different message for the same (round, sender, broadcast|p2p) slot is INVALID_ARGUMENT; a message
+for a finished session or a round already passed is FAILED_PRECONDITION; messages for rounds not reached
+yet are buffered up to `max_buffered`, then RESOURCE_EXHAUSTED.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import struct
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import trio
+
+from signer.engine.config import EngineConfig
+from signer.engine.errors import EngineError, FailedPrecondition, InvalidArgument, ResourceExhausted
+from signer.engine.model import (
+    DkgRequest,
+    ProtocolMessage,
+    SessionKind,
+    SessionState,
+    SessionView,
+    SignRequest,
+)
+from signer.engine.offload import StepRunner
+from signer.protocols.base import (
+    BROADCAST,
+    DkgResult,
+    InboxKey,
+    Outgoing,
+    ProtocolError,
+    RoundSpec,
+    SessionProtocol,
+    SignResult,
+)
+
+log = logging.getLogger("signer.engine.session")
+
+Builder = Callable[[], Awaitable[SessionProtocol]]
+Finisher = Callable[["Session", DkgResult | SignResult], Awaitable[None]]
+Auditor = Callable[["Session"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class SessionSetup:
+    """What a session is: fixed at start, compared for idempotent starts."""
+
+    kind: SessionKind
+    request: DkgRequest | SignRequest
+    protocol: str
+    party_index: int
+    parties: tuple[int, ...]
+    slow_start: bool = False
+
+    @property
+    def session_id(self) -> str:
+        return self.request.session_id
+
+    @property
+    def key_id(self) -> str:
+        return self.request.key_id
+
+
+class Session:
+    """A running or finished session; the manager owns it, its `run` task drives it."""
+
+    def __init__(
+        self,
+        setup: SessionSetup,
+        config: EngineConfig,
+        *,
+        build: Builder,
+        runner: StepRunner,
+        finish: Finisher,
+        audit: Auditor,
+        on_done: Callable[[Session], None],
+    ) -> None:
+        self.setup = setup
+        self._config = config
+        self._build = build
+        self._runner = runner
+        self._finish = finish
+        self._audit = audit
+        self._on_done = on_done
+        self.state = SessionState.RUNNING
+        self.round = 0
+        self.error = ""
+        self.culprits: tuple[int, ...] = ()
+        self.result: DkgResult | SignResult | None = None
+        self.outbound: list[ProtocolMessage] = []
+        # How many outbound messages a response has already carried: the long-poll "new outbound" cursor.
+        self.reported = 0
+        self._spec: RoundSpec | None = None
+        self._missing: frozenset[InboxKey] = frozenset()
+        self._seen: dict[tuple[int, int], bytes] = {}
+        self._slots: set[tuple[int, int, bool]] = set()
+        self._accepted_per_round: Counter[int] = Counter()
+        self._held: dict[int, dict[InboxKey, bytes]] = {}
+        capacity = config.max_buffered + 2 * len(setup.parties)
+        self._inbox_send, self._inbox_recv = trio.open_memory_channel[ProtocolMessage](capacity)
+        self._changed = trio.Event()
+        self._scope = trio.CancelScope()
+        self._cancel_reason = ""
+        self.done = trio.Event()
+        self._log_extra = {"session_id": setup.session_id, "key_id": setup.key_id, "protocol": setup.protocol}
+
+    # ----- queries -------------------------------------------------------------------------------
+
+    def view(self) -> SessionView:
+        """Snapshot for a response; marks the outbound it carries as reported (long-poll cursor)."""
+        self.reported = len(self.outbound)
+        result = self.result
+        return SessionView(
+            session_id=self.setup.session_id,
+            kind=self.setup.kind,
+            state=self.state,
+            round=self.round,
+            key_id=self.setup.key_id,
+            protocol=self.setup.protocol,
+            outbound=tuple(self.outbound),
+            public_key=result.public_key if result is not None else b"",
+            signature=result.signature if isinstance(result, SignResult) else b"",
+            recovery_id=result.recovery_id if isinstance(result, SignResult) else 0,
+            error=self.error,
+            culprits=self.culprits,
+        )
+
+    async def wait_for_news(self, since: int, wait_s: float) -> None:
+        """Return once there is outbound beyond `since`, the session is finished, or after `wait_s`."""
+        with trio.move_on_after(wait_s):
+            while not self.state.terminal and len(self.outbound) <= since:
+                await self._changed.wait()
+
+    # ----- inbound -------------------------------------------------------------------------------
+
+    def accept(self, msg: ProtocolMessage) -> bool:
+        """Check and enqueue one inbound message; returns True for an exact duplicate (ignored).
+
+        Raises an EngineError with the SPEC.md status otherwise refusing it; a refused message changes
+        nothing.
+        """
+        me = self.setup.party_index
+        if len(msg.payload) > self._config.max_message_bytes:
+            raise InvalidArgument(
+                f"payload of {len(msg.payload)} bytes exceeds the limit of {self._config.max_message_bytes}"
+            )
+        if msg.from_party == me or msg.from_party not in self.setup.parties:
+            raise InvalidArgument(f"from_party {msg.from_party} is not another party of this session")
+        if msg.to_party not in (BROADCAST, me):
+            raise InvalidArgument(f"to_party {msg.to_party} is neither 0 (broadcast) nor this node ({me})")
+        fingerprint = _fingerprint(msg)
+        previous = self._seen.get((msg.from_party, msg.sequence))
+        if previous is not None:
+            if previous == fingerprint:
+                return True
+            raise InvalidArgument(
+                f"sequence {msg.sequence} from party {msg.from_party} was already used for another message"
+            )
+        if self.state.terminal:
+            raise FailedPrecondition(f"session is {self.state.name}")
+        if msg.round < self.round:
+            raise FailedPrecondition(f"round {msg.round} has passed; the session is in round {self.round}")
+        broadcast = msg.to_party == BROADCAST
+        slot = (msg.round, msg.from_party, broadcast)
+        if slot in self._slots:
+            kind = "broadcast" if broadcast else "point-to-point message"
+            raise InvalidArgument(f"party {msg.from_party} already sent a {kind} for round {msg.round}")
+        spec = self._spec
+        if spec is not None and msg.round == spec.round:
+            if InboxKey(msg.from_party, broadcast) not in spec.keys():
+                raise InvalidArgument(f"round {msg.round} expects no such message from party {msg.from_party}")
+        elif self._buffered() >= self._config.max_buffered:
+            raise ResourceExhausted(f"session already holds {self._config.max_buffered} early messages")
+        try:
+            self._inbox_send.send_nowait(msg)
+        except trio.WouldBlock:
+            raise ResourceExhausted("session inbox is full") from None
+        self._seen[(msg.from_party, msg.sequence)] = fingerprint
+        self._slots.add(slot)
+        self._accepted_per_round[msg.round] += 1
+        return False
+
+    def _buffered(self) -> int:
+        """Accepted messages for rounds the session is not collecting yet."""
+        spec_round = self._spec.round if self._spec is not None else None
+        return sum(n for r, n in self._accepted_per_round.items() if r != spec_round and r >= self.round)
+
+    # ----- lifecycle -----------------------------------------------------------------------------
+
+    def cancel(self, reason: str = "cancelled") -> None:
+        if not self._cancel_reason:
+            self._cancel_reason = reason
+        self._scope.cancel()
+
+    async def run(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Drive the session to a terminal state; reports started once round 1 is out (or it ended),
+        or at once for a `slow_start` protocol.
+
+        Never raises but for Cancelled from an enclosing scope (then the state is CANCELLED).
+        """
+        self._task_status = task_status
+        self._started = False
+        if self.setup.slow_start:
+            self._report_started()
+        log.info("%s session started", self.setup.kind.value, extra=self._log_extra)
+        try:
+            with self._scope:
+                try:
+                    await self._drive()
+                except trio.TooSlowError:
+                    self._end(SessionState.TIMED_OUT, self._timeout_text())
+                except ProtocolError as exc:
+                    self._end(SessionState.FAILED, str(exc), exc.culprits)
+                except EngineError as exc:
+                    self._end(SessionState.FAILED, str(exc))
+                except Exception:
+                    log.exception("session failed on an internal error", extra=self._log_extra)
+                    self._end(SessionState.FAILED, "internal error")
+        finally:
+            if not self.state.terminal:
+                self._end(SessionState.CANCELLED, self._cancel_reason or "cancelled")
+            self._inbox_send.close()
+            self._inbox_recv.close()
+            self._held.clear()
+            self._report_started()
+            # The audit row is written even when the session was cancelled by shutdown, but never hangs it.
+            with trio.CancelScope(shield=True), trio.move_on_after(self._config.round_timeout_s):
+                try:
+                    await self._audit(self)
+                except Exception:
+                    log.exception("audit row not written", extra=self._log_extra)
+            self.done.set()
+            self._on_done(self)
+
+    async def _drive(self) -> None:
+        timeout = self._config.round_timeout_s
+        with trio.fail_after(timeout):
+            proto = await self._build()
+            proto, out = await self._runner.start(proto)
+        self._emit(out)
+        self._report_started()
+        while (spec := proto.expected()) is not None:
+            self._enter(spec)
+            with trio.fail_after(timeout):
+                inbox = await self._collect(spec)
+                proto, out = await self._runner.advance(proto, inbox)
+            self._emit(out)
+        result = proto.result
+        with trio.fail_after(timeout):
+            await self._finish(self, result)
+        self.result = result
+        self._end(SessionState.COMPLETED, "")
+
+    def _enter(self, spec: RoundSpec) -> None:
+        self._spec = spec
+        self.round = spec.round
+        for r in [r for r in self._accepted_per_round if r < spec.round]:
+            del self._accepted_per_round[r]
+        self._notify()
+
+    async def _collect(self, spec: RoundSpec) -> dict[InboxKey, bytes]:
+        want = spec.keys()
+        held = self._held.pop(spec.round, {})
+        for key in held.keys() - want:
+            log.warning(
+                "dropping early message from party %d not expected in round %d",
+                key.from_party,
+                spec.round,
+                extra=self._log_extra,
+            )
+        inbox = {k: v for k, v in held.items() if k in want}
+        while len(inbox) < len(want):
+            self._missing = want - inbox.keys()
+            msg = await self._inbox_recv.receive()
+            key = InboxKey(msg.from_party, msg.to_party == BROADCAST)
+            if msg.round == spec.round:
+                inbox[key] = msg.payload
+            elif msg.round > spec.round:
+                self._held.setdefault(msg.round, {})[key] = msg.payload
+        self._missing = frozenset()
+        return inbox
+
+    def _emit(self, out: list[Outgoing]) -> None:
+        for o in out:
+            self.outbound.append(
+                ProtocolMessage(
+                    session_id=self.setup.session_id,
+                    from_party=self.setup.party_index,
+                    to_party=o.to_party,
+                    round=o.round,
+                    sequence=len(self.outbound) + 1,
+                    payload=o.payload,
+                )
+            )
+        if out:
+            self._notify()
+
+    def _end(self, state: SessionState, error: str, culprits: tuple[int, ...] = ()) -> None:
+        self.state = state
+        self.error = error
+        self.culprits = culprits
+        level = logging.INFO if state is SessionState.COMPLETED else logging.WARNING
+        log.log(
+            level,
+            "session %s in round %d%s",
+            state.name,
+            self.round,
+            f": {error}" if error else "",
+            extra={**self._log_extra, "state": state.name, "culprits": list(culprits)},
+        )
+        self._notify()
+
+    def _timeout_text(self) -> str:
+        waiting = sorted({k.from_party for k in self._missing})
+        if waiting:
+            return f"round {self.round} timed out waiting for parties {waiting}"
+        return f"round {self.round} did not finish within {self._config.round_timeout_s:g}s"
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = trio.Event()
+
+    def _report_started(self) -> None:
+        if not self._started:
+            self._started = True
+            self._task_status.started()
+
+
+def _fingerprint(msg: ProtocolMessage) -> bytes:
+    """Digest of everything but (from_party, sequence), the key it is stored under."""
+    header = struct.pack(">IIQ", msg.to_party, msg.round, len(msg.payload))
+    return hashlib.sha256(header + msg.payload).digest()
