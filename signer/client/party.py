@@ -1,0 +1,92 @@
+"""A party run locally by the client side (P1, the wallet app): the same sans-IO protocol code the node
+runs, plus the bookkeeping a relay-fed party needs.
+
+`LocalParty` takes relayed messages in any order and with repeats: it keeps messages for later rounds
+until their round comes, drops exact repeats, refuses a second, different payload for the same slot,
+and advances the protocol as soon as the current round's messages are all in. It numbers its own
+outbound messages with a per-session sequence, as SPEC.md §3 requires of every sender.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from signer.protocols.base import BROADCAST, DkgResult, InboxKey, ProtocolError, SessionProtocol, SignResult
+
+
+@dataclass(frozen=True)
+class WireMessage:
+    """A protocol message as relayed between parties (the MAC is added and checked by the relay legs)."""
+
+    session_id: str
+    from_party: int
+    to_party: int
+    round: int
+    sequence: int
+    payload: bytes = field(repr=False)
+
+
+class LocalParty:
+    """Drive one local SessionProtocol from relayed messages."""
+
+    def __init__(self, session_id: str, protocol: SessionProtocol) -> None:
+        self.session_id = session_id
+        self.protocol = protocol
+        self.index = protocol.party_index
+        self._next_sequence = 1
+        self._pending: dict[tuple[int, InboxKey], bytes] = {}
+        self._started = False
+
+    @property
+    def done(self) -> bool:
+        return self._started and self.protocol.expected() is None
+
+    @property
+    def result(self) -> DkgResult | SignResult:
+        return self.protocol.result
+
+    def start(self) -> list[WireMessage]:
+        self._started = True
+        return self._wire(self.protocol.start())
+
+    def wants(self, message: WireMessage) -> bool:
+        """Whether this message is addressed to this party (a broadcast from another party, or to us)."""
+        return message.from_party != self.index and message.to_party in (BROADCAST, self.index)
+
+    def receive(self, message: WireMessage) -> list[WireMessage]:
+        """Take one relayed message; return whatever the protocol sends once rounds complete."""
+        if message.session_id != self.session_id or not self.wants(message):
+            raise ValueError("message is not for this party")
+        if message.from_party not in self.protocol.parties:
+            raise ProtocolError(f"message from party {message.from_party}, which is not in this session")
+        slot = (message.round, InboxKey(message.from_party, message.to_party == BROADCAST))
+        seen = self._pending.get(slot)
+        if seen is not None:
+            if seen != message.payload:
+                raise ProtocolError(
+                    f"party {message.from_party} sent two different round-{message.round} messages",
+                    [message.from_party],
+                )
+            return []
+        spec = self.protocol.expected()
+        if spec is None or message.round < spec.round:
+            return []  # a relay retry of a round already consumed
+        self._pending[slot] = message.payload
+        return self._advance()
+
+    def _advance(self) -> list[WireMessage]:
+        out: list[WireMessage] = []
+        while (spec := self.protocol.expected()) is not None:
+            keys = spec.keys()
+            if not all((spec.round, k) in self._pending for k in keys):
+                break
+            inbox = {k: self._pending.pop((spec.round, k)) for k in keys}
+            out += self._wire(self.protocol.advance(inbox))
+        return out
+
+    def _wire(self, outgoing: list) -> list[WireMessage]:
+        wire = []
+        for o in outgoing:
+            wire.append(WireMessage(self.session_id, self.index, o.to_party, o.round, self._next_sequence, o.payload))
+            self._next_sequence += 1
+        return wire
