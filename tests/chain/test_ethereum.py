@@ -13,6 +13,8 @@ from eth_utils import to_checksum_address
 
 from signer.chain import ethereum
 from signer.chain.ethereum import AccessListEntry, Eip1559Transaction
+from signer.chain.keccak import keccak256
+from signer.chain.rlp import rlp_encode, rlp_int
 from signer.chain.secp256k1 import N
 
 # EIP-55 "Test Cases" (all caps, all lower, normal).
@@ -88,12 +90,18 @@ def test_v_values() -> None:
 
 
 def test_eip155_v_matches_eth_account_legacy_transaction() -> None:
+    """EIP-155: sign keccak256(rlp([nonce, gasprice, startgas, to, value, data, chain_id, 0, 0])) ourselves;
+    v from our recovery id must equal the v eth-account puts in the same (RFC 6979) signed transaction."""
     priv = PRIVATE_KEYS[0]
-    tx = {"nonce": 9, "gasPrice": 20 * 10**9, "gas": 21000, "to": "0x" + "35" * 20, "value": 10**18, "data": b""}
-    signed = Account.sign_transaction({**tx, "chainId": 1}, priv)
-    # eth-account signs with RFC 6979 like libsecp256k1; recover the parity from its r, s, v
-    assert signed.v in (37, 38)
-    assert ethereum.v_from_recovery_id(signed.v - 37, chain_id=1) == signed.v
+    to = b"\x35" * 20
+    fields = [rlp_int(9), rlp_int(20 * 10**9), rlp_int(21000), to, rlp_int(10**18), b""]
+    for chain_id in (1, 137, 11155111):
+        digest = keccak256(rlp_encode([*fields, rlp_int(chain_id), b"", b""]))
+        sig, rid = _sign(priv, digest)
+        tx = {"nonce": 9, "gasPrice": 20 * 10**9, "gas": 21000, "to": to_checksum_address(to), "value": 10**18}
+        signed = Account.sign_transaction({**tx, "data": b"", "chainId": chain_id}, priv)
+        assert (signed.r, signed.s) == (int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big"))
+        assert ethereum.v_from_recovery_id(rid, chain_id=chain_id) == signed.v
 
 
 @pytest.mark.parametrize("message", [b"hello", b"", "Ünïcode ✓".encode(), bytes(range(256))])
