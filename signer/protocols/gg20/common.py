@@ -1,0 +1,183 @@
+"""What every GG20 session shares: argument validation, round bookkeeping, culprit attribution, big-int fields.
+
+Each session is a list of round handlers; `RoundMachine` checks that an inbox holds exactly the messages
+`expected()` named, runs the handler, and marks the session dead on any error, so a failed session can
+never be advanced again (a failure is terminal).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+
+from signer.crypto.bigint import int_from_bytes, int_to_bytes, mpz
+from signer.crypto.codec import Reader, Writer
+from signer.protocols.base import (
+    BROADCAST,
+    DecodeError,
+    DkgResult,
+    InboxKey,
+    Outgoing,
+    ProtocolError,
+    RoundSpec,
+    SessionProtocol,
+)
+
+MAX_SESSION_ID = 128
+MAX_PARTIES = 255
+# Big integers on the wire: Paillier/ring-Pedersen values mod N² for N up to 8192 bits, proofs' responses.
+MAX_BIGINT_BYTES = 2 * 8192 // 8 + 64
+
+
+def validate_session_id(session_id: str) -> None:
+    if not isinstance(session_id, str) or not 0 < len(session_id.encode("utf-8")) <= MAX_SESSION_ID:
+        raise ValueError("session_id must be a non-empty string of at most 128 bytes")
+
+
+def validate_indices(name: str, indices: tuple[int, ...]) -> tuple[int, ...]:
+    """1-based, distinct party indices, returned sorted."""
+    if not isinstance(indices, tuple | list) or not indices:
+        raise ValueError(f"{name} must be a non-empty tuple of party indices")
+    for p in indices:
+        if not isinstance(p, int) or isinstance(p, bool) or not 1 <= p <= MAX_PARTIES:
+            raise ValueError(f"{name}: party indices are integers in 1..{MAX_PARTIES}")
+    if len(set(indices)) != len(indices):
+        raise ValueError(f"{name}: party indices must be distinct")
+    return tuple(sorted(indices))
+
+
+def validate_keygen_args(party_index: int, threshold: int, parties: tuple[int, ...]) -> tuple[int, ...]:
+    parties = validate_indices("parties", parties)
+    if not isinstance(threshold, int) or isinstance(threshold, bool) or not 2 <= threshold <= len(parties):
+        raise ValueError(f"threshold must be between 2 and the number of parties ({len(parties)})")
+    if party_index not in parties:
+        raise ValueError("party_index must be one of parties")
+    return parties
+
+
+def validate_signers(party_index: int, signers: tuple[int, ...], parties: tuple[int, ...], threshold: int) -> tuple:
+    signers = validate_indices("signers", signers)
+    if len(signers) < threshold:
+        raise ValueError(f"at least {threshold} signers are needed (threshold), got {len(signers)}")
+    if party_index not in signers:
+        raise ValueError("signers must include this party")
+    unknown = set(signers) - set(parties)
+    if unknown:
+        raise ValueError(f"signers {sorted(unknown)} are not parties of this key")
+    return signers
+
+
+@contextmanager
+def blame(party: int, what: str) -> Iterator[None]:
+    """Attribute any decoding or validation failure inside the block to `party`."""
+    try:
+        yield
+    except ProtocolError as exc:
+        if exc.culprits:
+            raise
+        raise type(exc)(f"{what} from party {party}: {exc}", culprits=[party]) from None
+    except (ValueError, ArithmeticError) as exc:
+        # Input-validation errors of the crypto layer (bad point, bad ciphertext, bad range).
+        raise ProtocolError(f"{what} from party {party} is invalid: {type(exc).__name__}", culprits=[party]) from None
+
+
+def put_int(w: Writer, n: int) -> Writer:
+    """A non-negative big integer, minimal big-endian, u32-length-prefixed."""
+    return w.var(int_to_bytes(n))
+
+
+def get_int(r: Reader, max_bytes: int = MAX_BIGINT_BYTES) -> mpz:
+    data = r.var(max_bytes)
+    if data[:1] == b"\x00":
+        raise DecodeError("integer encoding is not minimal")
+    return int_from_bytes(data)
+
+
+def put_signed(w: Writer, n: int) -> Writer:
+    """A signed big integer: sign byte then magnitude."""
+    return put_int(w.u8(1 if n < 0 else 0), abs(int(n)))
+
+
+def get_signed(r: Reader, max_bytes: int = MAX_BIGINT_BYTES) -> mpz:
+    sign = r.u8()
+    if sign > 1:
+        raise DecodeError("bad sign byte")
+    v = get_int(r, max_bytes)
+    if sign and v == 0:
+        raise DecodeError("negative zero")
+    return -v if sign else v
+
+
+Handler = Callable[[Mapping[InboxKey, bytes]], list[Outgoing]]
+
+
+class RoundMachine(SessionProtocol):
+    """Round bookkeeping shared by the keygen, presign and sign sessions."""
+
+    def __init__(self, session_id: str, party_index: int, parties: tuple[int, ...]) -> None:
+        validate_session_id(session_id)
+        self.session_id = session_id
+        self.party_index = party_index
+        self.parties = parties
+        self.others = tuple(p for p in parties if p != party_index)
+        self._spec: RoundSpec | None = None
+        self._handler: Handler | None = None
+        self._started = False
+        self._dead = False
+        self._result: object | None = None
+
+    # subclasses: start() calls self._begin(...) and returns first messages
+    def _next(self, round_no: int, handler: Handler, broadcast: bool = True, p2p: bool = False) -> None:
+        others = frozenset(self.others)
+        self._spec = RoundSpec(round_no, others if broadcast else frozenset(), others if p2p else frozenset())
+        self._handler = handler
+
+    def _finish(self, result: object) -> None:
+        self._spec = None
+        self._handler = None
+        self._result = result
+
+    def _begin(self) -> None:
+        if self._started:
+            raise ProtocolError("session already started")
+        self._started = True
+
+    def expected(self) -> RoundSpec | None:
+        return None if self._dead else self._spec
+
+    def advance(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
+        if self._dead:
+            raise ProtocolError("session has failed; it cannot advance")
+        if self._spec is None or self._handler is None:
+            raise ProtocolError("session is not waiting for messages")
+        if set(inbox) != set(self._spec.keys()):
+            raise ProtocolError(f"inbox for round {self._spec.round} does not match the expected senders")
+        handler = self._handler
+        try:
+            return handler(inbox)
+        except BaseException:
+            self._dead = True
+            self._spec = None
+            raise
+
+    @property
+    def result(self):  # type: ignore[override]
+        if self._result is None:
+            raise ProtocolError("session has no result yet")
+        return self._result
+
+    def broadcast(self, round_no: int, payload: bytes) -> Outgoing:
+        return Outgoing(BROADCAST, round_no, payload)
+
+
+__all__ = [
+    "DkgResult",
+    "RoundMachine",
+    "blame",
+    "get_int",
+    "get_signed",
+    "put_int",
+    "put_signed",
+    "validate_keygen_args",
+    "validate_signers",
+]

@@ -1,0 +1,127 @@
+"""A party's GG20 key share: what keygen leaves behind and every signing starts from.
+
+Holds the secret share x_i and this party's Paillier secret key, plus the public data every signer
+needs about every party: the group key Y, each public share X_j = x_j·G, each Paillier modulus N_j and
+ring-Pedersen parameters (Ñ_j, s_j, t_j), the BIP-32 chain code fixed at keygen, threshold and parties.
+The encoding is versioned and the decoder re-checks the invariants (x_i·G = X_i, the X_j interpolate
+to Y, p·q = N_i), so a corrupted or mismatched share is refused before it is used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from signer.crypto.codec import Reader, Writer
+from signer.crypto.paillier import PaillierError, PaillierPublicKey, PaillierSecretKey
+from signer.crypto.ringpedersen import RingPedersenError, RingPedersenParams
+from signer.crypto.secp256k1 import IDENTITY, ORDER, Point, base_mul
+from signer.crypto.secp256k1 import SECP256K1 as GROUP
+from signer.crypto.vss import lagrange_at_zero
+from signer.protocols.base import DecodeError
+
+from .common import get_int, put_int, validate_keygen_args
+
+KIND_KEY_SHARE = 0x40
+VERSION = 1
+CHAIN_CODE_LEN = 32
+_MAX_KEY_BYTES = 1200
+
+
+@dataclass(frozen=True)
+class KeyShareInfo:
+    """The public facts about a key share (no secrets)."""
+
+    threshold: int
+    parties: tuple[int, ...]
+    party_index: int
+    public_key: bytes
+    chain_code: bytes
+
+
+@dataclass(frozen=True, repr=False)
+class KeyShare:
+    threshold: int
+    parties: tuple[int, ...]
+    party_index: int
+    public_key: Point
+    chain_code: bytes
+    public_shares: dict[int, Point]
+    paillier: dict[int, PaillierPublicKey]
+    ring_pedersen: dict[int, RingPedersenParams]
+    secret_share: int = field(repr=False)
+    paillier_secret: PaillierSecretKey = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"KeyShare(party={self.party_index}, t={self.threshold}, parties={self.parties}, secret=<redacted>)"
+
+    __str__ = __repr__
+
+    @property
+    def info(self) -> KeyShareInfo:
+        return KeyShareInfo(self.threshold, self.parties, self.party_index, self.public_key.encode(), self.chain_code)
+
+    def lagrange(self, signers: tuple[int, ...]) -> dict[int, int]:
+        """λ_j for each signer j over the signer set (interpolation at 0)."""
+        return {j: lagrange_at_zero(j, signers, ORDER) for j in signers}
+
+    def encode(self) -> bytes:
+        w = Writer(KIND_KEY_SHARE, VERSION).u8(self.party_index).u8(self.threshold).u8(len(self.parties))
+        for p in self.parties:
+            w.u8(p)
+        w.scalar(GROUP, self.secret_share).point(GROUP, self.public_key).fixed(self.chain_code)
+        for p in self.parties:
+            w.point(GROUP, self.public_shares[p])
+            w.var(self.paillier[p].to_bytes()).var(self.ring_pedersen[p].to_bytes())
+        put_int(w, self.paillier_secret.p)
+        put_int(w, self.paillier_secret.q)
+        return w.done()
+
+    @classmethod
+    def decode(cls, data: bytes) -> KeyShare:
+        """Decode and check; raises DecodeError (never echoing secret values)."""
+        try:
+            return cls._decode(data)
+        except ValueError as exc:  # invalid point or scalar from the curve layer
+            raise DecodeError(f"keyshare: {type(exc).__name__}") from None
+
+    @classmethod
+    def _decode(cls, data: bytes) -> KeyShare:
+
+        r = Reader(data, KIND_KEY_SHARE, VERSION)
+        party_index, threshold, n = r.u8(), r.u8(), r.u8()
+        parties = tuple(r.u8() for _ in range(n))
+        try:
+            if parties != tuple(sorted(parties)):
+                raise ValueError("parties not sorted")
+            validate_keygen_args(party_index, threshold, parties)
+        except ValueError as exc:
+            raise DecodeError(f"key share: {exc}") from None
+        x = r.scalar(GROUP)
+        y = r.point(GROUP)
+        chain_code = r.fixed(CHAIN_CODE_LEN)
+        shares, pails, rps = {}, {}, {}
+        try:
+            for p in parties:
+                shares[p] = r.point(GROUP)
+                pails[p] = PaillierPublicKey.from_bytes(r.var(_MAX_KEY_BYTES))
+                rps[p] = RingPedersenParams.from_bytes(r.var(3 * _MAX_KEY_BYTES))
+            sk = PaillierSecretKey(get_int(r), get_int(r))
+        except (PaillierError, RingPedersenError) as exc:
+            raise DecodeError(f"key share: {exc}") from None
+        r.end()
+        if sk.public != pails[party_index]:
+            raise DecodeError("key share: Paillier secret key does not match this party's modulus")
+        if x == 0 or base_mul(x) != shares[party_index]:
+            raise DecodeError("key share: secret share does not match its public share")
+        first = parties[:threshold]
+        combined = IDENTITY
+        for j in first:
+            combined = combined + shares[j] * lagrange_at_zero(j, first, ORDER)
+        if combined != y:
+            raise DecodeError("key share: public shares do not interpolate to the public key")
+        return cls(threshold, parties, party_index, y, chain_code, shares, pails, rps, x, sk)
+
+
+def key_share_info(key_share: bytes) -> KeyShareInfo:
+    """Threshold, parties, party index, public key and chain code of an encoded key share."""
+    return KeyShare.decode(key_share).info

@@ -1,0 +1,96 @@
+"""GG20 phase 7, the one online round: s_i from a presignature and a digest, then (r, s) checked and released.
+
+GG20 §4.3: "P_i broadcasts s_i = m·k_i + r·σ_i; set s = Σ s_i; if (r, s) is not a valid signature the
+players abort" and, for identification, each s_i is checked as R^{s_i} = R̄_i^m · S_i^r.
+
+Two additions for BIP-32 derived keys (signer.crypto.hd): the child key is Y' = Y + δ·G, so the share
+becomes s_i = k_i·(m + r·δ) + r·σ_i (Σ = k·(m + r·(x + δ)), every party adds the same public tweak);
+and the presignature is re-randomized (Groth–Shoup, "On the security of ECDSA with additive key
+derivation and presignatures", 2021) by a public factor e = H(R, Y', δ, m, presignature id): the
+nonce point becomes R' = e·R and every share is multiplied by e⁻¹, so the r an adversary sees for a
+presignature is not fixed before the message and the tweak are. The share check becomes
+s_i·R' = (m + r·δ)·R̄_i + r·S_i.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from signer.crypto.secp256k1 import ORDER, Point, base_mul
+from signer.crypto.transcript import Transcript
+from signer.protocols.base import ProtocolError, SignResult
+
+from .presignature import PresignatureData
+
+HALF_ORDER = ORDER // 2
+
+
+@dataclass(frozen=True)
+class OnlineContext:
+    """What every signer computes identically from the presignature, the digest and the derivation."""
+
+    m: int
+    tweak: int
+    child_key: Point
+    e: int
+    r_point: Point  # R' = e·R
+    r: int
+
+
+def online_context(pre: PresignatureData, digest: bytes, tweak: int, child_key: Point) -> OnlineContext:
+    if len(digest) != 32:
+        raise ValueError("digest must be 32 bytes")
+    m = int.from_bytes(digest, "big") % ORDER
+    t = Transcript("mpc-signer/gg20/rerandomize/v1")
+    t.append_bytes("presignature-id", pre.presignature_id)
+    t.append_point("R", pre.r_point)
+    t.append_point("child-key", child_key)
+    t.append_int("tweak", tweak)
+    t.append_bytes("digest", digest)
+    e = 1 + t.challenge_int("e", ORDER - 1)
+    r_point = pre.r_point * e
+    r = r_point.x % ORDER
+    if r == 0:
+        raise ProtocolError("r = 0 for this presignature; use another one", [])
+    return OnlineContext(m, tweak, child_key, e, r_point, r)
+
+
+def share(pre: PresignatureData, ctx: OnlineContext) -> int:
+    """s_i = e⁻¹·(k_i·(m + r·δ) + r·σ_i) mod q."""
+    e_inv = pow(ctx.e, -1, ORDER)
+    return e_inv * (pre.k * (ctx.m + ctx.r * ctx.tweak) + ctx.r * pre.sigma) % ORDER
+
+
+def check_share(pre: PresignatureData, ctx: OnlineContext, j: int, s_j: int) -> bool:
+    """s_j·R' == (m + r·δ)·R̄_j + r·S_j."""
+    return ctx.r_point * s_j == pre.r_bar[j] * ((ctx.m + ctx.r * ctx.tweak) % ORDER) + pre.s_points[j] * ctx.r
+
+
+def verify_ecdsa(public_key: Point, m: int, r: int, s: int) -> bool:
+    """Plain ECDSA verification: x(m/s·G + r/s·Y) mod q == r."""
+    if not (0 < r < ORDER and 0 < s < ORDER):
+        return False
+    w = pow(s, -1, ORDER)
+    point = base_mul(m * w % ORDER) + public_key * (r * w % ORDER)
+    return not point.is_identity and point.x % ORDER == r
+
+
+def combine(pre: PresignatureData, ctx: OnlineContext, shares: dict[int, int]) -> SignResult:
+    """s = Σ s_j, normalized to low-s with the recovery id; verified before release.
+
+    A signature that does not verify is terminal: every s_j is checked against R̄_j and S_j and the
+    parties whose share fails are named.
+    """
+    s = sum(shares.values()) % ORDER
+    if not verify_ecdsa(ctx.child_key, ctx.m, ctx.r, s):
+        culprits = [j for j in pre.signers if not check_share(pre, ctx, j, shares[j])]
+        raise ProtocolError("the combined signature does not verify; bad signature shares", culprits)
+    if ctx.r_point.x >= ORDER:
+        # recovery ids 2/3 (x(R) >= q, probability ~2^-128) have no 0/1 encoding
+        raise ProtocolError("nonce point has x >= q; use another presignature", [])
+    recovery_id = ctx.r_point.y & 1
+    if s > HALF_ORDER:  # low-s: s -> q - s negates R, which flips the parity of its y
+        s = ORDER - s
+        recovery_id ^= 1
+    signature = ctx.r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    return SignResult(signature=signature, public_key=ctx.child_key.encode(), recovery_id=recovery_id)
