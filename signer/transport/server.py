@@ -68,7 +68,7 @@ class HealthState:
 def bind_socket(host: str, port: int) -> socket.socket:
     """Bind the listening socket ourselves so port 0 yields a known address before serving."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # proto set: accepted sockets get TCP_NODELAY
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

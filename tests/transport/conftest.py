@@ -47,6 +47,7 @@ def secure_config(certs: DevCertPaths, data_dir: Path, **extra):
         "grpc.client_auth": "require",
         "auth.jwt.public_key_file": str(certs.jwt_public_key),
         "auth.hmac.key_file": str(certs.hmac_key),
+        "pools.preparams_size": "0",
         **extra,
     }
     return load_config(env={}, flags=flags)
