@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from signer.protocols.base import BROADCAST, InboxKey, Outgoing, SessionProtocol
+from signer.protocols.base import BROADCAST, InboxKey, Outgoing, ProtocolError, SessionProtocol
 
 # A hook that may rewrite (or drop, by returning None) a message in flight: (sender, recipient, msg).
 Tamper = Callable[[int, int, Outgoing], bytes | None]
 
 
-def run(sessions: dict[int, SessionProtocol], tamper: Tamper | None = None) -> None:
-    """Drive all sessions to completion; raises whatever a session raises (ProtocolError with culprits)."""
+def run(
+    sessions: dict[int, SessionProtocol],
+    tamper: Tamper | None = None,
+    errors: dict[int, ProtocolError] | None = None,
+) -> None:
+    """Drive all sessions to completion; raises whatever a session raises (ProtocolError with culprits).
+
+    With `errors`, a party's ProtocolError is recorded there instead and the others keep going."""
     mailbox: dict[int, dict[tuple[int, InboxKey], bytes]] = {i: {} for i in sessions}
 
     def deliver(sender: int, out: list[Outgoing]) -> None:
@@ -34,8 +40,15 @@ def run(sessions: dict[int, SessionProtocol], tamper: Tamper | None = None) -> N
             wanted = {(spec.round, k) for k in spec.keys()}
             if wanted <= mailbox[i].keys():
                 inbox = {k: mailbox[i].pop((r, k)) for r, k in wanted}
-                deliver(i, s.advance(inbox))
+                try:
+                    out = s.advance(inbox)
+                except ProtocolError as exc:
+                    if errors is None:
+                        raise
+                    errors[i] = exc
+                    continue
+                deliver(i, out)
                 progress = True
     stuck = [i for i, s in sessions.items() if s.expected() is not None]
-    if stuck:
+    if stuck and not errors:
         raise RuntimeError(f"parties {stuck} are waiting for messages that never came")

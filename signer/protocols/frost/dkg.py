@@ -95,14 +95,21 @@ def part1(suite: Ciphersuite, params: DkgParams, identifier: int) -> Round1Secre
         raise ValueError("this party is not one of the DKG parties")
     g = suite.group
     poly = vss.Polynomial.random(g, g.random_scalar(), params.threshold - 1)
-    commitments = tuple(poly.commit(g))
     keys = e2e.E2EKeyPair.generate()
-    # Proof of knowledge of a_i0: k random, R = k G, c = HDKG(...), mu = k + a_i0 c.
+    return Round1Secret(params, identifier, poly, keys, round1_package(suite, params, identifier, poly, keys))
+
+
+def round1_package(
+    suite: Ciphersuite, params: DkgParams, identifier: int, poly: vss.Polynomial, keys: e2e.E2EKeyPair
+) -> DkgRound1:
+    """Commitments to `poly` and a Schnorr proof of knowledge of its constant term a_0:
+    k random, R = k G, c = HDKG(session, identifier, commitments, X25519 key, R), mu = k + a_0 c."""
+    g = suite.group
+    commitments = tuple(poly.commit(g))
     k = g.random_scalar()
     proof_r = g.base_mul(k)
     c = _proof_challenge(suite, params.session_id, identifier, commitments, keys.public, proof_r)
-    mu = (k + poly.constant * c) % g.order
-    return Round1Secret(params, identifier, poly, keys, DkgRound1(commitments, proof_r, mu, keys.public))
+    return DkgRound1(commitments, proof_r, (k + poly.constant * c) % g.order, keys.public)
 
 
 def verify_round1(suite: Ciphersuite, params: DkgParams, sender: int, pkg: DkgRound1) -> None:
