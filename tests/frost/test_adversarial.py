@@ -271,3 +271,15 @@ def test_decoders_reject_other_kinds(shares: dict[int, bytes]) -> None:
     with pytest.raises(DecodeError):
         SignRound2.decode(SUITE, r1)
     assert SignRound1.decode(SUITE, r1).commitments.hiding
+
+
+def test_nonces_cannot_be_serialized_or_shown() -> None:
+    import pickle
+
+    from signer.protocols.frost import core
+
+    nonces = core.commit(SUITE, 12345)
+    with pytest.raises(TypeError):
+        pickle.dumps(nonces)
+    hiding, binding = nonces._nonces
+    assert str(hiding) not in repr(nonces) and "redacted" in repr(nonces)

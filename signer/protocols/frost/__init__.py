@@ -1,0 +1,11 @@
+"""FROST threshold Schnorr signatures (RFC 9591) with a DKG, as sans-IO engine sessions.
+
+Modules: `ciphersuite` (suites: group + H1..H5), `core` (RFC 9591 signing steps), `dkg` (key
+generation parts 1-3), `messages` (wire payloads), `keys` (the stored key share), `session` (the
+`SessionProtocol` adapters the engine drives).
+"""
+
+from signer.protocols.frost.keys import KeyShareInfo, key_share_info, public_key_of
+from signer.protocols.frost.session import FrostDkgSession, FrostSignSession
+
+__all__ = ["FrostDkgSession", "FrostSignSession", "KeyShareInfo", "key_share_info", "public_key_of"]

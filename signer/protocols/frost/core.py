@@ -5,15 +5,17 @@ used as scalars. Points and scalars are the suite group's values; encodings are 
 
 Nonces are single-use by construction: `commit` returns a `SigningNonces` that `sign` consumes (its
 scalars are dropped on first use and a second use raises `NonceReuseError`), and it has no encoding, so
-a nonce can never be written out and read back. What the engine must persist so a crash cannot bring a
-nonce back: nothing about the nonce itself; it must only never re-run round two of a session from saved
-state (a restarted signing starts again from `commit` under a new session id).
+a nonce can never be written out and read back (pickling refuses too). What the engine must persist so
+a crash can never bring a nonce back: nothing about the nonce. Nonces exist only in the live session
+object; a crash destroys them, and the engine must report such a session as failed rather than rebuild
+it from saved messages (a retried signing is a new session with fresh `commit` output). The engine must
+not persist session objects or their state.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -228,13 +230,3 @@ def aggregate(suite: Ciphersuite, shares: Mapping[int, int], ctx: SigningContext
         raise ValueError("need exactly one signature share per participant")
     z = sum(shares.values()) % suite.group.order
     return suite.group.encode_point(ctx.group_commitment) + suite.group.encode_scalar(z)
-
-
-def check_participants(participants: Sequence[int], threshold: int) -> None:
-    """A valid signer set: distinct 1-based identifiers, at least `threshold` of them."""
-    if len(set(participants)) != len(participants):
-        raise ValueError("signer identifiers must be distinct")
-    if any(not isinstance(i, int) or i < 1 for i in participants):
-        raise ValueError("signer identifiers are integers >= 1")
-    if len(participants) < threshold:
-        raise ValueError(f"need at least {threshold} signers, got {len(participants)}")
