@@ -49,10 +49,9 @@ async def kek_rotate_async(
     record opens under the new KEK afterwards, or nothing changed. Stop every node using the store
     first, then point `storage.kek_file` at the new file. Returns the number of re-wrapped records.
     """
-    kek = load_kek(kek_file)
-    new_path = Path(new_kek_file)
-    new_kek = load_kek(new_path) if new_path.exists() else create_kek_file(new_path)
-    async with open_store(url, kek, node_id) as store:
+    async with open_store(url, load_kek(kek_file), node_id) as store:
+        new_path = Path(new_kek_file)
+        new_kek = load_kek(new_path) if new_path.exists() else create_kek_file(new_path)
         return await store.rotate_kek(new_kek)
 
 

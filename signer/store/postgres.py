@@ -42,6 +42,9 @@ _TRANSIENT = (
     asyncpg.exceptions.SerializationError,  # 40001
     asyncpg.exceptions.DeadlockDetectedError,  # 40P01
     OSError,  # refused / reset sockets and timeouts on the connect path
+    # The server's "terminating connection" notice racing the next query on an idle pooled connection
+    # leaves the client protocol in a state it refuses to continue from; a fresh connection is fine.
+    asyncpg.exceptions.InternalClientError,
 )
 
 
