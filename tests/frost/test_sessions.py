@@ -100,3 +100,14 @@ def test_sign_constructor_validation() -> None:
         FrostSignSession("s", 1, share, b"m", (1, 1, 2))
     with pytest.raises(ValueError, match="key share"):
         FrostSignSession("s", 1, share[:-1], b"m", (1, 2))
+
+
+def test_secrets_redacted_in_repr() -> None:
+    from signer.protocols.frost.keys import KeyShare
+
+    keys = run_dkg(2, 2)
+    share = KeyShare.decode(keys[1].key_share)
+    secret = share.key_package.signing_share
+    assert str(secret) not in repr(share)
+    assert share.suite.group.encode_scalar(secret).hex() not in repr(share)
+    assert KeyShare.decode(share.encode()) == share
