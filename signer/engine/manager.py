@@ -296,7 +296,9 @@ class SessionManager:
 
     def _dkg_builder(self, binding: ProtocolBinding, req: DkgRequest):  # noqa: ANN202
         async def build() -> SessionProtocol:
-            preparams = await self._preparams.take() if binding.needs_preparams else None
+            preparams = None
+            if binding.needs_preparams:
+                preparams = await self._preparams.take({"session_id": req.session_id, "key_id": req.key_id})
             return _construct(lambda: binding.new_dkg(req, preparams))
 
         return build

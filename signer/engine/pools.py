@@ -21,6 +21,10 @@ import trio_parallel
 
 log = logging.getLogger("signer.engine.pools")
 
+# How often an empty pool is looked at again while waiting: replicas sharing a PostgreSQL store fill it
+# too, and their additions wake no event here.
+POLL_S = 1.0
+
 
 def generate_preparams_blob() -> bytes:
     """Worker-process entry point: one fresh pre-parameter set in its storage encoding."""
@@ -42,16 +46,23 @@ class PreparamsPool:
         self._wanted = trio.Event()
         self.scope = trio.CancelScope()
 
-    async def take(self) -> bytes:
-        """Claim one set from the store, waiting for the filler while the pool is empty."""
+    async def take(self, log_extra: dict[str, str] | None = None) -> bytes:
+        """Claim one set from the store, waiting for the filler while the pool is empty.
+
+        `log_extra` is the waiting session's logging context (session_id, key_id).
+        """
+        logged = False
         while True:
             added = self._added
             blob = await self._store.claim_preparams()
             self._wanted.set()
             if blob is not None:
                 return blob
-            log.info("pre-parameters pool empty: waiting for the filler")
-            await added.wait()
+            if not logged:
+                log.info("pre-parameters pool empty: waiting for the filler", extra=log_extra)
+                logged = True
+            with trio.move_on_after(POLL_S):
+                await added.wait()
 
     async def run(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Fill the pool to its target, then sleep until something is taken; cancel via `scope`."""

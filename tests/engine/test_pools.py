@@ -1,0 +1,81 @@
+"""The pre-parameters pool: filled by real generation in a worker process, persisted through the real
+store, consumed by DKGs (which wait within their deadline when it is empty), stopped promptly by drain."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import trio
+
+from signer.crypto.preparams import PreParams
+from signer.engine import EngineConfig, PreparamsPool, SessionKind, SessionManager, SessionState
+from signer.store import open_store, sqlite_url
+from tests.engine.harness import serving, toy_dkg
+from tests.engine.memstore import MemoryStore
+from tests.engine.relay import relay
+from tests.engine.toyproto import toy_binding
+
+
+async def test_pool_fills_persists_feeds_a_dkg_and_stops_on_drain(tmp_path):
+    url, kek = sqlite_url(tmp_path / "p1.db"), os.urandom(32)
+    config = EngineConfig(round_timeout_s=30.0)
+    async with open_store(url, kek, "node-1") as store:
+        # Key shares of the test protocol go to a memory store; the pool lives in the real one.
+        pool = PreparamsPool(store, 1)
+        toy = {"toy": toy_binding(needs_preparams=True)}
+        p1 = SessionManager(config, MemoryStore(), protocols=toy, preparams=pool)
+        p2 = SessionManager(config, MemoryStore(), protocols={"toy": toy_binding()})
+        async with serving(p2), trio.open_nursery() as nursery:
+            await nursery.start(p1.run)
+            with trio.fail_after(120):
+                while await store.count_preparams() < 1:
+                    await trio.sleep(0.05)
+            # Persisted: another connection to the same database sees it.
+            async with open_store(url, kek, "node-1") as again:
+                assert await again.count_preparams() == 1
+            await p1.start(SessionKind.DKG, toy_dkg("d1", 1))
+            await p2.start(SessionKind.DKG, toy_dkg("d1", 2))
+            finals = await relay({1: p1, 2: p2}, "d1")
+            assert finals[1].state is SessionState.COMPLETED
+            assert await store.count_preparams() == 0  # consumed; the filler is generating the next one
+            await trio.sleep(0.2)
+            t0 = time.perf_counter()
+            await p1.drain(5.0)
+            assert time.perf_counter() - t0 < 2.0  # the worker was killed, not waited for
+    async with open_store(url, kek, "node-1") as store:
+        assert await store.count_preparams() == 0
+
+
+async def test_generated_sets_are_valid_preparams(tmp_path):
+    store = MemoryStore()
+    p1 = SessionManager(EngineConfig(preparams_target=1), store, protocols={"toy": toy_binding(needs_preparams=True)})
+    async with serving(p1):
+        with trio.fail_after(120):
+            while not store.preparams:
+                await trio.sleep(0.05)
+    PreParams.from_bytes(store.preparams[0])  # checks safe primes, sizes and ring-Pedersen parameters
+
+
+async def test_a_dkg_waits_for_preparams_within_its_deadline(clock):
+    store = MemoryStore()
+    config = EngineConfig(round_timeout_s=10.0)  # preparams_target 0: nothing fills the pool here
+    p1 = SessionManager(config, store, protocols={"toy": toy_binding(needs_preparams=True)})
+    async with serving(p1) as nursery:
+        view = await p1.start(SessionKind.DKG, toy_dkg("waits", 1))
+        assert view.state is SessionState.RUNNING and view.outbound == ()  # returned at once
+
+        async def replica_adds_one() -> None:
+            await trio.sleep(2.5)
+            await store.add_preparams(b"set from another replica")
+
+        nursery.start_soon(replica_adds_one)
+        view = await p1.status("waits", 100)
+        assert trio.current_time() == 3.0 and len(view.outbound) == 1  # next look at the pool
+        view = await p1.status("waits", 100)
+        assert view.state is SessionState.TIMED_OUT and trio.current_time() == 13.0
+
+        await p1.start(SessionKind.DKG, toy_dkg("starves", 1, key_id="k2"))
+        view = await p1.status("starves", 100)
+        assert view.state is SessionState.TIMED_OUT and trio.current_time() == 23.0
+        assert view.error == "round 0 did not finish within 10s"
