@@ -283,3 +283,17 @@ def test_nonces_cannot_be_serialized_or_shown() -> None:
         pickle.dumps(nonces)
     hiding, binding = nonces._nonces
     assert str(hiding) not in repr(nonces) and "redacted" in repr(nonces)
+
+
+def test_dkg_low_order_x25519_key() -> None:
+    # Party 2 publishes an all-zero X25519 key under a valid proof: nobody can seal to it.
+    from types import SimpleNamespace
+
+    sessions = dkg_sessions()
+
+    def rewrite(p: bytes) -> bytes:
+        params = dkg.DkgParams("adv-dkg", 2, PARTIES3)
+        poly = vss.Polynomial.random(G, G.random_scalar(), 1)
+        return dkg.round1_package(SUITE, params, 2, poly, SimpleNamespace(public=bytes(32))).encode(SUITE)
+
+    run_expect(sessions, only(2, 1, rewrite), (2,))

@@ -142,7 +142,10 @@ def part2(
     for j in others:
         plaintext = suite.group.encode_scalar(vss.share_for(secret.polynomial, j))
         ctx = share_context(suite, params.session_id, me, j)
-        out[j] = DkgRound2(secret.e2e_keys.seal(received[j].e2e_public, plaintext, ctx))
+        try:
+            out[j] = DkgRound2(secret.e2e_keys.seal(received[j].e2e_public, plaintext, ctx))
+        except e2e.E2EError as exc:  # e.g. a low-order X25519 key
+            raise ProtocolError(f"party {j}'s X25519 key is unusable", [j]) from exc
     packages = dict(received) | {me: secret.package}
     return Round2Secret(secret, packages), out
 
