@@ -70,7 +70,7 @@ class _Rounds(SessionProtocol):
         self.party_index = party_index
         self.parties = parties
         self.others = frozenset(parties) - {party_index}
-        self._round = 0  # 0 = not started; len(self._specs) + 1 = finished
+        self._round = 0  # 0 = not started; _last_round() + 1 = finished
         self._failed = False
         self._result: Any = None
 
@@ -104,7 +104,7 @@ class _Rounds(SessionProtocol):
         return out
 
     def start(self) -> list[Outgoing]:
-        if self._round != 0:
+        if self._round != 0 or self._failed:
             raise ProtocolError("session already started")
         return self._run(self._start)
 
