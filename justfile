@@ -45,3 +45,7 @@ fmt: venv
 # Benchmarks: JSON results (median, p99) in bench-results.json; FILTER selects entries by prefix.
 bench *ARGS: venv
     PATH="$PWD/{{bin}}:$PATH" {{bin}}/python -m benchmarks {{ARGS}}
+
+# The node's main job on a fresh machine: DKG, sign, verify against an in-process node (mTLS, tokens, MACs).
+demo *ARGS: venv
+    {{bin}}/signer demo {{ARGS}}

@@ -12,7 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from grpclib.exceptions import GRPCError  # noqa: E402
+
 from signer import __version__
+from signer.auth.keyfiles import KeyFileError  # noqa: E402
+from signer.auth.tls import TlsConfigError  # noqa: E402
 from signer.config import KEYS, KEYS_BY_PATH, Config, ConfigError, load_config
 from signer.store.errors import StoreError
 
@@ -128,6 +132,128 @@ def cmd_certs_dev(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    import trio
+
+    from signer.client.demo import DemoError, DemoOptions, print_result, run_demo
+
+    try:
+        messages = [bytes.fromhex(m) for m in args.message] if args.message else None
+    except ValueError:
+        raise ConfigError("--message: expected hex") from None
+    if args.count < 1:
+        raise ConfigError("--count: must be at least 1")
+    options = DemoOptions(
+        protocol=args.protocol,
+        key_id=args.key_id,
+        chain=args.chain,
+        target=args.target,
+        data_dir=args.data_dir,
+        ca_cert=args.ca_cert,
+        client_cert=args.client_cert,
+        client_key=args.client_key,
+        jwt_private_key=args.jwt_private_key,
+        jwt_issuer=args.jwt_issuer,
+        jwt_audience=args.jwt_audience,
+        hmac_key_file=args.hmac_key_file,
+        timeout_s=args.timeout,
+    )
+    if messages is not None:
+        options.messages = messages
+    options.messages = options.messages * args.count
+    if (
+        args.chain == "solana"
+        and args.protocol != "frost"
+        or args.chain in ("ethereum", "bitcoin")
+        and args.protocol != "gg20"
+    ):
+        raise ConfigError(f"--chain {args.chain}: needs --protocol {'frost' if args.chain == 'solana' else 'gg20'}")
+    from signer.logs import setup_logging
+
+    setup_logging("warning")
+    try:
+        return trio.run(run_demo, options, print_result(args.json))
+    except (DemoError, trio.TooSlowError, BaseExceptionGroup, OSError, ConfigError, StoreError) as exc:
+        cause = first_of(
+            exc,
+            (DemoError, ConfigError, trio.TooSlowError, OSError, StoreError, KeyFileError, TlsConfigError, GRPCError),
+        )
+        if cause is None:
+            raise
+        if isinstance(cause, ConfigError):
+            raise cause from None
+        if isinstance(cause, trio.TooSlowError):
+            raise CliError(f"demo did not finish within {args.timeout:g}s") from None
+        if isinstance(cause, GRPCError):
+            raise CliError(f"node answered {cause.status.name}: {cause.message}") from None
+        raise CliError(str(cause)) from None
+
+
+def cmd_healthcheck(args: argparse.Namespace) -> int:
+    from signer.auth.tls import client_ssl_context
+    from signer.client.health import check_health
+    from signer.config import parse_listen
+
+    config = config_from_args(args)
+    target = args.target or config["grpc.listen"].replace("0.0.0.0", "127.0.0.1").replace("[::]", "[::1]")
+    try:
+        host, port = parse_listen(target)
+    except ValueError as exc:
+        raise ConfigError(f"--target: {exc}") from None
+    ctx = None
+    if config["grpc.tls_enabled"] or args.ca_cert:
+        try:
+            ctx = client_ssl_context(
+                args.ca_cert or config["grpc.ca_cert"], args.client_cert, args.client_key, server_name=args.server_name
+            )
+        except TlsConfigError as exc:
+            raise ConfigError(f"--ca-cert: {exc}") from None
+    try:
+        status = check_health(host, port, ctx, args.timeout)
+    except (OSError, GRPCError, TimeoutError) as exc:
+        raise CliError(f"{target}: not reachable ({exc.__class__.__name__}: {exc})") from None
+    print(status)
+    return 0 if status == "SERVING" else 1
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from signer.store import commands
+
+    config = config_from_args(args)
+    try:
+        report = (commands.db_migrate if args.db_command == "migrate" else commands.db_status)(config.storage_url)
+    except StoreError as exc:
+        raise CliError(f"storage: {exc}") from None
+    print(report)
+    return 0
+
+
+def cmd_kek_rotate(args: argparse.Namespace) -> int:
+    from signer.store import commands
+
+    config = config_from_args(args)
+    try:
+        count = commands.kek_rotate(config.storage_url, config.kek_file, args.new, config["node.id"])
+    except StoreError as exc:
+        raise CliError(f"storage: {exc}") from None
+    print(f"re-wrapped {count} record(s) under {args.new}; now set storage.kek_file to it and restart the node")
+    return 0
+
+
+def cmd_key_delete(args: argparse.Namespace) -> int:
+    from signer.store import commands
+
+    if not args.yes:
+        raise CliError("deleting a key share destroys this node's part of the wallet: add --yes to confirm", EXIT_USAGE)
+    config = config_from_args(args)
+    try:
+        commands.key_delete(config.storage_url, config.kek_file, config["node.id"], args.key_id)
+    except StoreError as exc:
+        raise CliError(f"storage: {exc}") from None
+    print(f"deleted key {args.key_id}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="signer",
@@ -165,6 +291,82 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dev.add_argument("--force", action="store_true", help="overwrite existing files")
     dev.set_defaults(func=cmd_certs_dev)
+
+    demo = sub.add_parser(
+        "demo",
+        help="play mpc-service and P1 against a node: DKG, sign, verify",
+        description="Play mpc-service and the wallet (P1) against a node: DKG (skipped when --key-id names an "
+        "existing key), then sign, then verify every signature with an independent library. Without --target "
+        "an in-process node is started with mTLS, service tokens and message MACs.",
+    )
+    demo.add_argument("--target", metavar="HOST:PORT", help="a running node (default: start one in-process)")
+    demo.add_argument("--protocol", choices=("frost", "gg20"), default="frost", help="default %(default)s")
+    demo.add_argument("--key-id", help="sign with this key (made by an earlier DKG); default: a new key")
+    demo.add_argument("--message", action="append", metavar="HEX", help="message to sign, hex (repeatable)")
+    demo.add_argument("--count", type=int, default=1, help="sign each message this many times")
+    demo.add_argument(
+        "--chain", choices=("ethereum", "bitcoin", "solana"), help="add the chain's address and signature encoding"
+    )
+    demo.add_argument("--json", action="store_true", help="one JSON object per signing")
+    demo.add_argument("--data-dir", type=Path, help="keep P1's shares (and the in-process node's data) here")
+    demo.add_argument("--ca-cert", type=Path, help="CA of the node's certificate (enables TLS)")
+    demo.add_argument("--client-cert", type=Path, help="client certificate for mTLS")
+    demo.add_argument("--client-key", type=Path, help="client key for mTLS")
+    demo.add_argument("--jwt-private-key", type=Path, help="mint service tokens with this PEM key")
+    demo.add_argument("--jwt-issuer", default="mpc-service", help="token iss (default %(default)s)")
+    demo.add_argument("--jwt-audience", default="mpc-signer", help="token aud (default %(default)s)")
+    demo.add_argument("--hmac-key-file", type=Path, help="the node's message HMAC key (required with --target)")
+    demo.add_argument("--timeout", type=float, default=300.0, help="give up after this many seconds")
+    demo.set_defaults(func=cmd_demo)
+
+    health = sub.add_parser(
+        "healthcheck",
+        help="exit 0 when the node's gRPC health says SERVING",
+        description="Call grpc.health.v1.Health/Check; exit 0 on SERVING, 1 otherwise. The target defaults to "
+        "grpc.listen (0.0.0.0 -> 127.0.0.1); TLS follows grpc.tls_enabled.",
+    )
+    add_config_flags(health)
+    health.add_argument("--target", metavar="HOST:PORT", help="node address")
+    health.add_argument("--ca-cert", type=Path, help="CA of the node's certificate (default grpc.ca_cert)")
+    health.add_argument("--client-cert", type=Path, help="client certificate (mTLS)")
+    health.add_argument("--client-key", type=Path, help="client key (mTLS)")
+    health.add_argument("--server-name", help="name to check in the server certificate")
+    health.add_argument("--timeout", type=float, default=3.0, help="seconds (default %(default)s)")
+    health.set_defaults(func=cmd_healthcheck)
+
+    db = sub.add_parser("db", help="database schema", description="Database schema migrations.")
+    db_sub = db.add_subparsers(dest="db_command", metavar="COMMAND")
+    db_sub.required = True
+    for name, text in (("migrate", "apply pending schema migrations"), ("status", "show the schema version")):
+        p = db_sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+        add_config_flags(p)
+        p.set_defaults(func=cmd_db)
+
+    kek = sub.add_parser("kek", help="key-encryption key", description="Key-encryption key (KEK) operations.")
+    kek_sub = kek.add_subparsers(dest="kek_command", metavar="COMMAND")
+    kek_sub.required = True
+    rotate = kek_sub.add_parser(
+        "rotate",
+        help="re-wrap every data key under a new KEK",
+        description="Re-wrap every data key from storage.kek_file to the KEK in --new (created if missing), in "
+        "one transaction; the shares themselves are not touched. Stop the nodes using the store first.",
+    )
+    add_config_flags(rotate)
+    rotate.add_argument("--new", type=Path, required=True, metavar="FILE", help="the new KEK file")
+    rotate.set_defaults(func=cmd_kek_rotate)
+
+    key = sub.add_parser("key", help="key shares", description="Key-share operations.")
+    key_sub = key.add_subparsers(dest="key_command", metavar="COMMAND")
+    key_sub.required = True
+    delete = key_sub.add_parser(
+        "delete",
+        help="delete one key share for good",
+        description="Delete one key share and its presignatures. Irreversible.",
+    )
+    add_config_flags(delete)
+    delete.add_argument("key_id", metavar="KEY_ID")
+    delete.add_argument("--yes", action="store_true", help="confirm")
+    delete.set_defaults(func=cmd_key_delete)
 
     version = sub.add_parser("version", help="print the version", description="Print the version and exit.")
     version.set_defaults(func=cmd_version)

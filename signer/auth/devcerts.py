@@ -239,6 +239,23 @@ def write_issued(issued: Issued, cert_path: Path, key_path: Path, *, overwrite: 
     write_secret_file(key_path, issued.key_pem(), overwrite=overwrite)
 
 
+def dev_cert_paths(dir: Path | str) -> DevCertPaths:
+    """Where `make_dev_certs` writes (or wrote) each file in `dir`."""
+    d = Path(dir)
+    return DevCertPaths(
+        dir=d,
+        ca_cert=d / "ca.crt",
+        ca_key=d / "ca.key",
+        server_cert=d / "server.crt",
+        server_key=d / "server.key",
+        client_cert=d / "client.crt",
+        client_key=d / "client.key",
+        jwt_private_key=d / "jwt-private.pem",
+        jwt_public_key=d / "jwt-public.pem",
+        hmac_key=d / "hmac.hex",
+    )
+
+
 def make_dev_certs(
     dir: Path | str,
     node_id: str = "server-signer-p2",
@@ -254,18 +271,7 @@ def make_dev_certs(
     `overwrite`.
     """
     d = Path(dir)
-    paths = DevCertPaths(
-        dir=d,
-        ca_cert=d / "ca.crt",
-        ca_key=d / "ca.key",
-        server_cert=d / "server.crt",
-        server_key=d / "server.key",
-        client_cert=d / "client.crt",
-        client_key=d / "client.key",
-        jwt_private_key=d / "jwt-private.pem",
-        jwt_public_key=d / "jwt-public.pem",
-        hmac_key=d / "hmac.hex",
-    )
+    paths = dev_cert_paths(d)
     if d.exists() and not d.is_dir():
         raise DevCertsError(f"{d} exists and is not a directory")
     existing = [p.name for p in paths.all() if p.exists()]
