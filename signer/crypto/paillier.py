@@ -43,7 +43,7 @@ class PaillierError(ValueError):
 
 def validate_modulus(n: int) -> None:
     """The checks outside the proofs: N odd, composite, and at least 2048 bits."""
-    if not isinstance(n, int | type(mpz(0))) or isinstance(n, bool):
+    if not isinstance(n, int | mpz) or isinstance(n, bool):
         raise PaillierError("modulus must be an integer")
     if n.bit_length() < MIN_MODULUS_BITS:
         raise PaillierError(f"modulus shorter than {MIN_MODULUS_BITS} bits")

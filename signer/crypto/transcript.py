@@ -94,24 +94,24 @@ class Transcript:
     def append_point(self, label: str | bytes, point: Point) -> None:
         self._h.update(frame(KIND_POINT, _label(label), point.encode()))
 
-    def _stream(self, label: bytes) -> hashlib._Hash:
-        seed = self._h.copy()
-        seed.update(frame(KIND_CHALLENGE, label, b""))
-        digest = seed.digest()
-        # bind the challenge into the transcript so the next challenge differs
-        self._h.update(frame(KIND_CHALLENGE, label, digest))
-        return hashlib.shake_256(b"mpc-signer/challenge/v1" + digest)
+    def _seed(self, label: bytes) -> bytes:
+        """The seed of one challenge; it is appended back so the next challenge differs."""
+        state = self._h.copy()
+        state.update(frame(KIND_CHALLENGE, label, b""))
+        seed = b"mpc-signer/challenge/v1" + state.digest()
+        self._h.update(frame(KIND_CHALLENGE, label, seed))
+        return seed
 
     def challenge_bytes(self, label: str | bytes, n: int) -> bytes:
         if n <= 0:
             raise ValueError("n must be positive")
-        return self._stream(_label(label)).digest(n)
+        return hashlib.shake_256(self._seed(_label(label))).digest(n)
 
     def challenge_ints(self, label: str | bytes, bound: int, count: int) -> list[int]:
         """`count` independent uniform ints in [0, bound), by rejection sampling."""
         if bound < 1 or count < 1:
             raise ValueError("bound and count must be positive")
-        xof = self._stream(_label(label))
+        seed = self._seed(_label(label))
         nbits = max(1, (bound - 1).bit_length())
         nbytes = (nbits + 7) // 8
         mask = (1 << nbits) - 1
@@ -123,7 +123,7 @@ class Transcript:
         while len(out) < count:
             if pos + nbytes > len(buf):
                 produced += chunk
-                buf = xof.digest(produced)
+                buf = hashlib.shake_256(seed).digest(produced)
                 buf = buf[produced - chunk :]
                 pos = 0
             v = int.from_bytes(buf[pos : pos + nbytes], "big") & mask

@@ -47,3 +47,13 @@ def test_bad_arguments():
         generate_safe_prime(8)
     with pytest.raises(ValueError):
         generate_safe_prime("1024")  # type: ignore[arg-type]
+
+
+def test_runs_in_a_worker_process():
+    """generate_safe_prime pickles into a spawned worker process (how the engine pools pre-parameters)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        p = pool.submit(generate_safe_prime, 128).result(timeout=60)
+    assert p.bit_length() == 128 and is_safe_prime(p)
