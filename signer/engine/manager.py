@@ -208,7 +208,7 @@ class SessionManager:
         An exact duplicate is acknowledged (`duplicate=True`) and ignored; every refusal is an EngineError.
         """
         _check_message(message)
-        session = self._sessions.get(message.session_id)
+        session = self._get(message.session_id)
         if session is None:
             raise NotFound(f"no session {message.session_id!r}")
         duplicate = session.accept(message)
@@ -246,15 +246,29 @@ class SessionManager:
             raise ResourceExhausted(f"the node already runs {self._config.max_sessions} sessions")
 
     def _existing(self, kind: SessionKind, request: DkgRequest | SignRequest) -> SessionView | None:
-        session = self._sessions.get(request.session_id)
+        session = self._get(request.session_id)
         if session is None:
             return None
         if session.setup.kind is not kind or session.setup.request != request:
             raise AlreadyExists(f"session {request.session_id!r} exists with other parameters")
         return session.view()
 
+    def _get(self, session_id: str) -> Session | None:
+        """The session, unless unknown or past its retention (then forgotten now, not at the reaper's turn)."""
+        session = self._sessions.get(session_id)
+        if session is not None and session.expires_at is not None and trio.current_time() >= session.expires_at:
+            self._forget(session)
+            return None
+        return session
+
+    def _forget(self, session: Session) -> None:
+        sid = session.setup.session_id
+        if self._sessions.get(sid) is session:
+            del self._sessions[sid]
+            self._clients.pop(sid, None)
+
     def _lookup(self, session_id: str, kind: SessionKind | None) -> Session:
-        session = self._sessions.get(session_id) if isinstance(session_id, str) else None
+        session = self._get(session_id) if isinstance(session_id, str) else None
         if session is None or (kind is not None and session.setup.kind is not kind):
             raise NotFound(f"no {kind.value + ' ' if kind else ''}session {session_id!r}")
         return session
@@ -354,7 +368,8 @@ class SessionManager:
             self._idle.set()
         if session.setup.kind is SessionKind.DKG:
             self._dkg_keys.discard(session.setup.key_id)
-        self._retained.append((trio.current_time() + self._config.retention_s, session))
+        session.expires_at = trio.current_time() + self._config.retention_s
+        self._retained.append((session.expires_at, session))
         self._retained_changed.set()
 
     async def _reap(self) -> None:
@@ -362,11 +377,7 @@ class SessionManager:
         while True:
             now = trio.current_time()
             while self._retained and (self._retained[0][0] <= now or len(self._retained) > self._config.max_retained):
-                _, session = self._retained.popleft()
-                sid = session.setup.session_id
-                if self._sessions.get(sid) is session:
-                    del self._sessions[sid]
-                    self._clients.pop(sid, None)
+                self._forget(self._retained.popleft()[1])
             self._retained_changed = trio.Event()
             if self._retained:
                 with trio.move_on_at(self._retained[0][0]):

@@ -10,8 +10,8 @@ for a later one.
 Inbound rules (SPEC.md §3): a message equal to one already received from that sender with that sequence
 is acknowledged and ignored; a different message reusing (from_party, sequence) is INVALID_ARGUMENT; a
 second, different message for the same (round, sender, broadcast|p2p) slot is INVALID_ARGUMENT; a message
-for a finished session or a round already passed is FAILED_PRECONDITION; messages for rounds not reached
-yet are buffered up to `max_buffered`, then RESOURCE_EXHAUSTED.
+for a finished session or a round already passed is FAILED_PRECONDITION; messages for the next round are
+held, and those for rounds further ahead up to `max_buffered`, then RESOURCE_EXHAUSTED.
 """
 
 from __future__ import annotations
@@ -103,13 +103,16 @@ class Session:
         self.outbound: list[ProtocolMessage] = []
         # How many outbound messages a response has already carried: the long-poll "new outbound" cursor.
         self.reported = 0
+        # Set by the manager when the session finishes: from then on it is forgotten.
+        self.expires_at: float | None = None
         self._spec: RoundSpec | None = None
         self._missing: frozenset[InboxKey] = frozenset()
         self._seen: dict[tuple[int, int], bytes] = {}
         self._slots: set[tuple[int, int, bool]] = set()
         self._accepted_per_round: Counter[int] = Counter()
         self._held: dict[int, dict[InboxKey, bytes]] = {}
-        capacity = config.max_buffered + 2 * len(setup.parties)
+        # Room for the current and the next round's slots plus the early-message allowance.
+        capacity = config.max_buffered + 4 * len(setup.parties)
         self._inbox_send, self._inbox_recv = trio.open_memory_channel[ProtocolMessage](capacity)
         self._changed = trio.Event()
         self._scope = trio.CancelScope()
@@ -182,7 +185,7 @@ class Session:
         if spec is not None and msg.round == spec.round:
             if InboxKey(msg.from_party, broadcast) not in spec.keys():
                 raise InvalidArgument(f"round {msg.round} expects no such message from party {msg.from_party}")
-        elif self._buffered() >= self._config.max_buffered:
+        elif msg.round > self.round + 1 and self._buffered() >= self._config.max_buffered:
             raise ResourceExhausted(f"session already holds {self._config.max_buffered} early messages")
         try:
             self._inbox_send.send_nowait(msg)
@@ -194,9 +197,14 @@ class Session:
         return False
 
     def _buffered(self) -> int:
-        """Accepted messages for rounds the session is not collecting yet."""
-        spec_round = self._spec.round if self._spec is not None else None
-        return sum(n for r, n in self._accepted_per_round.items() if r != spec_round and r >= self.round)
+        """Accepted messages for rounds beyond the next one.
+
+        The current and the next round are bounded by their slots (one broadcast and one point-to-point
+        per sender and round), and a peer that needs this party's messages to progress can be at most one
+        round ahead; so a flood of far-future messages can fill `max_buffered` but never crowd out the
+        messages the session needs next.
+        """
+        return sum(n for r, n in self._accepted_per_round.items() if r > self.round + 1)
 
     # ----- lifecycle -----------------------------------------------------------------------------
 
