@@ -135,6 +135,7 @@ def cmd_certs_dev(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     import trio
 
+    from signer.client.coordinator import RelayError
     from signer.client.demo import DemoError, DemoOptions, print_result, run_demo
 
     try:
@@ -161,13 +162,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if messages is not None:
         options.messages = messages
     options.messages = options.messages * args.count
-    if (
-        args.chain == "solana"
-        and args.protocol != "frost"
-        or args.chain in ("ethereum", "bitcoin")
-        and args.protocol != "gg20"
-    ):
-        raise ConfigError(f"--chain {args.chain}: needs --protocol {'frost' if args.chain == 'solana' else 'gg20'}")
+    if args.chain is not None:
+        needed = "frost" if args.chain == "solana" else "gg20"
+        if args.protocol != needed:
+            raise ConfigError(f"--chain {args.chain}: needs --protocol {needed}")
     from signer.logs import setup_logging
 
     setup_logging("warning")
@@ -176,7 +174,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except (DemoError, trio.TooSlowError, BaseExceptionGroup, OSError, ConfigError, StoreError) as exc:
         cause = first_of(
             exc,
-            (DemoError, ConfigError, trio.TooSlowError, OSError, StoreError, KeyFileError, TlsConfigError, GRPCError),
+            (
+                DemoError,
+                RelayError,
+                ConfigError,
+                trio.TooSlowError,
+                OSError,
+                StoreError,
+                KeyFileError,
+                TlsConfigError,
+                GRPCError,
+            ),
         )
         if cause is None:
             raise

@@ -1,0 +1,168 @@
+"""The command line end to end: `signer demo` in-process and against a `signer serve` subprocess over mTLS,
+`signer healthcheck`, and the store commands. Signatures are re-verified here with pyca/cryptography."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from signer.auth.devcerts import make_dev_certs
+
+SIGNER = [sys.executable, "-m", "signer"]
+
+
+def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([*SIGNER, *args], capture_output=True, timeout=timeout)
+
+
+def check_ed25519(obj: dict) -> None:
+    assert obj["verified"] is True
+    key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(obj["public_key"]))
+    key.verify(bytes.fromhex(obj["signature"]), bytes.fromhex(obj["message"]))
+
+
+def test_demo_in_process_json():
+    res = run("demo", "--json", "--count", "2", "--message", "deadbeef")
+    assert res.returncode == 0, res.stderr.decode()
+    lines = [json.loads(line) for line in res.stdout.decode().splitlines()]
+    assert len(lines) == 2
+    for obj in lines:
+        assert set(obj) == {"protocol", "key_id", "public_key", "message", "signature", "recovery_id", "verified"}
+        assert obj["message"] == "deadbeef"
+        check_ed25519(obj)
+
+
+def test_demo_rejects_bad_arguments():
+    res = run("demo", "--message", "xyz")
+    assert res.returncode == 2
+    assert res.stderr.decode().strip() == "signer: error: --message: expected hex"
+    res = run("demo", "--chain", "ethereum", "--protocol", "frost")
+    assert res.returncode == 2
+    assert "needs --protocol gg20" in res.stderr.decode()
+
+
+@pytest.fixture
+def served(tmp_path, free_port):
+    """`signer serve` over mTLS with tokens, at debug log level, its stderr captured for the secret scan."""
+    certs = make_dev_certs(tmp_path / "certs")
+    data = tmp_path / "node"
+    config = tmp_path / "signer.yaml"
+    config.write_text(
+        f"""
+node: {{id: p2-e2e, data_dir: {data}}}
+grpc:
+  listen: 127.0.0.1:{free_port}
+  tls_enabled: true
+  cert_file: {certs.server_cert}
+  key_file: {certs.server_key}
+  ca_cert: {certs.ca_cert}
+auth:
+  jwt: {{public_key_file: {certs.jwt_public_key}}}
+  hmac: {{key_file: {certs.hmac_key}}}
+pools: {{preparams_size: 0}}
+log: {{level: debug, format: json}}
+"""
+    )
+    log = (tmp_path / "serve.log").open("wb")
+    proc = subprocess.Popen([*SIGNER, "serve", "--config", str(config)], stdout=log, stderr=log)
+    health = [
+        "healthcheck",
+        "--config",
+        str(config),
+        "--client-cert",
+        str(certs.client_cert),
+        "--client-key",
+        str(certs.client_key),
+    ]
+    deadline = time.monotonic() + 30
+    while run(*health).returncode != 0:
+        assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
+        time.sleep(0.2)
+    try:
+        yield certs, config, free_port, proc, tmp_path / "serve.log", health
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+        log.close()
+
+
+def test_demo_against_served_node_then_reuse_key_and_no_secret_in_logs(served, tmp_path):
+    certs, config, port, proc, log_path, health = served
+    res = run(*health)
+    assert res.returncode == 0 and res.stdout.decode().strip() == "SERVING"
+    remote = [
+        "demo",
+        "--json",
+        "--target",
+        f"127.0.0.1:{port}",
+        "--ca-cert",
+        str(certs.ca_cert),
+        "--client-cert",
+        str(certs.client_cert),
+        "--client-key",
+        str(certs.client_key),
+        "--jwt-private-key",
+        str(certs.jwt_private_key),
+        "--hmac-key-file",
+        str(certs.hmac_key),
+        "--data-dir",
+        str(tmp_path / "p1"),
+        "--key-id",
+        "wallet-7",
+        "--chain",
+        "solana",
+    ]
+    first = run(*remote)
+    assert first.returncode == 0, first.stderr.decode()
+    one = json.loads(first.stdout)
+    check_ed25519(one)
+    assert one["chain"] == "solana" and one["address"]
+    second = run(*remote, "--message", "00ff")
+    assert second.returncode == 0, second.stderr.decode()
+    two = json.loads(second.stdout)
+    assert two["public_key"] == one["public_key"]  # the existing key, no second DKG
+    check_ed25519(two)
+    # Wrong HMAC key: the node refuses the relayed messages (UNAUTHENTICATED), one line, exit 1.
+    wrong = tmp_path / "wrong.hex"
+    wrong.write_text("11" * 32 + "\n")
+    res = run(*[a if a != str(certs.hmac_key) else str(wrong) for a in remote])
+    assert res.returncode == 1
+    assert "UNAUTHENTICATED" in res.stderr.decode() or "MAC" in res.stderr.decode()
+    assert "Traceback" not in res.stderr.decode()
+
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    log = log_path.read_bytes()
+    secrets_known = [
+        certs.hmac_key.read_text().strip(),
+        (tmp_path / "node" / "kek.hex").read_text().strip(),
+        certs.jwt_private_key.read_text().splitlines()[1],
+        certs.server_key.read_text().splitlines()[1],
+    ]
+    p1_shares = list((tmp_path / "p1" / "p1").glob("*.share"))
+    assert p1_shares
+    secrets_known += [s.read_bytes().hex()[-64:] for s in p1_shares]
+    for secret in secrets_known:
+        assert secret.encode() not in log
+    assert b"p2-e2e" in log or b"session" in log
+
+
+def test_store_commands(tmp_path):
+    url = f"sqlite:///{tmp_path / 'db' / 'signer.db'}"
+    (tmp_path / "db").mkdir()
+    res = run("db", "migrate", "--storage-url", url)
+    assert res.returncode == 0, res.stderr.decode()
+    status = run("db", "status", "--storage-url", url)
+    assert status.returncode == 0 and "up to date" in status.stdout.decode()
+    res = run("kek", "rotate", "--storage-url", url, "--data-dir", str(tmp_path), "--new", str(tmp_path / "new.hex"))
+    assert res.returncode == 1
+    assert res.stderr.decode().startswith("signer: error: storage: ")
+    res = run("key", "delete", "some-key", "--storage-url", url)
+    assert res.returncode == 2 and "--yes" in res.stderr.decode()
