@@ -4,9 +4,10 @@
         opens the store, prints "ready", waits for a line on stdin, claims presignatures of KEY_ID until
         the pool is empty, prints them as one JSON list of hex strings.
     python store_worker.py zygote
-        reads one JSON job per stdin line ({"url", "kek", "trial", "delay_ms"}); forks a child that
-        writes records in a loop and reports each operation only after it returned, SIGKILLs the child
-        after delay_ms, and prints {"lines": [...]} (the child's acknowledged operations).
+        reads one JSON job per stdin line ({"url", "kek", "trial", "delay_ms", "after_open"}); forks a
+        child that writes records in a loop and reports each operation only after it returned,
+        SIGKILLs the child delay_ms after the fork (or after the child opened the store, if
+        after_open), and prints {"lines": [...]} (the child's acknowledged operations).
 
 The fork server imports everything once, so a trial costs a fork, not an interpreter start.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import select
 import signal
 import sys
 import time
@@ -82,6 +84,19 @@ async def crash_writes(job: dict[str, object], fd: int) -> None:
             report("audit", key_id)
 
 
+def _wait_open(fd: int) -> bytes:
+    """Read the child's reports until it says the store is open (or it died, or 30 s passed)."""
+    buf = b""
+    deadline = time.monotonic() + 30.0
+    while b"open\n" not in buf and time.monotonic() < deadline:
+        if select.select([fd], [], [], 1.0)[0]:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            buf += chunk
+    return buf
+
+
 def zygote() -> None:
     for line in sys.stdin:
         job = json.loads(line)
@@ -97,10 +112,10 @@ def zygote() -> None:
                 code = 1
             os._exit(code)
         os.close(w)
+        chunks = [_wait_open(r) if job["after_open"] else b""]
         time.sleep(job["delay_ms"] / 1000.0)
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-        chunks = []
         while chunk := os.read(r, 65536):
             chunks.append(chunk)
         os.close(r)

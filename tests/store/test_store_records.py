@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from datetime import UTC, datetime
 
 import pytest
@@ -47,6 +48,8 @@ async def test_share_round_trip_and_public_info(target):
         assert (await store.get_share("wallet-b")).share == share_b
         assert [i.key_id for i in await store.list_keys()] == ["wallet-a", "wallet-b"]
         assert (await store.key_info("wallet-b")).public_key == K1_PUB
+    if target.sqlite_file is not None:
+        assert stat.S_IMODE(target.sqlite_file.stat().st_mode) == 0o600
     # Reopened (a restart): still there, still decryptable.
     async with open_store(target.url, kek, NODE) as store:
         assert (await store.get_share("wallet-b")).share == share_b
