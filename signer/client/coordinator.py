@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 import trio_asyncio
 from grpclib.client import Channel
+from grpclib.const import Status
+from grpclib.exceptions import GRPCError
 
 from gen.mpc.v1 import (
     Curve,
@@ -233,20 +235,30 @@ class Coordinator:
                             queue += party.receive(m)
                     for i, node in nodes.items():
                         if m.from_party != i and m.to_party in (0, i) and views[i].state == SessionState.RUNNING:
-                            take(i, await node.submit(m))
+                            take(i, await self._submit(node, m, kind))
                 failed = [v for v in views.values() if v.state not in (SessionState.RUNNING, SessionState.COMPLETED)]
                 if failed:
                     return Outcome(failed[0].state, views, error=failed[0].error, culprits=failed[0].culprits)
                 if all(v.state == SessionState.COMPLETED for v in views.values()) and all(
                     p.done for p in parties.values()
                 ):
-                    # A submit answer carries no result fields: read the final status where that is all we have.
-                    for i, node in nodes.items():
-                        if not views[i].public_key:
-                            views[i] = await node.status(session_id, kind, 0)
                     return Outcome(SessionState.COMPLETED, views, {i: p.result for i, p in parties.items()})
                 wait = self.poll_ms if len(nodes) == 1 else 20
                 for i, node in nodes.items():
                     take(i, await node.status(session_id, kind, wait))
         except ProtocolError as exc:
             return Outcome(SessionState.FAILED, views, error=str(exc), culprits=exc.culprits)
+
+    @staticmethod
+    async def _submit(node: NodeClient, m: WireMessage, kind: str) -> NodeView:
+        """Relay one message. A submit answer carries no result, error or culprits, so once the session has
+        ended (or answers FAILED_PRECONDITION because it ended meanwhile) its status is read instead."""
+        try:
+            view = await node.submit(m)
+        except GRPCError as exc:
+            if exc.status != Status.FAILED_PRECONDITION:
+                raise
+        else:
+            if view.state == SessionState.RUNNING:
+                return view
+        return await node.status(m.session_id, kind, 0)

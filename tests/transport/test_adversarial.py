@@ -1,0 +1,266 @@
+"""Hostile and malformed input through gRPC: the MAC matrix, a relay that flips a byte, and
+hypothesis-generated requests for every RPC. Every answer is a SPEC.md status; the node stays healthy and
+other sessions are unaffected."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+import trio
+import trio_asyncio
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gen.mpc.v1 import SessionState
+from signer.auth.keyfiles import load_hex_key
+from signer.auth.mac import message_mac
+from signer.auth.tls import client_ssl_context
+from signer.client.coordinator import Coordinator, NodeClient
+from signer.client.party import LocalParty, WireMessage
+from signer.protocols.frost.session import FrostDkgSession
+
+SPEC_CODES = {
+    grpc.StatusCode.INVALID_ARGUMENT,
+    grpc.StatusCode.NOT_FOUND,
+    grpc.StatusCode.ALREADY_EXISTS,
+    grpc.StatusCode.FAILED_PRECONDITION,
+    grpc.StatusCode.UNAUTHENTICATED,
+    grpc.StatusCode.PERMISSION_DENIED,
+    grpc.StatusCode.RESOURCE_EXHAUSTED,
+    grpc.StatusCode.UNAVAILABLE,
+}
+
+
+class GrpcioClient:
+    """A blocking grpcio client with a valid certificate and token (the independent client)."""
+
+    def __init__(self, node, stubs):
+        self.node = node
+        self.pb2, pb2_grpc = stubs
+        self.channel = node.good_channel()
+        self.stub = pb2_grpc.SignerServiceStub(self.channel)
+        self.key = load_hex_key(node.certs.hmac_key).key
+
+    def call(self, method: str, request):
+        metadata = (("authorization", self.node.minter().authorization()),)
+        try:
+            return grpc.StatusCode.OK, getattr(self.stub, method)(request, timeout=10, metadata=metadata)
+        except grpc.RpcError as err:
+            return err.code(), err.details()
+
+    def message(self, session_id, from_party, to_party, round, sequence, payload, mac=None):
+        if mac is None:
+            mac = message_mac(self.key, session_id, from_party, to_party, round, sequence, payload)
+        return self.pb2.ProtocolMessageRequest(
+            message=self.pb2.ProtocolMessage(
+                session_id=session_id,
+                from_party=from_party,
+                to_party=to_party,
+                round=round,
+                sequence=sequence,
+                payload=payload,
+                mac=mac,
+            )
+        )
+
+
+@pytest.fixture
+async def client(secure_node, grpcio_stubs):
+    c = GrpcioClient(secure_node, grpcio_stubs)
+    yield c
+    c.channel.close()
+
+
+async def call(client, method, request):
+    return await trio.to_thread.run_sync(client.call, method, request)
+
+
+async def start_frost_dkg(client, session_id: str, key_id: str):
+    """StartDKG on the node as party 2 of 2; returns P1's round-1 messages (not yet delivered)."""
+    pb2 = client.pb2
+    code, resp = await call(
+        client,
+        "StartDKG",
+        pb2.StartDKGRequest(
+            session_id=session_id,
+            key_id=key_id,
+            protocol=pb2.PROTOCOL_FROST,
+            curve=pb2.CURVE_ED25519,
+            threshold=2,
+            total_parties=2,
+            party_index=2,
+        ),
+    )
+    assert code == grpc.StatusCode.OK, resp
+    p1 = LocalParty(session_id, FrostDkgSession(session_id, 1, 2, (1, 2)))
+    return p1, p1.start(), resp
+
+
+async def test_mac_matrix_changes_no_session_state(client):
+    p1, out, _ = await start_frost_dkg(client, "mac-matrix", "wallet-mac")
+    m = out[0]
+    good = client.message(m.session_id, m.from_party, m.to_party, m.round, m.sequence, m.payload)
+    cases = {
+        "missing": client.message(m.session_id, m.from_party, m.to_party, m.round, m.sequence, m.payload, mac=b""),
+        "wrong": client.message(m.session_id, m.from_party, m.to_party, m.round, m.sequence, m.payload, mac=b"\0" * 32),
+        "short": client.message(m.session_id, m.from_party, m.to_party, m.round, m.sequence, m.payload, mac=b"\1" * 5),
+    }
+    tampered = client.message(m.session_id, m.from_party, m.to_party, m.round, m.sequence, m.payload)
+    tampered.message.round = m.round + 1
+    cases["round changed after MAC"] = tampered
+    flipped = client.message(m.session_id, m.from_party, m.to_party, m.round, m.sequence, m.payload)
+    flipped.message.payload = bytes([m.payload[0] ^ 1]) + m.payload[1:]
+    cases["payload changed after MAC"] = flipped
+    for name, request in cases.items():
+        code, _ = await call(client, "SubmitProtocolMessage", request)
+        assert code == grpc.StatusCode.UNAUTHENTICATED, name
+    code, status = await call(client, "GetDKGStatus", client.pb2.GetDKGStatusRequest(session_id="mac-matrix"))
+    assert status.state == client.pb2.SESSION_STATE_RUNNING and status.round == 1
+    # The genuine message is accepted, an exact resend is acknowledged, a reused sequence is refused.
+    code, resp = await call(client, "SubmitProtocolMessage", good)
+    assert code == grpc.StatusCode.OK and resp.accepted
+    code, resp = await call(client, "SubmitProtocolMessage", good)
+    assert code == grpc.StatusCode.OK and resp.accepted
+    other = client.message(m.session_id, m.from_party, m.to_party, m.round, m.sequence, m.payload + b"x")
+    code, _ = await call(client, "SubmitProtocolMessage", other)
+    assert code == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_relay_flipping_a_p1_byte_fails_the_dkg_with_p1_as_culprit(secure_node):
+    """The relay re-MACs a tampered payload (it holds the MAC key): the protocol itself catches it."""
+    certs = secure_node.certs
+    ctx = client_ssl_context(certs.ca_cert, certs.client_cert, certs.client_key)
+    key = load_hex_key(certs.hmac_key).key
+    async with trio_asyncio.open_loop():
+        async with NodeClient.connect(
+            "localhost", secure_node.port, hmac_key=key, ssl_context=ctx, minter=secure_node.minter()
+        ) as node:
+            original_submit = node.submit
+
+            async def flipping_submit(m: WireMessage):
+                if m.from_party == 1 and m.round == 1:
+                    payload = bytearray(m.payload)
+                    payload[len(payload) // 2] ^= 0x01
+                    m = WireMessage(m.session_id, m.from_party, m.to_party, m.round, m.sequence, bytes(payload))
+                return await original_submit(m)
+
+            node.submit = flipping_submit
+            coordinator = Coordinator({2: node}, poll_ms=200)
+            outcome = await coordinator.dkg(
+                "flip", "wallet-flip", "frost", 2, 2, {1: FrostDkgSession("flip", 1, 2, (1, 2))}
+            )
+            assert outcome.state == SessionState.FAILED
+            assert outcome.nodes[2].culprits == (1,)
+            node.submit = original_submit
+            # Nothing stored for the failed DKG: the same key id can be generated afresh, and the node is healthy.
+            retry = await Coordinator({2: node}).dkg(
+                "flip-2", "wallet-flip", "frost", 2, 2, {1: FrostDkgSession("flip-2", 1, 2, (1, 2))}
+            )
+            assert retry.ok, retry.error
+
+
+session_ids = st.one_of(st.text(max_size=200), st.sampled_from(["", "x" * 129, "known"]))
+u32 = st.one_of(st.integers(0, 2**32 - 1), st.sampled_from([0, 1, 2, 3, 2**32 - 1]))
+
+
+def requests(pb2):
+    return st.one_of(
+        st.builds(
+            lambda *a: (
+                "StartDKG",
+                pb2.StartDKGRequest(
+                    session_id=a[0],
+                    key_id=a[1],
+                    protocol=a[2],
+                    curve=a[3],
+                    threshold=a[4],
+                    total_parties=a[5],
+                    party_index=a[6],
+                ),
+            ),
+            session_ids,
+            st.text(max_size=200),
+            st.integers(0, 3),
+            st.integers(0, 3),
+            u32,
+            u32,
+            u32,
+        ),
+        st.builds(
+            lambda *a: (
+                "StartSign",
+                pb2.StartSignRequest(session_id=a[0], key_id=a[1], message=a[2], signers=a[3], derivation_path=a[4]),
+            ),
+            session_ids,
+            st.sampled_from(["", "wallet-fuzz", "nope"]),
+            st.binary(max_size=100),
+            st.lists(u32, max_size=5),
+            st.lists(u32, max_size=3),
+        ),
+        st.builds(
+            lambda s, w: ("GetDKGStatus", pb2.GetDKGStatusRequest(session_id=s, wait_ms=w)),
+            session_ids,
+            st.integers(0, 10),
+        ),
+        st.builds(
+            lambda s, w: ("GetSignStatus", pb2.GetSignStatusRequest(session_id=s, wait_ms=w)),
+            session_ids,
+            st.integers(0, 10),
+        ),
+        st.builds(
+            lambda *a: (
+                "SubmitProtocolMessage",
+                pb2.ProtocolMessageRequest(
+                    message=pb2.ProtocolMessage(
+                        session_id=a[0],
+                        from_party=a[1],
+                        to_party=a[2],
+                        round=a[3],
+                        sequence=a[4],
+                        payload=a[5],
+                        mac=a[6],
+                    )
+                ),
+            ),
+            session_ids,
+            u32,
+            u32,
+            u32,
+            st.integers(0, 2**64 - 1),
+            st.binary(max_size=300),
+            st.binary(max_size=40),
+        ),
+    )
+
+
+async def test_fuzzed_requests_get_spec_statuses(client, secure_node):
+    # A healthy session running alongside the fuzzing must be unaffected.
+    _, _, _ = await start_frost_dkg(client, "bystander", "wallet-bystander")
+    pb2 = client.pb2
+    answers = []
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(requests(pb2))
+    def fuzz(item):
+        method, request = item
+        code, _ = client.call(method, request)
+        answers.append(code)
+        assert code in SPEC_CODES | {grpc.StatusCode.OK}, (method, code)
+
+    await trio.to_thread.run_sync(fuzz)
+    assert answers
+    code, pong = await call(client, "Ping", pb2.PingRequest())
+    assert code == grpc.StatusCode.OK
+    code, status = await call(client, "GetDKGStatus", pb2.GetDKGStatusRequest(session_id="bystander"))
+    assert code == grpc.StatusCode.OK and status.state == pb2.SESSION_STATE_RUNNING
+
+
+async def test_enum_zero_is_rejected(client):
+    pb2 = client.pb2
+    code, details = await call(
+        client,
+        "StartDKG",
+        pb2.StartDKGRequest(session_id="z", key_id="k", threshold=2, total_parties=2, party_index=2),
+    )
+    assert code == grpc.StatusCode.INVALID_ARGUMENT
+    assert "protocol" in details
