@@ -41,6 +41,7 @@ from signer.store.records import (
     PoolRow,
     ShareRow,
 )
+from signer.store.sqlite import SqliteBackend
 
 MAX_ID = 256
 MAX_TEXT = 1024
@@ -296,8 +297,6 @@ async def open_backend(url: str, *, create: bool = True, pool_size: int = 10) ->
     if not isinstance(url, str):
         raise StoreConfigError("storage.url must be a string")
     if url.startswith("sqlite:"):
-        from signer.store.sqlite import SqliteBackend
-
         backend: Backend = await SqliteBackend.connect(url, create=create)
         try:
             yield backend
