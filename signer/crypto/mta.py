@@ -11,10 +11,15 @@ Alice holds k, Bob holds x; afterwards Alice holds α and Bob holds β with α +
     3. Alice          verifies Π^aff-g and, for MtAwc, that X is the public point she expects
                       (e.g. Bob's W_j = λ_j·x_j·G); α = Dec_A(D) (signed) mod q = k·x − β'.
 
-For plain MtA (k·γ in GG20) the response still carries X = γ·G, which Π^aff-g binds; the caller must
-check it against Γ_j once Bob decommits it (`finish(..., expected_X=None)` returns the response's X
-through `MtaResponse.X`). Without these proofs a malicious Bob can learn Alice's k bit by bit
+For plain MtA (k·γ in GG20) the response still carries X = γ·G, which Π^aff-g binds: call
+`finish(..., expected_X=None)` and check `MtaResponse.X` against Γ_j once Bob decommits it.
+Without these proofs a malicious Bob can learn Alice's k bit by bit
 (Alpha-Rays) and a malicious Alice with a bad modulus can learn x (BitForge).
+
+Speed: the verifier owns the ring-Pedersen parameters its proofs are checked under, so `respond` takes
+Bob's own RingPedersenSecret as `bob_rp` and `finish` Alice's own as `alice_rp` (RingPedersenParams also
+work, slower): the checks then run by CRT with the same result. `request` takes Bob's public
+RingPedersenParams and `respond` Alice's public ones (the provers never hold the other side's secret).
 
 Contexts: every proof is bound to (session_id, prover, verifier, label); pass a distinct `label` per MtA
 instance in a session (e.g. b"mta-gamma" and b"mta-w").
@@ -37,7 +42,7 @@ from dataclasses import dataclass
 from .bigint import mpz, random_signed, random_unit
 from .codec import Reader, Writer
 from .paillier import PaillierPublicKey, PaillierSecretKey
-from .ringpedersen import RingPedersenParams
+from .ringpedersen import RingPedersenParams, RingPedersenSecret
 from .secp256k1 import ORDER, SECP256K1, Point, base_mul
 from .zk import affg, enc
 from .zk.base import ELL_PRIME, ProofContext, ProofError, get_int, put_int
@@ -121,7 +126,7 @@ def respond(
     alice_pk: PaillierPublicKey,
     alice_rp: RingPedersenParams,
     bob_sk: PaillierSecretKey,
-    bob_rp: RingPedersenParams,
+    bob_rp: RingPedersenSecret | RingPedersenParams,
     req: MtaRequest,
     x: int,
 ) -> tuple[MtaResponse, int]:
@@ -146,7 +151,7 @@ def finish(
     bob: int,
     label: bytes,
     alice_sk: PaillierSecretKey,
-    alice_rp: RingPedersenParams,
+    alice_rp: RingPedersenSecret | RingPedersenParams,
     bob_pk: PaillierPublicKey,
     K: int,
     resp: MtaResponse,
@@ -156,5 +161,5 @@ def finish(
     if expected_X is not None and resp.X != expected_X:
         raise ProofError(affg.NAME, "X is not the expected public point (MtAwc)")
     ctx = ProofContext(session_id, bob, alice, label)
-    affg.verify(ctx, alice_sk.public, bob_pk, alice_rp, K, resp.D, resp.Y, resp.X, resp.proof)
+    affg.verify(ctx, alice_sk, bob_pk, alice_rp, K, resp.D, resp.Y, resp.X, resp.proof)
     return int(alice_sk.decrypt_signed(resp.D) % ORDER)

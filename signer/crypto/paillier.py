@@ -20,9 +20,11 @@ Public API:
         .add(c1, c2) -> c                        Enc(m1 + m2)
         .mul_const(c, k) -> c                    Enc(k·m), k any int (negative allowed)
         .validate_ciphertext(c)                  0 < c < n², gcd(c, n) = 1
+        .pow_n2(base, exp) -> base^exp mod n²
         .to_bytes() / PaillierPublicKey.from_bytes(b)
     PaillierSecretKey(p, q)                      p, q distinct primes (not re-proved here)
-        .public, .n, .p, .q, .phi
+        .public, .n, .n2, .p, .q, .phi
+        .pow_n2(base, exp)                       CRT; the owner passes its secret key to zk verify() for speed
         .decrypt(c) -> int in [0, n)
         .decrypt_signed(c) -> int in (-n/2, n/2]
         .encrypt(m) -> (c, r), .encrypt_with(m, r)   CRT-accelerated, same ciphertexts as the public key
@@ -115,6 +117,10 @@ class PaillierPublicKey:
         """k ⊙ Enc(m) = Enc(k·m mod N); k may be negative."""
         return powmod(self.validate_ciphertext(c), k, self.n2)
 
+    def pow_n2(self, base: int, exp: int) -> mpz:
+        """base^exp mod N² (base a unit when exp < 0)."""
+        return powmod(base, exp, self.n2)
+
     def to_bytes(self) -> bytes:
         return int_to_bytes(self.n)
 
@@ -128,7 +134,22 @@ class PaillierPublicKey:
 class PaillierSecretKey:
     """A Paillier secret key (p, q); secrets are never shown in repr."""
 
-    __slots__ = ("p", "q", "n", "phi", "public", "_p2", "_q2", "_hp", "_hq", "_q_inv_p", "_ep", "_eq")
+    __slots__ = (
+        "p",
+        "q",
+        "n",
+        "n2",
+        "phi",
+        "public",
+        "_p2",
+        "_q2",
+        "_hp",
+        "_hq",
+        "_q_inv_p",
+        "_ep",
+        "_eq",
+        "_q2_inv_p2",
+    )
 
     def __init__(self, p: int, q: int) -> None:
         p, q = mpz(p), mpz(q)
@@ -137,6 +158,7 @@ class PaillierSecretKey:
         self.p, self.q = p, q
         self.public = PaillierPublicKey(p * q)
         self.n = self.public.n
+        self.n2 = self.public.n2
         self.phi = (p - 1) * (q - 1)
         if gcd(self.n, self.phi) != 1:
             raise PaillierError("gcd(N, phi(N)) != 1")
@@ -149,6 +171,7 @@ class PaillierSecretKey:
         # r^N mod p² = r^(N mod p(p-1)) mod p² for r coprime to p
         self._ep = n % (p * (p - 1))
         self._eq = n % (q * (q - 1))
+        self._q2_inv_p2 = invert(self._q2, self._p2)
 
     def __repr__(self) -> str:
         return f"PaillierSecretKey(bits={self.n.bit_length()}, secret=<redacted>)"
@@ -167,6 +190,14 @@ class PaillierSecretKey:
         """Dec(c) as a signed value in (-N/2, N/2]."""
         return to_signed(self.decrypt(c), self.n)
 
+    def pow_n2(self, base: int, exp: int) -> mpz:
+        """base^exp mod N² for a unit base, by CRT over p² and q² with the exponent reduced mod
+        p(p-1) and q(q-1): the key owner's shortcut, also when it verifies proofs about its own key."""
+        p2, q2 = self._p2, self._q2
+        rp = powmod(base % p2, exp % (self.p * (self.p - 1)), p2)
+        rq = powmod(base % q2, exp % (self.q * (self.q - 1)), q2)
+        return rq + q2 * ((rp - rq) * self._q2_inv_p2 % p2)
+
     def encrypt_with(self, m: int, r: int) -> mpz:
         """Enc(m; r), equal to the public key's, with r^N computed by CRT over p² and q²."""
         pub = self.public
@@ -175,7 +206,7 @@ class PaillierSecretKey:
         p2, q2 = self._p2, self._q2
         rp = powmod(r % p2, self._ep, p2)
         rq = powmod(r % q2, self._eq, q2)
-        rn = rq + q2 * ((rp - rq) * invert(q2, p2) % p2)
+        rn = rq + q2 * ((rp - rq) * self._q2_inv_p2 % p2)
         return (1 + m * self.n) * rn % pub.n2
 
     def encrypt(self, m: int) -> tuple[mpz, mpz]:

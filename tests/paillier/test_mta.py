@@ -17,15 +17,16 @@ SID = b"mta-session"
 
 
 def run(alice, bob, k, x, label=b"mta-w", expected_X=None):
+    """One MtA; each verifier uses its own ring-Pedersen secret (the CRT path)."""
     A, B = alice, bob
     K, rho = mta.encrypt_share(A.paillier, k)
     req = mta.request(SID, 1, 2, label, A.paillier, B.ring_pedersen.public, k, K, rho)
     req = mta.MtaRequest.from_bytes(req.to_bytes())
     resp, beta = mta.respond(
-        SID, 1, 2, label, A.paillier.public, A.ring_pedersen.public, B.paillier, B.ring_pedersen.public, req, x
+        SID, 1, 2, label, A.paillier.public, A.ring_pedersen.public, B.paillier, B.ring_pedersen, req, x
     )
     resp = mta.MtaResponse.from_bytes(resp.to_bytes())
-    alpha = mta.finish(SID, 1, 2, label, A.paillier, A.ring_pedersen.public, B.paillier.public, K, resp, expected_X)
+    alpha = mta.finish(SID, 1, 2, label, A.paillier, A.ring_pedersen, B.paillier.public, K, resp, expected_X)
     return K, req, resp, alpha, beta
 
 

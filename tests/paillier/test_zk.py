@@ -30,6 +30,7 @@ class Case:
     cls: type
     verify: Callable[[ProofContext, object], None]  # verify(ctx, proof) for the true statement
     wrong_statements: list[Callable[[object], None]]  # each verifies the proof against a modified statement
+    verify_owner: Callable[[ProofContext, object], None] | None = None  # the verifier's CRT path (own secrets)
 
 
 def build_cases(alice, bob, carol) -> dict[str, Case]:
@@ -59,6 +60,7 @@ def build_cases(alice, bob, carol) -> dict[str, Case]:
             lambda p: enc.verify(CTX, a_pk, c_rp, K, p),
             lambda p: enc.verify(CTX, b_pk, b_rp, K, p),
         ],
+        lambda c, p: enc.verify(c, a_pk, bob.ring_pedersen, K, p),
     )
 
     C, rho_c = a_sk.encrypt(x)
@@ -74,6 +76,7 @@ def build_cases(alice, bob, carol) -> dict[str, Case]:
             lambda p: logstar.verify(CTX, a_pk, b_rp, C, X, p, g=g2),
             lambda p: logstar.verify(CTX, a_pk, c_rp, C, X, p),
         ],
+        lambda c, p: logstar.verify(c, a_pk, bob.ring_pedersen, C, X, p),
     )
     # g other than G: X2 = x·g2
     X2 = g2 * x
@@ -102,6 +105,7 @@ def build_cases(alice, bob, carol) -> dict[str, Case]:
             lambda p: affg.verify(CTX, a_pk, b_pk, a_rp, K, D, Y, X + GENERATOR, p),
             lambda p: affg.verify(CTX, a_pk, b_pk, c_rp, K, D, Y, X, p),
         ],
+        lambda c, p: affg.verify(c, a_sk, b_pk, alice.ring_pedersen, K, D, Y, X, p),
     )
 
     cases["mod"] = Case(
@@ -121,6 +125,7 @@ def build_cases(alice, bob, carol) -> dict[str, Case]:
         fac.FacProof,
         lambda c, p: fac.verify(c, a_pk, b_rp, p),
         [lambda p: fac.verify(CTX, b_pk, b_rp, p), lambda p: fac.verify(CTX, a_pk, c_rp, p)],
+        lambda c, p: fac.verify(c, a_pk, bob.ring_pedersen, p),
     )
     return cases
 
@@ -167,6 +172,33 @@ def test_every_single_field_perturbed_is_rejected(cases, name):
         with pytest.raises(ProofError):
             case.verify(CTX, bad)
             pytest.fail(f"{name}: perturbed field {field} verified")
+
+
+@pytest.mark.parametrize("name", ["enc", "logstar", "affg", "fac"])
+def test_owner_crt_verification_agrees(cases, name):
+    """The verifier's CRT path (its own Paillier / ring-Pedersen secrets) accepts and rejects exactly alike."""
+    case = cases[name]
+    assert case.verify_owner is not None
+    case.verify_owner(CTX, case.proof)
+    for field, bad in perturbations(case.proof):
+        with pytest.raises(ProofError):
+            case.verify_owner(CTX, bad)
+            pytest.fail(f"{name}: perturbed field {field} verified on the owner path")
+    for other in OTHER_CONTEXTS:
+        with pytest.raises(ProofError):
+            case.verify_owner(other, case.proof)
+
+
+def test_owner_shortcuts_equal_public_arithmetic(alice):
+    rs, rp = alice.ring_pedersen, alice.ring_pedersen.public
+    sk = alice.paillier
+    for x, y in [(3, 4), (-(2**700), 2**2600), (0, -5)]:
+        assert rs.commit(x, y) == rp.commit(x, y)
+    base = rp.t * 7 % rp.n
+    for e in (5, -3, 2**3000 + 1):
+        assert rs.pow(base, e) == rp.pow(base, e)
+        c, _ = sk.public.encrypt(12345)
+        assert sk.pow_n2(c, e) == sk.public.pow_n2(c, e)
 
 
 @pytest.mark.parametrize("name", NAMES)

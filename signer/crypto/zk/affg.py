@@ -21,6 +21,7 @@ Public API:
     prove(ctx, pk0, key1, rp, C, D, Y, X, x, y, rho, rho_y) -> AffGProof
           pk0: verifier's PaillierPublicKey; key1: prover's PaillierSecretKey (or its public key)
     verify(ctx, pk0, pk1, rp, C, D, Y, X, proof) -> None    raises ProofError
+          pk0 / rp may be the verifier's own PaillierSecretKey / RingPedersenSecret (CRT, faster)
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from signer.crypto.bigint import mpz, powmod, random_signed, random_unit
 from signer.crypto.codec import Reader, Writer
 from signer.crypto.paillier import PaillierPublicKey, PaillierSecretKey
-from signer.crypto.ringpedersen import RingPedersenParams
+from signer.crypto.ringpedersen import RingPedersenParams, RingPedersenSecret
 from signer.crypto.secp256k1 import SECP256K1, Point, base_mul
 
 from .base import (
@@ -149,15 +150,17 @@ def prove(
 
 def verify(
     ctx: ProofContext,
-    pk0: PaillierPublicKey,
+    pk0: PaillierPublicKey | PaillierSecretKey,
     pk1: PaillierPublicKey,
-    rp: RingPedersenParams,
+    rp: RingPedersenParams | RingPedersenSecret,
     C: int,
     D: int,
     Y: int,
     X: Point,
     proof: AffGProof,
 ) -> None:
+    """Check the proof. The verifier may pass its own PaillierSecretKey as pk0 and its own
+    RingPedersenSecret as rp: the same checks, computed by CRT."""
     require(isinstance(proof, AffGProof), NAME, "not an aff-g proof")
     p = proof
     n0, n02, n1, n12, nh = pk0.n, pk0.n2, pk1.n, pk1.n2, rp.n
@@ -171,9 +174,9 @@ def verify(
     require(-(1 << (ELL + EPSILON)) <= p.z1 <= 1 << (ELL + EPSILON), NAME, "z1 out of range ±2^(ℓ+ε)")
     require(-(1 << (ELL_PRIME + EPSILON)) <= p.z2 <= 1 << (ELL_PRIME + EPSILON), NAME, "z2 out of range ±2^(ℓ'+ε)")
     e = _challenge(ctx, pk0, pk1, rp, C, D, Y, X, p.A, p.Bx, p.By, p.E, p.S, p.F, p.T)
-    lhs = powmod(C, p.z1, n02) * ((1 + (p.z2 % n0) * n0) * powmod(p.w, n0, n02)) % n02
-    require(lhs == p.A * powmod(D, e, n02) % n02, NAME, "C^z1 (1+N0)^z2 w^N0 != A D^e")
+    lhs = pk0.pow_n2(C, p.z1) * ((1 + (p.z2 % n0) * n0) * pk0.pow_n2(p.w, n0)) % n02
+    require(lhs == p.A * pk0.pow_n2(D, e) % n02, NAME, "C^z1 (1+N0)^z2 w^N0 != A D^e")
     require(base_mul(p.z1) == p.Bx + X * e, NAME, "z1·G != Bx + e·X")
     require(paillier_check(pk1, p.z2, p.wy, p.By * powmod(Y, e, n12)), NAME, "(1+N1)^z2 wy^N1 != By Y^e")
-    require(rp.commit(p.z1, p.z3) == p.E * powmod(p.S, e, nh) % nh, NAME, "s^z1 t^z3 != E S^e")
-    require(rp.commit(p.z2, p.z4) == p.F * powmod(p.T, e, nh) % nh, NAME, "s^z2 t^z4 != F T^e")
+    require(rp.commit(p.z1, p.z3) == p.E * rp.pow(p.S, e) % nh, NAME, "s^z1 t^z3 != E S^e")
+    require(rp.commit(p.z2, p.z4) == p.F * rp.pow(p.T, e) % nh, NAME, "s^z2 t^z4 != F T^e")

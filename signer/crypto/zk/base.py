@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from signer.crypto.bigint import gcd, mpz, powmod
+from signer.crypto.bigint import gcd, mpz
 from signer.crypto.codec import Reader, Writer
 from signer.crypto.paillier import PaillierPublicKey, PaillierSecretKey
 from signer.crypto.secp256k1 import ORDER
@@ -115,7 +115,7 @@ def paillier_enc(key: PaillierPublicKey | PaillierSecretKey, m: int, r: int) -> 
     return key.encrypt_with(mpz(m) % key.n, r)
 
 
-def paillier_check(pk: PaillierPublicKey, m: int, r: int, c: int) -> bool:
+def paillier_check(pk: PaillierPublicKey | PaillierSecretKey, m: int, r: int, c: int) -> bool:
     """(1 + N)^m · r^N == c mod N² for a signed m, computed by the verifier."""
     n, n2 = pk.n, pk.n2
-    return (1 + (mpz(m) % n) * n) * powmod(r, n, n2) % n2 == c % n2
+    return (1 + (mpz(m) % n) * n) * pk.pow_n2(r, n) % n2 == c % n2

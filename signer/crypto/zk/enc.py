@@ -13,7 +13,7 @@ In GG20's MtA, Alice proves this about Enc(k) to each Bob (the Alpha-Rays / BitF
 Public API:
     EncProof(S, A, C, z1, z2, z3)  .to_bytes() / EncProof.from_bytes(b)  (raises DecodeError)
     prove(ctx, key, rp, K, k, rho) -> EncProof      key: prover's PaillierSecretKey (or public key)
-    verify(ctx, pk, rp, K, proof) -> None           raises ProofError
+    verify(ctx, pk, rp, K, proof) -> None           raises ProofError; rp may be the verifier's RingPedersenSecret
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from signer.crypto.bigint import mpz, powmod, random_signed, random_unit
 from signer.crypto.codec import Reader, Writer
 from signer.crypto.paillier import PaillierPublicKey, PaillierSecretKey
-from signer.crypto.ringpedersen import RingPedersenParams
+from signer.crypto.ringpedersen import RingPedersenParams, RingPedersenSecret
 from signer.crypto.transcript import Transcript
 
 from .base import (
@@ -68,7 +68,9 @@ class EncProof:
         return proof
 
 
-def _challenge(ctx: ProofContext, pk: PaillierPublicKey, rp: RingPedersenParams, K: int, S, A, C) -> mpz:
+def _challenge(
+    ctx: ProofContext, pk: PaillierPublicKey, rp: RingPedersenParams | RingPedersenSecret, K: int, S, A, C
+) -> mpz:
     t: Transcript = start_transcript(NAME, ctx)
     t.append_ints("statement", [pk.n, rp.n, rp.s, rp.t, K])
     t.append_ints("commitment", [S, A, C])
@@ -100,7 +102,14 @@ def prove(
     return EncProof(S, A, C, z1, z2, z3)
 
 
-def verify(ctx: ProofContext, pk: PaillierPublicKey, rp: RingPedersenParams, K: int, proof: EncProof) -> None:
+def verify(
+    ctx: ProofContext,
+    pk: PaillierPublicKey,
+    rp: RingPedersenParams | RingPedersenSecret,
+    K: int,
+    proof: EncProof,
+) -> None:
+    """Check the proof; `rp` may be the verifier's RingPedersenSecret (same result, faster)."""
     require(isinstance(proof, EncProof), NAME, "not an enc proof")
     n0, n2, nh = pk.n, pk.n2, rp.n
     require_unit(K, n2, NAME, "K")
@@ -116,7 +125,7 @@ def verify(ctx: ProofContext, pk: PaillierPublicKey, rp: RingPedersenParams, K: 
         "(1+N0)^z1 z2^N0 != A K^e",
     )
     require(
-        rp.commit(proof.z1, proof.z3) == proof.C * powmod(proof.S, e, nh) % nh,
+        rp.commit(proof.z1, proof.z3) == proof.C * rp.pow(proof.S, e) % nh,
         NAME,
         "s^z1 t^z3 != C S^e",
     )

@@ -14,7 +14,7 @@ Public API:
     FacProof(P, Q, A, B, T, sigma, z1, z2, w1, w2, v)  .to_bytes() / FacProof.from_bytes(b)
     prove(ctx, sk: PaillierSecretKey, rp) -> FacProof
     prove_with(ctx, n0, p, q, rp) -> FacProof     (explicit witness; used by the attack tests)
-    verify(ctx, pk: PaillierPublicKey, rp, proof) -> None   raises ProofError
+    verify(ctx, pk: PaillierPublicKey, rp, proof) -> None   raises ProofError (rp may be the verifier's secret)
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from signer.crypto.bigint import isqrt, mpz, powmod, random_signed
 from signer.crypto.codec import Reader, Writer
 from signer.crypto.paillier import PaillierPublicKey, PaillierSecretKey
-from signer.crypto.ringpedersen import RingPedersenParams
+from signer.crypto.ringpedersen import RingPedersenParams, RingPedersenSecret
 
 from .base import (
     ELL,
@@ -75,7 +75,7 @@ class FacProof:
         return proof
 
 
-def _challenge(ctx: ProofContext, n0: int, rp: RingPedersenParams, P, Qc, A, B, T, sigma) -> mpz:
+def _challenge(ctx: ProofContext, n0: int, rp: RingPedersenParams | RingPedersenSecret, P, Qc, A, B, T, sigma) -> mpz:
     t = start_transcript(NAME, ctx)
     t.append_ints("statement", [n0, rp.n, rp.s, rp.t])
     t.append_ints("commitment", [P, Qc, A, B, T, sigma])
@@ -108,7 +108,10 @@ def prove(ctx: ProofContext, sk: PaillierSecretKey, rp: RingPedersenParams) -> F
     return prove_with(ctx, sk.n, sk.p, sk.q, rp)
 
 
-def verify(ctx: ProofContext, pk: PaillierPublicKey, rp: RingPedersenParams, proof: FacProof) -> None:
+def verify(
+    ctx: ProofContext, pk: PaillierPublicKey, rp: RingPedersenParams | RingPedersenSecret, proof: FacProof
+) -> None:
+    """Check the proof; `rp` may be the verifier's RingPedersenSecret (same result, faster)."""
     require(isinstance(proof, FacProof), NAME, "not a fac proof")
     p = proof
     n0, nh = pk.n, rp.n
@@ -119,7 +122,7 @@ def verify(ctx: ProofContext, pk: PaillierPublicKey, rp: RingPedersenParams, pro
     require(-bound <= p.z2 <= bound, NAME, "z2 out of range ±√N0·2^(ℓ+ε)")
     e = _challenge(ctx, n0, rp, p.P, p.Q, p.A, p.B, p.T, p.sigma)
     R = rp.commit(n0, p.sigma)
-    require(rp.commit(p.z1, p.w1) == p.A * powmod(p.P, e, nh) % nh, NAME, "s^z1 t^w1 != A P^e")
-    require(rp.commit(p.z2, p.w2) == p.B * powmod(p.Q, e, nh) % nh, NAME, "s^z2 t^w2 != B Q^e")
-    lhs = powmod(p.Q, p.z1, nh) * powmod(rp.t, p.v, nh) % nh
-    require(lhs == p.T * powmod(R, e, nh) % nh, NAME, "Q^z1 t^v != T R^e")
+    require(rp.commit(p.z1, p.w1) == p.A * rp.pow(p.P, e) % nh, NAME, "s^z1 t^w1 != A P^e")
+    require(rp.commit(p.z2, p.w2) == p.B * rp.pow(p.Q, e) % nh, NAME, "s^z2 t^w2 != B Q^e")
+    lhs = rp.pow(p.Q, p.z1) * rp.pow(rp.t, p.v) % nh
+    require(lhs == p.T * rp.pow(R, e) % nh, NAME, "Q^z1 t^v != T R^e")

@@ -53,24 +53,24 @@ class PrmProof:
         return cls(tuple(A), tuple(z))
 
 
-def _challenges(ctx: ProofContext, rp: RingPedersenParams, A: tuple[mpz, ...]) -> list[int]:
+def _challenges(ctx: ProofContext, rp: RingPedersenParams | RingPedersenSecret, A: tuple[mpz, ...]) -> list[int]:
     t = start_transcript(NAME, ctx)
     t.append_ints("statement", [rp.n, rp.s, rp.t])
     t.append_ints("A", list(A))
     return t.challenge_bits("e", REPETITIONS)
 
 
-def prove_with(ctx: ProofContext, rp: RingPedersenParams, lam: int, phi: int) -> PrmProof:
-    """Π^prm for (N̂, s, t) with witness λ (s = t^λ) and φ(N̂)."""
+def prove_with(ctx: ProofContext, rp: RingPedersenParams | RingPedersenSecret, lam: int, phi: int) -> PrmProof:
+    """Π^prm for (N̂, s, t) with witness λ (s = t^λ) and φ(N̂); the owner's secret makes t^a a CRT power."""
     a = [random_below(phi) for _ in range(REPETITIONS)]
-    A = tuple(powmod(rp.t, ai, rp.n) for ai in a)
+    A = tuple(rp.pow(rp.t, ai) for ai in a)
     es = _challenges(ctx, rp, A)
     z = tuple((ai + e * lam) % phi for ai, e in zip(a, es, strict=True))
     return PrmProof(A, z)
 
 
 def prove(ctx: ProofContext, secret: RingPedersenSecret) -> PrmProof:
-    return prove_with(ctx, secret.public, secret.lam, secret.phi)
+    return prove_with(ctx, secret, secret.lam, secret.phi)
 
 
 def verify(ctx: ProofContext, rp: RingPedersenParams, proof: PrmProof) -> None:
