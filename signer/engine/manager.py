@@ -313,13 +313,13 @@ class SessionManager:
             preparams = None
             if binding.needs_preparams:
                 preparams = await self._preparams.take({"session_id": req.session_id, "key_id": req.key_id})
-            return _construct(lambda: binding.new_dkg(req, preparams))
+            return await _construct(binding, binding.new_dkg, req, preparams)
 
         return build
 
     def _sign_builder(self, binding: ProtocolBinding, req: SignRequest, party_index: int, share: bytes):  # noqa: ANN202
         async def build() -> SessionProtocol:
-            return _construct(lambda: binding.new_sign(req, party_index, share))
+            return await _construct(binding, binding.new_sign, req, party_index, share)
 
         return build
 
@@ -386,11 +386,11 @@ class SessionManager:
                 await self._retained_changed.wait()
 
 
-def _construct(make: Any) -> SessionProtocol:
-    """Build a protocol session; parameter errors from the constructor end the session as FAILED."""
+async def _construct(binding: ProtocolBinding, make: Any, *args: Any) -> SessionProtocol:
+    """Build a protocol session where its steps run; parameter errors end the session as FAILED."""
     try:
-        return make()
-    except (ValueError, TypeError) as exc:
+        return await binding.runner.build(make, *args)
+    except ValueError as exc:
         raise ProtocolError(f"invalid session parameters: {exc}") from None
 
 

@@ -22,7 +22,8 @@ class ProtocolBinding:
     """One protocol as the engine sees it.
 
     new_dkg(request, preparams) and new_sign(request, party_index, key_share) construct the sans-IO
-    session (raising ValueError or ProtocolError on bad parameters). `runner` says where its steps run.
+    session (raising ValueError or ProtocolError on bad parameters); they run where the steps run
+    (`runner`), so for process offload they must be module-level functions.
     `needs_preparams`: the DKG takes a pre-parameter set from the pool. `message_is_digest`: signing
     takes a 32-byte digest (ECDSA) rather than the message itself. `derivation`: signing accepts a
     non-hardened derivation path.
@@ -60,9 +61,13 @@ def _frost_sign(req: SignRequest, party_index: int, key_share: bytes) -> Session
 
 
 def _gg20_dkg(req: DkgRequest, preparams: bytes | None) -> SessionProtocol:
+    from signer.crypto.preparams import PreParams
     from signer.protocols.gg20 import Gg20KeygenSession
 
-    return Gg20KeygenSession(req.session_id, req.party_index, req.threshold, _parties(req.total_parties), preparams)
+    if preparams is None:
+        raise ValueError("GG20 key generation needs a pre-parameter set")
+    pre = PreParams.from_bytes(preparams)
+    return Gg20KeygenSession(req.session_id, req.party_index, req.threshold, _parties(req.total_parties), pre)
 
 
 def _gg20_sign(req: SignRequest, party_index: int, key_share: bytes) -> SessionProtocol:
