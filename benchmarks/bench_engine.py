@@ -3,18 +3,23 @@ while GG20 work runs in worker processes."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import statistics
 import tempfile
 import time
 from contextlib import AsyncExitStack
+from pathlib import Path
 
 import trio
 
 from benchmarks.harness import Result, entry, percentile
+from signer.crypto.preparams import load_fixture_preparams
 from signer.engine import (
     ED25519,
     FROST,
+    GG20,
+    SECP256K1,
     DkgRequest,
     EngineConfig,
     FailedPrecondition,
@@ -24,6 +29,7 @@ from signer.engine import (
 )
 from signer.store import open_store, sqlite_url
 
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "paillier" / "fixtures" / "preparams.json"
 SEQUENTIAL = 200
 CONCURRENT_SESSIONS = 1000
 CONCURRENCY = 50
@@ -59,21 +65,29 @@ async def _sign(parties: dict[int, SessionManager], session_id: str, message: by
     await _relay(parties, session_id)
 
 
+async def _open_parties(stack: AsyncExitStack, tmp: str, config: EngineConfig) -> dict[int, SessionManager]:
+    parties = {}
+    for p in (1, 2):
+        url = sqlite_url(os.path.join(tmp, f"p{p}.db"))
+        store = await stack.enter_async_context(open_store(url, os.urandom(32), f"bench-{p}"))
+        parties[p] = SessionManager(config, store)
+    return parties
+
+
+async def _keygen(parties: dict[int, SessionManager], protocol: str, curve: str) -> None:
+    for p, m in parties.items():
+        await m.start(SessionKind.DKG, DkgRequest("dkg", "bench", protocol, curve, 2, 2, p))
+    await _relay(parties, "dkg")
+
+
 async def _frost_bench(tmp: str) -> Result:
     config = EngineConfig(round_timeout_s=60.0, max_sessions=CONCURRENT_SESSIONS)
     async with AsyncExitStack() as stack:
-        parties = {}
-        for p in (1, 2):
-            store = await stack.enter_async_context(
-                open_store(sqlite_url(os.path.join(tmp, f"p{p}.db")), os.urandom(32), f"bench-{p}")
-            )
-            parties[p] = SessionManager(config, store)
+        parties = await _open_parties(stack, tmp, config)
         async with trio.open_nursery() as nursery:
             for m in parties.values():
                 await nursery.start(m.run)
-            for p, m in parties.items():
-                await m.start(SessionKind.DKG, DkgRequest("dkg", "bench", FROST, ED25519, 2, 2, p))
-            await _relay(parties, "dkg")
+            await _keygen(parties, FROST, ED25519)
             for i in range(5):
                 await _sign(parties, f"warm{i}", b"warm-up")
             samples = []
@@ -108,3 +122,51 @@ async def _frost_bench(tmp: str) -> Result:
 def engine_frost_sign() -> Result:
     with tempfile.TemporaryDirectory() as tmp:
         return trio.run(_frost_bench, tmp)
+
+
+PROBE_S = 0.001
+
+
+async def _loop_delay_bench(tmp: str) -> Result:
+    fixtures = load_fixture_preparams(FIXTURES)
+    async with AsyncExitStack() as stack:
+        parties = await _open_parties(stack, tmp, EngineConfig(round_timeout_s=120.0))
+        for p, m in parties.items():
+            await m._store.add_preparams(fixtures[p - 1].to_bytes())
+        async with trio.open_nursery() as nursery:
+            for m in parties.values():
+                await nursery.start(m.run)
+            await _keygen(parties, GG20, SECP256K1)
+            await _sign(parties, "warm", hashlib.sha256(b"warm-up").digest())  # workers spawned and warm
+            delays: list[float] = []
+            done = trio.Event()
+
+            async def probe() -> None:
+                while not done.is_set():
+                    t0 = time.perf_counter()
+                    await trio.sleep(PROBE_S)
+                    delays.append((time.perf_counter() - t0 - PROBE_S) * 1000)
+
+            nursery.start_soon(probe)
+            t0 = time.perf_counter()
+            async with trio.open_nursery() as batch:
+                for i in range(4):
+                    batch.start_soon(_sign, parties, f"s{i}", hashlib.sha256(b"%d" % i).digest())
+            elapsed = time.perf_counter() - t0
+            done.set()
+            nursery.cancel_scope.cancel()
+    return Result(
+        statistics.median(delays),
+        percentile(delays, 99),
+        len(delays),
+        None,
+        f"extra wake-up delay of a {PROBE_S * 1000:g} ms trio.sleep probe while 4 GG20 2-of-2 signings without "
+        f"presignature (presigning rounds 1-4 + online round; 8 party-presignings) run through two engines, "
+        f"steps in trio_parallel workers, {os.cpu_count()} CPUs; batch took {elapsed:.1f}s",
+    )
+
+
+@entry("engine.loop_delay", note="p99 event-loop delay while 4 GG20 presignings run")
+def engine_loop_delay() -> Result:
+    with tempfile.TemporaryDirectory() as tmp:
+        return trio.run(_loop_delay_bench, tmp)
