@@ -1,4 +1,9 @@
-"""Engine limits and timings; the node's YAML `session.*` keys map onto these."""
+"""Engine limits and timings.
+
+The node's configuration maps onto these: session.round_timeout_s, session.max_sessions,
+session.retention_s, session.max_message_bytes and pools.preparams_size (-> preparams_target);
+session.grace_period_s is the argument of `SessionManager.drain`.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +17,12 @@ class EngineConfig:
     round_timeout_s: each protocol round (waiting for its messages and computing it) must finish in this.
     max_sessions: running sessions at once; one more start is RESOURCE_EXHAUSTED.
     max_message_bytes: largest accepted payload.
-    max_buffered: messages held for rounds the session has not reached yet, per session.
+    max_buffered: messages held for rounds beyond the next one, per session (the current and the next
+        round are bounded by their one-message-per-sender slots).
     retention_s: how long a finished session stays queryable.
     max_wait_s: cap on a long-poll status wait.
     max_retained: finished sessions kept at most (oldest dropped first), bounding memory under churn.
     preparams_target: GG20 pre-parameter sets kept ready in the store (0 disables the filler).
-    presignatures_per_key: GG20 presignatures kept ready for each GG20 key (0 disables the filler).
     """
 
     round_timeout_s: float = 30.0
@@ -28,7 +33,6 @@ class EngineConfig:
     max_wait_s: float = 60.0
     max_retained: int = 10_000
     preparams_target: int = 0
-    presignatures_per_key: int = 0
 
     def __post_init__(self) -> None:
         if not self.round_timeout_s > 0 or not self.max_wait_s > 0:
@@ -37,5 +41,5 @@ class EngineConfig:
             raise ValueError("max_sessions, max_buffered and max_retained must be at least 1")
         if self.max_message_bytes < 1:
             raise ValueError("max_message_bytes must be at least 1")
-        if self.retention_s < 0 or self.preparams_target < 0 or self.presignatures_per_key < 0:
+        if self.retention_s < 0 or self.preparams_target < 0:
             raise ValueError("retention_s and pool sizes must not be negative")

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 import trio
 
-from signer.engine import FailedPrecondition, ProtocolMessage, SessionManager, SessionView
+from signer.engine import EngineError, FailedPrecondition, ProtocolMessage, SessionManager, SessionView
 
 
 def session_tasks() -> int:
@@ -31,9 +31,16 @@ def targets(msg: ProtocolMessage, parties: Mapping[int, SessionManager]) -> list
 
 
 async def relay(
-    parties: Mapping[int, SessionManager], session_id: str, *, wait_s: float = 1.0
+    parties: Mapping[int, SessionManager],
+    session_id: str,
+    *,
+    wait_s: float = 1.0,
+    tolerate: tuple[type[EngineError], ...] = (FailedPrecondition,),
 ) -> dict[int, SessionView]:
-    """Move one session's messages between the parties until every party's session is finished."""
+    """Move one session's messages between the parties until every party's session is finished.
+
+    Refusals of the `tolerate` kinds are skipped (by default: the addressee already finished).
+    """
     finals: dict[int, SessionView] = {}
 
     async def pump(p: int) -> None:
@@ -46,8 +53,8 @@ async def relay(
                 for q in targets(msg, parties):
                     try:
                         await parties[q].deliver(msg)
-                    except FailedPrecondition:
-                        pass  # q already finished (e.g. failed); the message is moot
+                    except tolerate:
+                        pass
             sent = len(view.outbound)
             if view.state.terminal:
                 finals[p] = view
