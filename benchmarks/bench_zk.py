@@ -2,6 +2,8 @@
 
 Each `zk.<proof>.prove` times one proof including its Fiat–Shamir transcript; `zk.<proof>.verify` one
 verification of a fixed valid proof. Π^mod and Π^prm run m = 80 repetitions (the paper's parameter).
+Verifications of enc, logstar, affg and fac run as a real verifier does: with its own ring-Pedersen
+secret (and, for aff-g, its own Paillier key), i.e. by CRT; Π^prm's prover uses its secret the same way.
 """
 
 from __future__ import annotations
@@ -36,16 +38,19 @@ def _setups() -> dict[str, tuple[Callable[[], object], Callable[[object], None]]
     Y, rho_y = b_sk.encrypt(y % b_pk.n)
     return {
         "mod": (lambda: mod.prove(CTX, a_sk), lambda p: mod.verify(CTX, a_pk, p)),
-        "fac": (lambda: fac.prove(CTX, a_sk, b_rp), lambda p: fac.verify(CTX, a_pk, b_rp, p)),
+        "fac": (lambda: fac.prove(CTX, a_sk, b_rp), lambda p: fac.verify(CTX, a_pk, bob.ring_pedersen, p)),
         "prm": (lambda: prm.prove(CTX, alice.ring_pedersen), lambda p: prm.verify(CTX, a_rp, p)),
-        "enc": (lambda: enc.prove(CTX, a_sk, b_rp, K, k, rho), lambda p: enc.verify(CTX, a_pk, b_rp, K, p)),
+        "enc": (
+            lambda: enc.prove(CTX, a_sk, b_rp, K, k, rho),
+            lambda p: enc.verify(CTX, a_pk, bob.ring_pedersen, K, p),
+        ),
         "affg": (
             lambda: affg.prove(CTX, a_pk, b_sk, a_rp, K, D, Y, X, x, y, rho_d, rho_y),
-            lambda p: affg.verify(CTX, a_pk, b_pk, a_rp, K, D, Y, X, p),
+            lambda p: affg.verify(CTX, a_sk, b_pk, alice.ring_pedersen, K, D, Y, X, p),
         ),
         "logstar": (
             lambda: logstar.prove(CTX, a_sk, b_rp, C, X, x, rho_c),
-            lambda p: logstar.verify(CTX, a_pk, b_rp, C, X, p),
+            lambda p: logstar.verify(CTX, a_pk, bob.ring_pedersen, C, X, p),
         ),
         "schnorr": (lambda: schnorr.prove(CTX, x, X), lambda p: schnorr.verify(CTX, X, p)),
     }
