@@ -65,11 +65,16 @@ async def _sign(parties: dict[int, SessionManager], session_id: str, message: by
     await _relay(parties, session_id)
 
 
-async def _open_parties(stack: AsyncExitStack, tmp: str, config: EngineConfig) -> dict[int, SessionManager]:
+async def _open_parties(
+    stack: AsyncExitStack, tmp: str, config: EngineConfig, preparams: list[bytes] | None = None
+) -> dict[int, SessionManager]:
+    """Two parties' engines on their own SQLite stores (optionally seeded with pre-parameter sets)."""
     parties = {}
     for p in (1, 2):
         url = sqlite_url(os.path.join(tmp, f"p{p}.db"))
         store = await stack.enter_async_context(open_store(url, os.urandom(32), f"bench-{p}"))
+        if preparams:
+            await store.add_preparams(preparams[p - 1])
         parties[p] = SessionManager(config, store)
     return parties
 
@@ -130,9 +135,8 @@ PROBE_S = 0.001
 async def _loop_delay_bench(tmp: str) -> Result:
     fixtures = load_fixture_preparams(FIXTURES)
     async with AsyncExitStack() as stack:
-        parties = await _open_parties(stack, tmp, EngineConfig(round_timeout_s=120.0))
-        for p, m in parties.items():
-            await m._store.add_preparams(fixtures[p - 1].to_bytes())
+        blobs = [f.to_bytes() for f in fixtures]
+        parties = await _open_parties(stack, tmp, EngineConfig(round_timeout_s=120.0), blobs)
         async with trio.open_nursery() as nursery:
             for m in parties.values():
                 await nursery.start(m.run)
