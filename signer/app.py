@@ -11,20 +11,25 @@ from __future__ import annotations
 import logging
 import os
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import trio
 import trio_asyncio
+from grpclib.server import Server
 
 from signer import __version__
 from signer.config import Config, ConfigError
 from signer.engine.config import EngineConfig
 from signer.engine.manager import SessionManager
+from signer.metrics import start_metrics_server
 from signer.sdnotify import sd_notify
 from signer.security import load_security
 from signer.store import KekFileError, create_kek_file, load_kek, open_store
 from signer.transport.auth import install_call_auth
+from signer.transport.observe import install_rpc_metrics
 from signer.transport.server import HealthState, serve_grpc
 from signer.transport.service import SignerService
 
@@ -53,7 +58,6 @@ def engine_config(config: Config) -> EngineConfig:
         max_message_bytes=config["session.max_message_bytes"],
         retention_s=config["session.retention_s"],
         preparams_target=config["pools.preparams_size"],
-        presignatures_per_key=config["pools.presignatures_per_key"],
     )
 
 
@@ -77,8 +81,9 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[NodeHandle] =
     host, port = config.listen
     health = HealthState()
 
-    def configure(server: object) -> None:
-        install_call_auth(server, security.token_verifier)  # type: ignore[arg-type]
+    def configure(server: Server) -> None:
+        install_rpc_metrics(server)
+        install_call_auth(server, security.token_verifier)
 
     async with trio_asyncio.open_loop(), open_store(config.storage_url, kek, config["node.id"]) as store:
         engine = SessionManager(engine_config(config), store)
@@ -88,9 +93,29 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[NodeHandle] =
             services = [service, health.service(service)]
             address = await nursery.start(serve_grpc, services, host, port, security.ssl_context, configure)
             log.info("node %s (mpc-signer %s) ready", config["node.id"], __version__)
-            sd_notify("READY=1")
-            task_status.started(NodeHandle(address, health, engine))
-            await trio.sleep_forever()
+            with _metrics_server(config):
+                sd_notify("READY=1")
+                task_status.started(NodeHandle(address, health, engine))
+                await trio.sleep_forever()
+
+
+@contextmanager
+def _metrics_server(config: Config) -> Iterator[None]:
+    """Prometheus metrics on `metrics.listen` (off when empty), stopped with the node."""
+    if not config["metrics.listen"]:
+        yield
+        return
+    try:
+        server, thread = start_metrics_server(config["metrics.listen"])
+    except OSError as exc:
+        raise ConfigError(f"metrics.listen: cannot listen on {config['metrics.listen']}: {exc.strerror}") from None
+    log.info("metrics on http://%s:%d/metrics", server.server_address[0], server.server_port)
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 async def serve_forever(config: Config) -> None:
