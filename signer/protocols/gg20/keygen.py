@@ -33,7 +33,7 @@ from signer.protocols.base import DecodeError, DkgResult, InboxKey, Outgoing, Pr
 
 from .commit import COMMITMENT_LEN, SALT_LEN, commit, opens
 from .common import RoundMachine, blame, validate_keygen_args
-from .keyshare import CHAIN_CODE_LEN, KeyShare
+from .keyshare import CHAIN_CODE_LEN, AuxInfo, KeyShare
 
 K_R1, K_R2B, K_R2P, K_R3 = 0x41, 0x42, 0x43, 0x44
 VERSION = 1
@@ -182,17 +182,16 @@ class Gg20KeygenSession(RoundMachine):
                 r.end()
             with blame(j, "Schnorr proof of x_j"):
                 schnorr.verify(self._ctx(j), self._public_shares[j], schnorr.SchnorrProof.from_bytes(proof))
-        share = KeyShare(
-            threshold=self.threshold,
-            parties=self.parties,
-            party_index=self.party_index,
-            public_key=self._public_key,
-            chain_code=self._chain_code,
-            public_shares=self._public_shares,
-            paillier=dict(self._paillier),
-            ring_pedersen=dict(self._rp),
-            secret_share=self._x,
-            paillier_secret=self._pre.paillier,
+        aux = AuxInfo(dict(self._paillier), dict(self._rp), self._pre.paillier)
+        share = KeyShare.build(
+            self.threshold,
+            self.parties,
+            self.party_index,
+            self._public_key,
+            self._chain_code,
+            self._public_shares,
+            self._x,
+            aux,
         )
         self._finish(DkgResult(public_key=self._public_key.encode(), key_share=share.encode()))
         return []

@@ -10,6 +10,7 @@ to Y, p·q = N_i), so a corrupted or mismatched share is refused before it is us
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from signer.crypto.codec import Reader, Writer
 from signer.crypto.paillier import PaillierError, PaillierPublicKey, PaillierSecretKey
@@ -22,6 +23,7 @@ from signer.protocols.base import DecodeError
 from .common import get_int, put_int, validate_keygen_args
 
 KIND_KEY_SHARE = 0x40
+KIND_AUX = 0x4F
 VERSION = 1
 CHAIN_CODE_LEN = 32
 _MAX_KEY_BYTES = 1200
@@ -39,22 +41,94 @@ class KeyShareInfo:
 
 
 @dataclass(frozen=True, repr=False)
+class AuxInfo:
+    """Every party's Paillier modulus and ring-Pedersen parameters, and this party's Paillier secret key."""
+
+    paillier: dict[int, PaillierPublicKey]
+    ring_pedersen: dict[int, RingPedersenParams]
+    paillier_secret: PaillierSecretKey = field(repr=False)
+
+    def __repr__(self) -> str:
+        return "AuxInfo(<redacted>)"
+
+    def encode(self, parties: tuple[int, ...]) -> bytes:
+        w = Writer(KIND_AUX, VERSION)
+        for p in parties:
+            w.var(self.paillier[p].to_bytes()).var(self.ring_pedersen[p].to_bytes())
+        put_int(w, self.paillier_secret.p)
+        put_int(w, self.paillier_secret.q)
+        return w.done()
+
+    @classmethod
+    def decode(cls, data: bytes, parties: tuple[int, ...], party_index: int) -> AuxInfo:
+        r = Reader(data, KIND_AUX, VERSION)
+        pails, rps = {}, {}
+        try:
+            for p in parties:
+                pails[p] = PaillierPublicKey.from_bytes(r.var(_MAX_KEY_BYTES))
+                rps[p] = RingPedersenParams.from_bytes(r.var(3 * _MAX_KEY_BYTES))
+            sk = PaillierSecretKey(get_int(r), get_int(r))
+        except (PaillierError, RingPedersenError) as exc:
+            raise DecodeError(f"key share: {exc}") from None
+        r.end()
+        if sk.public != pails[party_index]:
+            raise DecodeError("key share: Paillier secret key does not match this party's modulus")
+        return cls(pails, rps, sk)
+
+
+@dataclass(frozen=True, repr=False)
 class KeyShare:
+    """A decoded key share. The Paillier/ring-Pedersen part (`aux`) is decoded and validated on first use:
+    the online signing round never needs it, and its validation (primality checks) costs milliseconds."""
+
     threshold: int
     parties: tuple[int, ...]
     party_index: int
     public_key: Point
     chain_code: bytes
     public_shares: dict[int, Point]
-    paillier: dict[int, PaillierPublicKey]
-    ring_pedersen: dict[int, RingPedersenParams]
     secret_share: int = field(repr=False)
-    paillier_secret: PaillierSecretKey = field(repr=False)
+    aux_encoding: bytes = field(repr=False)
 
     def __repr__(self) -> str:
         return f"KeyShare(party={self.party_index}, t={self.threshold}, parties={self.parties}, secret=<redacted>)"
 
     __str__ = __repr__
+
+    @classmethod
+    def build(
+        cls,
+        threshold: int,
+        parties: tuple[int, ...],
+        party_index: int,
+        public_key: Point,
+        chain_code: bytes,
+        public_shares: dict[int, Point],
+        secret_share: int,
+        aux: AuxInfo,
+    ) -> KeyShare:
+        share = cls(
+            threshold, parties, party_index, public_key, chain_code, public_shares, secret_share, aux.encode(parties)
+        )
+        share.__dict__["aux"] = aux  # already validated by keygen
+        return share
+
+    @cached_property
+    def aux(self) -> AuxInfo:
+        """Raises DecodeError if the stored auxiliary material is invalid."""
+        return AuxInfo.decode(self.aux_encoding, self.parties, self.party_index)
+
+    @property
+    def paillier(self) -> dict[int, PaillierPublicKey]:
+        return self.aux.paillier
+
+    @property
+    def ring_pedersen(self) -> dict[int, RingPedersenParams]:
+        return self.aux.ring_pedersen
+
+    @property
+    def paillier_secret(self) -> PaillierSecretKey:
+        return self.aux.paillier_secret
 
     @property
     def info(self) -> KeyShareInfo:
@@ -71,10 +145,7 @@ class KeyShare:
         w.scalar(GROUP, self.secret_share).point(GROUP, self.public_key).fixed(self.chain_code)
         for p in self.parties:
             w.point(GROUP, self.public_shares[p])
-            w.var(self.paillier[p].to_bytes()).var(self.ring_pedersen[p].to_bytes())
-        put_int(w, self.paillier_secret.p)
-        put_int(w, self.paillier_secret.q)
-        return w.done()
+        return w.var(self.aux_encoding).done()
 
     @classmethod
     def decode(cls, data: bytes) -> KeyShare:
@@ -86,7 +157,6 @@ class KeyShare:
 
     @classmethod
     def _decode(cls, data: bytes) -> KeyShare:
-
         r = Reader(data, KIND_KEY_SHARE, VERSION)
         party_index, threshold, n = r.u8(), r.u8(), r.u8()
         parties = tuple(r.u8() for _ in range(n))
@@ -99,18 +169,9 @@ class KeyShare:
         x = r.scalar(GROUP)
         y = r.point(GROUP)
         chain_code = r.fixed(CHAIN_CODE_LEN)
-        shares, pails, rps = {}, {}, {}
-        try:
-            for p in parties:
-                shares[p] = r.point(GROUP)
-                pails[p] = PaillierPublicKey.from_bytes(r.var(_MAX_KEY_BYTES))
-                rps[p] = RingPedersenParams.from_bytes(r.var(3 * _MAX_KEY_BYTES))
-            sk = PaillierSecretKey(get_int(r), get_int(r))
-        except (PaillierError, RingPedersenError) as exc:
-            raise DecodeError(f"key share: {exc}") from None
+        shares = {p: r.point(GROUP) for p in parties}
+        aux = r.var(len(parties) * 4 * _MAX_KEY_BYTES + 2 * _MAX_KEY_BYTES)
         r.end()
-        if sk.public != pails[party_index]:
-            raise DecodeError("key share: Paillier secret key does not match this party's modulus")
         if x == 0 or base_mul(x) != shares[party_index]:
             raise DecodeError("key share: secret share does not match its public share")
         first = parties[:threshold]
@@ -119,7 +180,7 @@ class KeyShare:
             combined = combined + shares[j] * lagrange_at_zero(j, first, ORDER)
         if combined != y:
             raise DecodeError("key share: public shares do not interpolate to the public key")
-        return cls(threshold, parties, party_index, y, chain_code, shares, pails, rps, x, sk)
+        return cls(threshold, parties, party_index, y, chain_code, shares, x, aux)
 
 
 def key_share_info(key_share: bytes) -> KeyShareInfo:

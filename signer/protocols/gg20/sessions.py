@@ -39,7 +39,9 @@ def _load_key(key_share: bytes) -> KeyShare:
 class _PresignRounds(RoundMachine):
     """Rounds 1–4 of presigning and the identification round, shared by both sessions."""
 
-    def __init__(self, session_id: str, party_index: int, key_share: bytes, signers: tuple[int, ...]) -> None:
+    def __init__(
+        self, session_id: str, party_index: int, key_share: bytes, signers: tuple[int, ...], presigning: bool = True
+    ) -> None:
         key = _load_key(key_share)
         if party_index != key.party_index:
             raise ValueError(f"key share belongs to party {key.party_index}, not {party_index}")
@@ -47,6 +49,11 @@ class _PresignRounds(RoundMachine):
         super().__init__(session_id, party_index, signers)
         self.key = key
         self.signers = signers
+        if presigning:
+            try:
+                key.aux  # noqa: B018 - decode and validate the Paillier / ring-Pedersen material now
+            except DecodeError as exc:
+                raise ValueError(f"invalid key share: {exc}") from None
         self._core: PresignCore | None = None
 
     def __repr__(self) -> str:
@@ -117,7 +124,7 @@ class Gg20SignSession(_PresignRounds):
         derivation_path: tuple[int, ...] = (),
         presignature: bytes | Presignature | None = None,
     ) -> None:
-        super().__init__(session_id, party_index, key_share, signers)
+        super().__init__(session_id, party_index, key_share, signers, presigning=presignature is None)
         if not isinstance(digest, bytes | bytearray) or len(digest) != 32:
             raise ValueError("digest must be 32 bytes")
         self.digest = bytes(digest)
