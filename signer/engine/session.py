@@ -99,7 +99,10 @@ class Session:
         self.round = 0
         self.error = ""
         self.culprits: tuple[int, ...] = ()
-        self.result: DkgResult | SignResult | None = None
+        # Only the public outcome is kept (a DKG result's key share goes to the store, not here).
+        self.public_key = b""
+        self.signature = b""
+        self.recovery_id = 0
         self.outbound: list[ProtocolMessage] = []
         # How many outbound messages a response has already carried: the long-poll "new outbound" cursor.
         self.reported = 0
@@ -125,7 +128,6 @@ class Session:
     def view(self) -> SessionView:
         """Snapshot for a response; marks the outbound it carries as reported (long-poll cursor)."""
         self.reported = len(self.outbound)
-        result = self.result
         return SessionView(
             session_id=self.setup.session_id,
             kind=self.setup.kind,
@@ -134,9 +136,9 @@ class Session:
             key_id=self.setup.key_id,
             protocol=self.setup.protocol,
             outbound=tuple(self.outbound),
-            public_key=result.public_key if result is not None else b"",
-            signature=result.signature if isinstance(result, SignResult) else b"",
-            recovery_id=result.recovery_id if isinstance(result, SignResult) else 0,
+            public_key=self.public_key,
+            signature=self.signature,
+            recovery_id=self.recovery_id,
             error=self.error,
             culprits=self.culprits,
         )
@@ -269,7 +271,9 @@ class Session:
         result = proto.result
         with trio.fail_after(timeout):
             await self._finish(self, result)
-        self.result = result
+        self.public_key = result.public_key
+        if isinstance(result, SignResult):
+            self.signature, self.recovery_id = result.signature, result.recovery_id
         self._end(SessionState.COMPLETED, "")
 
     def _enter(self, spec: RoundSpec) -> None:
@@ -294,8 +298,16 @@ class Session:
             self._missing = want - inbox.keys()
             msg = await self._inbox_recv.receive()
             key = InboxKey(msg.from_party, msg.to_party == BROADCAST)
-            if msg.round == spec.round:
+            if msg.round == spec.round and key in want:
                 inbox[key] = msg.payload
+            elif msg.round == spec.round:
+                # Accepted as a next-round message before this round's spec was known.
+                log.warning(
+                    "dropping message from party %d not expected in round %d",
+                    key.from_party,
+                    spec.round,
+                    extra=self._log_extra,
+                )
             elif msg.round > spec.round:
                 self._held.setdefault(msg.round, {})[key] = msg.payload
         self._missing = frozenset()

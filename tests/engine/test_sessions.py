@@ -317,3 +317,20 @@ async def test_a_forged_reveal_fails_the_session_naming_the_sender(clock):
     assert "does not match its commitment" in view.error
     assert "key-1" not in parties[1]._store.shares
     assert parties[1]._store.audit[-1]["result"] == "failed culprits=[2]"
+
+
+async def test_messages_accepted_before_the_round_was_known_are_filed_by_the_round_spec(clock):
+    """While a session waits for pre-parameters (no round spec yet), a round-1 point-to-point message
+    (round 1 expects broadcasts only) is accepted as next-round traffic; once round 1 is known it must be
+    dropped, not mistaken for the broadcast the round waits for."""
+    parties = toy_engines(2, needs_preparams=True)
+    async with serving(*parties.values()):
+        for p, m in parties.items():
+            view = await m.start(SessionKind.DKG, toy_dkg("s1", p))
+            assert view.outbound == ()
+        stray = ProtocolMessage("s1", 2, 1, 1, 99, b"not a broadcast")
+        assert not (await parties[1].deliver(stray)).duplicate
+        for m in parties.values():
+            await m._store.add_preparams(b"set")
+        finals = await relay(parties, "s1")
+    assert finals[1].state is SessionState.COMPLETED and trio.current_time() == 1.0
