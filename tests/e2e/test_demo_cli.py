@@ -150,7 +150,7 @@ def test_demo_against_served_node_then_reuse_key_and_no_secret_in_logs(served, t
 
     scrape = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).read().decode()
     assert 'mpc_rpc_duration_seconds_count{code="OK",method="StartDKG"} 1.0' in scrape
-    assert 'mpc_rpc_duration_seconds_count{code="OK",method="StartSign"} 2.0' in scrape
+    assert 'mpc_rpc_duration_seconds_count{code="OK",method="StartSign"} 3.0' in scrape
 
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0
