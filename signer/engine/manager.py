@@ -161,9 +161,10 @@ class SessionManager:
             except KeyNotFound:
                 raise NotFound(f"no key with key id {request.key_id!r}") from None
             info = share.info
-            binding = self._protocols.get(info.protocol)
-            if binding is None:
+            key_binding = self._protocols.get(info.protocol)
+            if key_binding is None:
                 raise InvalidArgument(f"key {request.key_id!r} is for protocol {info.protocol!r}, not served here")
+            binding = key_binding
             self._check_sign(request, binding, info)
             signers = tuple(sorted(request.signers))
             setup = SessionSetup(kind, request, info.protocol, info.party_index, signers, binding.slow_start)

@@ -76,12 +76,13 @@ def _x25519_private(raw: bytes) -> X25519PrivateKey:
     return X25519PrivateKey.from_private_bytes(raw)
 
 
-_EXTRA_REDUCERS: dict[type, Callable[[Any], tuple[Any, tuple[Any, ...]]]] = {
+_Reducer = Callable[[Any], Any]
+_EXTRA_REDUCERS: dict[type, _Reducer] = {
     coincurve.PublicKey: lambda pk: (coincurve.PublicKey, (pk.format(compressed=True),)),
     type(X25519PrivateKey.generate()): lambda k: (_x25519_private, (k.private_bytes_raw(),)),
 }
 # Ours first, then the live global table (gmpy2 registers its reducers there when it is imported).
-_DISPATCH = ChainMap(_EXTRA_REDUCERS, copyreg.dispatch_table)
+_DISPATCH: ChainMap[type, _Reducer] = ChainMap(_EXTRA_REDUCERS, copyreg.dispatch_table)  # type: ignore[arg-type]
 
 
 def _dumps(obj: object) -> bytes:
