@@ -1,0 +1,186 @@
+"""End-to-end benchmarks: `signer serve` in its own process over loopback mTLS, the coordinator and P1 here.
+
+grpc.ping / grpc.ping.ref: the same grpcio client calling Ping on our node and on a grpcio server
+answering the same Ping in this run (the per-call overhead of our stack against grpcio's C core).
+e2e.*: whole signings as mpc-service would drive them (StartSign, relayed messages with MACs, long-poll,
+fresh service token per call), P1's protocol work included.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent import futures
+from contextlib import contextmanager
+from pathlib import Path
+
+import grpc
+import trio
+import trio_asyncio
+
+from benchmarks.harness import Result, entry, summarize, time_op
+from signer.auth.devcerts import DevCertPaths, make_dev_certs
+from signer.auth.jwt import TokenMinter
+from signer.auth.keyfiles import load_hex_key
+from signer.auth.tls import client_ssl_context
+from signer.client.coordinator import Coordinator, NodeClient
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "grpcio_stubs"))
+from mpc.v1 import signer_pb2, signer_pb2_grpc  # noqa: E402
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def served_node(preparams: int = 0) -> Iterator[tuple[DevCertPaths, int]]:
+    """`signer serve` with mTLS, tokens and MACs in a subprocess; yields (credentials, port)."""
+    with tempfile.TemporaryDirectory(prefix="signer-bench-") as tmp:
+        certs = make_dev_certs(Path(tmp) / "certs")
+        port = _free_port()
+        config = Path(tmp) / "signer.yaml"
+        config.write_text(
+            f"node: {{data_dir: {tmp}/node}}\n"
+            f"grpc: {{listen: '127.0.0.1:{port}', tls_enabled: true, cert_file: {certs.server_cert}, "
+            f"key_file: {certs.server_key}, ca_cert: {certs.ca_cert}}}\n"
+            f"auth: {{jwt: {{public_key_file: {certs.jwt_public_key}}}, hmac: {{key_file: {certs.hmac_key}}}}}\n"
+            f"pools: {{preparams_size: {preparams}}}\nlog: {{level: warning}}\n"
+        )
+        proc = subprocess.Popen([sys.executable, "-m", "signer", "serve", "--config", str(config)])
+        try:
+            channel = _channel(certs, port)
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    signer_pb2_grpc.SignerServiceStub(channel).Ping(signer_pb2.PingRequest(), timeout=1)
+                    break
+                except grpc.RpcError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
+            channel.close()
+            yield certs, port
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def _channel(certs: DevCertPaths, port: int) -> grpc.Channel:
+    creds = grpc.ssl_channel_credentials(
+        certs.ca_cert.read_bytes(), certs.client_key.read_bytes(), certs.client_cert.read_bytes()
+    )
+    return grpc.secure_channel(f"localhost:{port}", creds)
+
+
+class _PingServicer(signer_pb2_grpc.SignerServiceServicer):
+    def Ping(self, request, context):  # noqa: N802 (grpcio's naming)
+        return signer_pb2.PongResponse(node_id="ref", version="ref", timestamp_ms=int(time.time() * 1000))
+
+
+def _ping_result(certs: DevCertPaths, port: int, note: str) -> Result:
+    channel = _channel(certs, port)
+    stub = signer_pb2_grpc.SignerServiceStub(channel)
+    samples = time_op(lambda: stub.Ping(signer_pb2.PingRequest(), timeout=5), min_runs=500, warmup=50, budget_s=3)
+    channel.close()
+    return summarize(samples, note)
+
+
+@entry("grpc.ping", note="grpcio client -> signer serve (grpclib in trio-asyncio), loopback mTLS, sequential")
+def grpc_ping() -> Result:
+    with served_node() as (certs, port):
+        return _ping_result(certs, port, "grpcio client -> signer serve, loopback mTLS, sequential")
+
+
+@entry("grpc.ping.ref", note="grpcio client -> grpcio server answering Ping, loopback mTLS, sequential")
+def grpc_ping_ref() -> Result:
+    with tempfile.TemporaryDirectory() as tmp:
+        certs = make_dev_certs(Path(tmp))
+        server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+        signer_pb2_grpc.add_SignerServiceServicer_to_server(_PingServicer(), server)
+        creds = grpc.ssl_server_credentials(
+            [(certs.server_key.read_bytes(), certs.server_cert.read_bytes())],
+            root_certificates=certs.ca_cert.read_bytes(),
+            require_client_auth=True,
+        )
+        port = server.add_secure_port("127.0.0.1:0", creds)
+        server.start()
+        try:
+            return _ping_result(certs, port, "grpcio client -> grpcio server (C core), loopback mTLS, sequential")
+        finally:
+            server.stop(0)
+
+
+async def _signings(protocol: str, runs: int, concurrency: int) -> tuple[list[float], float]:
+    """Run `runs` signings (after one DKG and a warm-up) with `concurrency` in flight; per-signing ms and
+    signings per second."""
+    from signer.client.demo import _protocols, signed_bytes
+
+    new_dkg, new_sign = _protocols(protocol)
+    with served_node(preparams=1 if protocol == "gg20" else 0) as (certs, port):
+        ctx = client_ssl_context(certs.ca_cert, certs.client_cert, certs.client_key)
+        minter = TokenMinter.from_file(certs.jwt_private_key, "mpc-service", "mpc-signer")
+        key = load_hex_key(certs.hmac_key).key
+        async with trio_asyncio.open_loop():
+            async with NodeClient.connect("localhost", port, hmac_key=key, ssl_context=ctx, minter=minter) as node:
+                coordinator = Coordinator({2: node})
+                local = await trio.to_thread.run_sync(new_dkg, "bench-dkg", 1, 2, (1, 2))
+                dkg = await coordinator.dkg("bench-dkg", "bench-key", protocol, 2, 2, {1: local})
+                assert dkg.ok, dkg.error
+                share = dkg.local[1].key_share
+                payload = signed_bytes(protocol, None, b"benchmark transfer")
+                samples: list[float] = []
+                counter = iter(range(10**9))
+
+                async def one() -> None:
+                    sid = f"bench-{next(counter)}"
+                    t0 = time.perf_counter()
+                    out = await coordinator.sign(
+                        sid, "bench-key", payload, (1, 2), {1: new_sign(sid, 1, share, payload, (1, 2))}
+                    )
+                    assert out.ok, out.error
+                    samples.append((time.perf_counter() - t0) * 1000)
+
+                for _ in range(3):
+                    await one()
+                samples.clear()
+                started = time.perf_counter()
+                limiter = trio.CapacityLimiter(concurrency)
+
+                async def limited() -> None:
+                    async with limiter:
+                        await one()
+
+                async with trio.open_nursery() as nursery:
+                    for _ in range(runs):
+                        nursery.start_soon(limited)
+                elapsed = time.perf_counter() - started
+    return samples, runs / elapsed
+
+
+def _e2e(protocol: str, runs: int, concurrency: int, note: str) -> Result:
+    samples, rate = trio.run(_signings, protocol, runs, concurrency)
+    return summarize(samples, note, ops_per_s=rate)
+
+
+@entry("e2e.frost.sign", note="FROST 2-of-2 signing end to end, one at a time")
+def e2e_frost() -> Result:
+    return _e2e("frost", 200, 1, "coordinator+P1 here, signer serve in another process, mTLS+JWT+MAC, sequential")
+
+
+@entry("e2e.frost.sign.concurrent50", note="FROST 2-of-2 signing end to end, 50 sessions in flight")
+def e2e_frost_concurrent() -> Result:
+    return _e2e("frost", 1000, 50, "50 sessions in flight; ops_per_s = signings per second; latency per signing")
+
+
+@entry("e2e.gg20.sign", note="GG20 2-of-2 signing end to end (presigning + online in one session)")
+def e2e_gg20() -> Result:
+    return _e2e("gg20", 20, 1, "GG20 2-of-2, StartSign runs presigning then the online round; sequential")
