@@ -228,11 +228,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     from signer.store import commands
 
     config = config_from_args(args)
-    try:
-        report = (commands.db_migrate if args.db_command == "migrate" else commands.db_status)(config.storage_url)
-    except StoreError as exc:
-        raise CliError(f"storage: {exc}") from None
-    print(report)
+    print((commands.db_migrate if args.db_command == "migrate" else commands.db_status)(config.storage_url))
     return 0
 
 
@@ -240,10 +236,7 @@ def cmd_kek_rotate(args: argparse.Namespace) -> int:
     from signer.store import commands
 
     config = config_from_args(args)
-    try:
-        count = commands.kek_rotate(config.storage_url, config.kek_file, args.new, config["node.id"])
-    except StoreError as exc:
-        raise CliError(f"storage: {exc}") from None
+    count = commands.kek_rotate(config.storage_url, config.kek_file, args.new, config["node.id"])
     print(f"re-wrapped {count} record(s) under {args.new}; now set storage.kek_file to it and restart the node")
     return 0
 
@@ -254,10 +247,7 @@ def cmd_key_delete(args: argparse.Namespace) -> int:
     if not args.yes:
         raise CliError("deleting a key share destroys this node's part of the wallet: add --yes to confirm", EXIT_USAGE)
     config = config_from_args(args)
-    try:
-        commands.key_delete(config.storage_url, config.kek_file, config["node.id"], args.key_id)
-    except StoreError as exc:
-        raise CliError(f"storage: {exc}") from None
+    commands.key_delete(config.storage_url, config.kek_file, config["node.id"], args.key_id)
     print(f"deleted key {args.key_id}")
     return 0
 
@@ -392,6 +382,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"signer: error: {exc}", file=sys.stderr)
         return exc.code
+    except StoreError as exc:
+        print(f"signer: error: storage: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 
