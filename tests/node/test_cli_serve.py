@@ -83,3 +83,52 @@ def test_port_in_use_is_one_line_error(tmp_path):
     last = res.stderr.decode().strip().splitlines()[-1]
     assert last.startswith("signer: error: cannot serve on 127.0.0.1:")
     assert "Traceback" not in res.stderr.decode()
+
+
+def _start_waiting_dkg(port: int) -> None:
+    """A FROST DKG that waits for P1 forever: work the node must give the grace period to."""
+    request = (
+        '{"session_id": "waits", "key_id": "k", "protocol": "PROTOCOL_FROST", "curve": "CURVE_ED25519", '
+        '"threshold": 2, "total_parties": 2, "party_index": 2}'
+    )
+    res = subprocess.run(
+        [grpcurl_path(), "-plaintext", "-d", request, f"127.0.0.1:{port}", "mpc.v1.SignerService/StartDKG"],
+        capture_output=True,
+    )
+    assert res.returncode == 0, res.stderr.decode()
+    assert json.loads(res.stdout)["state"] == "SESSION_STATE_RUNNING"
+
+
+def test_running_session_gets_the_grace_period_then_exit_0(tmp_path, free_port):
+    proc = _start_serve(free_port, tmp_path, "--set", "session.grace_period_s=1.5", "--set", "pools.preparams_size=0")
+    try:
+        _wait_ready(free_port, proc)
+        _start_waiting_dkg(free_port)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+        elapsed = time.monotonic() - started
+        assert 1.4 < elapsed < 10, elapsed
+        assert "cancelled" in proc.stderr.read().decode().lower()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_second_signal_exits_at_once(tmp_path, free_port):
+    proc = _start_serve(free_port, tmp_path, "--set", "session.grace_period_s=60", "--set", "pools.preparams_size=0")
+    try:
+        _wait_ready(free_port, proc)
+        _start_waiting_dkg(free_port)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 1
+        assert time.monotonic() - started < 5
+        assert "second SIGINT" in proc.stderr.read().decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

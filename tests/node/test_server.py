@@ -15,7 +15,13 @@ from signer.config import load_config
 @pytest.fixture
 async def node(tmp_path):
     config = load_config(
-        env={}, flags={"grpc.listen": "127.0.0.1:0", "node.data_dir": str(tmp_path), "node.id": "p2-test", "pools.preparams_size": "0"}
+        env={},
+        flags={
+            "grpc.listen": "127.0.0.1:0",
+            "node.data_dir": str(tmp_path),
+            "node.id": "p2-test",
+            "pools.preparams_size": "0",
+        },
     )
     async with trio.open_nursery() as nursery:
         handle = await nursery.start(run_node, config)
