@@ -121,6 +121,11 @@ class SessionManager:
         return self._running
 
     @property
+    def held(self) -> int:
+        """Sessions held in memory: running ones and finished ones within their retention."""
+        return len(self._sessions)
+
+    @property
     def accepting(self) -> bool:
         return self._nursery is not None and not self._draining
 

@@ -101,7 +101,7 @@ async def test_1000_concurrent_signings_and_the_session_limit(clock):
     """The limit is 1,000 running sessions: the 1,001st start is RESOURCE_EXHAUSTED, and all 1,000
     real FROST signings then complete concurrently through the two engines."""
     n = 1000
-    config = EngineConfig(round_timeout_s=30.0, max_sessions=n)
+    config = EngineConfig(round_timeout_s=30.0, max_sessions=n, retention_s=60.0)
     parties = {p: SessionManager(config, MemoryStore()) for p in (1, 2)}
     async with serving(*parties.values()):
         public_key = await frost_keygen(parties)
@@ -122,6 +122,9 @@ async def test_1000_concurrent_signings_and_the_session_limit(clock):
                 nursery.start_soon(one, i)
         assert trio.current_time() == 0.0  # nothing waited for a deadline
         assert parties[1].running == 0 and parties[2].running == 0
+        assert parties[1].held == n + 1  # the DKG and the signings, queryable for their retention
+        await trio.sleep(60.0)
+        assert parties[1].held == 0 and parties[2].held == 0  # then memory is released
     for i, message in enumerate(messages):
         view = finals[i][1]
         assert view.state is SessionState.COMPLETED
