@@ -27,6 +27,7 @@ from signer.auth.keyfiles import load_hex_key, write_secret_file
 from signer.auth.tls import client_ssl_context
 from signer.client.coordinator import Coordinator, NodeClient, Outcome
 from signer.client.verify import verify_signature
+from signer.protocols.base import DkgResult
 
 P1 = 1
 NODE = 2
@@ -113,8 +114,10 @@ async def run_demo(options: DemoOptions, emit: Callable[[dict[str, Any]], None])
                 local = await trio.to_thread.run_sync(new_dkg, sid, P1, 2, (P1, NODE))
                 outcome = await coordinator.dkg(sid, key_id, options.protocol, 2, 2, {P1: local})
                 _check(outcome, "DKG")
-                share = outcome.local[P1].key_share
-                if outcome.local[P1].public_key != outcome.nodes[NODE].public_key:
+                p1_result = outcome.local[P1]
+                assert isinstance(p1_result, DkgResult)
+                share = p1_result.key_share
+                if p1_result.public_key != outcome.nodes[NODE].public_key:
                     raise DemoError("DKG: P1 and the node disagree on the public key")
                 p1_store.put(key_id, share)
             verified_all = True
