@@ -128,3 +128,29 @@ def test_sign_arguments_validated(keys, kwargs, message) -> None:
     } | kwargs
     with pytest.raises(ValueError, match=message):
         Gg20SignSession(**args)
+
+
+def test_round_bookkeeping_and_terminal_failure(keys) -> None:
+    from signer.protocols.base import InboxKey, ProtocolError
+
+    shares = _shares(keys, (2, 2))
+    session = Gg20PresignSession("bookkeeping", 1, shares[1], (1, 2))
+    out = session.start()
+    assert {o.to_party for o in out} == {0, 2} and all(o.round == 1 for o in out)
+    spec = session.expected()
+    assert spec is not None and spec.round == 1
+    assert spec.keys() == {InboxKey(2, True), InboxKey(2, False)}
+    with pytest.raises(ProtocolError, match="does not match"):
+        session.advance({InboxKey(2, True): b""})
+    with pytest.raises(ProtocolError, match="already started"):
+        session.start()
+    # a malformed message fails the session, names the sender, and the session stays dead
+    with pytest.raises(ProtocolError) as failed:
+        session.advance({InboxKey(2, True): b"\x51\x01", InboxKey(2, False): b""})
+    assert failed.value.culprits == (2,)
+    assert session.expected() is None
+    with pytest.raises(ProtocolError, match="failed"):
+        session.advance({InboxKey(2, True): b"", InboxKey(2, False): b""})
+    with pytest.raises(ProtocolError):
+        session.result  # noqa: B018
+    assert "redacted" in repr(session)

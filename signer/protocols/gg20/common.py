@@ -15,7 +15,6 @@ from signer.crypto.codec import Reader, Writer
 from signer.protocols.base import (
     BROADCAST,
     DecodeError,
-    DkgResult,
     InboxKey,
     Outgoing,
     ProtocolError,
@@ -168,16 +167,3 @@ class RoundMachine(SessionProtocol):
 
     def broadcast(self, round_no: int, payload: bytes) -> Outgoing:
         return Outgoing(BROADCAST, round_no, payload)
-
-
-__all__ = [
-    "DkgResult",
-    "RoundMachine",
-    "blame",
-    "get_int",
-    "get_signed",
-    "put_int",
-    "put_signed",
-    "validate_keygen_args",
-    "validate_signers",
-]

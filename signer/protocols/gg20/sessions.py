@@ -9,13 +9,14 @@ and the signature is verified before it is released.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Mapping
 
 from signer.crypto.codec import Reader, Writer
 from signer.crypto.hd import derive_public
 from signer.crypto.secp256k1 import SECP256K1 as GROUP
 from signer.crypto.secp256k1 import Point
-from signer.protocols.base import DecodeError, InboxKey, Outgoing, ProtocolError
+from signer.protocols.base import DecodeError, InboxKey, Outgoing
 
 from . import online
 from .common import RoundMachine, blame, validate_signers
@@ -95,8 +96,9 @@ class _PresignRounds(RoundMachine):
         assert self._core is not None
         raise self._core.identify(inbox)
 
+    @abstractmethod
     def _presigned(self, pre: PresignatureData) -> list[Outgoing]:
-        raise NotImplementedError
+        """What the session does with a finished presignature."""
 
 
 class Gg20PresignSession(_PresignRounds):
@@ -177,6 +179,3 @@ class Gg20SignSession(_PresignRounds):
         self._pre = None
         self._finish(online.combine(pre, self._ctx, shares))
         return []
-
-
-__all__ = ["Gg20PresignSession", "Gg20SignSession", "ProtocolError"]
