@@ -10,6 +10,7 @@ from contextlib import AsyncExitStack
 import nacl.signing
 import pytest
 import trio
+import trio.testing
 
 from signer.engine import (
     ED25519,
@@ -124,6 +125,8 @@ async def test_1000_concurrent_signings_and_the_session_limit(clock):
         assert parties[1].running == 0 and parties[2].running == 0
         assert parties[1].held == n + 1  # the DKG and the signings, queryable for their retention
         await trio.sleep(60.0)
+        await trio.testing.wait_all_tasks_blocked()  # the reaper's turn at t = 60
+        assert trio.current_time() == 60.0
         assert parties[1].held == 0 and parties[2].held == 0  # then memory is released
     for i, message in enumerate(messages):
         view = finals[i][1]
