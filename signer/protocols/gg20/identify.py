@@ -29,7 +29,7 @@ from signer.protocols.base import InboxKey, ProtocolError
 from .common import blame, get_int, get_signed, put_int, put_signed
 
 if TYPE_CHECKING:
-    from .presign import PresignCore
+    from .presign_state import PresignState
 
 P_REVEAL = 0x58
 VERSION = 1
@@ -40,7 +40,7 @@ def decryption_nonce(sk: PaillierSecretKey, c: int) -> int:
     return int(powmod(c % sk.n, invert(sk.n, sk.phi), sk.n))
 
 
-def encode_reveal(core: PresignCore) -> bytes:
+def encode_reveal(core: PresignState) -> bytes:
     sk = core.key.paillier_secret
     w = Writer(P_REVEAL, VERSION).scalar(GROUP, core.k)
     put_int(w, core.rho).scalar(GROUP, core.gamma)
@@ -60,7 +60,7 @@ class _Reveal:
         self.alpha_hat: dict[int, int] = {}
 
 
-def _decode_reveal(core: PresignCore, j: int, data: bytes) -> _Reveal:
+def _decode_reveal(core: PresignState, j: int, data: bytes) -> _Reveal:
     """Decode P_j's reveal and check that it opens K_j, Γ_j and every D P_j received."""
     pk = core.key.paillier[j]
     with blame(j, "identification reveal"):
@@ -85,7 +85,7 @@ def _decode_reveal(core: PresignCore, j: int, data: bytes) -> _Reveal:
     return rev
 
 
-def identify(core: PresignCore, inbox: Mapping[InboxKey, bytes]) -> ProtocolError:
+def identify(core: PresignState, inbox: Mapping[InboxKey, bytes]) -> ProtocolError:
     """The ProtocolError naming the parties whose δ_j or S_j (or reveal) is wrong."""
     reveals = {core.i: _decode_reveal(core, core.i, encode_reveal(core))}
     for j in core.others:

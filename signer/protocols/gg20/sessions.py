@@ -18,10 +18,10 @@ from signer.crypto.secp256k1 import SECP256K1 as GROUP
 from signer.crypto.secp256k1 import Point
 from signer.protocols.base import DecodeError, InboxKey, Outgoing
 
-from . import online
+from . import identify, online, presign_finish, presign_round1, presign_round2, presign_round3, presign_round4
 from .common import RoundMachine, blame, validate_signers
 from .keyshare import KeyShare
-from .presign import PresignCore
+from .presign_state import PresignState
 from .presignature import Presignature, PresignatureData
 
 P_ONLINE = 0x59
@@ -55,46 +55,46 @@ class _PresignRounds(RoundMachine):
                 key.aux  # noqa: B018 - decode and validate the Paillier / ring-Pedersen material now
             except DecodeError as exc:
                 raise ValueError(f"invalid key share: {exc}") from None
-        self._core: PresignCore | None = None
+        self._core: PresignState | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(session={self.session_id!r}, party={self.party_index}, secret=<redacted>)"
 
     def _start_presign(self) -> list[Outgoing]:
-        self._core = PresignCore(self.session_id, self.key, self.signers)
+        self._core = PresignState(self.session_id, self.key, self.signers)
         self._next(1, self._r2, p2p=True)
-        return self._core.round1(1)
+        return presign_round1.round1(self._core, 1)
 
     def _r2(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
         assert self._core is not None
-        out = self._core.round2(inbox, 2)
+        out = presign_round2.round2(self._core, inbox, 2)
         self._next(2, self._r3, p2p=True)
         return out
 
     def _r3(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
         assert self._core is not None
-        out = self._core.round3(inbox, 3)
+        out = presign_round3.round3(self._core, inbox, 3)
         self._next(3, self._r4)
         return out
 
     def _r4(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
         assert self._core is not None
-        out = self._core.round4(inbox, 4)
+        out = presign_round4.round4(self._core, inbox, 4)
         self._next(4, self._r_finish, p2p=True)
         return out
 
     def _r_finish(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
         assert self._core is not None
-        pre = self._core.finish(inbox)
+        pre = presign_finish.finish(self._core, inbox)
         if pre is None:
             self._next(5, self._r_identify)
-            return self._core.reveal(5)
+            return [self.broadcast(5, identify.encode_reveal(self._core))]
         self._core = None  # k_i, γ_i and the MtA state are no longer needed
         return self._presigned(pre)
 
     def _r_identify(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
         assert self._core is not None
-        raise self._core.identify(inbox)
+        raise identify.identify(self._core, inbox)
 
     @abstractmethod
     def _presigned(self, pre: PresignatureData) -> list[Outgoing]:
