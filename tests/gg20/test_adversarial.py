@@ -106,8 +106,8 @@ def _reseal_wrong_share(sessions):
 
     def change(_: bytes) -> bytes:
         ctx = e2e.context(b"gg20/keygen/share", cheater.session_id, CHEATER, 1, 2)
-        wrong = SECP256K1.encode_scalar(share_for(cheater._poly, 1) + 1)
-        return cheater._e2e.seal(cheater._peer_e2e[1], wrong, ctx)
+        wrong = SECP256K1.encode_scalar(share_for(cheater._state.poly, 1) + 1)
+        return cheater._state.e2e.seal(cheater._state.peer_e2e[1], wrong, ctx)
 
     return change
 
