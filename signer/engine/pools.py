@@ -24,6 +24,8 @@ log = logging.getLogger("signer.engine.pools")
 # How often an empty pool is looked at again while waiting: replicas sharing a PostgreSQL store fill it
 # too, and their additions wake no event here.
 POLL_S = 1.0
+# Pause after a failed generation or store call before the filler tries again.
+RETRY_S = 30.0
 
 
 def generate_preparams_blob() -> bytes:
@@ -65,27 +67,36 @@ class PreparamsPool:
                 await added.wait()
 
     async def run(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """Fill the pool to its target, then sleep until something is taken; cancel via `scope`."""
+        """Fill the pool to its target, then sleep until something is taken; cancel via `scope`.
+
+        A failed generation or store call is logged and retried after `RETRY_S`: the filler must never
+        take the node down with it.
+        """
         with self.scope:
             task_status.started()
             if self.target == 0:
                 await trio.sleep_forever()
             while True:
-                # A fresh event before counting: a take() racing with the count wakes the wait below.
-                wanted = self._wanted = trio.Event()
-                have = await self._store.count_preparams()
-                if have >= self.target:
-                    await wanted.wait()
-                    continue
-                log.info("pre-parameters pool at %d/%d: generating one set", have, self.target)
-                started = trio.current_time()
-                blob = await trio_parallel.run_sync(self._generate, kill_on_cancel=True)
-                await self._store.add_preparams(blob)
-                log.info(
-                    "pre-parameters pool at %d/%d: set generated in %.1fs",
-                    have + 1,
-                    self.target,
-                    trio.current_time() - started,
-                )
-                self._added.set()
-                self._added = trio.Event()
+                try:
+                    await self._fill_one()
+                except Exception:
+                    log.exception("pre-parameters pool: filling failed; retrying in %gs", RETRY_S)
+                    await trio.sleep(RETRY_S)
+
+    async def _fill_one(self) -> None:
+        """Add one set if the pool is below target, else wait until a set is taken."""
+        # A fresh event before counting: a take() racing with the count wakes the wait below.
+        wanted = self._wanted = trio.Event()
+        have = await self._store.count_preparams()
+        if have >= self.target:
+            await wanted.wait()
+            return
+        log.info("pre-parameters pool at %d/%d: generating one set", have, self.target)
+        started = trio.current_time()
+        blob = await trio_parallel.run_sync(self._generate, kill_on_cancel=True)
+        await self._store.add_preparams(blob)
+        log.info(
+            "pre-parameters pool at %d/%d: set generated in %.1fs", have + 1, self.target, trio.current_time() - started
+        )
+        self._added.set()
+        self._added = trio.Event()

@@ -54,3 +54,11 @@ class MemoryStore:
     async def append_audit(self, **row: object) -> None:
         await trio.lowlevel.checkpoint()
         self.audit.append(row)
+
+
+def opaque_set() -> bytes:
+    """A pool item for tests of the filler's own error handling, where the content is never used.
+
+    Module-level here (not in a test module) so trio_parallel workers can import it by name.
+    """
+    return b"opaque set"

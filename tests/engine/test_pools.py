@@ -9,10 +9,10 @@ import time
 import trio
 
 from signer.crypto.preparams import PreParams
-from signer.engine import EngineConfig, PreparamsPool, SessionKind, SessionManager, SessionState
+from signer.engine import EngineConfig, PreparamsPool, SessionKind, SessionManager, SessionState, pools
 from signer.store import open_store, sqlite_url
 from tests.engine.harness import serving, toy_dkg
-from tests.engine.memstore import MemoryStore
+from tests.engine.memstore import MemoryStore, opaque_set
 from tests.engine.relay import relay
 from tests.engine.toyproto import toy_binding
 
@@ -79,3 +79,30 @@ async def test_a_dkg_waits_for_preparams_within_its_deadline(clock):
         view = await p1.status("starves", 100)
         assert view.state is SessionState.TIMED_OUT and trio.current_time() == 23.0
         assert view.error == "round 0 did not finish within 10s"
+
+
+class FailingOnce(MemoryStore):
+    """A store whose first pool write fails, as a database outage would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failures = 1
+
+    async def add_preparams(self, blob: bytes) -> str:
+        if self.failures:
+            self.failures -= 1
+            raise OSError("database unavailable")
+        return await super().add_preparams(blob)
+
+
+async def test_a_failing_filler_retries_instead_of_stopping_the_node(monkeypatch):
+    monkeypatch.setattr(pools, "RETRY_S", 0.1)
+    store = FailingOnce()
+    pool = PreparamsPool(store, 1, generate=opaque_set)
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(pool.run)
+            while not store.preparams:
+                await trio.sleep(0.05)
+            nursery.cancel_scope.cancel()
+    assert store.failures == 0 and list(store.preparams) == [b"opaque set"]
