@@ -1,4 +1,4 @@
-"""The GG20 presigning and signing sessions (SessionProtocol state machines over presign.py / online.py).
+"""The GG20 presigning and signing sessions: SessionProtocol state machines over presign_round1..4 / online.py.
 
 Gg20PresignSession: rounds 1–4 of presigning; result: a single-use `Presignature`.
 Gg20SignSession:    with presignature=None, presigning rounds 1–4 then the online round 5 in one
