@@ -261,3 +261,20 @@ def test_wrong_delta_identified_among_three_signers(keys) -> None:
     sessions, errors = _sign(keys, None, DeltaCheater, tn=(2, 3), signers=(1, 2, 3))
     assert_cheater_named(sessions, errors, "wrong δ_j or S_j")
     assert set(errors) >= {1, 3}
+
+
+REVEAL_2 = (0x58, [32, VAR, 32, 1, VAR, VAR, 1, VAR, VAR])  # k, ρ, γ, then (α, nonce) and (α̂, nonce)
+
+
+@pytest.mark.parametrize(
+    ("index", "change", "check"),
+    [
+        (0, _scalar_plus_one, "does not open K_j"),
+        (2, _scalar_plus_one, "does not match Γ_j"),
+        (4, lambda raw: raw[:-1] + bytes([raw[-1] ^ 1]), "does not open its ciphertext"),
+    ],
+    ids=["k", "gamma", "alpha"],
+)
+def test_lying_in_the_identification_round_is_named(keys, index, change, check) -> None:
+    sessions, errors = _sign(keys, rewrite(*REVEAL_2, index, change), DeltaCheater)
+    assert_cheater_named(sessions, errors, check)
