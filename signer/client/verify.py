@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
 
-SECP256K1_HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
+from signer.crypto.secp256k1 import ORDER
 
 
 def verify_ed25519(public_key: bytes, message: bytes, signature: bytes) -> bool:
@@ -31,7 +31,7 @@ def verify_ecdsa(public_key: bytes, digest: bytes, signature: bytes, recovery_id
     if len(signature) != 64 or len(digest) != 32 or recovery_id not in (0, 1):
         return False
     r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
-    if s > SECP256K1_HALF_ORDER:
+    if s > ORDER // 2:
         return False
     try:
         key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256K1(), public_key)
