@@ -62,17 +62,18 @@ class AuxInfo:
     @classmethod
     def decode(cls, data: bytes, parties: tuple[int, ...], party_index: int) -> AuxInfo:
         r = Reader(data, KIND_AUX, VERSION)
-        pails, rps = {}, {}
+        raw = {p: (r.var(_MAX_KEY_BYTES), r.var(3 * _MAX_KEY_BYTES)) for p in parties}
+        p_own, q_own = get_int(r), get_int(r)
+        r.end()
         try:
-            for p in parties:
-                pails[p] = PaillierPublicKey.from_bytes(r.var(_MAX_KEY_BYTES))
-                rps[p] = RingPedersenParams.from_bytes(r.var(3 * _MAX_KEY_BYTES))
-            sk = PaillierSecretKey(get_int(r), get_int(r))
+            sk = PaillierSecretKey(p_own, q_own)
+            if sk.public.to_bytes() != raw[party_index][0]:
+                raise DecodeError("key share: Paillier secret key does not match this party's modulus")
+            # this party's modulus is validated once, through its secret key
+            pails = {p: sk.public if p == party_index else PaillierPublicKey.from_bytes(raw[p][0]) for p in parties}
+            rps = {p: RingPedersenParams.from_bytes(raw[p][1]) for p in parties}
         except (PaillierError, RingPedersenError) as exc:
             raise DecodeError(f"key share: {exc}") from None
-        r.end()
-        if sk.public != pails[party_index]:
-            raise DecodeError("key share: Paillier secret key does not match this party's modulus")
         return cls(pails, rps, sk)
 
 
