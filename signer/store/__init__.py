@@ -10,6 +10,7 @@ statement, and every operation is one transaction (see `backend`).
 from signer.store.errors import (
     AlreadyConsumed,
     DecryptionFailed,
+    ItemExists,
     KekFileError,
     KeyExists,
     KeyNotFound,
@@ -28,6 +29,7 @@ __all__ = [
     "AlreadyConsumed",
     "AuditEntry",
     "DecryptionFailed",
+    "ItemExists",
     "KekFileError",
     "KeyExists",
     "KeyInfo",

@@ -105,11 +105,21 @@ class Backend(ABC):
     async def pool_add(self, rows: list[PoolRow], at: datetime) -> None: ...
 
     @abstractmethod
-    async def pool_claim(self, kind: str, owner: str) -> PoolRow | None:
-        """Remove and return the oldest item in one committed statement; None when empty."""
+    async def pool_put(self, row: PoolRow, at: datetime) -> bool:
+        """Insert one item under its caller-chosen id; False if another item holds that id.
+
+        An identical row already there (same random ciphertext) is this call's own earlier attempt
+        whose commit reply was lost: True.
+        """
 
     @abstractmethod
-    async def pool_count(self, kind: str, owner: str) -> int: ...
+    async def pool_claim(self, kind: str, owner: str, item_id: str | None = None) -> PoolRow | None:
+        """Remove and return, in one committed statement, the oldest item, or with `item_id` exactly that
+        item (if it is of this kind and owner); None when there is no such item."""
+
+    @abstractmethod
+    async def pool_count(self, kind: str, owner: str | None) -> int:
+        """Items of `kind` owned by `owner`, or by anyone when `owner` is None."""
 
     @abstractmethod
     async def consume_once(self, kind: str, item_id: str, at: datetime) -> bool:

@@ -35,6 +35,10 @@ class KeyNotFound(StoreError):
     """No key share with this key id."""
 
 
+class ItemExists(StoreError):
+    """A single-use pool item with this id is already stored (ids given by the caller are never reused)."""
+
+
 class AlreadyConsumed(StoreError):
     """A single-use record (nonce, session id, ...) was consumed before."""
 

@@ -220,8 +220,37 @@ class PostgresBackend(Backend):
 
         await self._tx(fn)
 
-    async def pool_claim(self, kind: str, owner: str) -> PoolRow | None:
+    async def pool_put(self, row: PoolRow, at: datetime) -> bool:
+        async def fn(c: asyncpg.Connection) -> bool:
+            status = await c.execute(
+                f"INSERT INTO secret_pool ({_POOL_COLS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                "ON CONFLICT (item_id) DO NOTHING",
+                row.kind,
+                row.owner,
+                row.item_id,
+                row.record_version,
+                row.wrapped_key,
+                row.ciphertext,
+                at,
+            )
+            if status == "INSERT 0 1":
+                return True
+            held = await c.fetchval("SELECT ciphertext FROM secret_pool WHERE item_id = $1", row.item_id)
+            return held is not None and bytes(held) == row.ciphertext
+
+        return await self._tx(fn)
+
+    async def pool_claim(self, kind: str, owner: str, item_id: str | None = None) -> PoolRow | None:
         async def fn(c: asyncpg.Connection) -> Any:
+            if item_id is not None:
+                # One statement: of two concurrent claims of the same id, the second waits for the first's
+                # row lock, then finds the row gone and returns nothing.
+                return await c.fetchrow(
+                    f"DELETE FROM secret_pool WHERE item_id = $1 AND kind = $2 AND owner = $3 RETURNING {_POOL_COLS}",
+                    item_id,
+                    kind,
+                    owner,
+                )
             return await c.fetchrow(
                 "DELETE FROM secret_pool WHERE seq = (SELECT seq FROM secret_pool WHERE kind = $1 AND owner = $2 "
                 f"ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING {_POOL_COLS}",
@@ -232,9 +261,11 @@ class PostgresBackend(Backend):
         r = await self._run(fn)
         return None if r is None else _pool(r)
 
-    async def pool_count(self, kind: str, owner: str) -> int:
+    async def pool_count(self, kind: str, owner: str | None) -> int:
         async def fn(c: asyncpg.Connection) -> int:
-            return await c.fetchval("SELECT COUNT(*) FROM secret_pool WHERE kind = $1 AND owner = $2", kind, owner)
+            return await c.fetchval(
+                "SELECT COUNT(*) FROM secret_pool WHERE kind = $1 AND ($2::text IS NULL OR owner = $2)", kind, owner
+            )
 
         return await self._run(fn)
 

@@ -22,6 +22,7 @@ from signer.store import envelope
 from signer.store.backend import Backend
 from signer.store.errors import (
     AlreadyConsumed,
+    ItemExists,
     KeyExists,
     KeyNotFound,
     NodeMismatch,
@@ -46,7 +47,7 @@ from signer.store.sqlite import SqliteBackend
 MAX_ID = 256
 MAX_TEXT = 1024
 MAX_SECRET = 16 * 1024 * 1024
-AUDIT_OPERATIONS = ("dkg", "sign")
+AUDIT_OPERATIONS = ("dkg", "presign", "sign")
 
 
 def _check_id(name: str, value: object, limit: int = MAX_ID) -> str:
@@ -165,19 +166,20 @@ class Store:
 
     # -- single-use pools -------------------------------------------------------------------------
 
+    def _seal_pool(self, kind: str, owner: str, item_id: str, blob: bytes) -> PoolRow:
+        blob = _check_secret(kind, blob)
+        head = PoolRow(kind, owner, item_id, RECORD_VERSION, b"", b"")
+        wrapped, ciphertext = envelope.seal(self._kek, envelope.pool_aad(self.node_id, head), blob)
+        return replace(head, wrapped_key=wrapped, ciphertext=ciphertext)
+
     async def _pool_add(self, kind: str, owner: str, blobs: Sequence[bytes]) -> list[str]:
-        rows = []
-        for blob in blobs:
-            blob = _check_secret(kind, blob)
-            head = PoolRow(kind, owner, secrets.token_hex(16), RECORD_VERSION, b"", b"")
-            wrapped, ciphertext = envelope.seal(self._kek, envelope.pool_aad(self.node_id, head), blob)
-            rows.append(PoolRow(kind, owner, head.item_id, RECORD_VERSION, wrapped, ciphertext))
+        rows = [self._seal_pool(kind, owner, secrets.token_hex(16), blob) for blob in blobs]
         if rows:
             await self._backend.pool_add(rows, datetime.now(UTC))
         return [r.item_id for r in rows]
 
-    async def _pool_claim(self, kind: str, owner: str) -> bytes | None:
-        row = await self._backend.pool_claim(kind, owner)
+    async def _pool_claim(self, kind: str, owner: str, item_id: str | None = None) -> bytes | None:
+        row = await self._backend.pool_claim(kind, owner, item_id)
         if row is None:
             return None
         aad = envelope.pool_aad(self.node_id, row)
@@ -199,20 +201,38 @@ class Store:
         _check_id("key_id", key_id)
         return await self._pool_add(POOL_PRESIGNATURE, key_id, blobs)
 
-    async def add_presignature(self, key_id: str, blob: bytes) -> str:
-        return (await self.add_presignatures(key_id, [blob]))[0]
+    async def add_presignature(self, key_id: str, blob: bytes, item_id: str | None = None) -> str:
+        """Add one presignature for `key_id`; returns its item id.
 
-    async def claim_presignature(self, key_id: str) -> bytes | None:
-        """Atomically remove one presignature of `key_id` and return it; None if there is none.
-
-        The removal is committed before this returns, so no other process, replica or restart can get
-        the same presignature; if the caller crashes afterwards it is lost, never reused.
+        With `item_id` (the engine uses the presigning session's id, which every party shares) the item
+        is kept under that id; ItemExists if any pool item already has it. Without, a random id is made.
         """
         _check_id("key_id", key_id)
-        return await self._pool_claim(POOL_PRESIGNATURE, key_id)
+        if item_id is None:
+            return (await self._pool_add(POOL_PRESIGNATURE, key_id, [blob]))[0]
+        _check_id("item_id", item_id)
+        row = self._seal_pool(POOL_PRESIGNATURE, key_id, item_id, blob)
+        if not await self._backend.pool_put(row, datetime.now(UTC)):
+            raise ItemExists(f"a pool item with id {item_id!r} already exists")
+        return item_id
 
-    async def count_presignatures(self, key_id: str) -> int:
+    async def claim_presignature(self, key_id: str, item_id: str | None = None) -> bytes | None:
+        """Atomically remove one presignature of `key_id` and return it; None if there is none.
+
+        Without `item_id` the oldest one is taken; with it, exactly that one, and only if it belongs to
+        `key_id` (a presignature of another key is never handed out, and stays where it is).
+        The removal is one statement committed before this returns, so no other process, replica or
+        restart can get the same presignature; if the caller crashes afterwards it is lost, never reused.
+        """
         _check_id("key_id", key_id)
+        if item_id is not None:
+            _check_id("item_id", item_id)
+        return await self._pool_claim(POOL_PRESIGNATURE, key_id, item_id)
+
+    async def count_presignatures(self, key_id: str | None = None) -> int:
+        """Presignatures ready for `key_id`, or for all keys together when it is None."""
+        if key_id is not None:
+            _check_id("key_id", key_id)
         return await self._backend.pool_count(POOL_PRESIGNATURE, key_id)
 
     async def consume_once(self, kind: str, item_id: str) -> None:

@@ -261,8 +261,27 @@ class SqliteBackend(Backend):
 
         await self._run(fn, write=True)
 
-    async def pool_claim(self, kind: str, owner: str) -> PoolRow | None:
+    async def pool_put(self, row: PoolRow, at: datetime) -> bool:
+        def fn(c: sqlite3.Connection) -> bool:
+            inserted = c.execute(
+                f"INSERT INTO secret_pool ({_POOL_COLS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (item_id) DO NOTHING",
+                (row.kind, row.owner, row.item_id, row.record_version, row.wrapped_key, row.ciphertext, _ts(at)),
+            ).rowcount
+            if inserted == 1:
+                return True
+            held = c.execute("SELECT ciphertext FROM secret_pool WHERE item_id = ?", (row.item_id,)).fetchone()
+            return held is not None and bytes(held[0]) == row.ciphertext
+
+        return await self._run(fn, write=True)
+
+    async def pool_claim(self, kind: str, owner: str, item_id: str | None = None) -> PoolRow | None:
         def fn(c: sqlite3.Connection) -> tuple[Any, ...] | None:
+            if item_id is not None:
+                return c.execute(
+                    f"DELETE FROM secret_pool WHERE item_id = ? AND kind = ? AND owner = ? RETURNING {_POOL_COLS}",
+                    (item_id, kind, owner),
+                ).fetchone()
             return c.execute(
                 "DELETE FROM secret_pool WHERE seq = (SELECT seq FROM secret_pool WHERE kind = ? AND owner = ? "
                 f"ORDER BY seq LIMIT 1) RETURNING {_POOL_COLS}",
@@ -272,11 +291,10 @@ class SqliteBackend(Backend):
         r = await self._run(fn, write=True)
         return None if r is None else _pool(r)
 
-    async def pool_count(self, kind: str, owner: str) -> int:
+    async def pool_count(self, kind: str, owner: str | None) -> int:
         def fn(c: sqlite3.Connection) -> int:
-            return c.execute("SELECT COUNT(*) FROM secret_pool WHERE kind = ? AND owner = ?", (kind, owner)).fetchone()[
-                0
-            ]
+            sql = "SELECT COUNT(*) FROM secret_pool WHERE kind = ? AND (? IS NULL OR owner = ?)"
+            return c.execute(sql, (kind, owner, owner)).fetchone()[0]
 
         return await self._run(fn, write=False)
 

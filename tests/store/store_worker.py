@@ -3,6 +3,9 @@
     python store_worker.py claim URL KEK_HEX NODE_ID KEY_ID
         opens the store, prints "ready", waits for a line on stdin, claims presignatures of KEY_ID until
         the pool is empty, prints them as one JSON list of hex strings.
+    python store_worker.py claim-ids URL KEK_HEX NODE_ID KEY_ID ID,ID,...
+        the same, but claims each named presignature id once, in order, and prints one JSON list with
+        the hex of each claim it won and null for each it lost.
     python store_worker.py zygote
         reads one JSON job per stdin line ({"url", "kek", "trial", "delay_ms", "after_open"}); forks a
         child that writes records in a loop and reports each operation only after it returned,
@@ -53,6 +56,17 @@ async def claim_main(url: str, kek_hex: str, node_id: str, key_id: str) -> None:
         got = []
         while (blob := await store.claim_presignature(key_id)) is not None:
             got.append(blob.hex())
+        print(json.dumps(got), flush=True)
+
+
+async def claim_ids_main(url: str, kek_hex: str, node_id: str, key_id: str, ids: str) -> None:
+    async with open_store(url, bytes.fromhex(kek_hex), node_id) as store:
+        print("ready", flush=True)
+        await trio.to_thread.run_sync(sys.stdin.readline)
+        got = []
+        for item_id in ids.split(","):
+            blob = await store.claim_presignature(key_id, item_id)
+            got.append(None if blob is None else blob.hex())
         print(json.dumps(got), flush=True)
 
 
@@ -125,6 +139,8 @@ def zygote() -> None:
 if __name__ == "__main__":
     if sys.argv[1] == "claim":
         trio.run(claim_main, *sys.argv[2:6])
+    elif sys.argv[1] == "claim-ids":
+        trio.run(claim_ids_main, *sys.argv[2:7])
     elif sys.argv[1] == "zygote":
         zygote()
     else:
