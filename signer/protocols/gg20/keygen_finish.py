@@ -21,6 +21,6 @@ def finish(st: KeygenState, inbox: Mapping[InboxKey, bytes]) -> DkgResult:
             r.end()
         with blame(j, "Schnorr proof of x_j"):
             schnorr.verify(st.ctx(j), st.public_shares[j], schnorr.SchnorrProof.from_bytes(proof))
-    aux = AuxInfo(dict(st.paillier), dict(st.rp), st.pre.paillier)
+    aux = AuxInfo(dict(st.paillier), dict(st.rp), st.pre.paillier, st.pre.ring_pedersen)
     share = KeyShare.build(st.threshold, st.parties, st.i, st.public_key, st.chain_code, st.public_shares, st.x, aux)
     return DkgResult(public_key=st.public_key.encode(), key_share=share.encode())

@@ -58,7 +58,7 @@ def round3(st: KeygenState, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
         if not verify_share(GROUP, vss[j], i, share):
             raise ProtocolError(f"party {j}'s VSS share is inconsistent with its commitments", [j])
         with blame(j, "Π^fac proof"):
-            fac.verify(st.ctx(j, i), st.paillier[j], st.rp[i], fac.FacProof.from_bytes(fac_proof))
+            fac.verify(st.ctx(j, i), st.paillier[j], st.pre.ring_pedersen, fac.FacProof.from_bytes(fac_proof))
         x = (x + share) % ORDER
     combined = sum_commitments(GROUP, [vss[p] for p in st.parties])
     st.public_key = combined[0]

@@ -14,7 +14,7 @@ from functools import cached_property
 
 from signer.crypto.codec import Reader, Writer
 from signer.crypto.paillier import PaillierError, PaillierPublicKey, PaillierSecretKey
-from signer.crypto.ringpedersen import RingPedersenError, RingPedersenParams
+from signer.crypto.ringpedersen import RingPedersenError, RingPedersenParams, RingPedersenSecret
 from signer.crypto.secp256k1 import IDENTITY, ORDER, Point, base_mul
 from signer.crypto.secp256k1 import SECP256K1 as GROUP
 from signer.crypto.vss import lagrange_at_zero
@@ -42,11 +42,15 @@ class KeyShareInfo:
 
 @dataclass(frozen=True, repr=False)
 class AuxInfo:
-    """Every party's Paillier modulus and ring-Pedersen parameters, and this party's Paillier secret key."""
+    """Every party's Paillier modulus and ring-Pedersen parameters, and this party's secrets for both.
+
+    The ring-Pedersen secret is kept because every proof this party *verifies* is stated under its own
+    ring-Pedersen parameters, and knowing their factorization lets the verifier check it by CRT."""
 
     paillier: dict[int, PaillierPublicKey]
     ring_pedersen: dict[int, RingPedersenParams]
     paillier_secret: PaillierSecretKey = field(repr=False)
+    ring_pedersen_secret: RingPedersenSecret = field(repr=False)
 
     def __repr__(self) -> str:
         return "AuxInfo(<redacted>)"
@@ -55,8 +59,9 @@ class AuxInfo:
         w = Writer(KIND_AUX, VERSION)
         for p in parties:
             w.var(self.paillier[p].to_bytes()).var(self.ring_pedersen[p].to_bytes())
-        put_int(w, self.paillier_secret.p)
-        put_int(w, self.paillier_secret.q)
+        rp = self.ring_pedersen_secret
+        for v in (self.paillier_secret.p, self.paillier_secret.q, rp.p, rp.q, rp.lam, rp.t):
+            put_int(w, v)
         return w.done()
 
     @classmethod
@@ -64,6 +69,7 @@ class AuxInfo:
         r = Reader(data, KIND_AUX, VERSION)
         raw = {p: (r.var(_MAX_KEY_BYTES), r.var(3 * _MAX_KEY_BYTES)) for p in parties}
         p_own, q_own = get_int(r), get_int(r)
+        rp_secret = RingPedersenSecret(*(int(get_int(r)) for _ in range(4)))
         r.end()
         try:
             sk = PaillierSecretKey(p_own, q_own)
@@ -74,7 +80,9 @@ class AuxInfo:
             rps = {p: RingPedersenParams.from_bytes(raw[p][1]) for p in parties}
         except (PaillierError, RingPedersenError) as exc:
             raise DecodeError(f"key share: {exc}") from None
-        return cls(pails, rps, sk)
+        if rp_secret.public != rps[party_index]:
+            raise DecodeError("key share: ring-Pedersen secret does not match this party's parameters")
+        return cls(pails, rps, sk, rp_secret)
 
 
 @dataclass(frozen=True, repr=False)
@@ -130,6 +138,10 @@ class KeyShare:
     @property
     def paillier_secret(self) -> PaillierSecretKey:
         return self.aux.paillier_secret
+
+    @property
+    def ring_pedersen_secret(self) -> RingPedersenSecret:
+        return self.aux.ring_pedersen_secret
 
     @property
     def info(self) -> KeyShareInfo:

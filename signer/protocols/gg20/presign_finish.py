@@ -42,7 +42,7 @@ def finish(st: PresignState, inbox: Mapping[InboxKey, bytes]) -> PresignatureDat
             logstar.verify(
                 st.ctx(j, i, R_BAR_LABEL),
                 key.paillier[j],
-                key.ring_pedersen[i],
+                key.ring_pedersen_secret,
                 st.K[j],
                 st.r_bar[j],
                 proof,

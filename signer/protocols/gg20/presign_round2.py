@@ -47,7 +47,7 @@ def round2(st: PresignState, inbox: Mapping[InboxKey, bytes], r: int) -> list[Ou
                 key.paillier[j],
                 key.ring_pedersen[j],
                 key.paillier_secret,
-                key.ring_pedersen[i],
+                key.ring_pedersen_secret,
                 req,
             )
             resp_g, beta = mta.respond(*args, st.gamma)

@@ -48,7 +48,7 @@ def round3(st: PresignState, inbox: Mapping[InboxKey, bytes], r: int) -> list[Ou
         if (resp_g.D, resp_w.D) != st.D[(i, j)]:
             raise ProtocolError(f"party {j} sent MtA ciphertexts that differ from its broadcast", [j])
         with blame(j, "Π^aff-g proof"):
-            args = (st.sid, i, j, LABEL, key.paillier_secret, key.ring_pedersen[i], key.paillier[j], st.K[i])
+            args = (st.sid, i, j, LABEL, key.paillier_secret, key.ring_pedersen_secret, key.paillier[j], st.K[i])
             st.alpha[j] = mta.finish(*args, resp_g, expected_X=gamma_j)
             st.alpha_hat[j] = mta.finish(*args, resp_w, expected_X=st.W[j])
     st.delta[i] = (st.k * st.gamma + sum(st.alpha[j] + st.beta[j] for j in st.others)) % ORDER
