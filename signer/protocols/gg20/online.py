@@ -5,11 +5,13 @@ players abort" and, for identification, each s_i is checked as R^{s_i} = R̄_i^m
 
 Two additions for BIP-32 derived keys (signer.crypto.hd): the child key is Y' = Y + δ·G, so the share
 becomes s_i = k_i·(m + r·δ) + r·σ_i (Σ = k·(m + r·(x + δ)), every party adds the same public tweak);
-and the presignature is re-randomized (Groth–Shoup, "On the security of ECDSA with additive key
-derivation and presignatures", 2021) by a public factor e = H(R, Y', δ, m, presignature id): the
-nonce point becomes R' = e·R and every share is multiplied by e⁻¹, so the r an adversary sees for a
-presignature is not fixed before the message and the tweak are. The share check becomes
-s_i·R' = (m + r·δ)·R̄_i + r·S_i.
+and the presignature is re-randomized, after Groth–Shoup ("On the security of ECDSA with additive key
+derivation and presignatures", eprint 2021/1330: a public re-randomization of the presignature
+defeats their related-key attack). GG20's nonce is 1/k, which the signers hold additively as shares
+of k, so the re-randomization is multiplicative (an additive shift of 1/k would not be linear in the
+shares): e = H(presignature id, R, Y', δ, digest), R' = e·R, every share multiplied by e⁻¹. The r
+of a signature is thus not fixed before the digest and the tweak are. It is applied to every
+signature, derived or not. The share check becomes s_i·R' = (m + r·δ)·R̄_i + r·S_i.
 """
 
 from __future__ import annotations
