@@ -12,8 +12,15 @@ Every session is a task in the manager's nursery, wrapped in its own cancel scop
 pre-parameters pool runs in the same nursery under its own scope; a reaper forgets finished sessions
 after `retention_s`. Every error is an `EngineError` with the SPEC.md status code.
 
+GG20 presignatures (SessionKind.PRESIGN, asked for with StartSign's `presign`): mpc-service drives a
+presigning like any session; each party keeps its share of the result in the store under id = the
+session id. A signing that names a `presignature_id` claims that item from the store (one atomic,
+durable delete) before its session exists, so a presignature is never used twice, also across
+restarts and replicas; then only the online round runs.
+
 The store is duck-typed to signer.store.Store: key_info / get_share / put_share, claim_preparams /
-count_preparams / add_preparams and append_audit.
+count_preparams / add_preparams, add_presignature / claim_presignature / count_presignatures and
+append_audit.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from typing import Any
 
 import trio
 
+from signer.engine import telemetry
 from signer.engine.config import EngineConfig
 from signer.engine.errors import (
     AlreadyExists,
@@ -49,7 +57,7 @@ from signer.engine.pools import PreparamsPool
 from signer.engine.registry import ProtocolBinding, default_protocols
 from signer.engine.session import Session, SessionSetup
 from signer.protocols.base import DkgResult, ProtocolError, SessionProtocol, SignResult
-from signer.store.errors import KeyExists, KeyNotFound
+from signer.store.errors import ItemExists, KeyExists, KeyNotFound
 
 log = logging.getLogger("signer.engine.manager")
 
@@ -80,6 +88,10 @@ class SessionManager:
         self._retained: deque[tuple[float, Session]] = deque()
         self._retained_changed = trio.Event()
         self._running = 0
+        # Starts in progress by session id: a second start of the same id waits for the first to finish.
+        self._starting: dict[str, trio.Event] = {}
+        # Capacity held by starts between their last check and registering (a presignature claim).
+        self._reserved = 0
         self._idle = trio.Event()
         self._idle.set()
         self._nursery: trio.Nursery | None = None
@@ -95,6 +107,8 @@ class SessionManager:
                 nursery.start_soon(self._reap)
                 if any(b.needs_preparams for b in self._protocols.values()):
                     await nursery.start(self._preparams.run)
+                if any(b.new_presign is not None for b in self._protocols.values()):
+                    nursery.start_soon(self._presignatures_changed)
                 task_status.started()
         finally:
             self._draining = True
@@ -132,18 +146,38 @@ class SessionManager:
     # ----- the four operations -------------------------------------------------------------------
 
     async def start(self, kind: SessionKind, request: DkgRequest | SignRequest, *, client: str = "") -> SessionView:
-        """Start a DKG or signing session (idempotent for identical requests); returns once round 1 is out.
+        """Start a DKG, signing or presigning session (idempotent for identical requests); returns once round 1
+        is out (at once for protocols whose steps are slow to start).
 
+        A SignRequest with `presign` set is a PRESIGN session whether `kind` says SIGN or PRESIGN.
         `client` (the caller's certificate subject) goes to logs and the audit log.
         """
         self._check_accepting()
-        if kind is SessionKind.DKG and isinstance(request, DkgRequest):
-            binding = self._check_dkg(request)
-        elif kind is SessionKind.SIGN and isinstance(request, SignRequest):
+        if isinstance(request, SignRequest) and kind in (SessionKind.SIGN, SessionKind.PRESIGN):
             _check_id("session_id", request.session_id, MAX_SESSION_ID_CHARS)
-            _check_id("key_id", request.key_id, MAX_KEY_ID_CHARS)
-        else:
+            if request.presign is not True and kind is SessionKind.PRESIGN:
+                raise InvalidArgument("a presign session needs a request with presign set")
+            kind = SessionKind.PRESIGN if request.presign is True else SessionKind.SIGN
+        elif not (kind is SessionKind.DKG and isinstance(request, DkgRequest)):
             raise InvalidArgument(f"a {kind.value} session needs a {kind.value} request")
+        else:
+            _check_id("session_id", request.session_id, MAX_SESSION_ID_CHARS)
+        sid = request.session_id
+        while (other := self._starting.get(sid)) is not None:
+            await other.wait()
+        done = self._starting[sid] = trio.Event()
+        try:
+            return await self._start(kind, request, client)
+        finally:
+            del self._starting[sid]
+            done.set()
+
+    async def _start(self, kind: SessionKind, request: DkgRequest | SignRequest, client: str) -> SessionView:
+        """`start` for one session id at a time."""
+        if isinstance(request, DkgRequest):
+            binding = self._check_dkg(request)
+        else:
+            _check_id("key_id", request.key_id, MAX_KEY_ID_CHARS)
         existing = self._existing(kind, request)
         if existing is not None:
             return existing
@@ -159,7 +193,6 @@ class SessionManager:
                 raise AlreadyExists(f"key id {request.key_id!r} already exists")
             parties = tuple(range(1, request.total_parties + 1))
             setup = SessionSetup(kind, request, request.protocol, request.party_index, parties, binding.slow_start)
-            build = self._dkg_builder(binding, request)
         else:
             try:
                 share = await self._store.get_share(request.key_id)
@@ -173,16 +206,19 @@ class SessionManager:
             self._check_sign(request, binding, info)
             signers = tuple(sorted(request.signers))
             setup = SessionSetup(kind, request, info.protocol, info.party_index, signers, binding.slow_start)
-            build = self._sign_builder(binding, request, info.party_index, share.share)
         # The awaits above let other calls run: check again before registering.
         self._check_accepting()
-        existing = self._existing(kind, request)
-        if existing is not None:
-            return existing
         self._check_capacity()
         if isinstance(request, DkgRequest):
             if request.key_id in self._dkg_keys:
                 raise AlreadyExists(f"a DKG for key id {request.key_id!r} is already running")
+            build = self._dkg_builder(binding, request)
+        elif kind is SessionKind.PRESIGN:
+            build = self._presign_builder(binding, request, info.party_index, share.share)
+        else:
+            presignature = await self._claim_presignature(request) if request.presignature_id else None
+            build = self._sign_builder(binding, request, info.party_index, share.share, presignature)
+        if isinstance(request, DkgRequest):
             self._dkg_keys.add(request.key_id)
         session = Session(
             setup,
@@ -205,8 +241,30 @@ class SessionManager:
             self._clients[setup.session_id],
             extra={"session_id": setup.session_id, "key_id": setup.key_id, "client": client},
         )
+        telemetry.session_started(setup.protocol, kind.value)
         await self._nursery.start(session.run)
         return session.view()
+
+    async def _claim_presignature(self, request: SignRequest) -> bytes:
+        """Take the named presignature out of the store (durably, before any use); NotFound if it is not
+        there for this key: never made, already used, or another key's."""
+        self._reserved += 1
+        try:
+            blob = await self._store.claim_presignature(request.key_id, request.presignature_id)
+        finally:
+            self._reserved -= 1
+        if blob is None:
+            raise NotFound(f"no presignature {request.presignature_id!r} for key {request.key_id!r}")
+        await self._presignatures_changed()
+        # Claimed is gone: if the node stopped accepting meanwhile, the presignature is lost, never reused.
+        self._check_accepting()
+        return blob
+
+    async def _presignatures_changed(self) -> None:
+        try:
+            telemetry.presignatures_ready(await self._store.count_presignatures())
+        except Exception:
+            log.exception("could not count presignatures for the pool metric")
 
     async def deliver(self, message: ProtocolMessage) -> DeliverResult:
         """Hand one inbound protocol message (MAC already checked) to its session.
@@ -248,7 +306,7 @@ class SessionManager:
             raise Unavailable("the node is not accepting sessions (draining or not running)")
 
     def _check_capacity(self) -> None:
-        if self._running >= self._config.max_sessions:
+        if self._running + self._reserved >= self._config.max_sessions:
             raise ResourceExhausted(f"the node already runs {self._config.max_sessions} sessions")
 
     def _existing(self, kind: SessionKind, request: DkgRequest | SignRequest) -> SessionView | None:
@@ -274,8 +332,10 @@ class SessionManager:
             self._clients.pop(sid, None)
 
     def _lookup(self, session_id: str, kind: SessionKind | None) -> Session:
+        """The session, if it is of `kind`; SIGN also finds PRESIGN sessions (both answer GetSignStatus)."""
         session = self._get(session_id) if isinstance(session_id, str) else None
-        if session is None or (kind is not None and session.setup.kind is not kind):
+        kinds = (SessionKind.SIGN, SessionKind.PRESIGN) if kind is SessionKind.SIGN else (kind,)
+        if session is None or (kind is not None and session.setup.kind not in kinds):
             raise NotFound(f"no {kind.value + ' ' if kind else ''}session {session_id!r}")
         return session
 
@@ -293,12 +353,28 @@ class SessionManager:
         return binding
 
     def _check_sign(self, req: SignRequest, binding: ProtocolBinding, info: Any) -> None:
-        if not isinstance(req.message, bytes) or not req.message:
-            raise InvalidArgument("message must be non-empty bytes")
-        if binding.message_is_digest and len(req.message) != 32:
-            raise InvalidArgument(f"message must be a 32-byte digest for {info.protocol}, got {len(req.message)}")
-        if len(req.message) > self._config.max_message_bytes:
-            raise InvalidArgument(f"message exceeds {self._config.max_message_bytes} bytes")
+        if req.presign is not True and req.presign is not False:
+            raise InvalidArgument("presign must be a boolean")
+        if not isinstance(req.presignature_id, str):
+            raise InvalidArgument("presignature_id must be a string")
+        if not isinstance(req.message, bytes):
+            raise InvalidArgument("message must be bytes")
+        if req.presign:
+            if binding.new_presign is None:
+                raise InvalidArgument(f"protocol {info.protocol} has no presigning")
+            if req.message or req.derivation_path or req.presignature_id:
+                raise InvalidArgument("a presigning takes no message, derivation_path or presignature_id")
+        else:
+            if not req.message:
+                raise InvalidArgument("message must be non-empty bytes")
+            if binding.message_is_digest and len(req.message) != 32:
+                raise InvalidArgument(f"message must be a 32-byte digest for {info.protocol}, got {len(req.message)}")
+            if len(req.message) > self._config.max_message_bytes:
+                raise InvalidArgument(f"message exceeds {self._config.max_message_bytes} bytes")
+            if req.presignature_id:
+                if binding.new_presign is None:
+                    raise InvalidArgument(f"protocol {info.protocol} has no presignatures")
+                _check_id("presignature_id", req.presignature_id, MAX_SESSION_ID_CHARS)
         signers = req.signers
         if not isinstance(signers, tuple) or not all(_is_int(s) and 1 <= s <= info.parties for s in signers):
             raise InvalidArgument(f"signers must be party indices in 1..{info.parties}")
@@ -323,16 +399,25 @@ class SessionManager:
 
         return build
 
-    def _sign_builder(self, binding: ProtocolBinding, req: SignRequest, party_index: int, share: bytes):  # noqa: ANN202
+    def _sign_builder(  # noqa: ANN202
+        self, binding: ProtocolBinding, req: SignRequest, party_index: int, share: bytes, presignature: bytes | None
+    ):
         async def build() -> SessionProtocol:
-            return await _construct(binding, binding.new_sign, req, party_index, share)
+            return await _construct(binding, binding.new_sign, req, party_index, share, presignature)
+
+        return build
+
+    def _presign_builder(self, binding: ProtocolBinding, req: SignRequest, party_index: int, share: bytes):  # noqa: ANN202
+        async def build() -> SessionProtocol:
+            return await _construct(binding, binding.new_presign, req, party_index, share)
 
         return build
 
     # ----- session hooks -------------------------------------------------------------------------
 
     async def _finish(self, session: Session, result: DkgResult | SignResult) -> None:
-        """Runs before a session becomes COMPLETED: a DKG's key share is stored first (put-once)."""
+        """Runs before a session becomes COMPLETED: a DKG's key share is stored first (put-once), and so is
+        a presigning's presignature (under id = the session id)."""
         request = session.setup.request
         if isinstance(request, DkgRequest) and isinstance(result, DkgResult):
             try:
@@ -348,6 +433,13 @@ class SessionManager:
                 )
             except KeyExists:
                 raise AlreadyExists(f"key id {request.key_id!r} was stored meanwhile") from None
+        elif session.setup.kind is SessionKind.PRESIGN:
+            blob: bytes = result.consume()  # type: ignore[union-attr]
+            try:
+                await self._store.add_presignature(request.key_id, blob, item_id=request.session_id)
+            except ItemExists:
+                raise AlreadyExists(f"a presignature with id {request.session_id!r} is already stored") from None
+            await self._presignatures_changed()
 
     async def _audit(self, session: Session) -> None:
         """One audit row per finished session: what it was, for whom, how it ended."""
@@ -356,7 +448,7 @@ class SessionManager:
         if session.culprits:
             result += f" culprits={list(session.culprits)}"
         digest = None
-        if isinstance(request, SignRequest):
+        if session.setup.kind is SessionKind.SIGN and isinstance(request, SignRequest):
             binding = self._protocols[session.setup.protocol]
             digest = request.message if binding.message_is_digest else hashlib.sha256(request.message).digest()
         await self._store.append_audit(
@@ -369,6 +461,7 @@ class SessionManager:
         )
 
     def _on_done(self, session: Session) -> None:
+        telemetry.session_ended(session.setup.protocol, session.setup.kind.value, session.state)
         self._running -= 1
         if self._running == 0:
             self._idle.set()

@@ -20,7 +20,11 @@ MAX_PARTY_INDEX = 2**16
 
 
 class SessionKind(enum.Enum):
+    """DKG, signing, or GG20 presigning (started through StartSign with `presign`, reported by
+    GetSignStatus like a signing)."""
+
     DKG = "dkg"
+    PRESIGN = "presign"
     SIGN = "sign"
 
 
@@ -53,13 +57,20 @@ class DkgRequest:
 
 @dataclass(frozen=True)
 class SignRequest:
-    """StartSign: `message` is a 32-byte digest for ECDSA, the message itself for EdDSA."""
+    """StartSign: `message` is a 32-byte digest for ECDSA, the message itself for EdDSA.
+
+    `presign`: run GG20 presigning only (no message, no derivation path); every party keeps its share of
+    the presignature under id = session_id, for key_id. `presignature_id`: sign with the presignature
+    kept under that id (claimed from the store before the session starts), running only the online round.
+    """
 
     session_id: str
     key_id: str
     message: bytes
     signers: tuple[int, ...]
     derivation_path: tuple[int, ...] = ()
+    presign: bool = False
+    presignature_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -14,16 +14,20 @@ from signer.engine.offload import InlineRunner, ProcessRunner, StepRunner
 from signer.protocols.base import SessionProtocol
 
 DkgBuilder = Callable[[DkgRequest, bytes | None], SessionProtocol]
-SignBuilder = Callable[[SignRequest, int, bytes], SessionProtocol]
+SignBuilder = Callable[[SignRequest, int, bytes, bytes | None], SessionProtocol]
+PresignBuilder = Callable[[SignRequest, int, bytes], SessionProtocol]
 
 
 @dataclass(frozen=True)
 class ProtocolBinding:
     """One protocol as the engine sees it.
 
-    new_dkg(request, preparams) and new_sign(request, party_index, key_share) construct the sans-IO
-    session (raising ValueError or ProtocolError on bad parameters); they run where the steps run
-    (`runner`), so for process offload they must be module-level functions.
+    new_dkg(request, preparams), new_sign(request, party_index, key_share, presignature) and
+    new_presign(request, party_index, key_share) construct the sans-IO session (raising ValueError or
+    ProtocolError on bad parameters); they run where the steps run (`runner`), so for process offload they
+    must be module-level functions. `new_presign` is None for a protocol without presignatures; its
+    session's result has the key's `public_key` and a single-use `consume() -> bytes`, the encoding
+    `new_sign` takes back as `presignature`.
     `needs_preparams`: the DKG takes a pre-parameter set from the pool. `message_is_digest`: signing
     takes a 32-byte digest (ECDSA) rather than the message itself. `derivation`: signing accepts a
     non-hardened derivation path.
@@ -32,6 +36,7 @@ class ProtocolBinding:
     curve: str
     new_dkg: DkgBuilder
     new_sign: SignBuilder
+    new_presign: PresignBuilder | None = None
     runner: StepRunner = field(default_factory=InlineRunner)
     needs_preparams: bool = False
     message_is_digest: bool = False
@@ -54,7 +59,7 @@ def _frost_dkg(req: DkgRequest, _preparams: bytes | None) -> SessionProtocol:
     return FrostDkgSession(req.session_id, req.party_index, req.threshold, _parties(req.total_parties))
 
 
-def _frost_sign(req: SignRequest, party_index: int, key_share: bytes) -> SessionProtocol:
+def _frost_sign(req: SignRequest, party_index: int, key_share: bytes, _presignature: bytes | None) -> SessionProtocol:
     from signer.protocols.frost.session import FrostSignSession
 
     return FrostSignSession(req.session_id, party_index, key_share, req.message, req.signers)
@@ -70,12 +75,24 @@ def _gg20_dkg(req: DkgRequest, preparams: bytes | None) -> SessionProtocol:
     return Gg20KeygenSession(req.session_id, req.party_index, req.threshold, _parties(req.total_parties), pre)
 
 
-def _gg20_sign(req: SignRequest, party_index: int, key_share: bytes) -> SessionProtocol:
+def _gg20_sign(req: SignRequest, party_index: int, key_share: bytes, presignature: bytes | None) -> SessionProtocol:
     from signer.protocols.gg20 import Gg20SignSession
 
     return Gg20SignSession(
-        req.session_id, party_index, key_share, req.message, req.signers, derivation_path=req.derivation_path
+        req.session_id,
+        party_index,
+        key_share,
+        req.message,
+        req.signers,
+        derivation_path=req.derivation_path,
+        presignature=presignature,
     )
+
+
+def _gg20_presign(req: SignRequest, party_index: int, key_share: bytes) -> SessionProtocol:
+    from signer.protocols.gg20 import Gg20PresignSession
+
+    return Gg20PresignSession(req.session_id, party_index, key_share, req.signers)
 
 
 def default_protocols() -> dict[str, ProtocolBinding]:
@@ -86,6 +103,7 @@ def default_protocols() -> dict[str, ProtocolBinding]:
             curve=SECP256K1,
             new_dkg=_gg20_dkg,
             new_sign=_gg20_sign,
+            new_presign=_gg20_presign,
             runner=ProcessRunner(),
             needs_preparams=True,
             message_is_digest=True,

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import trio
 
+from signer.engine import telemetry
 from signer.engine.config import EngineConfig
 from signer.engine.errors import EngineError, FailedPrecondition, InvalidArgument, ResourceExhausted
 from signer.engine.model import (
@@ -257,17 +258,21 @@ class Session:
 
     async def _drive(self) -> None:
         timeout = self._config.round_timeout_s
+        began = trio.current_time()
         with trio.fail_after(timeout):
             proto = await self._build()
             proto, out = await self._runner.start(proto)
         self._emit(out)
+        self._round_finished(began)
         self._report_started()
         while (spec := proto.expected()) is not None:
             self._enter(spec)
+            began = trio.current_time()
             with trio.fail_after(timeout):
                 inbox = await self._collect(spec)
                 proto, out = await self._runner.advance(proto, inbox)
             self._emit(out)
+            self._round_finished(began)
         result = proto.result
         with trio.fail_after(timeout):
             await self._finish(self, result)
@@ -275,6 +280,9 @@ class Session:
         if isinstance(result, SignResult):
             self.signature, self.recovery_id = result.signature, result.recovery_id
         self._end(SessionState.COMPLETED, "")
+
+    def _round_finished(self, began: float) -> None:
+        telemetry.round_finished(self.setup.protocol, self.setup.kind.value, trio.current_time() - began)
 
     def _enter(self, spec: RoundSpec) -> None:
         self._spec = spec

@@ -51,6 +51,10 @@ class MemoryStore:
         await trio.lowlevel.checkpoint()
         return len(self.preparams)
 
+    async def count_presignatures(self, key_id: str | None = None) -> int:
+        await trio.lowlevel.checkpoint()
+        return 0
+
     async def append_audit(self, **row: object) -> None:
         await trio.lowlevel.checkpoint()
         self.audit.append(row)

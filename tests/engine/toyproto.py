@@ -88,7 +88,7 @@ def toy_binding(**overrides: object) -> ProtocolBinding:
     def new_dkg(req: DkgRequest, preparams: bytes | None) -> SessionProtocol:
         return CommitReveal(req.party_index, tuple(range(1, req.total_parties + 1)))
 
-    def new_sign(req: SignRequest, party_index: int, key_share: bytes) -> SessionProtocol:
+    def new_sign(req: SignRequest, party_index: int, key_share: bytes, presignature: bytes | None) -> SessionProtocol:
         return CommitReveal(party_index, req.signers, sign=True)
 
     return ProtocolBinding(curve=ED25519, new_dkg=new_dkg, new_sign=new_sign, **overrides)  # type: ignore[arg-type]
