@@ -263,7 +263,7 @@ def test_wrong_delta_identified_among_three_signers(keys) -> None:
     assert set(errors) >= {1, 3}
 
 
-REVEAL_2 = (0x58, [32, VAR, 32, 1, VAR, VAR, 1, VAR, VAR])  # k, ρ, γ, then (α, nonce) and (α̂, nonce)
+REVEAL_2 = (0x58, [32, VAR, 32, VAR, VAR, VAR, VAR])  # k, ρ, γ, then (α, nonce) and (α̂, nonce)
 
 
 @pytest.mark.parametrize(
@@ -271,7 +271,7 @@ REVEAL_2 = (0x58, [32, VAR, 32, 1, VAR, VAR, 1, VAR, VAR])  # k, ρ, γ, then (�
     [
         (0, _scalar_plus_one, "does not open K_j"),
         (2, _scalar_plus_one, "does not match Γ_j"),
-        (4, lambda raw: raw[:-1] + bytes([raw[-1] ^ 1]), "does not open its ciphertext"),
+        (3, lambda raw: raw[:-1] + bytes([raw[-1] ^ 1]), "does not open its ciphertext"),
     ],
     ids=["k", "gamma", "alpha"],
 )

@@ -10,11 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
-from signer.crypto.bigint import int_from_bytes, int_to_bytes, mpz
-from signer.crypto.codec import Reader, Writer
 from signer.protocols.base import (
     BROADCAST,
-    DecodeError,
     InboxKey,
     Outgoing,
     ProtocolError,
@@ -24,8 +21,6 @@ from signer.protocols.base import (
 
 MAX_SESSION_ID = 128
 MAX_PARTIES = 255
-# Big integers on the wire: Paillier/ring-Pedersen values mod N² for N up to 8192 bits, proofs' responses.
-MAX_BIGINT_BYTES = 2 * 8192 // 8 + 64
 
 
 def validate_session_id(session_id: str) -> None:
@@ -78,33 +73,6 @@ def blame(party: int, what: str) -> Iterator[None]:
     except (ValueError, ArithmeticError) as exc:
         # Input-validation errors of the crypto layer (bad point, bad ciphertext, bad range).
         raise ProtocolError(f"{what} from party {party} is invalid: {type(exc).__name__}", culprits=[party]) from None
-
-
-def put_int(w: Writer, n: int) -> Writer:
-    """A non-negative big integer, minimal big-endian, u32-length-prefixed."""
-    return w.var(int_to_bytes(n))
-
-
-def get_int(r: Reader, max_bytes: int = MAX_BIGINT_BYTES) -> mpz:
-    data = r.var(max_bytes)
-    if data[:1] == b"\x00":
-        raise DecodeError("integer encoding is not minimal")
-    return int_from_bytes(data)
-
-
-def put_signed(w: Writer, n: int) -> Writer:
-    """A signed big integer: sign byte then magnitude."""
-    return put_int(w.u8(1 if n < 0 else 0), abs(int(n)))
-
-
-def get_signed(r: Reader, max_bytes: int = MAX_BIGINT_BYTES) -> mpz:
-    sign = r.u8()
-    if sign > 1:
-        raise DecodeError("bad sign byte")
-    v = get_int(r, max_bytes)
-    if sign and v == 0:
-        raise DecodeError("negative zero")
-    return -v if sign else v
 
 
 Handler = Callable[[Mapping[InboxKey, bytes]], list[Outgoing]]

@@ -24,9 +24,10 @@ from signer.crypto.codec import Reader, Writer
 from signer.crypto.paillier import PaillierError, PaillierSecretKey
 from signer.crypto.secp256k1 import ORDER, base_mul
 from signer.crypto.secp256k1 import SECP256K1 as GROUP
+from signer.crypto.zk.base import get_int, put_int
 from signer.protocols.base import InboxKey, ProtocolError
 
-from .common import blame, get_int, get_signed, put_int, put_signed
+from .common import blame
 
 if TYPE_CHECKING:
     from .presign_state import PresignState
@@ -46,7 +47,7 @@ def encode_reveal(core: PresignState) -> bytes:
     put_int(w, core.rho).scalar(GROUP, core.gamma)
     for b in core.others:
         for c in core.D[(core.i, b)]:
-            put_signed(w, sk.decrypt_signed(c))
+            put_int(w, sk.decrypt_signed(c))
             put_int(w, decryption_nonce(sk, c))
     return w.done()
 
@@ -69,7 +70,7 @@ def _decode_reveal(core: PresignState, j: int, data: bytes) -> _Reveal:
         rev.gamma = r.scalar(GROUP)
         for b in core.others_of(j):
             for which, store in enumerate((rev.alpha, rev.alpha_hat)):
-                alpha, nonce = get_signed(r), get_int(r)
+                alpha, nonce = get_int(r), get_int(r)
                 if pk.encrypt_with(alpha % pk.n, nonce) != core.D[(j, b)][which]:
                     raise ProtocolError(f"party {j}'s revealed MtA plaintext does not open its ciphertext", [j])
                 store[b] = int(alpha % ORDER)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from signer.crypto import mta
 from signer.crypto.codec import Writer
+from signer.crypto.zk.base import put_int
 from signer.protocols.base import Outgoing
 
 from .commit import commit
-from .common import put_int
 from .presign_state import (
     GAMMA_PURPOSE,
     LABEL,

@@ -8,10 +8,11 @@ from collections.abc import Mapping
 from signer.crypto import mta
 from signer.crypto.codec import Reader, Writer
 from signer.crypto.secp256k1 import SECP256K1 as GROUP
+from signer.crypto.zk.base import get_int, put_int
 from signer.protocols.base import InboxKey, Outgoing, ProtocolError
 
 from .commit import COMMITMENT_LEN
-from .common import blame, get_int, put_int
+from .common import blame
 from .presign_state import (
     LABEL,
     MAX_MESSAGE,

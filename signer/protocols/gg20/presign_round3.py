@@ -9,11 +9,12 @@ from signer.crypto import mta
 from signer.crypto.codec import Reader, Writer
 from signer.crypto.secp256k1 import ORDER, random_scalar
 from signer.crypto.secp256k1 import SECP256K1 as GROUP
+from signer.crypto.zk.base import get_int
 from signer.protocols.base import InboxKey, Outgoing, ProtocolError
 
 from . import sigma
 from .commit import SALT_LEN, opens
-from .common import blame, get_int
+from .common import blame
 from .presign_state import (
     GAMMA_PURPOSE,
     LABEL,
