@@ -19,6 +19,7 @@ import ssl
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import trio_asyncio
 from grpclib.client import Channel
@@ -40,7 +41,7 @@ from gen.mpc.v1 import (
 from signer.auth.jwt import TokenMinter
 from signer.auth.mac import MessageAuthenticator
 from signer.client.party import LocalParty, WireMessage
-from signer.protocols.base import DkgResult, ProtocolError, SessionProtocol, SignResult
+from signer.protocols.base import ProtocolError, SessionProtocol
 
 PROTOCOLS = {"frost": (Protocol.FROST, Curve.ED25519), "gg20": (Protocol.GG20, Curve.SECP256K1)}
 STATE_NAMES = {s: s.name for s in SessionState}
@@ -114,14 +115,26 @@ class NodeClient:
         return self._view(await self._call(self._stub.start_dkg, request))
 
     async def start_sign(
-        self, session_id: str, key_id: str, message: bytes, signers: tuple[int, ...], path: tuple[int, ...] = ()
+        self,
+        session_id: str,
+        key_id: str,
+        message: bytes,
+        signers: tuple[int, ...],
+        path: tuple[int, ...] = (),
+        *,
+        presign: bool = False,
+        presignature_id: str = "",
     ) -> NodeView:
+        """StartSign: a signing; with `presign`, a GG20 presigning (message b""); with `presignature_id`,
+        a signing that uses the presignature the node keeps under that id."""
         request = StartSignRequest(
             session_id=session_id,
             key_id=key_id,
             message=message,
             signers=list(signers),
             derivation_path=list(path),
+            presign=presign,
+            presignature_id=presignature_id,
         )
         return self._view(await self._call(self._stub.start_sign, request))
 
@@ -158,11 +171,12 @@ class NodeClient:
 
 @dataclass
 class Outcome:
-    """A finished session as the coordinator saw it: every node's final view and every local result."""
+    """A finished session as the coordinator saw it: every node's final view and every local result
+    (a DkgResult, a SignResult, or a local party's presignature)."""
 
     state: SessionState
     nodes: dict[int, NodeView]
-    local: dict[int, DkgResult | SignResult] = field(default_factory=dict)
+    local: dict[int, Any] = field(default_factory=dict)
     error: str = ""
     culprits: tuple[int, ...] = ()
 
@@ -200,9 +214,28 @@ class Coordinator:
         signers: tuple[int, ...],
         local: Mapping[int, SessionProtocol],
         derivation_path: tuple[int, ...] = (),
+        presignature_id: str = "",
     ) -> Outcome:
+        """A signing; with `presignature_id` (a finished `presign` session's id) each node uses the
+        presignature it kept under that id, and local parties are given theirs by the caller."""
         starts = {
-            i: (lambda n: n.start_sign(session_id, key_id, message, signers, derivation_path))
+            i: (
+                lambda n: n.start_sign(
+                    session_id, key_id, message, signers, derivation_path, presignature_id=presignature_id
+                )
+            )
+            for i in self.nodes
+            if i in signers
+        }
+        return await self._run(session_id, "sign", starts, local)
+
+    async def presign(
+        self, session_id: str, key_id: str, signers: tuple[int, ...], local: Mapping[int, SessionProtocol]
+    ) -> Outcome:
+        """A presigning among `signers`: each node keeps its presignature under id = `session_id`; a local
+        party's presignature is in `Outcome.local` (for its own signing session later)."""
+        starts = {
+            i: (lambda n: n.start_sign(session_id, key_id, b"", signers, presign=True))
             for i in self.nodes
             if i in signers
         }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpclib
 from grpclib.const import Status
 
-from gen.mpc.v1 import Curve, Protocol, ProtocolMessage, SessionState
+from gen.mpc.v1 import Curve, Protocol, ProtocolMessage, SessionState, StartSignRequest
 from signer.auth.mac import MacError, MessageAuthenticator
 from signer.engine import model
 
@@ -36,6 +36,19 @@ def curve_name(value: Curve | int) -> str:
         return CURVES[Curve(value)]
     except (KeyError, ValueError):
         raise invalid("curve must be CURVE_SECP256K1 or CURVE_ED25519") from None
+
+
+def sign_request(message: StartSignRequest) -> model.SignRequest:
+    """StartSign -> a signing, a signing with a stored presignature, or (presign) a GG20 presigning."""
+    return model.SignRequest(
+        session_id=message.session_id,
+        key_id=message.key_id,
+        message=message.message,
+        signers=tuple(message.signers),
+        derivation_path=tuple(message.derivation_path),
+        presign=message.presign,
+        presignature_id=message.presignature_id,
+    )
 
 
 def inbound(message: ProtocolMessage | None, authenticator: MessageAuthenticator) -> model.ProtocolMessage:

@@ -36,7 +36,7 @@ from signer import __version__
 from signer.auth.mac import MessageAuthenticator
 from signer.engine.errors import EngineError
 from signer.engine.manager import SessionManager
-from signer.engine.model import DkgRequest, SessionKind, SessionView, SignRequest
+from signer.engine.model import DkgRequest, SessionKind, SessionView
 from signer.transport import convert
 from signer.transport.auth import CURRENT_CALLER
 
@@ -90,17 +90,13 @@ class SignerService(SignerServiceBase):
         )
 
     async def start_sign(self, message: StartSignRequest) -> StartSignResponse:
-        request = SignRequest(
-            session_id=message.session_id,
-            key_id=message.key_id,
-            message=message.message,
-            signers=tuple(message.signers),
-            derivation_path=tuple(message.derivation_path),
-        )
-        view = await in_trio(self.engine.start, SessionKind.SIGN, request, client=str(CURRENT_CALLER.get()))
+        request = convert.sign_request(message)
+        kind = SessionKind.PRESIGN if request.presign else SessionKind.SIGN
+        view = await in_trio(self.engine.start, kind, request, client=str(CURRENT_CALLER.get()))
         return StartSignResponse(session_id=view.session_id, state=convert.STATES[view.state], outbound=self._out(view))
 
     async def get_sign_status(self, message: GetSignStatusRequest) -> SignStatusResponse:
+        """Signings and presignings alike (a COMPLETED presigning has no signature: it is stored)."""
         view = await self._status(message.session_id, message.wait_ms, SessionKind.SIGN)
         return SignStatusResponse(
             session_id=view.session_id,

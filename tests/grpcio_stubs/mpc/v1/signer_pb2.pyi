@@ -115,18 +115,22 @@ class DKGStatusResponse(_message.Message):
     def __init__(self, session_id: _Optional[str] = ..., state: _Optional[_Union[SessionState, str]] = ..., round: _Optional[int] = ..., key_id: _Optional[str] = ..., public_key: _Optional[bytes] = ..., outbound: _Optional[_Iterable[_Union[ProtocolMessage, _Mapping]]] = ..., error: _Optional[str] = ..., culprits: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class StartSignRequest(_message.Message):
-    __slots__ = ("session_id", "key_id", "message", "signers", "derivation_path")
+    __slots__ = ("session_id", "key_id", "message", "signers", "derivation_path", "presign", "presignature_id")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     SIGNERS_FIELD_NUMBER: _ClassVar[int]
     DERIVATION_PATH_FIELD_NUMBER: _ClassVar[int]
+    PRESIGN_FIELD_NUMBER: _ClassVar[int]
+    PRESIGNATURE_ID_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     key_id: str
     message: bytes
     signers: _containers.RepeatedScalarFieldContainer[int]
     derivation_path: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, session_id: _Optional[str] = ..., key_id: _Optional[str] = ..., message: _Optional[bytes] = ..., signers: _Optional[_Iterable[int]] = ..., derivation_path: _Optional[_Iterable[int]] = ...) -> None: ...
+    presign: bool
+    presignature_id: str
+    def __init__(self, session_id: _Optional[str] = ..., key_id: _Optional[str] = ..., message: _Optional[bytes] = ..., signers: _Optional[_Iterable[int]] = ..., derivation_path: _Optional[_Iterable[int]] = ..., presign: _Optional[bool] = ..., presignature_id: _Optional[str] = ...) -> None: ...
 
 class StartSignResponse(_message.Message):
     __slots__ = ("session_id", "state", "outbound")
