@@ -122,14 +122,6 @@ KEYS: tuple[Key, ...] = (
         minimum=0,
     ),
     Key("pools.preparams_size", "MPC_POOLS_PREPARAMS_SIZE", "int", 2, "GG20 pre-parameter sets kept ready", minimum=0),
-    Key(
-        "pools.presignatures_per_key",
-        "MPC_POOLS_PRESIGNATURES_PER_KEY",
-        "int",
-        0,
-        "GG20 presignatures kept ready per key",
-        minimum=0,
-    ),
     Key("log.level", "MPC_LOG_LEVEL", "choice", "info", "log level", ("debug", "info", "warning", "error")),
     Key(
         "log.format", "MPC_LOG_FORMAT", "choice", "text", "'text' for people, 'json' for log shippers", ("text", "json")
