@@ -118,12 +118,13 @@ def _reseal_wrong_share(sessions):
         (KG_R1, 4, bump(mod.ModProof, "z"), "Π^mod"),
         (KG_R1, 5, bump(prm.PrmProof, "z"), "Π^prm"),
         (KG_R1, 2, lambda _: _small_factor_modulus(), "Π^mod"),
+        (KG_R1, 1, lambda key: bytes([key[0] ^ 1]) + key[1:], "Π^mod"),
         (KG_R2B, 0, lambda salt: bytes([salt[0] ^ 1]) + salt[1:], "decommitment"),
         (KG_R2P, 1, bump(fac.FacProof, "z1"), "Π^fac"),
         (KG_R2P, 0, lambda sealed: sealed[:-1] + bytes([sealed[-1] ^ 1]), "cannot be opened"),
         (KG_R3, 0, bump(schnorr.SchnorrProof, "z"), "Schnorr"),
     ],
-    ids=["mod", "prm", "small-factor-modulus", "decommitment", "fac", "e2e-tampered", "schnorr"],
+    ids=["mod", "prm", "small-factor-modulus", "e2e-key-swapped", "decommitment", "fac", "e2e-tampered", "schnorr"],
 )
 def test_keygen_cheater_named(preparams, message, index, change, check) -> None:
     kind, layout = message

@@ -50,7 +50,10 @@ class KeygenState:
         return f"KeygenState(party={self.i}, parties={self.parties}, secret=<redacted>)"
 
     def ctx(self, prover: int, verifier: int = 0) -> ProofContext:
-        return ProofContext(self.session_id.encode("utf-8"), prover, verifier, b"gg20/keygen")
+        """Every keygen proof is bound to the prover's X25519 key, so the key that shares are sealed to
+        cannot be swapped without also replacing the prover's Paillier modulus and its proofs."""
+        e2e_key = self.e2e.public if prover == self.i else self.peer_e2e[prover]
+        return ProofContext(self.session_id.encode("utf-8"), prover, verifier, b"gg20/keygen/" + e2e_key)
 
     def check_distinct_keys(self, j: int) -> None:
         """A modulus or ring-Pedersen Ñ reused from another party is refused (it would be another's key)."""
