@@ -1,0 +1,112 @@
+"""GG20 presigning through two engines with real stores: the presignature is stored under the session id
+before COMPLETED, a signing that names it claims it first and runs one round, idempotent starts never
+claim twice, and the sessions, rounds and pool level are observed in the Prometheus metrics."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+import pytest
+import trio
+from prometheus_client import REGISTRY
+
+from signer.crypto.preparams import load_fixture_preparams
+from signer.engine import (
+    GG20,
+    SECP256K1,
+    DkgRequest,
+    EngineConfig,
+    InvalidArgument,
+    NotFound,
+    SessionKind,
+    SessionManager,
+    SessionState,
+    SignRequest,
+)
+from signer.store import open_store, sqlite_url
+from tests.engine.harness import serving
+from tests.engine.relay import relay
+from tests.engine.test_gg20 import check_ecdsa
+
+FIXTURES = Path(__file__).resolve().parents[1] / "paillier" / "fixtures" / "preparams.json"
+SIGNERS = (1, 2)
+
+
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def test_presign_then_sign_through_two_engines(tmp_path):
+    fixtures = load_fixture_preparams(FIXTURES)
+    async with AsyncExitStack() as stack:
+        stores = {}
+        for p in SIGNERS:
+            url = sqlite_url(tmp_path / f"p{p}.db")
+            stores[p] = await stack.enter_async_context(open_store(url, os.urandom(32), f"node-{p}"))
+            await stores[p].add_preparams(fixtures[6 + p - 1].to_bytes())
+        parties = {p: SessionManager(EngineConfig(round_timeout_s=60.0), stores[p]) for p in SIGNERS}
+        async with serving(*parties.values()):
+            for p, m in parties.items():
+                await m.start(SessionKind.DKG, DkgRequest("dkg", "eth", GG20, SECP256K1, 2, 2, p))
+            public_key = (await relay(parties, "dkg"))[1].public_key
+
+            before = {
+                "started": sample("mpc_sessions_started_total", protocol="gg20", kind="presign"),
+                "completed": sample("mpc_sessions_completed_total", protocol="gg20", kind="presign"),
+                "rounds": sample("mpc_round_duration_seconds_count", protocol="gg20", kind="presign"),
+            }
+            presign = SignRequest("pre-1", "eth", b"", SIGNERS, presign=True)
+            for m in parties.values():
+                view = await m.start(SessionKind.SIGN, presign)  # StartSign{presign}: a PRESIGN session
+                assert view.kind is SessionKind.PRESIGN
+            finals = await relay(parties, "pre-1")
+            assert {v.state for v in finals.values()} == {SessionState.COMPLETED}, finals
+            assert finals[1].public_key == public_key and finals[1].signature == b""
+            for p in SIGNERS:
+                assert await stores[p].count_presignatures("eth") == 1
+                audit = await stores[p].read_audit(session_id="pre-1")
+                assert [(a.operation, a.result, a.message_digest) for a in audit] == [("presign", "completed", None)]
+            assert sample("mpc_sessions_started_total", protocol="gg20", kind="presign") == before["started"] + 2
+            assert sample("mpc_sessions_completed_total", protocol="gg20", kind="presign") == before["completed"] + 2
+            # Presigning: the start step, then rounds 1-4 advance, on each of the two parties.
+            assert sample("mpc_round_duration_seconds_count", protocol="gg20", kind="presign") == before["rounds"] + 10
+            assert sample("mpc_pool_level", pool="presignatures") == 1  # the last store written holds one
+
+            # Starting it again is the same session; it does not run (or store) a second presignature.
+            again = await parties[1].start(SessionKind.PRESIGN, presign)
+            assert again.state is SessionState.COMPLETED
+
+            digest = hashlib.sha256(b"tx").digest()
+            sign = SignRequest("sign-1", "eth", digest, SIGNERS, presignature_id="pre-1")
+            # Two identical starts at once on one node: one claim, one session, both answered with it.
+            views = {}
+            async with trio.open_nursery() as nursery:
+                for n in range(2):
+
+                    async def start(n: int = n) -> None:
+                        views[n] = await parties[1].start(SessionKind.SIGN, sign)
+
+                    nursery.start_soon(start)
+            assert views[0].session_id == views[1].session_id == "sign-1"
+            await parties[2].start(SessionKind.SIGN, sign)
+            finals = await relay(parties, "sign-1")
+            view = finals[1]
+            assert view.state is SessionState.COMPLETED, view.error
+            assert finals[2].signature == view.signature
+            check_ecdsa(view.signature, view.recovery_id, digest, public_key)
+            assert [m.round for m in view.outbound] == [1]  # the online round alone
+            for p in SIGNERS:
+                assert await stores[p].count_presignatures() == 0
+            assert sample("mpc_pool_level", pool="presignatures") == 0
+
+            with pytest.raises(NotFound):
+                await parties[1].start(
+                    SessionKind.SIGN, SignRequest("sign-2", "eth", digest, SIGNERS, presignature_id="pre-1")
+                )
+            with pytest.raises(InvalidArgument):
+                await parties[1].start(SessionKind.SIGN, SignRequest("pre-2", "eth", digest, SIGNERS, presign=True))
+            with pytest.raises(InvalidArgument):
+                await parties[1].start(SessionKind.PRESIGN, SignRequest("pre-3", "eth", b"", SIGNERS))
