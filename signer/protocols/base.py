@@ -50,9 +50,7 @@ class RoundSpec:
     p2p_from: frozenset[int] = frozenset()
 
     def keys(self) -> frozenset[InboxKey]:
-        return frozenset(
-            [InboxKey(p, True) for p in self.broadcast_from] + [InboxKey(p, False) for p in self.p2p_from]
-        )
+        return frozenset([InboxKey(p, True) for p in self.broadcast_from] + [InboxKey(p, False) for p in self.p2p_from])
 
 
 class ProtocolError(Exception):

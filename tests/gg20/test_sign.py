@@ -110,8 +110,8 @@ def test_presignature_encoding_is_bound_to_key_and_signers(keys) -> None:
     ("kwargs", "message"),
     [
         ({"signers": (1,)}, "at least 2 signers"),
-        ({"signers": (2, 3)}, "include this party"),
-        ({"signers": (1, 4)}, "not parties"),
+        ({"signers": (2, 3)}, "one of the signers"),
+        ({"signers": (1, 4)}, "hold a share"),
         ({"signers": (1, 1)}, "distinct"),
         ({"digest": b"\x00" * 31}, "32 bytes"),
         ({"derivation_path": (2**31,)}, "hardened"),

@@ -15,10 +15,10 @@ from signer.crypto.codec import Reader, Writer
 from signer.protocols.base import DecodeError
 from signer.protocols.frost.ciphersuite import SUITES, Ciphersuite
 from signer.protocols.frost.core import KeyPackage, PublicKeyPackage
+from signer.protocols.params import MAX_PARTIES
 
 KIND_KEY_SHARE = 0x31
 VERSION = 1
-MAX_PARTIES = 255
 
 
 @dataclass(frozen=True)

@@ -31,28 +31,11 @@ from signer.protocols.base import (
 )
 from signer.protocols.frost import core, dkg
 from signer.protocols.frost.ciphersuite import FROST_ED25519_SHA512, Ciphersuite
-from signer.protocols.frost.keys import MAX_PARTIES, KeyShare, KeyShareInfo, key_share_info, public_key_of
+from signer.protocols.frost.keys import KeyShare, KeyShareInfo, key_share_info, public_key_of
 from signer.protocols.frost.messages import DkgConfirm, DkgRound1, DkgRound2, SignRound1, SignRound2
+from signer.protocols.params import validate_keygen_args, validate_session_id, validate_signers
 
 __all__ = ["FrostDkgSession", "FrostSignSession", "KeyShareInfo", "key_share_info", "public_key_of"]
-
-_MAX_SESSION_ID = 128
-
-
-def _check_indices(name: str, indices: tuple[int, ...]) -> None:
-    if not isinstance(indices, tuple) or not indices:
-        raise ValueError(f"{name} must be a non-empty tuple of party indices")
-    if any(not isinstance(j, int) or isinstance(j, bool) or j < 1 for j in indices):
-        raise ValueError(f"{name} must be 1-based integer party indices")
-    if len(set(indices)) != len(indices):
-        raise ValueError(f"{name} must be distinct")
-    if len(indices) > MAX_PARTIES or max(indices) > MAX_PARTIES:
-        raise ValueError(f"at most {MAX_PARTIES} parties with indices up to {MAX_PARTIES}")
-
-
-def _check_session_id(session_id: str) -> None:
-    if not isinstance(session_id, str) or not 1 <= len(session_id) <= _MAX_SESSION_ID:
-        raise ValueError(f"session_id must be a string of 1..{_MAX_SESSION_ID} characters")
 
 
 def _decode_from(sender: int, decode: Any, *args: Any) -> Any:
@@ -136,13 +119,9 @@ class FrostDkgSession(_Rounds):
         parties: tuple[int, ...],
         suite: Ciphersuite = FROST_ED25519_SHA512,
     ) -> None:
-        _check_session_id(session_id)
-        _check_indices("parties", parties)
-        if party_index not in parties:
-            raise ValueError("party_index must be one of parties")
-        if not isinstance(threshold, int) or not 2 <= threshold <= len(parties):
-            raise ValueError(f"threshold must be between 2 and the number of parties ({len(parties)})")
-        super().__init__(party_index, tuple(sorted(parties)))
+        validate_session_id(session_id)
+        parties = validate_keygen_args(party_index, threshold, parties)
+        super().__init__(party_index, parties)
         self.suite = suite
         self.params = dkg.DkgParams(session_id, threshold, self.parties)
         self._secret1: dkg.Round1Secret | None = None
@@ -196,7 +175,7 @@ class FrostSignSession(_Rounds):
     def __init__(
         self, session_id: str, party_index: int, key_share: bytes, message: bytes, signers: tuple[int, ...]
     ) -> None:
-        _check_session_id(session_id)
+        validate_session_id(session_id)
         try:
             key = KeyShare.decode(key_share)
         except DecodeError as exc:
@@ -204,16 +183,10 @@ class FrostSignSession(_Rounds):
         info = key.info
         if party_index != info.party_index:
             raise ValueError("party_index does not match the key share")
-        _check_indices("signers", signers)
-        if party_index not in signers:
-            raise ValueError("this party must be one of the signers")
-        if not set(signers) <= set(info.parties):
-            raise ValueError("every signer must hold a share of this key")
-        if len(signers) < info.threshold:
-            raise ValueError(f"need at least {info.threshold} signers, got {len(signers)}")
+        signers = validate_signers(party_index, signers, info.parties, info.threshold)
         if not isinstance(message, bytes):
             raise ValueError("message must be bytes")
-        super().__init__(party_index, tuple(sorted(signers)))
+        super().__init__(party_index, signers)
         self.session_id = session_id
         self.suite = key.suite
         self._key = key

@@ -18,47 +18,7 @@ from signer.protocols.base import (
     RoundSpec,
     SessionProtocol,
 )
-
-MAX_SESSION_ID = 128
-MAX_PARTIES = 255
-
-
-def validate_session_id(session_id: str) -> None:
-    if not isinstance(session_id, str) or not 0 < len(session_id.encode("utf-8")) <= MAX_SESSION_ID:
-        raise ValueError("session_id must be a non-empty string of at most 128 bytes")
-
-
-def validate_indices(name: str, indices: tuple[int, ...]) -> tuple[int, ...]:
-    """1-based, distinct party indices, returned sorted."""
-    if not isinstance(indices, tuple | list) or not indices:
-        raise ValueError(f"{name} must be a non-empty tuple of party indices")
-    for p in indices:
-        if not isinstance(p, int) or isinstance(p, bool) or not 1 <= p <= MAX_PARTIES:
-            raise ValueError(f"{name}: party indices are integers in 1..{MAX_PARTIES}")
-    if len(set(indices)) != len(indices):
-        raise ValueError(f"{name}: party indices must be distinct")
-    return tuple(sorted(indices))
-
-
-def validate_keygen_args(party_index: int, threshold: int, parties: tuple[int, ...]) -> tuple[int, ...]:
-    parties = validate_indices("parties", parties)
-    if not isinstance(threshold, int) or isinstance(threshold, bool) or not 2 <= threshold <= len(parties):
-        raise ValueError(f"threshold must be between 2 and the number of parties ({len(parties)})")
-    if party_index not in parties:
-        raise ValueError("party_index must be one of parties")
-    return parties
-
-
-def validate_signers(party_index: int, signers: tuple[int, ...], parties: tuple[int, ...], threshold: int) -> tuple:
-    signers = validate_indices("signers", signers)
-    if len(signers) < threshold:
-        raise ValueError(f"at least {threshold} signers are needed (threshold), got {len(signers)}")
-    if party_index not in signers:
-        raise ValueError("signers must include this party")
-    unknown = set(signers) - set(parties)
-    if unknown:
-        raise ValueError(f"signers {sorted(unknown)} are not parties of this key")
-    return signers
+from signer.protocols.params import validate_session_id
 
 
 @contextmanager

@@ -18,9 +18,10 @@ from collections.abc import Mapping
 
 from signer.crypto.preparams import PreParams
 from signer.protocols.base import InboxKey, Outgoing
+from signer.protocols.params import validate_keygen_args
 
 from . import keygen_finish, keygen_round1, keygen_round2, keygen_round3
-from .common import RoundMachine, validate_keygen_args
+from .common import RoundMachine
 from .keygen_state import KeygenState
 
 

@@ -20,8 +20,7 @@ from signer.crypto.secp256k1 import SECP256K1 as GROUP
 from signer.crypto.vss import lagrange_at_zero
 from signer.crypto.zk.base import get_int, put_int
 from signer.protocols.base import DecodeError
-
-from .common import validate_keygen_args
+from signer.protocols.params import validate_keygen_args
 
 KIND_KEY_SHARE = 0x40
 KIND_AUX = 0x4F

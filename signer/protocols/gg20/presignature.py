@@ -17,8 +17,7 @@ from signer.crypto.codec import Reader, Writer
 from signer.crypto.secp256k1 import SECP256K1 as GROUP
 from signer.crypto.secp256k1 import Point
 from signer.protocols.base import DecodeError
-
-from .common import validate_indices
+from signer.protocols.params import validate_indices
 
 KIND_PRESIGNATURE = 0x5A
 VERSION = 1

@@ -17,9 +17,10 @@ from signer.crypto.hd import derive_public
 from signer.crypto.secp256k1 import SECP256K1 as GROUP
 from signer.crypto.secp256k1 import Point
 from signer.protocols.base import DecodeError, InboxKey, Outgoing
+from signer.protocols.params import validate_signers
 
 from . import identify, online, presign_finish, presign_round1, presign_round2, presign_round3, presign_round4
-from .common import RoundMachine, blame, validate_signers
+from .common import RoundMachine, blame
 from .keyshare import KeyShare
 from .presign_state import PresignState
 from .presignature import Presignature, PresignatureData
