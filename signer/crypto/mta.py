@@ -31,6 +31,7 @@ Public API:
     request(session_id, alice, bob, label, alice_sk, bob_rp, k, K, rho) -> MtaRequest
     respond(session_id, alice, bob, label, alice_pk, alice_rp, bob_sk, bob_rp, req, x)
         -> (MtaResponse, beta)                       verifies Π^enc first (raises ProofError)
+    respond_many(..., req, xs) -> [(MtaResponse, beta), ...]   one Π^enc check for several answers
     finish(session_id, alice, bob, label, alice_sk, alice_rp, bob_pk, K, resp, expected_X=None)
         -> alpha                                     verifies Π^aff-g (raises ProofError)
 """
@@ -131,17 +132,45 @@ def respond(
     x: int,
 ) -> tuple[MtaResponse, int]:
     """Bob: verify Alice's Π^enc (raises ProofError), answer with D, Y, X and Π^aff-g; returns (response, β)."""
+    return respond_many(session_id, alice, bob, label, alice_pk, alice_rp, bob_sk, bob_rp, req, (x,))[0]
+
+
+def respond_many(
+    session_id: bytes,
+    alice: int,
+    bob: int,
+    label: bytes,
+    alice_pk: PaillierPublicKey,
+    alice_rp: RingPedersenParams,
+    bob_sk: PaillierSecretKey,
+    bob_rp: RingPedersenSecret | RingPedersenParams,
+    req: MtaRequest,
+    xs: tuple[int, ...],
+) -> list[tuple[MtaResponse, int]]:
+    """`respond` for several of Bob's values against one request (GG20's MtA for γ and MtAwc for w share
+    Alice's Enc(k)): Alice's Π^enc is verified once, each answer gets its own fresh β' and Π^aff-g."""
     enc.verify(ProofContext(session_id, alice, bob, label), alice_pk, bob_rp, req.K, req.proof)
-    x = _check_scalar(x, "x")
+    ctx = ProofContext(session_id, bob, alice, label)
+    return [_answer(ctx, alice_pk, alice_rp, bob_sk, req.K, _check_scalar(x, "x")) for x in xs]
+
+
+def _answer(
+    ctx: ProofContext,
+    alice_pk: PaillierPublicKey,
+    alice_rp: RingPedersenParams,
+    bob_sk: PaillierSecretKey,
+    K: int,
+    x: int,
+) -> tuple[MtaResponse, int]:
+    """D = x⊙K ⊕ Enc(−β'), Y = Enc_B(−β'), X = x·G, with Π^aff-g over all of them; returns (response, β')."""
     beta_prime = random_signed(1 << ELL_PRIME)
     y = -beta_prime
     n0, n02 = alice_pk.n, alice_pk.n2
     rho = random_unit(n0)
-    D = alice_pk.mul_const(req.K, x) * alice_pk.encrypt_with(y % n0, rho) % n02
+    D = alice_pk.mul_const(K, x) * alice_pk.encrypt_with(y % n0, rho) % n02
     Y, rho_y = bob_sk.encrypt(y % bob_sk.n)
     X = base_mul(x)
-    ctx = ProofContext(session_id, bob, alice, label)
-    proof = affg.prove(ctx, alice_pk, bob_sk, alice_rp, req.K, D, Y, X, x, y, rho, rho_y)
+    proof = affg.prove(ctx, alice_pk, bob_sk, alice_rp, K, D, Y, X, x, y, rho, rho_y)
     return MtaResponse(D, Y, X, proof), int(beta_prime % ORDER)
 
 

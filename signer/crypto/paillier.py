@@ -190,6 +190,13 @@ class PaillierSecretKey:
         """Dec(c) as a signed value in (-N/2, N/2]."""
         return to_signed(self.decrypt(c), self.n)
 
+    def nonce(self, c: int) -> mpz:
+        """The encryption nonce of `c`: the r with c = (1+N)^m · r^N mod N², which is
+        (c mod N)^(N⁻¹ mod φ(N)) mod N. Revealing it (with m) lets anyone re-encrypt and check `c`,
+        as GG20's identification step requires."""
+        self.public.validate_ciphertext(c)
+        return powmod(c % self.n, invert(self.n, self.phi), self.n)
+
     def pow_n2(self, base: int, exp: int) -> mpz:
         """base^exp mod N² for a unit base, by CRT over p² and q² with the exponent reduced mod
         p(p-1) and q(q-1): the key owner's shortcut, also when it verifies proofs about its own key."""

@@ -106,3 +106,13 @@ def test_interoperates_with_python_paillier(sk):
     assert ref_priv.raw_decrypt(int(c)) == m
     c_ref = ref_pub.raw_encrypt(m)
     assert sk.decrypt(c_ref) == m
+
+
+def test_nonce_recovers_the_encryption_randomness(sk):
+    pk = sk.public
+    for m in (0, 1, pk.n - 1, secrets.randbelow(pk.n)):
+        c, r = pk.encrypt(m)
+        assert sk.nonce(c) == r
+        assert pk.encrypt_with(m, sk.nonce(c)) == c
+    with pytest.raises(PaillierError):
+        sk.nonce(pk.n2)

@@ -19,9 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from signer.crypto.bigint import invert, powmod
 from signer.crypto.codec import Reader, Writer
-from signer.crypto.paillier import PaillierError, PaillierSecretKey
+from signer.crypto.paillier import PaillierError
 from signer.crypto.secp256k1 import ORDER, base_mul
 from signer.crypto.secp256k1 import SECP256K1 as GROUP
 from signer.crypto.zk.base import get_int, put_int
@@ -36,11 +35,6 @@ P_REVEAL = 0x58
 VERSION = 1
 
 
-def decryption_nonce(sk: PaillierSecretKey, c: int) -> int:
-    """The r with c = (1+N)^m · r^N mod N²: r = (c mod N)^(N⁻¹ mod φ(N)) mod N."""
-    return int(powmod(c % sk.n, invert(sk.n, sk.phi), sk.n))
-
-
 def encode_reveal(core: PresignState) -> bytes:
     sk = core.key.paillier_secret
     w = Writer(P_REVEAL, VERSION).scalar(GROUP, core.k)
@@ -48,7 +42,7 @@ def encode_reveal(core: PresignState) -> bytes:
     for b in core.others:
         for c in core.D[(core.i, b)]:
             put_int(w, sk.decrypt_signed(c))
-            put_int(w, decryption_nonce(sk, c))
+            put_int(w, sk.nonce(c))
     return w.done()
 
 
@@ -110,4 +104,4 @@ def identify(core: PresignState, inbox: Mapping[InboxKey, bytes]) -> ProtocolErr
     return ProtocolError("presigning failed: wrong δ_j or S_j", culprits)
 
 
-__all__ = ["decryption_nonce", "encode_reveal", "identify"]
+__all__ = ["encode_reveal", "identify"]

@@ -51,8 +51,7 @@ def round2(st: PresignState, inbox: Mapping[InboxKey, bytes], r: int) -> list[Ou
                 key.ring_pedersen_secret,
                 req,
             )
-            resp_g, beta = mta.respond(*args, st.gamma)
-            resp_w, beta_hat = mta.respond(*args, st.w)
+            (resp_g, beta), (resp_w, beta_hat) = mta.respond_many(*args, (st.gamma, st.w))
         st.beta[j], st.beta_hat[j] = beta, beta_hat
         st.D[(j, i)] = (int(resp_g.D), int(resp_w.D))
         responses[j] = (resp_g, resp_w)
