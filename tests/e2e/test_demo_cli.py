@@ -181,3 +181,21 @@ def test_store_commands(tmp_path):
     assert res.stderr.decode().startswith("signer: error: storage: ")
     res = run("key", "delete", "some-key", "--storage-url", url)
     assert res.returncode == 2 and "--yes" in res.stderr.decode()
+
+
+def test_demo_gg20_ethereum_recovers_with_eth_account():
+    """GG20 end to end (in-process node over mTLS): eth-account recovers the address from the personal-message
+    signature, and the pure-Python `ecdsa` package verifies (r, s) over the digest."""
+    import ecdsa
+    from eth_account import Account
+    from eth_account.messages import encode_defunct
+
+    res = run("demo", "--protocol", "gg20", "--chain", "ethereum", "--json", "--message", "cafe", timeout=300)
+    assert res.returncode == 0, res.stderr.decode()
+    obj = json.loads(res.stdout)
+    assert obj["verified"] is True and obj["protocol"] == "gg20"
+    recovered = Account.recover_message(encode_defunct(bytes.fromhex("cafe")), signature=obj["chain_signature"])
+    assert recovered == obj["address"]
+    key = ecdsa.VerifyingKey.from_string(bytes.fromhex(obj["public_key"]), curve=ecdsa.SECP256k1)
+    assert key.verify_digest(bytes.fromhex(obj["signature"]), bytes.fromhex(obj["digest"]))
+    assert int(obj["signature"][64:], 16) <= ecdsa.SECP256k1.order // 2
