@@ -45,6 +45,13 @@ class KeygenState:
         self.peer_commit: dict[int, bytes] = {}
         self.paillier: dict[int, PaillierPublicKey] = {i: preparams.paillier.public}
         self.rp: dict[int, RingPedersenParams] = {i: preparams.ring_pedersen.public}
+        # Set by later rounds: round 1 (commitment, salt), round 3 (the rest).
+        self.commitment: bytes
+        self.salt: bytes
+        self.public_key: Point
+        self.public_shares: dict[int, Point]
+        self.x: int
+        self.chain_code: bytes
 
     def __repr__(self) -> str:
         return f"KeygenState(party={self.i}, parties={self.parties}, secret=<redacted>)"

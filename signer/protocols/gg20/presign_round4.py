@@ -46,7 +46,7 @@ def round4(st: PresignState, inbox: Mapping[InboxKey, bytes], r: int) -> list[Ou
     w = Writer(P_R4B, VERSION).point(GROUP, st.r_bar[i]).point(GROUP, st.S[i]).var(st_proof)
     out = [Outgoing(0, r, w.done())]
     for j in st.others:
-        proof = logstar.prove(
+        r_bar_proof = logstar.prove(
             st.ctx(i, j, R_BAR_LABEL),
             key.paillier_secret,
             key.ring_pedersen[j],
@@ -56,5 +56,5 @@ def round4(st: PresignState, inbox: Mapping[InboxKey, bytes], r: int) -> list[Ou
             st.rho,
             g=st.R,
         )
-        out.append(Outgoing(j, r, Writer(P_R4P, VERSION).var(proof.to_bytes()).done()))
+        out.append(Outgoing(j, r, Writer(P_R4P, VERSION).var(r_bar_proof.to_bytes()).done()))
     return out

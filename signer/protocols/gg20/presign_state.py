@@ -55,6 +55,16 @@ class PresignState:
         self.delta: dict[int, int] = {}
         self.T: dict[int, Point] = {}
         self.peer_commitment: dict[int, bytes] = {}
+        # Set by later rounds: round 1 (rho, commitment, salt), round 3 (sigma, ell), round 4 (the rest).
+        self.rho: int
+        self.commitment: bytes
+        self.salt: bytes
+        self.sigma: int
+        self.ell: int
+        self.R: Point
+        self.degenerate: bool
+        self.r_bar: dict[int, Point]
+        self.S: dict[int, Point]
 
     def __repr__(self) -> str:
         return f"PresignState(party={self.i}, signers={self.signers}, secret=<redacted>)"
