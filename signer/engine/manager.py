@@ -255,9 +255,10 @@ class SessionManager:
             self._reserved -= 1
         if blob is None:
             raise NotFound(f"no presignature {request.presignature_id!r} for key {request.key_id!r}")
-        await self._presignatures_changed()
         # Claimed is gone: if the node stopped accepting meanwhile, the presignature is lost, never reused.
         self._check_accepting()
+        assert self._nursery is not None
+        self._nursery.start_soon(self._presignatures_changed)  # off the signing's path
         return blob
 
     async def _presignatures_changed(self) -> None:
