@@ -19,6 +19,8 @@ from typing import Any
 import trio
 import trio_parallel
 
+from signer.engine import telemetry
+
 log = logging.getLogger("signer.engine.pools")
 
 # How often an empty pool is looked at again while waiting: replicas sharing a PostgreSQL store fill it
@@ -88,6 +90,7 @@ class PreparamsPool:
         # A fresh event before counting: a take() racing with the count wakes the wait below.
         wanted = self._wanted = trio.Event()
         have = await self._store.count_preparams()
+        telemetry.preparams_ready(have)
         if have >= self.target:
             await wanted.wait()
             return
@@ -95,6 +98,7 @@ class PreparamsPool:
         started = trio.current_time()
         blob = await trio_parallel.run_sync(self._generate, kill_on_cancel=True)
         await self._store.add_preparams(blob)
+        telemetry.preparams_ready(have + 1)
         log.info(
             "pre-parameters pool at %d/%d: set generated in %.1fs", have + 1, self.target, trio.current_time() - started
         )

@@ -34,3 +34,8 @@ def round_finished(protocol: str, kind: str, seconds: float) -> None:
 def presignatures_ready(total: int) -> None:
     """The node's presignatures ready in the store, over all keys."""
     metrics.POOL_LEVEL.labels("presignatures").set(total)
+
+
+def preparams_ready(count: int) -> None:
+    """GG20 pre-parameter sets ready in the store (as the filler last counted them)."""
+    metrics.POOL_LEVEL.labels("preparams").set(count)
