@@ -35,9 +35,9 @@ from gen.mpc.v1 import (
 from signer import __version__
 from signer.auth.mac import MessageAuthenticator
 from signer.engine.errors import EngineError
-from signer.store.errors import StoreError
 from signer.engine.manager import SessionManager
 from signer.engine.model import DkgRequest, SessionKind, SessionView
+from signer.store.errors import StoreError
 from signer.transport import convert
 from signer.transport.auth import CURRENT_CALLER
 
