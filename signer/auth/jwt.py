@@ -28,6 +28,8 @@ DEFAULT_ALGORITHMS: tuple[str, ...] = ("EdDSA", "ES256", "RS256")
 DEFAULT_LEEWAY_S = 30.0
 REQUIRED_CLAIMS = ("exp", "iss", "aud")
 MAX_TOKEN_CHARS = 8192
+#: Verified tokens remembered (oldest dropped first); a few per calling service instance is the normal load.
+VERIFIED_CACHE_SIZE = 1024
 MIN_RSA_BITS = 2048
 _MAX_KEY_FILE_BYTES = 1 << 20
 
@@ -218,6 +220,7 @@ class TokenVerifier:
         self._issuer = issuer
         self._audience = audience
         self._leeway = float(leeway_s)
+        self._verified: dict[str, Claims] = {}
 
     def __repr__(self) -> str:
         return (
@@ -243,11 +246,29 @@ class TokenVerifier:
         return self.verify(bearer_token(authorization))
 
     def verify(self, token: str | None) -> Claims:
-        """Return the claims of a valid token; raise TokenError naming the first check that failed."""
+        """Return the claims of a valid token; raise TokenError naming the first check that failed.
+
+        mpc-service reuses a token for every call within its lifetime, so a verified token is remembered
+        (exact string, bounded cache) until it expires: the signature, issuer, audience and nbf checks
+        cannot change for the same bytes, and expiry is checked again on every use.
+        """
         if not token:
             raise TokenError("missing", "service token missing")
         if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS:
             raise TokenError("malformed", "service token malformed")
+        cached = self._verified.get(token)
+        if cached is not None:
+            if time.time() <= cached.expires_at + self._leeway:
+                return cached
+            del self._verified[token]
+            raise TokenError("expired", "service token expired")
+        claims = self._verify_uncached(token)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.pop(next(iter(self._verified)))
+        self._verified[token] = claims
+        return claims
+
+    def _verify_uncached(self, token: str) -> Claims:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -342,6 +363,8 @@ class TokenMinter:
         self._ttl = ttl_s
         self._subject = subject
         self._kid = kid
+        self._current: str | None = None
+        self._refresh_at = 0.0
 
     @classmethod
     def from_file(
@@ -369,5 +392,11 @@ class TokenMinter:
         return jwt.encode(claims, self._key, algorithm=self._alg, headers=headers)
 
     def authorization(self, *, now: float | None = None) -> str:
-        """The `authorization` metadata value carrying a fresh token."""
-        return f"Bearer {self.mint(now=now)}"
+        """The `authorization` metadata value. Without `now`, the current token is reused until half its
+        lifetime has passed, as a service reuses its token across calls; with `now`, a fresh one."""
+        if now is not None:
+            return f"Bearer {self.mint(now=now)}"
+        t = time.time()
+        if self._current is None or t >= self._refresh_at:
+            self._current, self._refresh_at = self.mint(now=t), t + self._ttl / 2
+        return f"Bearer {self._current}"

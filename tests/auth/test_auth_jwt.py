@@ -348,3 +348,37 @@ def test_minter_checks_and_hides_its_key(keys, tmp_path):
     token = TokenMinter.from_file(p, ISS, AUD, kid="k1").mint()
     assert jwt.get_unverified_header(token) == {"alg": "EdDSA", "kid": "k1", "typ": "JWT"}
     assert minter.mint() != minter.mint()  # fresh jti each time
+
+
+def test_verified_token_is_remembered_until_it_expires(keys, pem_files, monkeypatch):
+    verifier = TokenVerifier(pem_files["EdDSA"], ISS, AUD, leeway_s=0)
+    minter = TokenMinter(_priv_pem(keys["EdDSA"]), ISS, AUD, ttl_s=60)
+    now = time.time()
+    token = minter.mint(now=now)
+    first = verifier.verify(token)
+    assert verifier.verify(token) is first  # served from the cache: no second signature check
+    # The cached claims are not a pass past expiry: the same bytes are refused once exp has gone by.
+    monkeypatch.setattr(time, "time", lambda: now + 61)
+    assert _reason(verifier, token)[0] == "expired"
+
+
+def test_verified_cache_is_bounded(ed):
+    from signer.auth.jwt import VERIFIED_CACHE_SIZE
+
+    verifier, minter = ed
+    for _ in range(VERIFIED_CACHE_SIZE + 10):
+        verifier.verify(minter.mint())
+    assert len(verifier._verified) == VERIFIED_CACHE_SIZE
+
+
+def test_minter_reuses_its_token_for_half_its_lifetime(keys, ed, monkeypatch):
+    verifier, _ = ed
+    minter = TokenMinter(_priv_pem(keys["EdDSA"]), ISS, AUD, ttl_s=20)
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now)
+    first = minter.authorization()
+    assert minter.authorization() == first
+    monkeypatch.setattr(time, "time", lambda: now + 11)
+    second = minter.authorization()
+    assert second != first
+    assert verifier.verify_bearer(second).expires_at == int(now + 11) + 20
