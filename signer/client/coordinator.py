@@ -284,14 +284,11 @@ class Coordinator:
 
     @staticmethod
     async def _submit(node: NodeClient, m: WireMessage, kind: str) -> NodeView:
-        """Relay one message. A submit answer carries no result, error or culprits, so once the session has
-        ended (or answers FAILED_PRECONDITION because it ended meanwhile) its status is read instead."""
+        """Relay one message. The answer carries the outcome when this message finished the session; a
+        session that ended meanwhile answers FAILED_PRECONDITION, and its status is read instead."""
         try:
-            view = await node.submit(m)
+            return await node.submit(m)
         except GRPCError as exc:
             if exc.status != Status.FAILED_PRECONDITION:
                 raise
-        else:
-            if view.state == SessionState.RUNNING:
-                return view
         return await node.status(m.session_id, kind, 0)

@@ -124,9 +124,16 @@ class SignerService(SignerServiceBase):
 
     async def submit_protocol_message(self, message: ProtocolMessageRequest) -> ProtocolMessageResponse:
         inbound = convert.inbound(message.message, self.authenticator)
-        result = await in_trio(self.engine.deliver, inbound)
+        view = (await in_trio(self.engine.deliver, inbound)).view
         return ProtocolMessageResponse(
-            accepted=True, state=convert.STATES[result.view.state], outbound=self._out(result.view)
+            accepted=True,
+            state=convert.STATES[view.state],
+            outbound=self._out(view),
+            public_key=view.public_key,
+            signature=view.signature,
+            recovery_id=view.recovery_id,
+            error=view.error,
+            culprits=list(view.culprits),
         )
 
     async def _status(self, session_id: str, wait_ms: int, kind: SessionKind) -> SessionView:

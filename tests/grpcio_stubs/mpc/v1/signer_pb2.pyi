@@ -179,14 +179,24 @@ class ProtocolMessageRequest(_message.Message):
     def __init__(self, message: _Optional[_Union[ProtocolMessage, _Mapping]] = ...) -> None: ...
 
 class ProtocolMessageResponse(_message.Message):
-    __slots__ = ("accepted", "state", "outbound")
+    __slots__ = ("accepted", "state", "outbound", "public_key", "signature", "recovery_id", "error", "culprits")
     ACCEPTED_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     OUTBOUND_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    RECOVERY_ID_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    CULPRITS_FIELD_NUMBER: _ClassVar[int]
     accepted: bool
     state: SessionState
     outbound: _containers.RepeatedCompositeFieldContainer[ProtocolMessage]
-    def __init__(self, accepted: _Optional[bool] = ..., state: _Optional[_Union[SessionState, str]] = ..., outbound: _Optional[_Iterable[_Union[ProtocolMessage, _Mapping]]] = ...) -> None: ...
+    public_key: bytes
+    signature: bytes
+    recovery_id: int
+    error: str
+    culprits: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, accepted: _Optional[bool] = ..., state: _Optional[_Union[SessionState, str]] = ..., outbound: _Optional[_Iterable[_Union[ProtocolMessage, _Mapping]]] = ..., public_key: _Optional[bytes] = ..., signature: _Optional[bytes] = ..., recovery_id: _Optional[int] = ..., error: _Optional[str] = ..., culprits: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class PingRequest(_message.Message):
     __slots__ = ()
