@@ -20,7 +20,7 @@ from signer.store.errors import (
     StoreError,
     WrongKek,
 )
-from signer.store.kek import create_kek_file, load_kek, parse_kek
+from signer.store.kek import create_kek_file, load_kek
 from signer.store.records import AuditEntry, KeyInfo, KeyShare, SchemaStatus
 from signer.store.repository import Store, open_backend, open_store
 from signer.store.sqlite import sqlite_url
@@ -46,6 +46,5 @@ __all__ = [
     "load_kek",
     "open_backend",
     "open_store",
-    "parse_kek",
     "sqlite_url",
 ]

@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from signer.auth.keyfiles import KEY_LEN as KEK_BYTES
 from signer.store import envelope
 from signer.store.backend import Backend
 from signer.store.errors import (
@@ -29,7 +30,6 @@ from signer.store.errors import (
     StoreConfigError,
     WrongKek,
 )
-from signer.store.kek import KEK_BYTES
 from signer.store.records import (
     CURVES,
     POOL_PREPARAMS,

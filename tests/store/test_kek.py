@@ -38,12 +38,13 @@ def test_kek_file_round_trip_and_mode(tmp_path):
 @pytest.mark.parametrize(
     "content, problem",
     [
-        ("ab" * 31 + "\n", "expected 64 hex characters, found 62"),
+        ("ab" * 31 + "\n", "must hold 64 hex characters .32 bytes., found 62"),
         ("ab" * 32 + "\n\n", "found 65"),
         ("ab" * 32 + "00", "found 66"),
-        ("zz" * 32, "not hexadecimal"),
-        (" " + "ab" * 31 + "a", "not hexadecimal"),
+        ("zz" * 32, "is not hex"),
+        (" " + "ab" * 31 + "a", "is not hex"),
         ("", "found 0"),
+        ("00" * 32, "all-zero key"),
     ],
 )
 def test_bad_kek_files_are_named_errors(tmp_path, content, problem):
@@ -59,9 +60,9 @@ def test_kek_without_newline_and_missing_file(tmp_path):
     path.write_text("0f" * 32)
     assert load_kek(path) == bytes([15]) * 32
     path.write_bytes(b"\xff" * 64)
-    with pytest.raises(KekFileError, match="not ASCII"):
+    with pytest.raises(KekFileError, match="is not hex"):
         load_kek(path)
-    with pytest.raises(KekFileError, match="does not exist"):
+    with pytest.raises(KekFileError, match="not found"):
         load_kek(tmp_path / "missing.hex")
 
 
