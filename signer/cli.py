@@ -194,6 +194,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
             raise CliError(f"demo did not finish within {args.timeout:g}s") from None
         if isinstance(cause, GRPCError):
             raise CliError(f"node answered {cause.status.name}: {cause.message}") from None
+        if isinstance(cause, OSError) and not isinstance(cause, FileNotFoundError):
+            where = args.target or "the in-process node"
+            raise CliError(f"cannot reach {where}: {cause.strerror or cause}") from None
         raise CliError(str(cause)) from None
 
 
