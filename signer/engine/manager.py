@@ -227,6 +227,7 @@ class SessionManager:
             runner=self._protocols[setup.protocol].runner,
             finish=self._finish,
             audit=self._audit,
+            on_terminal=self._on_terminal,
             on_done=self._on_done,
         )
         self._sessions[setup.session_id] = session
@@ -461,13 +462,17 @@ class SessionManager:
             client_identity=self._clients.get(session.setup.session_id, "unidentified"),
         )
 
+    def _on_terminal(self, session: Session) -> None:
+        """The session's state just became terminal: a DKG's key id is free again (a COMPLETED one is in
+        the store by now), so a caller who sees FAILED can retry the same key id at once."""
+        if session.setup.kind is SessionKind.DKG:
+            self._dkg_keys.discard(session.setup.key_id)
+
     def _on_done(self, session: Session) -> None:
         telemetry.session_ended(session.setup.protocol, session.setup.kind.value, session.state)
         self._running -= 1
         if self._running == 0:
             self._idle.set()
-        if session.setup.kind is SessionKind.DKG:
-            self._dkg_keys.discard(session.setup.key_id)
         session.expires_at = trio.current_time() + self._config.retention_s
         self._retained.append((session.expires_at, session))
         self._retained_changed.set()

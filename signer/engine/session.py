@@ -87,6 +87,7 @@ class Session:
         runner: StepRunner,
         finish: Finisher,
         audit: Auditor,
+        on_terminal: Callable[[Session], None],
         on_done: Callable[[Session], None],
     ) -> None:
         self.setup = setup
@@ -95,6 +96,7 @@ class Session:
         self._runner = runner
         self._finish = finish
         self._audit = audit
+        self._on_terminal = on_terminal
         self._on_done = on_done
         self.state = SessionState.RUNNING
         self.round = 0
@@ -340,6 +342,7 @@ class Session:
         self.state = state
         self.error = error
         self.culprits = culprits
+        self._on_terminal(self)  # before anyone can see the state: a caller may act on it at once
         level = logging.INFO if state is SessionState.COMPLETED else logging.WARNING
         log.log(
             level,

@@ -319,6 +319,34 @@ async def test_a_forged_reveal_fails_the_session_naming_the_sender(clock):
     assert parties[1]._store.audit[-1]["result"] == "failed culprits=[2]"
 
 
+async def test_a_failed_dkg_frees_its_key_id_as_soon_as_it_reports_failed(clock):
+    """A caller that sees FAILED may retry the key id at once, even while the audit row is still being
+    written (a slow database): the key id is released with the terminal state, not after the cleanup."""
+    parties = toy_engines(2)
+    slow_audit = parties[1]._store.append_audit
+
+    async def slow(**row):
+        await trio.sleep(5)
+        await slow_audit(**row)
+
+    parties[1]._store.append_audit = slow
+    async with serving(*parties.values()):
+        views = await start_dkg(parties, "s1")
+        await parties[1].deliver(views[2].outbound[0])
+        await parties[2].deliver(views[1].outbound[0])
+        await trio.testing.wait_all_tasks_blocked()
+        reveal, ack = (await parties[2].status("s1")).outbound[1:]
+        await parties[1].deliver(ProtocolMessage(**{**reveal.__dict__, "payload": bytes(32)}))
+        await parties[1].deliver(ack)
+        failed_at = trio.current_time()
+        view = await parties[1].status("s1", 100)
+        assert view.state is SessionState.FAILED
+        retry = await parties[1].start(SessionKind.DKG, toy_dkg("s2", 1))
+        assert retry.state is SessionState.RUNNING
+        assert trio.current_time() == failed_at  # no waiting for the slow audit row
+        await parties[1].cancel("s2")
+
+
 async def test_messages_accepted_before_the_round_was_known_are_filed_by_the_round_spec(clock):
     """While a session waits for pre-parameters (no round spec yet), a round-1 point-to-point message
     (round 1 expects broadcasts only) is accepted as next-round traffic; once round 1 is known it must be
