@@ -255,6 +255,14 @@ def cmd_key_delete(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_group(sub: Any, name: str, help_text: str, description: str) -> Any:
+    """A command that only groups subcommands (`signer db migrate`); returns its subparsers."""
+    group = sub.add_parser(name, help=help_text, description=description)
+    inner = group.add_subparsers(dest=f"{name}_command", metavar="COMMAND")
+    inner.required = True
+    return inner
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="signer",
@@ -274,9 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_flags(serve)
     serve.set_defaults(func=cmd_serve)
 
-    certs = sub.add_parser("certs", help="certificates and keys", description="Certificates and keys.")
-    certs_sub = certs.add_subparsers(dest="certs_command", metavar="COMMAND")
-    certs_sub.required = True
+    certs_sub = command_group(sub, "certs", "certificates and keys", "Certificates and keys.")
     dev = certs_sub.add_parser(
         "dev",
         help="write development CA, server/client certs, JWT key pair and HMAC key",
@@ -335,17 +341,13 @@ def build_parser() -> argparse.ArgumentParser:
     health.add_argument("--timeout", type=float, default=3.0, help="seconds (default %(default)s)")
     health.set_defaults(func=cmd_healthcheck)
 
-    db = sub.add_parser("db", help="database schema", description="Database schema migrations.")
-    db_sub = db.add_subparsers(dest="db_command", metavar="COMMAND")
-    db_sub.required = True
+    db_sub = command_group(sub, "db", "database schema", "Database schema migrations.")
     for name, text in (("migrate", "apply pending schema migrations"), ("status", "show the schema version")):
         p = db_sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
         add_config_flags(p)
         p.set_defaults(func=cmd_db)
 
-    kek = sub.add_parser("kek", help="key-encryption key", description="Key-encryption key (KEK) operations.")
-    kek_sub = kek.add_subparsers(dest="kek_command", metavar="COMMAND")
-    kek_sub.required = True
+    kek_sub = command_group(sub, "kek", "key-encryption key", "Key-encryption key (KEK) operations.")
     rotate = kek_sub.add_parser(
         "rotate",
         help="re-wrap every data key under a new KEK",
@@ -356,9 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     rotate.add_argument("--new", type=Path, required=True, metavar="FILE", help="the new KEK file")
     rotate.set_defaults(func=cmd_kek_rotate)
 
-    key = sub.add_parser("key", help="key shares", description="Key-share operations.")
-    key_sub = key.add_subparsers(dest="key_command", metavar="COMMAND")
-    key_sub.required = True
+    key_sub = command_group(sub, "key", "key shares", "Key-share operations.")
     delete = key_sub.add_parser(
         "delete",
         help="delete one key share for good",
