@@ -11,10 +11,9 @@ from __future__ import annotations
 import logging
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import trio
 import trio_asyncio
@@ -27,7 +26,7 @@ from signer.engine.manager import SessionManager
 from signer.metrics import start_metrics_server
 from signer.sdnotify import sd_notify
 from signer.security import load_security
-from signer.store import KekFileError, create_kek_file, load_kek, open_store
+from signer.store import open_store
 from signer.transport.auth import install_call_auth
 from signer.transport.observe import install_rpc_metrics
 from signer.transport.server import HealthState, serve_grpc
@@ -61,23 +60,10 @@ def engine_config(config: Config) -> EngineConfig:
     )
 
 
-def load_or_create_kek(config: Config) -> bytes:
-    """The KEK from `storage.kek_file`; without that key, a development KEK is created on first run."""
-    path: Path = config.kek_file
-    try:
-        if not config["storage.kek_file"] and not path.exists():
-            log.warning("created a development KEK at %s: keep it apart from the database backups", path)
-            return create_kek_file(path)
-        return load_kek(path)
-    except KekFileError as exc:
-        raise ConfigError(f"storage.kek_file: {exc}") from None
-
-
 async def run_node(config: Config, *, task_status: trio.TaskStatus[NodeHandle] = trio.TASK_STATUS_IGNORED) -> None:
     """Run the node until cancelled (or until drained)."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
     security = load_security(config)
-    kek = load_or_create_kek(config)
     host, port = config.listen
     health = HealthState()
 
@@ -85,7 +71,7 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[NodeHandle] =
         install_rpc_metrics(server)
         install_call_auth(server, security.token_verifier)
 
-    async with trio_asyncio.open_loop(), open_store(config.storage_url, kek, config["node.id"]) as store:
+    async with trio_asyncio.open_loop(), open_store(config.storage_url, security.kek, config["node.id"]) as store:
         engine = SessionManager(engine_config(config), store)
         service = SignerService(config["node.id"], engine, security.authenticator)
         async with trio.open_nursery() as nursery:
@@ -136,8 +122,8 @@ async def serve_forever(config: Config) -> None:
     log.info("stopped")
 
 
-async def _exit_on_second_signal(signals: trio.abc.ReceiveChannel[int] | object) -> None:
-    async for signum in signals:  # type: ignore[union-attr]
+async def _exit_on_second_signal(signals: AsyncIterator[int]) -> None:
+    async for signum in signals:
         log.warning("second %s: exiting at once", signal.Signals(signum).name)
         logging.shutdown()
         os._exit(1)

@@ -1,4 +1,4 @@
-"""Start-up loading of the node's security material: TLS context, token verifier, message MAC key.
+"""Start-up loading of the node's security material: TLS context, token verifier, message MAC key, KEK.
 
 Every failure here is a configuration error naming the key (exit code 2), raised before the node binds
 its port. Development conveniences (no TLS, no token check, an HMAC key created on first run) are
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from signer.auth.jwt import TokenConfigError, TokenVerifier
 from signer.auth.keyfiles import KeyFileError, create_hex_key_file, load_hex_key
@@ -25,10 +26,15 @@ class Security:
     ssl_context: ssl.SSLContext | None
     token_verifier: TokenVerifier | None
     authenticator: MessageAuthenticator
+    kek: bytes = field(repr=False)
 
 
 def load_security(config: Config) -> Security:
-    return Security(_tls(config), _verifier(config), MessageAuthenticator(_hmac_key(config)))
+    hmac_key = _key_file(
+        config, "auth.hmac.key_file", config.hmac_key_file, "HMAC key", "share it with mpc-service or configure it"
+    )
+    kek = _key_file(config, "storage.kek_file", config.kek_file, "KEK", "keep it apart from the database backups")
+    return Security(_tls(config), _verifier(config), MessageAuthenticator(hmac_key), kek)
 
 
 def _tls(config: Config) -> ssl.SSLContext | None:
@@ -62,17 +68,16 @@ def _verifier(config: Config) -> TokenVerifier | None:
         raise ConfigError(f"auth.jwt.public_key_file: {exc}") from None
 
 
-def _hmac_key(config: Config) -> bytes:
-    path = config.hmac_key_file
-    if not config["auth.hmac.key_file"] and not path.exists():
+def _key_file(config: Config, key: str, path: Path, what: str, advice: str) -> bytes:
+    """The 32-byte key in `path`. When the operator left `key` unset and the default file is missing, a
+    development key is created there first, with a warning: the quick start needs no set-up."""
+    if not config[key] and not path.exists():
         create_hex_key_file(path)
-        log.warning(
-            "created a development HMAC key at %s; share it with mpc-service or configure auth.hmac.key_file", path
-        )
+        log.warning("created a development %s at %s; %s", what, path, advice)
     try:
-        loaded = load_hex_key(path, "HMAC key")
+        loaded = load_hex_key(path, what)
     except KeyFileError as exc:
-        raise ConfigError(f"auth.hmac.key_file: {exc}") from None
+        raise ConfigError(f"{key}: {exc}") from None
     if loaded.warning:
         log.warning("%s", loaded.warning)
     return loaded.key
