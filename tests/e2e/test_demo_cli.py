@@ -46,6 +46,9 @@ def test_demo_rejects_bad_arguments():
     res = run("demo", "--chain", "ethereum", "--protocol", "frost")
     assert res.returncode == 2
     assert "needs --protocol gg20" in res.stderr.decode()
+    res = run("demo", "--target", "127.0.0.1:1", "--hmac-key-file", "/nonexistent/hmac.hex")
+    assert res.returncode == 1
+    assert res.stderr.decode().strip() == "signer: error: HMAC key file /nonexistent/hmac.hex not found"
 
 
 def _free_port() -> int:
