@@ -31,7 +31,6 @@ from gen.mpc.v1 import (
     GetDkgStatusRequest,
     GetSignStatusRequest,
     Protocol,
-    ProtocolMessage,
     ProtocolMessageRequest,
     SessionState,
     SignerServiceStub,
@@ -39,9 +38,10 @@ from gen.mpc.v1 import (
     StartSignRequest,
 )
 from signer.auth.jwt import TokenMinter
-from signer.auth.mac import MessageAuthenticator
+from signer.auth.mac import MacError, MessageAuthenticator
 from signer.client.party import LocalParty, WireMessage
 from signer.protocols.base import ProtocolError, SessionProtocol
+from signer.transport.convert import seal, unseal
 
 PROTOCOLS = {"frost": (Protocol.FROST, Curve.ED25519), "gg20": (Protocol.GG20, Curve.SECP256K1)}
 STATE_NAMES = {s: s.name for s in SessionState}
@@ -146,18 +146,14 @@ class NodeClient:
         return self._view(resp)
 
     async def submit(self, m: WireMessage) -> NodeView:
-        mac = self._mac.mac(m.session_id, m.from_party, m.to_party, m.round, m.sequence, m.payload)
-        message = ProtocolMessage(m.session_id, m.from_party, m.to_party, m.round, m.sequence, m.payload, mac)
-        return self._view(await self._call(self._stub.submit_protocol_message, ProtocolMessageRequest(message)))
+        request = ProtocolMessageRequest(seal(m, self._mac))
+        return self._view(await self._call(self._stub.submit_protocol_message, request))
 
     def _view(self, resp) -> NodeView:  # noqa: ANN001
-        outbound = []
-        for m in resp.outbound:
-            try:
-                self._mac.verify(m.session_id, m.from_party, m.to_party, m.round, m.sequence, m.payload, m.mac)
-            except ValueError as exc:
-                raise RelayError(f"node sent a message with a bad MAC: {exc}") from None
-            outbound.append(WireMessage(m.session_id, m.from_party, m.to_party, m.round, m.sequence, m.payload))
+        try:
+            outbound = [unseal(m, self._mac) for m in resp.outbound]
+        except MacError as exc:
+            raise RelayError(f"node sent a message with a bad MAC: {exc}") from None
         return NodeView(
             state=resp.state,
             outbound=outbound,

@@ -51,38 +51,28 @@ def sign_request(message: StartSignRequest) -> model.SignRequest:
     )
 
 
+def seal(m: model.ProtocolMessage, authenticator: MessageAuthenticator) -> ProtocolMessage:
+    """The wire form of a protocol message, MACed as SPEC.md §3 lays the bytes out (both relay legs use it)."""
+    mac = authenticator.mac(m.session_id, m.from_party, m.to_party, m.round, m.sequence, m.payload)
+    return ProtocolMessage(m.session_id, m.from_party, m.to_party, m.round, m.sequence, m.payload, mac)
+
+
+def unseal(p: ProtocolMessage, authenticator: MessageAuthenticator) -> model.ProtocolMessage:
+    """Check the MAC before anything else about the message, then convert; raises MacError."""
+    authenticator.verify(p.session_id, p.from_party, p.to_party, p.round, p.sequence, p.payload, p.mac)
+    return model.ProtocolMessage(p.session_id, p.from_party, p.to_party, p.round, p.sequence, p.payload)
+
+
 def inbound(message: ProtocolMessage | None, authenticator: MessageAuthenticator) -> model.ProtocolMessage:
-    """Check the MAC first (SPEC.md §3), then convert; UNAUTHENTICATED for a missing or wrong MAC."""
+    """A relayed message for the engine; UNAUTHENTICATED for a missing or wrong MAC."""
     if message is None:
         raise invalid("message is required")
     try:
-        authenticator.verify(
-            message.session_id,
-            message.from_party,
-            message.to_party,
-            message.round,
-            message.sequence,
-            message.payload,
-            message.mac,
-        )
+        return unseal(message, authenticator)
     except MacError as exc:
         raise grpclib.GRPCError(Status.UNAUTHENTICATED, f"message MAC rejected: {exc}") from None
-    return model.ProtocolMessage(
-        message.session_id, message.from_party, message.to_party, message.round, message.sequence, message.payload
-    )
 
 
 def outbound(view: model.SessionView, authenticator: MessageAuthenticator) -> list[ProtocolMessage]:
     """The session's outbound messages, each MACed as the receiving side will check it."""
-    return [
-        ProtocolMessage(
-            session_id=m.session_id,
-            from_party=m.from_party,
-            to_party=m.to_party,
-            round=m.round,
-            sequence=m.sequence,
-            payload=m.payload,
-            mac=authenticator.mac(m.session_id, m.from_party, m.to_party, m.round, m.sequence, m.payload),
-        )
-        for m in view.outbound
-    ]
+    return [seal(m, authenticator) for m in view.outbound]
