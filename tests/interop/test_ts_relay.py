@@ -1,0 +1,149 @@
+"""The contract alone suffices: a relay written in TypeScript (interop/relay.ts, @grpc/grpc-js loading
+proto/mpc/v1/signer.proto at run time) plays mpc-service between two `signer serve` subprocesses — parties 1
+and 2, each with its own data dir — over mTLS, with its own JWTs and MACs. It runs a 2-of-2 FROST and a 2-of-2
+GG20 DKG and signing; the signatures are checked here with PyNaCl and the pure-Python `ecdsa` package.
+
+Needs `node` and interop/node_modules (`npm ci` in interop/): in CI (CI=true) their absence fails the test,
+elsewhere it skips with the reason. Each node's pre-parameters pool is seeded from the committed fixtures
+before it starts (never generated here).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+import trio
+from coincurve import PublicKey
+from ecdsa import SECP256k1, VerifyingKey
+from ecdsa.util import sigdecode_string
+from nacl.signing import VerifyKey
+
+from signer.auth.devcerts import DevCertPaths, make_dev_certs
+from signer.config import load_config
+from signer.crypto.preparams import load_fixture_preparams
+from signer.store import create_kek_file, open_store
+
+ROOT = Path(__file__).resolve().parents[2]
+INTEROP = ROOT / "interop"
+FIXTURES = ROOT / "tests" / "paillier" / "fixtures" / "preparams.json"
+SIGNER = [sys.executable, "-m", "signer"]
+RELAY_TIMEOUT_S = 600
+
+
+def relay_command() -> list[str]:
+    """`node interop/relay.mjs`, or a skip (a failure in CI) saying what is missing."""
+    node = shutil.which("node")
+    missing = (
+        "node is not installed"
+        if node is None
+        else "interop/node_modules is missing (run `npm ci` in interop/)"
+        if not (INTEROP / "node_modules" / "tsx").is_dir()
+        else ""
+    )
+    if missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the TypeScript relay cannot run in CI: {missing}")
+        pytest.skip(missing)
+    return [node, str(INTEROP / "relay.mjs")]
+
+
+def free_tcp_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def node_config(tmp_path: Path, certs: DevCertPaths, party: int, port: int) -> Path:
+    """One node's YAML: its own id and data dir; the shared CA, server certificate, JWT key and HMAC key."""
+    path = tmp_path / f"p{party}.yaml"
+    path.write_text(
+        f"""
+node: {{id: interop-p{party}, data_dir: {tmp_path / f"p{party}"}}}
+grpc:
+  listen: 127.0.0.1:{port}
+  tls_enabled: true
+  cert_file: {certs.server_cert}
+  key_file: {certs.server_key}
+  ca_cert: {certs.ca_cert}
+auth:
+  jwt: {{public_key_file: {certs.jwt_public_key}, algorithms: [EdDSA]}}
+  hmac: {{key_file: {certs.hmac_key}}}
+pools: {{preparams_size: 0}}
+"""
+    )
+    return path
+
+
+async def seed_preparams(config_path: Path, fixture: int) -> None:
+    """One committed pre-parameter set in the node's store (its own set: the parties' Paillier keys differ)."""
+    config = load_config(config_path, env={})
+    Path(config["node.data_dir"]).mkdir(mode=0o700)
+    async with open_store(config.storage_url, create_kek_file(config.kek_file), config["node.id"]) as store:
+        await store.add_preparams(load_fixture_preparams(FIXTURES)[fixture].to_bytes())
+
+
+def wait_serving(config: Path, certs: DevCertPaths, proc: subprocess.Popen, log: Path) -> None:
+    check = [*SIGNER, "healthcheck", "--config", str(config)]
+    check += ["--client-cert", str(certs.client_cert), "--client-key", str(certs.client_key)]
+    deadline = time.monotonic() + 60
+    while subprocess.run(check, capture_output=True).returncode != 0:
+        assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+        time.sleep(0.3)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+async def test_typescript_relay_runs_frost_and_gg20_between_two_nodes(tmp_path):
+    relay = relay_command()
+    certs = make_dev_certs(tmp_path / "certs")
+    ports = {}
+    with ExitStack() as stack:
+        for party in (1, 2):
+            ports[party] = free_tcp_port()
+            config = node_config(tmp_path, certs, party, ports[party])
+            await seed_preparams(config, party - 1)
+            log = tmp_path / f"p{party}.log"
+            out = stack.enter_context(log.open("wb"))
+            proc = subprocess.Popen([*SIGNER, "serve", "--config", str(config)], stdout=out, stderr=out)
+            stack.callback(stop, proc)
+            await trio.to_thread.run_sync(wait_serving, config, certs, proc, log)
+        args = [*relay, "--certs", str(certs.dir), "--protocol", "both", "--message", "cafe"]
+        args += [arg for party, port in ports.items() for arg in ("--node", f"{party}=127.0.0.1:{port}")]
+        res = await trio.to_thread.run_sync(
+            lambda: subprocess.run(args, capture_output=True, timeout=RELAY_TIMEOUT_S, cwd=tmp_path)
+        )
+        logs = "\n".join((tmp_path / f"p{p}.log").read_text() for p in (1, 2))
+        assert res.returncode == 0, res.stderr.decode() + logs
+    frost, gg20 = (json.loads(line) for line in res.stdout.decode().splitlines())
+
+    assert frost["protocol"] == "frost" and frost["message"] == "cafe"
+    VerifyKey(bytes.fromhex(frost["public_key"])).verify(bytes.fromhex("cafe"), bytes.fromhex(frost["signature"]))
+
+    assert gg20["protocol"] == "gg20" and gg20["message"] == "cafe"
+    digest = bytes.fromhex(gg20["digest"])
+    assert digest == hashlib.sha256(bytes.fromhex("cafe")).digest()
+    key = VerifyingKey.from_string(bytes.fromhex(gg20["public_key"]), curve=SECP256k1)
+    signature = bytes.fromhex(gg20["signature"])
+    assert key.verify_digest(signature, digest, sigdecode=sigdecode_string)
+    assert int.from_bytes(signature[32:], "big") <= SECP256k1.order // 2
+    recovered = PublicKey.from_signature_and_message(signature + bytes([gg20["recovery_id"]]), digest, hasher=None)
+    assert recovered.format() == bytes.fromhex(gg20["public_key"])
