@@ -7,7 +7,8 @@
 // receiver and submits it. Each node is long-polled (GetDKGStatus / GetSignStatus with wait_ms) for what it
 // has to say next. One JSON line per signature goes to stdout; errors go to stderr with exit code 1.
 //
-//   node interop/relay.mjs --node 1=127.0.0.1:9101 --node 2=127.0.0.1:9102 --certs DIR [--protocol frost|gg20|both]
+//   node interop/relay.mjs --node 1=127.0.0.1:9101 --node 2=127.0.0.1:9102 --certs DIR --server-name localhost
+//                          [--protocol frost|gg20|both] [--message HEX]
 
 import { createHash, createHmac, createPrivateKey, randomBytes, sign, timingSafeEqual, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -153,8 +154,12 @@ class Node {
     const fn = (this.client as unknown as Record<string, Unary>)[method].bind(this.client);
     return new Promise((resolve, reject) => {
       fn(request, metadata, (err, res) => {
-        if (err) reject(new RelayError(`party ${this.party} ${method}: ${grpc.status[err.code]}: ${err.details}`));
-        else resolve(this.checked(res));
+        if (err) return reject(new RelayError(`party ${this.party} ${method}: ${grpc.status[err.code]}: ${err.details}`));
+        try {
+          resolve(this.checked(res));
+        } catch (bad) {
+          reject(bad);
+        }
       });
     });
   }
@@ -314,6 +319,7 @@ async function main(): Promise<void> {
       key: { type: "string" },
       "jwt-key": { type: "string" },
       "hmac-key": { type: "string" },
+      "server-name": { type: "string" },
       proto: { type: "string", default: DEFAULT_PROTO },
       protocol: { type: "string", default: "both" },
       message: { type: "string", default: Buffer.from("interop from TypeScript").toString("hex") },
@@ -336,7 +342,7 @@ async function main(): Promise<void> {
 
   const definition = protoLoader.loadSync(values.proto!, { keepCase: true, longs: String, enums: String, defaults: true });
   const mpc = grpc.loadPackageDefinition(definition) as unknown as {
-    mpc: { v1: { SignerService: new (address: string, credentials: grpc.ChannelCredentials) => grpc.Client } };
+    mpc: { v1: { SignerService: new (address: string, credentials: grpc.ChannelCredentials, options: grpc.ChannelOptions) => grpc.Client } };
   };
   const credentials = grpc.credentials.createSsl(
     readFileSync(fromCerts(values.ca, "ca.crt")),
@@ -349,12 +355,14 @@ async function main(): Promise<void> {
     values.audience!,
     ttl,
   );
+  // The name the node's certificate must carry when it is not the host in --node (e.g. an IP address).
+  const options: grpc.ChannelOptions = values["server-name"] ? { "grpc.ssl_target_name_override": values["server-name"] } : {};
   const hmacKey = readHexKey(fromCerts(values["hmac-key"], "hmac.hex"));
 
   const nodes = (values.node ?? []).map((spec) => {
     const match = /^(\d+)=(.+:\d+)$/.exec(spec);
     if (!match) throw new RelayError(`--node ${spec}: expected PARTY=HOST:PORT`);
-    return new Node(Number(match[1]), new mpc.mpc.v1.SignerService(match[2], credentials), minter, hmacKey);
+    return new Node(Number(match[1]), new mpc.mpc.v1.SignerService(match[2], credentials, options), minter, hmacKey);
   });
   if (nodes.length !== 2) throw new RelayError("give two nodes: --node 1=HOST:PORT --node 2=HOST:PORT");
   try {

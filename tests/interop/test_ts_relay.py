@@ -19,7 +19,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -80,6 +82,7 @@ auth:
   jwt: {{public_key_file: {certs.jwt_public_key}, algorithms: [EdDSA]}}
   hmac: {{key_file: {certs.hmac_key}}}
 pools: {{preparams_size: 0}}
+session: {{grace_period_s: 1}}
 """
     )
     return path
@@ -112,27 +115,57 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-async def test_typescript_relay_runs_frost_and_gg20_between_two_nodes(tmp_path):
-    relay = relay_command()
+@dataclass
+class Nodes:
+    """Two running `signer serve` processes (parties 1 and 2) and the credentials the relay uses."""
+
+    certs: DevCertPaths
+    ports: dict[int, int]
+    logs: list[Path]
+
+    def relay(self, *args: str, certs: Path | None = None) -> subprocess.CompletedProcess:
+        command = [*relay_command(), "--certs", str(certs or self.certs.dir), "--server-name", "localhost", *args]
+        command += [arg for party, port in self.ports.items() for arg in ("--node", f"{party}=127.0.0.1:{port}")]
+        return subprocess.run(command, capture_output=True, timeout=RELAY_TIMEOUT_S)
+
+    def log_text(self) -> str:
+        return "\n".join(log.read_text() for log in self.logs)
+
+
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory) -> Iterator[Nodes]:
+    """Started once for the module; each node's pool holds one fixture set, i.e. one GG20 DKG."""
+    relay_command()  # skip (or fail in CI) before starting anything
+    tmp_path = tmp_path_factory.mktemp("interop")
     certs = make_dev_certs(tmp_path / "certs")
-    ports = {}
+    running = Nodes(certs, {}, [])
     with ExitStack() as stack:
         for party in (1, 2):
-            ports[party] = free_tcp_port()
-            config = node_config(tmp_path, certs, party, ports[party])
-            await seed_preparams(config, party - 1)
+            running.ports[party] = free_tcp_port()
+            config = node_config(tmp_path, certs, party, running.ports[party])
+            trio.run(seed_preparams, config, party - 1)
             log = tmp_path / f"p{party}.log"
+            running.logs.append(log)
             out = stack.enter_context(log.open("wb"))
             proc = subprocess.Popen([*SIGNER, "serve", "--config", str(config)], stdout=out, stderr=out)
             stack.callback(stop, proc)
-            await trio.to_thread.run_sync(wait_serving, config, certs, proc, log)
-        args = [*relay, "--certs", str(certs.dir), "--protocol", "both", "--message", "cafe"]
-        args += [arg for party, port in ports.items() for arg in ("--node", f"{party}=127.0.0.1:{port}")]
-        res = await trio.to_thread.run_sync(
-            lambda: subprocess.run(args, capture_output=True, timeout=RELAY_TIMEOUT_S, cwd=tmp_path)
-        )
-        logs = "\n".join((tmp_path / f"p{p}.log").read_text() for p in (1, 2))
-        assert res.returncode == 0, res.stderr.decode() + logs
+            wait_serving(config, certs, proc, log)
+        yield running
+
+
+def test_relay_type_checks():
+    """relay.ts is strict TypeScript: tsc finds no type error (so the code that ran is the code reviewed)."""
+    node = relay_command()[0]
+    res = subprocess.run(
+        [node, "node_modules/typescript/bin/tsc", "--noEmit", "-p", "."], cwd=INTEROP, capture_output=True
+    )
+    assert res.returncode == 0, res.stdout.decode() + res.stderr.decode()
+
+
+def test_typescript_relay_runs_frost_and_gg20_between_two_nodes(nodes):
+    res = nodes.relay("--protocol", "both", "--message", "cafe")
+    assert res.returncode == 0, res.stderr.decode() + nodes.log_text()
+    print(res.stdout.decode(), end="")  # shown by `just interop`
     frost, gg20 = (json.loads(line) for line in res.stdout.decode().splitlines())
 
     assert frost["protocol"] == "frost" and frost["message"] == "cafe"
@@ -147,3 +180,18 @@ async def test_typescript_relay_runs_frost_and_gg20_between_two_nodes(tmp_path):
     assert int.from_bytes(signature[32:], "big") <= SECP256k1.order // 2
     recovered = PublicKey.from_signature_and_message(signature + bytes([gg20["recovery_id"]]), digest, hasher=None)
     assert recovered.format() == bytes.fromhex(gg20["public_key"])
+
+
+def test_relay_refuses_node_messages_under_another_hmac_key(nodes, tmp_path):
+    """The relay checks every node message's MAC: with a key the nodes do not share it stops at the first
+    outbound message, with one line on stderr and exit code 1 (no session is driven on unchecked words)."""
+    other = tmp_path / "certs"
+    shutil.copytree(nodes.certs.dir, other)
+    (other / "hmac.hex").write_text("11" * 32 + "\n")
+    res = nodes.relay("--protocol", "frost", certs=other)
+    assert res.returncode == 1 and res.stdout == b""
+    err = res.stderr.decode()
+    assert err.startswith("relay: error: message 1:1 of ts-dkg-frost-") or err.startswith(
+        "relay: error: message 2:1 of ts-dkg-frost-"
+    ), err
+    assert err.rstrip().endswith("has a bad MAC") and err.count("\n") == 1, err
