@@ -49,3 +49,8 @@ bench *ARGS: venv
 # The node's main job on a fresh machine: DKG, sign, verify against an in-process node (mTLS, tokens, MACs).
 demo *ARGS: venv
     {{bin}}/signer demo {{ARGS}}
+
+# The TypeScript relay (interop/) drives two `signer serve` nodes: FROST and GG20 DKG + sign (needs Node 20 + npm).
+interop *ARGS: venv
+    [ -d interop/node_modules ] || (cd interop && npm ci --no-audit --no-fund)
+    PATH="$PWD/{{bin}}:$PATH" {{bin}}/python -m pytest -q -s tests/interop {{ARGS}}

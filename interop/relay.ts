@@ -198,7 +198,9 @@ async function runSession(nodes: Node[], sessionId: string, kind: Kind, starts: 
   const statusMethod = kind === "dkg" ? "GetDKGStatus" : "GetSignStatus";
   const seen = new Set<string>();
   const views = new Map<Node, View>();
-  const delivery = new Map<Node, Promise<void>>(nodes.map((n) => [n, Promise.resolve()]));
+  // A node knows the session only once its Start* has returned (before that a message is NOT_FOUND), so
+  // its delivery queue begins with its start; a failed start is reported by its poll loop.
+  const delivery = new Map<Node, Promise<void>>(nodes.map((n) => [n, starts.get(n)!.then(() => {}, () => {})]));
   const failures: Error[] = [];
 
   const take = (from: Node, view: View) => {
