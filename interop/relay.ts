@@ -10,30 +10,19 @@
 //   node interop/relay.mjs --node 1=127.0.0.1:9101 --node 2=127.0.0.1:9102 --certs DIR --server-name localhost
 //                          [--protocol frost|gg20|both] [--message HEX]
 
-import { createHash, createHmac, createPrivateKey, randomBytes, sign, timingSafeEqual, type KeyObject } from "node:crypto";
+import { createHash, createPrivateKey, randomBytes, sign, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import { checkMac, messageMac, type ProtocolMessage } from "./mac.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const DEFAULT_PROTO = join(HERE, "..", "proto", "mpc", "v1", "signer.proto");
-const MAC_DOMAIN = Buffer.from("mpc.v1.ProtocolMessage", "utf8");
 const POLL_MS = 5000;
 const TERMINAL = new Set(["SESSION_STATE_COMPLETED", "SESSION_STATE_FAILED", "SESSION_STATE_TIMED_OUT", "SESSION_STATE_CANCELLED"]);
-
-/** The wire shape of mpc.v1.ProtocolMessage as proto-loader hands it over (uint64 as a decimal string). */
-interface ProtocolMessage {
-  session_id: string;
-  from_party: number;
-  to_party: number;
-  round: number;
-  sequence: string;
-  payload: Buffer;
-  mac: Buffer;
-}
 
 /** The fields of the start, status and submit responses the relay reads (absent ones have proto3 defaults). */
 interface View {
@@ -47,41 +36,6 @@ interface View {
 }
 
 class RelayError extends Error {}
-
-// ----- SPEC.md §3: the message MAC ------------------------------------------------------------------
-
-function u32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n);
-  return b;
-}
-
-function lengthPrefixed(x: Buffer): Buffer {
-  return Buffer.concat([u32(x.length), x]);
-}
-
-/** HMAC-SHA256 over b"mpc.v1.ProtocolMessage" ‖ L(session_id) ‖ u32 from ‖ u32 to ‖ u32 round ‖ u64 sequence ‖ L(payload). */
-export function messageMac(key: Buffer, m: ProtocolMessage): Buffer {
-  const sequence = Buffer.alloc(8);
-  sequence.writeBigUInt64BE(BigInt(m.sequence));
-  const data = Buffer.concat([
-    MAC_DOMAIN,
-    lengthPrefixed(Buffer.from(m.session_id, "utf8")),
-    u32(m.from_party),
-    u32(m.to_party),
-    u32(m.round),
-    sequence,
-    lengthPrefixed(m.payload),
-  ]);
-  return createHmac("sha256", key).update(data).digest();
-}
-
-function checkMac(key: Buffer, m: ProtocolMessage): void {
-  const expected = messageMac(key, m);
-  if (m.mac.length !== expected.length || !timingSafeEqual(m.mac, expected)) {
-    throw new RelayError(`message ${m.from_party}:${m.sequence} of ${m.session_id} has a bad MAC`);
-  }
-}
 
 // ----- SPEC.md §3: service tokens -------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ from ecdsa.util import sigdecode_string
 from nacl.signing import VerifyKey
 
 from signer.auth.devcerts import DevCertPaths, make_dev_certs
+from signer.auth.mac import message_mac
 from signer.config import load_config
 from signer.crypto.preparams import load_fixture_preparams
 from signer.store import create_kek_file, open_store
@@ -160,6 +161,43 @@ def test_relay_type_checks():
         [node, "node_modules/typescript/bin/tsc", "--noEmit", "-p", "."], cwd=INTEROP, capture_output=True
     )
     assert res.returncode == 0, res.stdout.decode() + res.stderr.decode()
+
+
+# Runs interop/mac.ts on vectors given as JSON on stdin; prints one MAC (hex) per vector.
+MAC_SCRIPT = """
+import { messageMac } from "./mac.ts";
+let text = "";
+for await (const chunk of process.stdin) text += chunk;
+for (const v of JSON.parse(text)) {
+  console.log(messageMac(Buffer.from(v.key, "hex"), { ...v, payload: Buffer.from(v.payload, "hex") }).toString("hex"));
+}
+"""
+
+
+def test_relay_mac_matches_the_node_byte_for_byte_at_the_edges():
+    """The relay's MAC equals the node's on the inputs a careless encoder gets wrong: non-ASCII session ids
+    (UTF-8 length, not characters), sequences above 2**53 (no float), the largest u32 and an empty payload."""
+    vectors = [
+        ("会话-ü-" + "x" * 100, 1, 0, 0, 0, b""),
+        ("s", 0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF, 2**64 - 1, b"\x00" * 70_000),
+        ("dkg-1", 2, 1, 3, 2**53 + 1, bytes(range(256))),
+    ]
+    keys = [bytes([i]) * 32 for i in range(len(vectors))]
+    given = [
+        {"key": k.hex(), "session_id": sid, "from_party": f, "to_party": t, "round": r, "sequence": str(q),
+         "payload": p.hex()}
+        for k, (sid, f, t, r, q, p) in zip(keys, vectors, strict=True)
+    ]  # fmt: skip
+    node = relay_command()[0]
+    res = subprocess.run(
+        [node, "--import", "tsx", "--input-type=module", "-e", MAC_SCRIPT],
+        input=json.dumps(given).encode(),
+        cwd=INTEROP,
+        capture_output=True,
+    )
+    assert res.returncode == 0, res.stderr.decode()
+    expected = [message_mac(k, *v).hex() for k, v in zip(keys, vectors, strict=True)]
+    assert res.stdout.decode().split() == expected
 
 
 def test_typescript_relay_runs_frost_and_gg20_between_two_nodes(nodes):
