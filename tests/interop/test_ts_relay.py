@@ -42,18 +42,21 @@ INTEROP = ROOT / "interop"
 FIXTURES = ROOT / "tests" / "paillier" / "fixtures" / "preparams.json"
 SIGNER = [sys.executable, "-m", "signer"]
 RELAY_TIMEOUT_S = 600
+NODE_MAJOR = 20
 
 
 def relay_command() -> list[str]:
     """`node interop/relay.mjs`, or a skip (a failure in CI) saying what is missing."""
     node = shutil.which("node")
-    missing = (
-        "node is not installed"
-        if node is None
-        else "interop/node_modules is missing (run `npm ci` in interop/)"
-        if not (INTEROP / "node_modules" / "tsx").is_dir()
-        else ""
-    )
+    version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip() if node else ""
+    if node is None:
+        missing = "node is not installed"
+    elif not version.startswith("v") or int(version[1:].split(".")[0]) < NODE_MAJOR:
+        missing = f"Node {NODE_MAJOR}+ is needed (found {version or 'no version'})"
+    elif not (INTEROP / "node_modules" / "tsx").is_dir():
+        missing = "interop/node_modules is missing (run `npm ci` in interop/)"
+    else:
+        missing = ""
     if missing:
         if os.environ.get("CI") == "true":
             pytest.fail(f"the TypeScript relay cannot run in CI: {missing}")
