@@ -22,6 +22,8 @@ import { checkMac, messageMac, type ProtocolMessage } from "./mac.ts";
 const HERE = dirname(fileURLToPath(import.meta.url));
 const DEFAULT_PROTO = join(HERE, "..", "proto", "mpc", "v1", "signer.proto");
 const POLL_MS = 5000;
+// No call may hang: a long-poll answers within POLL_MS, everything else at once.
+const CALL_DEADLINE_MS = POLL_MS + 30_000;
 const TERMINAL = new Set(["SESSION_STATE_COMPLETED", "SESSION_STATE_FAILED", "SESSION_STATE_TIMED_OUT", "SESSION_STATE_CANCELLED"]);
 
 /** The fields of the start, status and submit responses the relay reads (absent ones have proto3 defaults). */
@@ -36,6 +38,13 @@ interface View {
 }
 
 class RelayError extends Error {}
+
+/** A call a node refused, with its gRPC status. */
+class CallError extends RelayError {
+  constructor(readonly code: grpc.status, message: string) {
+    super(message);
+  }
+}
 
 // ----- SPEC.md §3: service tokens -------------------------------------------------------------------
 
@@ -91,7 +100,12 @@ class TokenMinter {
 
 // ----- one node -------------------------------------------------------------------------------------
 
-type Unary = (request: object, metadata: grpc.Metadata, callback: (err: grpc.ServiceError | null, res: View) => void) => void;
+type Unary = (
+  request: object,
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  callback: (err: grpc.ServiceError | null, res: View) => void,
+) => void;
 
 /** One signer node: its gRPC client, the token on every call, the MAC check on everything it sends. */
 class Node {
@@ -107,8 +121,8 @@ class Node {
     metadata.set("authorization", this.minter.bearer());
     const fn = (this.client as unknown as Record<string, Unary>)[method].bind(this.client);
     return new Promise((resolve, reject) => {
-      fn(request, metadata, (err, res) => {
-        if (err) return reject(new RelayError(`party ${this.party} ${method}: ${grpc.status[err.code]}: ${err.details}`));
+      fn(request, metadata, { deadline: Date.now() + CALL_DEADLINE_MS }, (err, res) => {
+        if (err) return reject(new CallError(err.code, `party ${this.party} ${method}: ${grpc.status[err.code]}: ${err.details}`));
         try {
           resolve(this.checked(res));
         } catch (bad) {
@@ -176,7 +190,7 @@ async function runSession(nodes: Node[], sessionId: string, kind: Kind, starts: 
         take(to, await to.submit(m));
       } catch (err) {
         // A session that finished meanwhile refuses late messages; its poll loop reports the outcome.
-        if (!String(err).includes("FAILED_PRECONDITION")) failures.push(err as Error);
+        if (!(err instanceof CallError && err.code === grpc.status.FAILED_PRECONDITION)) failures.push(err as Error);
       }
     });
     delivery.set(to, next);
