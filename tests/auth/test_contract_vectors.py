@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from signer.auth.mac import MacError, MessageAuthenticator, mac_input, message_mac
+from signer.config import KEYS_BY_PATH
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = ROOT / "docs" / "contract.md"
@@ -26,6 +27,8 @@ VECTORS_BLOCK = re.compile(r"<!-- contract-vectors -->\s*```json\n(.*?)\n```", r
 LAYOUT_TABLE = re.compile(r"<!-- mac-layout: (?P<name>[\w-]+) -->\n(?P<table>(?:\|.*\|\n)+)")
 LAYOUT_ROW = re.compile(r"^\|\s*(\d+)\s*\|\s*(\d+)\s*\|[^|]*\|\s*`([0-9a-f]*)`\s*\|$")
 HEADING = re.compile(r"^#{2,4} (\d+(?:\.\d+)?)\.? ", re.M)
+CONFIG_ROW = re.compile(r"^\| `(?P<key>[a-z_.]+)`(?: \(`(?P<env>MPC_\w+)`\))? \| (?P<default>[^|]+) \|", re.M)
+NUMBER = re.compile(r"(\d+(?:\.\d+)?)( MiB)?")
 CITATION = re.compile(r"contract\.md §(\d+(?:\.\d+)?)")
 SECTION_SIGN = re.compile(r"§(\d+(?:\.\d+)?)")  # the proto cites docs/contract.md sections by number alone
 
@@ -101,3 +104,23 @@ def test_every_cited_section_exists():
     assert any(path == proto for path, _ in cited), "signer.proto cites no docs/contract.md section"
     missing = {f"{path.relative_to(ROOT)}: §{number}" for path, number in cited if number not in sections}
     assert not missing, f"citations of sections docs/contract.md does not have: {sorted(missing)}"
+
+
+def test_configuration_table_matches_the_node():
+    """§8: where a row names a key the node has, its environment variable and numeric default are the node's."""
+    section = TEXT.split("## 8. ", 1)[1].split("\n## ", 1)[0]
+    rows = list(CONFIG_ROW.finditer(section))
+    assert len(rows) >= 10, "the §8 configuration table was not found"
+    checked = 0
+    for row in rows:
+        key = KEYS_BY_PATH.get(row["key"])
+        if key is None:  # documented ahead of the node's configuration (see §8)
+            continue
+        if row["env"]:
+            assert row["env"] == key.env, f"{row['key']}: environment variable"
+        number = NUMBER.fullmatch(row["default"].strip())
+        if number and isinstance(key.default, int | float) and not isinstance(key.default, bool):
+            value = float(number[1]) * (1 << 20 if number[2] else 1)
+            assert value == key.default, f"{row['key']}: default {row['default'].strip()} != {key.default}"
+            checked += 1
+    assert checked >= 5
