@@ -45,16 +45,29 @@ betterproto2.check_compiler_version(_COMPILER_VERSION)
 
 
 class Curve(betterproto2.Enum):
+    """
+    The curve of a key; must be the protocol's curve (§4.1).
+    """
+
     @betterproto2.staticproperty
     @staticmethod
     def DESCRIPTOR() -> EnumDescriptor:
         return MPC_V1_SIGNER_PROTO_DESCRIPTOR.enum_types_by_name["Curve"]
 
     UNSPECIFIED = 0
+    """
+    Never valid: INVALID_ARGUMENT.
+    """
 
     SECP256K1 = 1
+    """
+    secp256k1: 33-byte compressed SEC1 public keys, 64-byte low-s r||s signatures (§4.10).
+    """
 
     ED25519 = 2
+    """
+    Ed25519: 32-byte public keys and 64-byte R||S signatures as RFC 8032 encodes them (§4.10).
+    """
 
     @classmethod
     def betterproto_value_to_renamed_proto_names(cls) -> dict[int, str]:
@@ -74,16 +87,29 @@ class Curve(betterproto2.Enum):
 
 
 class Protocol(betterproto2.Enum):
+    """
+    The threshold protocol of a key (§7).
+    """
+
     @betterproto2.staticproperty
     @staticmethod
     def DESCRIPTOR() -> EnumDescriptor:
         return MPC_V1_SIGNER_PROTO_DESCRIPTOR.enum_types_by_name["Protocol"]
 
     UNSPECIFIED = 0
+    """
+    Never valid: INVALID_ARGUMENT.
+    """
 
     GG20 = 1
+    """
+    GG20 threshold ECDSA with identifiable abort; curve secp256k1 (§7.4–§7.6).
+    """
 
     FROST = 2
+    """
+    FROST threshold Schnorr (RFC 9591); curve Ed25519 (§7.2, §7.3).
+    """
 
     @classmethod
     def betterproto_value_to_renamed_proto_names(cls) -> dict[int, str]:
@@ -103,22 +129,44 @@ class Protocol(betterproto2.Enum):
 
 
 class SessionState(betterproto2.Enum):
+    """
+    The state of a session on this node (§4.9). Every state but RUNNING is terminal and final.
+    """
+
     @betterproto2.staticproperty
     @staticmethod
     def DESCRIPTOR() -> EnumDescriptor:
         return MPC_V1_SIGNER_PROTO_DESCRIPTOR.enum_types_by_name["SessionState"]
 
     UNSPECIFIED = 0
+    """
+    Never sent by the node.
+    """
 
     RUNNING = 1
+    """
+    Waiting for messages or computing a round.
+    """
 
     COMPLETED = 2
+    """
+    Finished: a DKG's key share or a presignature is stored; result fields are set.
+    """
 
     FAILED = 3
+    """
+    A check failed; `error` says which, `culprits` names the parties proved to have cheated.
+    """
 
     TIMED_OUT = 4
+    """
+    A round did not finish within session.round_timeout_s; `error` names the parties awaited.
+    """
 
     CANCELLED = 5
+    """
+    Cancelled by the node (shutdown after its grace period).
+    """
 
     @classmethod
     def betterproto_value_to_renamed_proto_names(cls) -> dict[int, str]:
@@ -145,26 +193,54 @@ class SessionState(betterproto2.Enum):
 
 @dataclass(eq=False, repr=False)
 class DkgStatusResponse(betterproto2.Message):
+    """
+    A key generation's state (§4.2, §4.9).
+    """
+
     @betterproto2.staticproperty
     @staticmethod
     def DESCRIPTOR() -> Descriptor:
         return MPC_V1_SIGNER_PROTO_DESCRIPTOR.message_types_by_name["DKGStatusResponse"]
 
     session_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    The session id of the request.
+    """
 
     state: "SessionState" = betterproto2.field(2, betterproto2.TYPE_ENUM, default_factory=lambda: SessionState(0))
+    """
+    The session's state.
+    """
 
     round: "int" = betterproto2.field(3, betterproto2.TYPE_UINT32)
+    """
+    The round the session is waiting in (the last one once finished; 0 before round 1 is out).
+    """
 
     key_id: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    The key id the DKG was started for.
+    """
 
     public_key: "bytes" = betterproto2.field(5, betterproto2.TYPE_BYTES)
+    """
+    On COMPLETED: the group public key (§4.10); empty before.
+    """
 
     outbound: "list[ProtocolMessage]" = betterproto2.field(6, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Every message this node has produced in the session so far (§4.8).
+    """
 
     error: "str" = betterproto2.field(7, betterproto2.TYPE_STRING)
+    """
+    Unless RUNNING or COMPLETED: what went wrong, for people (never a secret, not a stable API).
+    """
 
     culprits: "list[int]" = betterproto2.field(8, betterproto2.TYPE_UINT32, repeated=True)
+    """
+    On FAILED: the party indices proved to have cheated; may be empty (§4.9).
+    """
 
 
 default_message_pool.register_message("mpc.v1", "DKGStatusResponse", DkgStatusResponse)
@@ -172,16 +248,23 @@ default_message_pool.register_message("mpc.v1", "DKGStatusResponse", DkgStatusRe
 
 @dataclass(eq=False, repr=False)
 class GetDkgStatusRequest(betterproto2.Message):
+    """
+    Long-poll for a key generation (§4.2, §4.8).
+    """
+
     @betterproto2.staticproperty
     @staticmethod
     def DESCRIPTOR() -> Descriptor:
         return MPC_V1_SIGNER_PROTO_DESCRIPTOR.message_types_by_name["GetDKGStatusRequest"]
 
     session_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    The DKG's session id; unknown, forgotten or not a DKG: NOT_FOUND.
+    """
 
     wait_ms: "int" = betterproto2.field(2, betterproto2.TYPE_UINT32)
     """
-    long-poll bound
+    Wait up to this long for new outbound messages or a terminal state; 0 = answer at once; capped at 60 s.
     """
 
 
@@ -190,14 +273,24 @@ default_message_pool.register_message("mpc.v1", "GetDKGStatusRequest", GetDkgSta
 
 @dataclass(eq=False, repr=False)
 class GetSignStatusRequest(betterproto2.Message):
+    """
+    Long-poll for a signing or presigning (§4.4, §4.8).
+    """
+
     @betterproto2.staticproperty
     @staticmethod
     def DESCRIPTOR() -> Descriptor:
         return MPC_V1_SIGNER_PROTO_DESCRIPTOR.message_types_by_name["GetSignStatusRequest"]
 
     session_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    The signing's or presigning's session id; unknown, forgotten or a DKG: NOT_FOUND.
+    """
 
     wait_ms: "int" = betterproto2.field(2, betterproto2.TYPE_UINT32)
+    """
+    Wait up to this long for new outbound messages or a terminal state; 0 = answer at once; capped at 60 s.
+    """
 
 
 default_message_pool.register_message("mpc.v1", "GetSignStatusRequest", GetSignStatusRequest)
@@ -205,6 +298,10 @@ default_message_pool.register_message("mpc.v1", "GetSignStatusRequest", GetSignS
 
 @dataclass(eq=False, repr=False)
 class PingRequest(betterproto2.Message):
+    """
+    Ping takes no arguments and no token (§4.6).
+    """
+
     @betterproto2.staticproperty
     @staticmethod
     def DESCRIPTOR() -> Descriptor:
@@ -218,16 +315,29 @@ default_message_pool.register_message("mpc.v1", "PingRequest", PingRequest)
 
 @dataclass(eq=False, repr=False)
 class PongResponse(betterproto2.Message):
+    """
+    Who answered (§4.6).
+    """
+
     @betterproto2.staticproperty
     @staticmethod
     def DESCRIPTOR() -> Descriptor:
         return MPC_V1_SIGNER_PROTO_DESCRIPTOR.message_types_by_name["PongResponse"]
 
     node_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    The node's node.id.
+    """
 
     version: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    The mpc-signer version.
+    """
 
     timestamp_ms: "int" = betterproto2.field(3, betterproto2.TYPE_INT64)
+    """
+    The node's clock, Unix time in milliseconds (token checks allow auth.jwt.leeway_s of skew).
+    """
 
 
 default_message_pool.register_message("mpc.v1", "PongResponse", PongResponse)
@@ -236,8 +346,8 @@ default_message_pool.register_message("mpc.v1", "PongResponse", PongResponse)
 @dataclass(eq=False, repr=False)
 class ProtocolMessage(betterproto2.Message):
     """
-    One protocol message between two parties (to_party = 0: broadcast).
-    mac = HMAC-SHA256 over the fields as SPEC.md §3 lays them out.
+    One protocol message between two parties of a session, in either direction (§3.1). The relay routes it
+    by from_party/to_party and never changes a field.
     """
 
     @betterproto2.staticproperty
@@ -246,18 +356,39 @@ class ProtocolMessage(betterproto2.Message):
         return MPC_V1_SIGNER_PROTO_DESCRIPTOR.message_types_by_name["ProtocolMessage"]
 
     session_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    The session it belongs to: non-empty, at most 128 UTF-8 bytes, printable (§2.4).
+    """
 
     from_party: "int" = betterproto2.field(2, betterproto2.TYPE_UINT32)
+    """
+    The sender's party index, 1..255.
+    """
 
     to_party: "int" = betterproto2.field(3, betterproto2.TYPE_UINT32)
+    """
+    The recipient's party index, or 0 for a broadcast to every other party of the session.
+    """
 
     round: "int" = betterproto2.field(4, betterproto2.TYPE_UINT32)
+    """
+    The protocol round, from 1 (§7 lists each protocol's rounds).
+    """
 
     sequence: "int" = betterproto2.field(5, betterproto2.TYPE_UINT64)
+    """
+    The sender's message number within the session, unique per sender; duplicates follow §3.2.
+    """
 
     payload: "bytes" = betterproto2.field(6, betterproto2.TYPE_BYTES)
+    """
+    The protocol's own encoding (§7.1); opaque to the relay; at most session.max_message_bytes.
+    """
 
     mac: "bytes" = betterproto2.field(7, betterproto2.TYPE_BYTES)
+    """
+    HMAC-SHA256 (32 bytes) over all the fields above with the shared key, laid out as §3.3 says.
+    """
 
 
 default_message_pool.register_message("mpc.v1", "ProtocolMessage", ProtocolMessage)
@@ -265,12 +396,19 @@ default_message_pool.register_message("mpc.v1", "ProtocolMessage", ProtocolMessa
 
 @dataclass(eq=False, repr=False)
 class ProtocolMessageRequest(betterproto2.Message):
+    """
+    One relayed protocol message for this node (§4.5).
+    """
+
     @betterproto2.staticproperty
     @staticmethod
     def DESCRIPTOR() -> Descriptor:
         return MPC_V1_SIGNER_PROTO_DESCRIPTOR.message_types_by_name["ProtocolMessageRequest"]
 
     message: "ProtocolMessage | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    The message, MACed by the relay (§3.3); missing: INVALID_ARGUMENT.
+    """
 
 
 default_message_pool.register_message("mpc.v1", "ProtocolMessageRequest", ProtocolMessageRequest)
@@ -278,30 +416,55 @@ default_message_pool.register_message("mpc.v1", "ProtocolMessageRequest", Protoc
 
 @dataclass(eq=False, repr=False)
 class ProtocolMessageResponse(betterproto2.Message):
+    """
+    The session right after the message was queued (§4.5). Refusals are status codes, never accepted = false.
+    """
+
     @betterproto2.staticproperty
     @staticmethod
     def DESCRIPTOR() -> Descriptor:
         return MPC_V1_SIGNER_PROTO_DESCRIPTOR.message_types_by_name["ProtocolMessageResponse"]
 
     accepted: "bool" = betterproto2.field(1, betterproto2.TYPE_BOOL)
+    """
+    Always true in an OK answer, also for an exact duplicate (acknowledged and ignored, §3.2).
+    """
 
     state: "SessionState" = betterproto2.field(2, betterproto2.TYPE_ENUM, default_factory=lambda: SessionState(0))
+    """
+    The session's state.
+    """
 
     outbound: "list[ProtocolMessage]" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Every message this node has produced in the session so far (§4.8).
+    """
 
     public_key: "bytes" = betterproto2.field(4, betterproto2.TYPE_BYTES)
     """
-    Extra (not in SPEC.md §2): when this message finished the session, its outcome, as the status
-    responses report it, so the relay needs no further GetDKGStatus/GetSignStatus call.
+    Extra (not in the original API): when the session is terminal, its outcome as the status responses
+    report it, so the relay needs no further GetDKGStatus/GetSignStatus call. On COMPLETED: the public key.
     """
 
     signature: "bytes" = betterproto2.field(5, betterproto2.TYPE_BYTES)
+    """
+    On a COMPLETED signing: the signature (see SignStatusResponse.signature).
+    """
 
     recovery_id: "int" = betterproto2.field(6, betterproto2.TYPE_UINT32)
+    """
+    On a COMPLETED signing: the recovery id (see SignStatusResponse.recovery_id).
+    """
 
     error: "str" = betterproto2.field(7, betterproto2.TYPE_STRING)
+    """
+    Unless RUNNING or COMPLETED: what went wrong.
+    """
 
     culprits: "list[int]" = betterproto2.field(8, betterproto2.TYPE_UINT32, repeated=True)
+    """
+    On FAILED: the party indices proved to have cheated; may be empty.
+    """
 
 
 default_message_pool.register_message("mpc.v1", "ProtocolMessageResponse", ProtocolMessageResponse)
@@ -309,28 +472,59 @@ default_message_pool.register_message("mpc.v1", "ProtocolMessageResponse", Proto
 
 @dataclass(eq=False, repr=False)
 class SignStatusResponse(betterproto2.Message):
+    """
+    A signing's or presigning's state (§4.4, §4.9).
+    """
+
     @betterproto2.staticproperty
     @staticmethod
     def DESCRIPTOR() -> Descriptor:
         return MPC_V1_SIGNER_PROTO_DESCRIPTOR.message_types_by_name["SignStatusResponse"]
 
     session_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    The session id of the request.
+    """
 
     state: "SessionState" = betterproto2.field(2, betterproto2.TYPE_ENUM, default_factory=lambda: SessionState(0))
+    """
+    The session's state.
+    """
 
     round: "int" = betterproto2.field(3, betterproto2.TYPE_UINT32)
+    """
+    The round the session is waiting in (the last one once finished; 0 before round 1 is out).
+    """
 
     signature: "bytes" = betterproto2.field(4, betterproto2.TYPE_BYTES)
+    """
+    On a COMPLETED signing: 64 bytes, ECDSA r||s (low-s) or EdDSA R||S (§4.10); empty for a presigning.
+    """
 
     recovery_id: "int" = betterproto2.field(5, betterproto2.TYPE_UINT32)
+    """
+    On a COMPLETED ECDSA signing: 0 or 1, recovers public_key (Ethereum v = 27 + recovery_id); EdDSA: 0.
+    """
 
     public_key: "bytes" = betterproto2.field(6, betterproto2.TYPE_BYTES)
+    """
+    On COMPLETED: the key that verifies the signature (GG20 with a derivation_path: the derived key).
+    """
 
     outbound: "list[ProtocolMessage]" = betterproto2.field(7, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Every message this node has produced in the session so far (§4.8).
+    """
 
     error: "str" = betterproto2.field(8, betterproto2.TYPE_STRING)
+    """
+    Unless RUNNING or COMPLETED: what went wrong, for people (never a secret, not a stable API).
+    """
 
     culprits: "list[int]" = betterproto2.field(9, betterproto2.TYPE_UINT32, repeated=True)
+    """
+    On FAILED: the party indices proved to have cheated; may be empty (§4.9).
+    """
 
 
 default_message_pool.register_message("mpc.v1", "SignStatusResponse", SignStatusResponse)
@@ -338,29 +532,48 @@ default_message_pool.register_message("mpc.v1", "SignStatusResponse", SignStatus
 
 @dataclass(eq=False, repr=False)
 class StartDkgRequest(betterproto2.Message):
+    """
+    Starts a key generation for a new key (§4.1).
+    """
+
     @betterproto2.staticproperty
     @staticmethod
     def DESCRIPTOR() -> Descriptor:
         return MPC_V1_SIGNER_PROTO_DESCRIPTOR.message_types_by_name["StartDKGRequest"]
 
     session_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    A new session id (§2.4); repeating an identical request returns the same session (§4.7).
+    """
 
     key_id: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    The new key's id (§2.4); must not exist on this node (ALREADY_EXISTS).
+    """
 
     protocol: "Protocol" = betterproto2.field(3, betterproto2.TYPE_ENUM, default_factory=lambda: Protocol(0))
+    """
+    The key's protocol; GG20 or FROST.
+    """
 
     curve: "Curve" = betterproto2.field(4, betterproto2.TYPE_ENUM, default_factory=lambda: Curve(0))
+    """
+    The protocol's curve: GG20 with SECP256K1, FROST with ED25519.
+    """
 
     threshold: "int" = betterproto2.field(5, betterproto2.TYPE_UINT32)
     """
-    minimum number of signers, >= 2
+    Minimum number of signers of the key, 2..total_parties.
     """
 
     total_parties: "int" = betterproto2.field(6, betterproto2.TYPE_UINT32)
+    """
+    Number of parties, 2..255; the parties are 1..total_parties.
+    """
 
     party_index: "int" = betterproto2.field(7, betterproto2.TYPE_UINT32)
     """
-    this node's 1-based index
+    This node's 1-based index among the parties.
     """
 
 
@@ -369,16 +582,29 @@ default_message_pool.register_message("mpc.v1", "StartDKGRequest", StartDkgReque
 
 @dataclass(eq=False, repr=False)
 class StartDkgResponse(betterproto2.Message):
+    """
+    The session as started (§4.1): FROST with its round-1 message, GG20 at once with none yet.
+    """
+
     @betterproto2.staticproperty
     @staticmethod
     def DESCRIPTOR() -> Descriptor:
         return MPC_V1_SIGNER_PROTO_DESCRIPTOR.message_types_by_name["StartDKGResponse"]
 
     session_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    The session id of the request.
+    """
 
     state: "SessionState" = betterproto2.field(2, betterproto2.TYPE_ENUM, default_factory=lambda: SessionState(0))
+    """
+    The session's state (RUNNING unless it already ended).
+    """
 
     outbound: "list[ProtocolMessage]" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Every message this node has produced in the session so far (§4.8).
+    """
 
 
 default_message_pool.register_message("mpc.v1", "StartDKGResponse", StartDkgResponse)
@@ -386,44 +612,54 @@ default_message_pool.register_message("mpc.v1", "StartDKGResponse", StartDkgResp
 
 @dataclass(eq=False, repr=False)
 class StartSignRequest(betterproto2.Message):
+    """
+    Starts a signing, a GG20 presigning (presign), or a signing with a stored presignature
+    (presignature_id); §4.3 has the rules for each.
+    """
+
     @betterproto2.staticproperty
     @staticmethod
     def DESCRIPTOR() -> Descriptor:
         return MPC_V1_SIGNER_PROTO_DESCRIPTOR.message_types_by_name["StartSignRequest"]
 
     session_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    A new session id (§2.4); for a presigning it becomes the presignature's id.
+    """
 
     key_id: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    An existing key on this node; unknown: NOT_FOUND.
+    """
 
     message: "bytes" = betterproto2.field(3, betterproto2.TYPE_BYTES)
     """
-    ECDSA: 32-byte digest; EdDSA: the message itself
+    GG20: a 32-byte digest; FROST: the message itself (1..session.max_message_bytes); presign: empty.
     """
 
     signers: "list[int]" = betterproto2.field(4, betterproto2.TYPE_UINT32, repeated=True)
     """
-    party indices, includes this node
+    The signing parties' indices: distinct, at least the key's threshold, including this node.
     """
 
     derivation_path: "list[int]" = betterproto2.field(5, betterproto2.TYPE_UINT32, repeated=True)
     """
-    optional, non-hardened
+    GG20 only, optional: non-hardened BIP-32 indices (each < 2^31) to sign with a derived key.
     """
 
     presign: "bool" = betterproto2.field(6, betterproto2.TYPE_BOOL)
     """
-    GG20 only (extension of SPEC.md §2). presign = true runs the message-independent presigning
-    alone among `signers`: no message, derivation_path or presignature_id. Every party keeps its share
-    of the result under presignature id = this session_id, for key_id. GetSignStatus reports the
-    session; COMPLETED means the presignature is stored. On a FROST key: INVALID_ARGUMENT.
+    GG20 only: run the message-independent presigning alone among `signers` (no message,
+    derivation_path or presignature_id). Every party keeps its share of the result under presignature
+    id = this session_id, for key_id; COMPLETED means it is stored (§6.3). On a FROST key: INVALID_ARGUMENT.
     """
 
     presignature_id: "str" = betterproto2.field(7, betterproto2.TYPE_STRING)
     """
-    GG20 only: sign with the presignature kept under this id (the session_id of its presigning) and
-    run just the one online round. The presignature is removed from the store, durably, before the
-    session starts, so it is used at most once: an unknown, already used or other key's id is
-    NOT_FOUND. `signers` must be the presigning's signers. Empty: presign and sign in one session.
+    GG20 only: sign with the presignature kept under this id (the session_id of its presigning) and run
+    just the one online round. The presignature is removed from the store, durably, before the session
+    starts, so it is used at most once: an unknown, already used or other key's id is NOT_FOUND.
+    `signers` must be the presigning's signers. Empty: presign and sign in one session.
     """
 
 
@@ -432,22 +668,40 @@ default_message_pool.register_message("mpc.v1", "StartSignRequest", StartSignReq
 
 @dataclass(eq=False, repr=False)
 class StartSignResponse(betterproto2.Message):
+    """
+    The session as started (§4.3): FROST with its round-1 message, GG20 at once with none yet.
+    """
+
     @betterproto2.staticproperty
     @staticmethod
     def DESCRIPTOR() -> Descriptor:
         return MPC_V1_SIGNER_PROTO_DESCRIPTOR.message_types_by_name["StartSignResponse"]
 
     session_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    The session id of the request.
+    """
 
     state: "SessionState" = betterproto2.field(2, betterproto2.TYPE_ENUM, default_factory=lambda: SessionState(0))
+    """
+    The session's state (RUNNING unless it already ended).
+    """
 
     outbound: "list[ProtocolMessage]" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Every message this node has produced in the session so far (§4.8).
+    """
 
 
 default_message_pool.register_message("mpc.v1", "StartSignResponse", StartSignResponse)
 
 
 class SignerServiceStub(betterproto2_grpclib.ServiceStub):
+    """
+    A signer node: one party of every key it holds a share of (docs/contract.md §4). Every call but Ping
+    needs `authorization: Bearer <JWT>` metadata (§2.2); refusals are gRPC status codes (§5).
+    """
+
     async def start_dkg(
         self,
         message: "StartDkgRequest",
@@ -457,7 +711,7 @@ class SignerServiceStub(betterproto2_grpclib.ServiceStub):
         metadata: "MetadataLike | None" = None,
     ) -> "StartDkgResponse":
         """
-        DKG
+        Starts a key generation on this node; idempotent for an identical request (§4.1, §4.7).
         """
 
         return await self._unary_unary(
@@ -477,6 +731,9 @@ class SignerServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "DkgStatusResponse":
+        """
+        Long-polls a key generation's state and outbound messages (§4.2, §4.8).
+        """
 
         return await self._unary_unary(
             "/mpc.v1.SignerService/GetDKGStatus",
@@ -496,7 +753,7 @@ class SignerServiceStub(betterproto2_grpclib.ServiceStub):
         metadata: "MetadataLike | None" = None,
     ) -> "StartSignResponse":
         """
-        Signing
+        Starts a signing, a GG20 presigning, or a signing with a stored presignature (§4.3, §4.7).
         """
 
         return await self._unary_unary(
@@ -516,6 +773,9 @@ class SignerServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "SignStatusResponse":
+        """
+        Long-polls a signing's or presigning's state and outbound messages (§4.4, §4.8).
+        """
 
         return await self._unary_unary(
             "/mpc.v1.SignerService/GetSignStatus",
@@ -535,7 +795,7 @@ class SignerServiceStub(betterproto2_grpclib.ServiceStub):
         metadata: "MetadataLike | None" = None,
     ) -> "ProtocolMessageResponse":
         """
-        Protocol messages relayed between the parties
+        Delivers one relayed protocol message to its session; exact duplicates are acknowledged (§4.5, §3.2).
         """
 
         return await self._unary_unary(
@@ -556,7 +816,7 @@ class SignerServiceStub(betterproto2_grpclib.ServiceStub):
         metadata: "MetadataLike | None" = None,
     ) -> "PongResponse":
         """
-        Liveness; the only call that needs no service token
+        Liveness and identity of the node; the only call that needs no service token (§4.6).
         """
 
         if message is None:
@@ -573,43 +833,54 @@ class SignerServiceStub(betterproto2_grpclib.ServiceStub):
 
 
 MPC_V1_SIGNER_PROTO_DESCRIPTOR = default_google_proto_descriptor_pool.AddSerializedFile(
-    b'\n\x13mpc/v1/signer.proto\x12\x06mpc.v1"\xc8\x01\n\x0fProtocolMessage\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x1d\n\nfrom_party\x18\x02 \x01(\rR\tfromParty\x12\x19\n\x08to_party\x18\x03 \x01(\rR\x07toParty\x12\x14\n\x05round\x18\x04 \x01(\rR\x05round\x12\x1a\n\x08sequence\x18\x05 \x01(\x04R\x08sequence\x12\x18\n\x07payload\x18\x06 \x01(\x0cR\x07payload\x12\x10\n\x03mac\x18\x07 \x01(\x0cR\x03mac"\xfe\x01\n\x0fStartDKGRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x15\n\x06key_id\x18\x02 \x01(\tR\x05keyId\x12,\n\x08protocol\x18\x03 \x01(\x0e2\x10.mpc.v1.ProtocolR\x08protocol\x12#\n\x05curve\x18\x04 \x01(\x0e2\r.mpc.v1.CurveR\x05curve\x12\x1c\n\tthreshold\x18\x05 \x01(\rR\tthreshold\x12#\n\rtotal_parties\x18\x06 \x01(\rR\x0ctotalParties\x12\x1f\n\x0bparty_index\x18\x07 \x01(\rR\npartyIndex"\x92\x01\n\x10StartDKGResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x123\n\x08outbound\x18\x03 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound"M\n\x13GetDKGStatusRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x17\n\x07wait_ms\x18\x02 \x01(\rR\x06waitMs"\x91\x02\n\x11DKGStatusResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x12\x14\n\x05round\x18\x03 \x01(\rR\x05round\x12\x15\n\x06key_id\x18\x04 \x01(\tR\x05keyId\x12\x1d\n\npublic_key\x18\x05 \x01(\x0cR\tpublicKey\x123\n\x08outbound\x18\x06 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound\x12\x14\n\x05error\x18\x07 \x01(\tR\x05error\x12\x1a\n\x08culprits\x18\x08 \x03(\rR\x08culprits"\xe8\x01\n\x10StartSignRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x15\n\x06key_id\x18\x02 \x01(\tR\x05keyId\x12\x18\n\x07message\x18\x03 \x01(\x0cR\x07message\x12\x18\n\x07signers\x18\x04 \x03(\rR\x07signers\x12\'\n\x0fderivation_path\x18\x05 \x03(\rR\x0ederivationPath\x12\x18\n\x07presign\x18\x06 \x01(\x08R\x07presign\x12\'\n\x0fpresignature_id\x18\x07 \x01(\tR\x0epresignatureId"\x93\x01\n\x11StartSignResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x123\n\x08outbound\x18\x03 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound"N\n\x14GetSignStatusRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x17\n\x07wait_ms\x18\x02 \x01(\rR\x06waitMs"\xba\x02\n\x12SignStatusResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x12\x14\n\x05round\x18\x03 \x01(\rR\x05round\x12\x1c\n\tsignature\x18\x04 \x01(\x0cR\tsignature\x12\x1f\n\x0brecovery_id\x18\x05 \x01(\rR\nrecoveryId\x12\x1d\n\npublic_key\x18\x06 \x01(\x0cR\tpublicKey\x123\n\x08outbound\x18\x07 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound\x12\x14\n\x05error\x18\x08 \x01(\tR\x05error\x12\x1a\n\x08culprits\x18\t \x03(\rR\x08culprits"K\n\x16ProtocolMessageRequest\x121\n\x07message\x18\x01 \x01(\x0b2\x17.mpc.v1.ProtocolMessageR\x07message"\xa6\x02\n\x17ProtocolMessageResponse\x12\x1a\n\x08accepted\x18\x01 \x01(\x08R\x08accepted\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x123\n\x08outbound\x18\x03 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound\x12\x1d\n\npublic_key\x18\x04 \x01(\x0cR\tpublicKey\x12\x1c\n\tsignature\x18\x05 \x01(\x0cR\tsignature\x12\x1f\n\x0brecovery_id\x18\x06 \x01(\rR\nrecoveryId\x12\x14\n\x05error\x18\x07 \x01(\tR\x05error\x12\x1a\n\x08culprits\x18\x08 \x03(\rR\x08culprits"\r\n\x0bPingRequest"d\n\x0cPongResponse\x12\x17\n\x07node_id\x18\x01 \x01(\tR\x06nodeId\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12!\n\x0ctimestamp_ms\x18\x03 \x01(\x03R\x0btimestampMs*I\n\x08Protocol\x12\x16\n\x14PROTOCOL_UNSPECIFIED\x12\x11\n\rPROTOCOL_GG20\x10\x01\x12\x12\n\x0ePROTOCOL_FROST\x10\x02*D\n\x05Curve\x12\x13\n\x11CURVE_UNSPECIFIED\x12\x13\n\x0fCURVE_SECP256K1\x10\x01\x12\x11\n\rCURVE_ED25519\x10\x02*\xb7\x01\n\x0cSessionState\x12\x1b\n\x19SESSION_STATE_UNSPECIFIED\x12\x19\n\x15SESSION_STATE_RUNNING\x10\x01\x12\x1b\n\x17SESSION_STATE_COMPLETED\x10\x02\x12\x18\n\x14SESSION_STATE_FAILED\x10\x03\x12\x1b\n\x17SESSION_STATE_TIMED_OUT\x10\x04\x12\x1b\n\x17SESSION_STATE_CANCELLED\x10\x052\xb0\x03\n\rSignerService\x12=\n\x08StartDKG\x12\x17.mpc.v1.StartDKGRequest\x1a\x18.mpc.v1.StartDKGResponse\x12F\n\x0cGetDKGStatus\x12\x1b.mpc.v1.GetDKGStatusRequest\x1a\x19.mpc.v1.DKGStatusResponse\x12@\n\tStartSign\x12\x18.mpc.v1.StartSignRequest\x1a\x19.mpc.v1.StartSignResponse\x12I\n\rGetSignStatus\x12\x1c.mpc.v1.GetSignStatusRequest\x1a\x1a.mpc.v1.SignStatusResponse\x12X\n\x15SubmitProtocolMessage\x12\x1e.mpc.v1.ProtocolMessageRequest\x1a\x1f.mpc.v1.ProtocolMessageResponse\x121\n\x04Ping\x12\x13.mpc.v1.PingRequest\x1a\x14.mpc.v1.PongResponseb\x06proto3'
+    b'\n\x13mpc/v1/signer.proto\x12\x06mpc.v1"\xc8\x01\n\x0fProtocolMessage\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x1d\n\nfrom_party\x18\x02 \x01(\rR\tfromParty\x12\x19\n\x08to_party\x18\x03 \x01(\rR\x07toParty\x12\x14\n\x05round\x18\x04 \x01(\rR\x05round\x12\x1a\n\x08sequence\x18\x05 \x01(\x04R\x08sequence\x12\x18\n\x07payload\x18\x06 \x01(\x0cR\x07payload\x12\x10\n\x03mac\x18\x07 \x01(\x0cR\x03mac"\xfe\x01\n\x0fStartDKGRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x15\n\x06key_id\x18\x02 \x01(\tR\x05keyId\x12,\n\x08protocol\x18\x03 \x01(\x0e2\x10.mpc.v1.ProtocolR\x08protocol\x12#\n\x05curve\x18\x04 \x01(\x0e2\r.mpc.v1.CurveR\x05curve\x12\x1c\n\tthreshold\x18\x05 \x01(\rR\tthreshold\x12#\n\rtotal_parties\x18\x06 \x01(\rR\x0ctotalParties\x12\x1f\n\x0bparty_index\x18\x07 \x01(\rR\npartyIndex"\x92\x01\n\x10StartDKGResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x123\n\x08outbound\x18\x03 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound"M\n\x13GetDKGStatusRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x17\n\x07wait_ms\x18\x02 \x01(\rR\x06waitMs"\x91\x02\n\x11DKGStatusResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x12\x14\n\x05round\x18\x03 \x01(\rR\x05round\x12\x15\n\x06key_id\x18\x04 \x01(\tR\x05keyId\x12\x1d\n\npublic_key\x18\x05 \x01(\x0cR\tpublicKey\x123\n\x08outbound\x18\x06 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound\x12\x14\n\x05error\x18\x07 \x01(\tR\x05error\x12\x1a\n\x08culprits\x18\x08 \x03(\rR\x08culprits"\xe8\x01\n\x10StartSignRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x15\n\x06key_id\x18\x02 \x01(\tR\x05keyId\x12\x18\n\x07message\x18\x03 \x01(\x0cR\x07message\x12\x18\n\x07signers\x18\x04 \x03(\rR\x07signers\x12\'\n\x0fderivation_path\x18\x05 \x03(\rR\x0ederivationPath\x12\x18\n\x07presign\x18\x06 \x01(\x08R\x07presign\x12\'\n\x0fpresignature_id\x18\x07 \x01(\tR\x0epresignatureId"\x93\x01\n\x11StartSignResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x123\n\x08outbound\x18\x03 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound"N\n\x14GetSignStatusRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x17\n\x07wait_ms\x18\x02 \x01(\rR\x06waitMs"\xba\x02\n\x12SignStatusResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x12\x14\n\x05round\x18\x03 \x01(\rR\x05round\x12\x1c\n\tsignature\x18\x04 \x01(\x0cR\tsignature\x12\x1f\n\x0brecovery_id\x18\x05 \x01(\rR\nrecoveryId\x12\x1d\n\npublic_key\x18\x06 \x01(\x0cR\tpublicKey\x123\n\x08outbound\x18\x07 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound\x12\x14\n\x05error\x18\x08 \x01(\tR\x05error\x12\x1a\n\x08culprits\x18\t \x03(\rR\x08culprits"K\n\x16ProtocolMessageRequest\x121\n\x07message\x18\x01 \x01(\x0b2\x17.mpc.v1.ProtocolMessageR\x07message"\xa6\x02\n\x17ProtocolMessageResponse\x12\x1a\n\x08accepted\x18\x01 \x01(\x08R\x08accepted\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x123\n\x08outbound\x18\x03 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound\x12\x1d\n\npublic_key\x18\x04 \x01(\x0cR\tpublicKey\x12\x1c\n\tsignature\x18\x05 \x01(\x0cR\tsignature\x12\x1f\n\x0brecovery_id\x18\x06 \x01(\rR\nrecoveryId\x12\x14\n\x05error\x18\x07 \x01(\tR\x05error\x12\x1a\n\x08culprits\x18\x08 \x03(\rR\x08culprits"\r\n\x0bPingRequest"d\n\x0cPongResponse\x12\x17\n\x07node_id\x18\x01 \x01(\tR\x06nodeId\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12!\n\x0ctimestamp_ms\x18\x03 \x01(\x03R\x0btimestampMs*I\n\x08Protocol\x12\x16\n\x14PROTOCOL_UNSPECIFIED\x12\x11\n\rPROTOCOL_GG20\x10\x01\x12\x12\n\x0ePROTOCOL_FROST\x10\x02*D\n\x05Curve\x12\x13\n\x11CURVE_UNSPECIFIED\x12\x13\n\x0fCURVE_SECP256K1\x10\x01\x12\x11\n\rCURVE_ED25519\x10\x02*\xb7\x01\n\x0cSessionState\x12\x1b\n\x19SESSION_STATE_UNSPECIFIED\x12\x19\n\x15SESSION_STATE_RUNNING\x10\x01\x12\x1b\n\x17SESSION_STATE_COMPLETED\x10\x02\x12\x18\n\x14SESSION_STATE_FAILED\x10\x03\x12\x1b\n\x17SESSION_STATE_TIMED_OUT\x10\x04\x12\x1b\n\x17SESSION_STATE_CANCELLED\x10\x052\xb0\x03\n\rSignerService\x12=\n\x08StartDKG\x12\x17.mpc.v1.StartDKGRequest\x1a\x18.mpc.v1.StartDKGResponse\x12F\n\x0cGetDKGStatus\x12\x1b.mpc.v1.GetDKGStatusRequest\x1a\x19.mpc.v1.DKGStatusResponse\x12@\n\tStartSign\x12\x18.mpc.v1.StartSignRequest\x1a\x19.mpc.v1.StartSignResponse\x12I\n\rGetSignStatus\x12\x1c.mpc.v1.GetSignStatusRequest\x1a\x1a.mpc.v1.SignStatusResponse\x12X\n\x15SubmitProtocolMessage\x12\x1e.mpc.v1.ProtocolMessageRequest\x1a\x1f.mpc.v1.ProtocolMessageResponse\x121\n\x04Ping\x12\x13.mpc.v1.PingRequest\x1a\x14.mpc.v1.PongResponseB6Z4github.com/mpc-wallet/mpc-signer/gen/go/mpc/v1;mpcv1b\x06proto3'
 )
 
 
 class SignerServiceBase(betterproto2_grpclib.ServiceBase):
+    """
+    A signer node: one party of every key it holds a share of (docs/contract.md §4). Every call but Ping
+    needs `authorization: Bearer <JWT>` metadata (§2.2); refusals are gRPC status codes (§5).
+    """
+
     async def start_dkg(self, message: "StartDkgRequest") -> "StartDkgResponse":
         """
-        DKG
+        Starts a key generation on this node; idempotent for an identical request (§4.1, §4.7).
         """
 
         raise grpclib.GRPCError(grpclib.const.Status.UNIMPLEMENTED)
 
     async def get_dkg_status(self, message: "GetDkgStatusRequest") -> "DkgStatusResponse":
+        """
+        Long-polls a key generation's state and outbound messages (§4.2, §4.8).
+        """
 
         raise grpclib.GRPCError(grpclib.const.Status.UNIMPLEMENTED)
 
     async def start_sign(self, message: "StartSignRequest") -> "StartSignResponse":
         """
-        Signing
+        Starts a signing, a GG20 presigning, or a signing with a stored presignature (§4.3, §4.7).
         """
 
         raise grpclib.GRPCError(grpclib.const.Status.UNIMPLEMENTED)
 
     async def get_sign_status(self, message: "GetSignStatusRequest") -> "SignStatusResponse":
+        """
+        Long-polls a signing's or presigning's state and outbound messages (§4.4, §4.8).
+        """
 
         raise grpclib.GRPCError(grpclib.const.Status.UNIMPLEMENTED)
 
     async def submit_protocol_message(self, message: "ProtocolMessageRequest") -> "ProtocolMessageResponse":
         """
-        Protocol messages relayed between the parties
+        Delivers one relayed protocol message to its session; exact duplicates are acknowledged (§4.5, §3.2).
         """
 
         raise grpclib.GRPCError(grpclib.const.Status.UNIMPLEMENTED)
 
     async def ping(self, message: "PingRequest") -> "PongResponse":
         """
-        Liveness; the only call that needs no service token
+        Liveness and identity of the node; the only call that needs no service token (§4.6).
         """
 
         raise grpclib.GRPCError(grpclib.const.Status.UNIMPLEMENTED)

@@ -26,7 +26,9 @@ if _version_not_supported:
 
 
 class SignerServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """A signer node: one party of every key it holds a share of (docs/contract.md §4). Every call but Ping
+    needs `authorization: Bearer <JWT>` metadata (§2.2); refusals are gRPC status codes (§5).
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -67,43 +69,47 @@ class SignerServiceStub:
 
 
 class SignerServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """A signer node: one party of every key it holds a share of (docs/contract.md §4). Every call but Ping
+    needs `authorization: Bearer <JWT>` metadata (§2.2); refusals are gRPC status codes (§5).
+    """
 
     def StartDKG(self, request, context):
-        """DKG
+        """Starts a key generation on this node; idempotent for an identical request (§4.1, §4.7).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetDKGStatus(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Long-polls a key generation's state and outbound messages (§4.2, §4.8).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def StartSign(self, request, context):
-        """Signing
+        """Starts a signing, a GG20 presigning, or a signing with a stored presignature (§4.3, §4.7).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetSignStatus(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Long-polls a signing's or presigning's state and outbound messages (§4.4, §4.8).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def SubmitProtocolMessage(self, request, context):
-        """Protocol messages relayed between the parties
+        """Delivers one relayed protocol message to its session; exact duplicates are acknowledged (§4.5, §3.2).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Ping(self, request, context):
-        """Liveness; the only call that needs no service token
+        """Liveness and identity of the node; the only call that needs no service token (§4.6).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -151,7 +157,9 @@ def add_SignerServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class SignerService:
-    """Missing associated documentation comment in .proto file."""
+    """A signer node: one party of every key it holds a share of (docs/contract.md §4). Every call but Ping
+    needs `authorization: Bearer <JWT>` metadata (§2.2); refusals are gRPC status codes (§5).
+    """
 
     @staticmethod
     def StartDKG(request,
