@@ -27,7 +27,7 @@ from signer.engine import (
 )
 from signer.store import open_store, sqlite_url
 from tests.engine.harness import serving
-from tests.engine.memstore import MemoryStore
+from tests.support.memstore import MemoryStore
 from tests.engine.relay import relay
 
 
