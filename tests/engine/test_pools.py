@@ -12,9 +12,9 @@ from signer.crypto.preparams import PreParams
 from signer.engine import EngineConfig, PreparamsPool, SessionKind, SessionManager, SessionState, pools
 from signer.store import open_store, sqlite_url
 from tests.engine.harness import serving, toy_dkg
-from tests.support.memstore import MemoryStore, opaque_set
 from tests.engine.relay import relay
 from tests.engine.toyproto import toy_protocols
+from tests.support.memstore import MemoryStore, opaque_set
 
 
 async def test_pool_fills_persists_feeds_a_dkg_and_stops_on_drain(tmp_path):
