@@ -23,7 +23,7 @@ import trio_asyncio
 
 from signer.auth.devcerts import DevCertPaths, dev_cert_paths, make_dev_certs
 from signer.auth.jwt import TokenMinter
-from signer.auth.keyfiles import load_hex_key, write_secret_file
+from signer.auth.keyfiles import create_hex_key_file, load_hex_key, write_secret_file
 from signer.auth.tls import client_ssl_context
 from signer.client.coordinator import Coordinator, NodeClient, Outcome
 from signer.client.verify import verify_signature
@@ -180,12 +180,11 @@ async def _node(options: DemoOptions) -> AsyncIterator[tuple[Coordinator, P1Stor
 async def _in_process(data_dir: Path, protocol: str) -> AsyncIterator[tuple[Coordinator, P1Store]]:
     from signer.app import run_node
     from signer.config import load_config
-    from signer.store import create_kek_file
 
     certs = _dev_certs(data_dir / "certs")
     kek_file = data_dir / "kek.hex"
     if not kek_file.exists():
-        create_kek_file(kek_file)
+        create_hex_key_file(kek_file)  # the KEK file format: 32 random bytes in hex, mode 0600
     config = load_config(
         env={},
         flags={
