@@ -48,8 +48,6 @@ from signer.schemes import default_curve
 from signer.wire import ProtocolMessage as WireMessage
 from signer.wire import seal, unseal
 
-STATE_NAMES = {s: s.name for s in SessionState}
-
 
 class RelayError(Exception):
     """A node answered something a correct node never would (e.g. a message with a bad MAC)."""
@@ -73,7 +71,6 @@ class NodeClient:
 
     def __init__(self, channel: Channel, authenticator: MessageAuthenticator, minter: TokenMinter | None) -> None:
         self._stub = SignerServiceStub(channel)
-        self._channel = channel
         self._mac = authenticator
         self._minter = minter
 
