@@ -12,6 +12,11 @@ next. Party indices are 1-based and fit in one byte, because the protocol encodi
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
 #: Parties in one key, and so the largest party index (the protocol encodings carry an index in one byte).
 MAX_PARTIES = 255
 #: Party indices are 1-based; to_party 0 on the wire is a broadcast.
@@ -37,6 +42,15 @@ HARDENED = 2**31
 
 class LimitError(ValueError):
     """A value outside its limit; the message starts with the field name."""
+
+
+def check_as(error: Callable[[str], Exception], check: Callable[..., T], *args: object) -> T:
+    """Apply one check; its LimitError becomes `error(message)`, the caller's own error type (a gRPC
+    INVALID_ARGUMENT at the edge, the engine's InvalidArgument, the store's StoreConfigError)."""
+    try:
+        return check(*args)
+    except LimitError as exc:
+        raise error(str(exc)) from None
 
 
 def is_int(value: object) -> bool:

@@ -507,10 +507,7 @@ async def _construct(binding: ProtocolBinding, make: Any, *args: Any) -> Session
 
 def _check(check: Callable[..., T], *args: object) -> T:
     """Apply one `signer.limits` check (the gRPC edge applies the same); LimitError -> InvalidArgument."""
-    try:
-        return check(*args)
-    except limits.LimitError as exc:
-        raise InvalidArgument(str(exc)) from None
+    return limits.check_as(InvalidArgument, check, *args)
 
 
 def _check_message(m: ProtocolMessage) -> None:

@@ -65,10 +65,7 @@ def _check_int(name: str, value: object, low: int, high: int) -> int:
 
 def _check_limit(check: Callable[..., str], value: object, *args: str) -> str:
     """A `signer.limits` check whose LimitError becomes StoreConfigError."""
-    try:
-        return check(value, *args)
-    except limits.LimitError as exc:
-        raise StoreConfigError(str(exc)) from None
+    return limits.check_as(StoreConfigError, check, value, *args)
 
 
 def _key_id(value: object) -> str:

@@ -11,6 +11,24 @@ Migration = tuple[int, str, tuple[str, ...]]
 # Migration 2: protocol names are not the schema's business. The store validates them against the
 # `signer.schemes` registry on write, so adding a protocol needs no migration.
 _DROP_PROTOCOL_CHECK = "protocol names checked by the store against the scheme registry, not by a CHECK"
+
+
+def _sqlite_key_shares(table: str, protocol_check: str = "") -> str:
+    """The SQLite key_shares table (SQLite drops a CHECK only by rebuilding the table)."""
+    return f"""CREATE TABLE {table} (
+                key_id TEXT PRIMARY KEY,
+                protocol TEXT NOT NULL{protocol_check},
+                curve TEXT NOT NULL,
+                public_key BLOB NOT NULL,
+                threshold INTEGER NOT NULL,
+                parties INTEGER NOT NULL,
+                party_index INTEGER NOT NULL,
+                record_version INTEGER NOT NULL,
+                created_at TEXT NOT NULL,
+                wrapped_key BLOB NOT NULL,
+                ciphertext BLOB NOT NULL)"""
+
+
 _SHARE_COLUMNS = (
     "key_id, protocol, curve, public_key, threshold, parties, party_index, record_version, created_at, "
     "wrapped_key, ciphertext"
@@ -22,18 +40,7 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
         "key shares, secret pools, single-use records, audit log",
         (
             "CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL)",
-            """CREATE TABLE key_shares (
-                key_id TEXT PRIMARY KEY,
-                protocol TEXT NOT NULL CHECK (protocol IN ('frost', 'gg20')),
-                curve TEXT NOT NULL,
-                public_key BLOB NOT NULL,
-                threshold INTEGER NOT NULL,
-                parties INTEGER NOT NULL,
-                party_index INTEGER NOT NULL,
-                record_version INTEGER NOT NULL,
-                created_at TEXT NOT NULL,
-                wrapped_key BLOB NOT NULL,
-                ciphertext BLOB NOT NULL)""",
+            _sqlite_key_shares("key_shares", " CHECK (protocol IN ('frost', 'gg20'))"),
             """CREATE TABLE secret_pool (
                 seq INTEGER PRIMARY KEY AUTOINCREMENT,
                 kind TEXT NOT NULL,
@@ -71,18 +78,7 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
         2,
         _DROP_PROTOCOL_CHECK,
         (
-            """CREATE TABLE key_shares_v2 (
-                key_id TEXT PRIMARY KEY,
-                protocol TEXT NOT NULL,
-                curve TEXT NOT NULL,
-                public_key BLOB NOT NULL,
-                threshold INTEGER NOT NULL,
-                parties INTEGER NOT NULL,
-                party_index INTEGER NOT NULL,
-                record_version INTEGER NOT NULL,
-                created_at TEXT NOT NULL,
-                wrapped_key BLOB NOT NULL,
-                ciphertext BLOB NOT NULL)""",
+            _sqlite_key_shares("key_shares_v2"),
             f"INSERT INTO key_shares_v2 ({_SHARE_COLUMNS}) SELECT {_SHARE_COLUMNS} FROM key_shares",
             "DROP TABLE key_shares",
             "ALTER TABLE key_shares_v2 RENAME TO key_shares",

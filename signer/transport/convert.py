@@ -47,10 +47,12 @@ def invalid(message: str) -> grpclib.GRPCError:
 
 def checked(check: Callable[..., T], *args: object) -> T:
     """Apply one `signer.limits` check; its LimitError ("field: ...") becomes INVALID_ARGUMENT."""
-    try:
-        return check(*args)
-    except limits.LimitError as exc:
-        raise invalid(str(exc)) from None
+    return limits.check_as(invalid, check, *args)
+
+
+def _check_ids(message: StartDkgRequest | StartSignRequest) -> None:
+    checked(limits.check_session_id, message.session_id)
+    checked(limits.check_key_id, message.key_id)
 
 
 def _enum_names(values: dict) -> str:
@@ -73,8 +75,7 @@ def curve_name(value: Curve | int) -> str:
 
 def dkg_request(message: StartDkgRequest) -> model.DkgRequest:
     """StartDKG -> a DKG request whose ids and party numbers are within the limits."""
-    checked(limits.check_session_id, message.session_id)
-    checked(limits.check_key_id, message.key_id)
+    _check_ids(message)
     total = checked(limits.check_party_count, message.total_parties)
     checked(limits.check_threshold, message.threshold, total)
     checked(limits.check_party_index, message.party_index, "party_index", total)
@@ -91,8 +92,7 @@ def dkg_request(message: StartDkgRequest) -> model.DkgRequest:
 
 def sign_request(message: StartSignRequest) -> model.SignRequest:
     """StartSign -> a signing, a signing with a stored presignature, or (presign) a GG20 presigning."""
-    checked(limits.check_session_id, message.session_id)
-    checked(limits.check_key_id, message.key_id)
+    _check_ids(message)
     if message.presignature_id:
         checked(limits.check_session_id, message.presignature_id, "presignature_id")
     for s in message.signers:
