@@ -35,7 +35,7 @@ gen: venv
 # Lint: ruff and mypy.
 lint: venv
     {{bin}}/ruff check signer tests benchmarks tools
-    {{bin}}/mypy signer
+    {{bin}}/mypy signer tests/support/memstore.py
 
 # Format the code.
 fmt: venv

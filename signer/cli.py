@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from grpclib.exceptions import GRPCError  # noqa: E402
+from grpclib.exceptions import GRPCError
 
-from signer import __version__
-from signer.auth.keyfiles import KeyFileError  # noqa: E402
-from signer.auth.tls import TlsConfigError  # noqa: E402
+from signer import __version__, schemes
+from signer.auth.keyfiles import KeyFileError
+from signer.auth.tls import TlsConfigError
 from signer.config import KEYS, KEYS_BY_PATH, Config, ConfigError, load_config
 from signer.store.errors import StoreError
 
@@ -163,7 +163,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         options.messages = messages
     options.messages = options.messages * args.count
     if args.chain is not None:
-        needed = "frost" if args.chain == "solana" else "gg20"
+        needed = schemes.FROST if args.chain == "solana" else schemes.GG20
         if args.protocol != needed:
             raise ConfigError(f"--chain {args.chain}: needs --protocol {needed}")
     from signer.logs import setup_logging
@@ -307,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
         "an in-process node is started with mTLS, service tokens and message MACs.",
     )
     demo.add_argument("--target", metavar="HOST:PORT", help="a running node (default: start one in-process)")
-    demo.add_argument("--protocol", choices=("frost", "gg20"), default="frost", help="default %(default)s")
+    demo.add_argument("--protocol", choices=schemes.PROTOCOLS, default=schemes.FROST, help="default %(default)s")
     demo.add_argument("--key-id", help="sign with this key (made by an earlier DKG); default: a new key")
     demo.add_argument("--message", action="append", metavar="HEX", help="message to sign, hex (repeatable)")
     demo.add_argument("--count", type=int, default=1, help="sign each message this many times")

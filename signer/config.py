@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from signer import limits
+
 
 class ConfigError(Exception):
     """A bad configuration value; str() is one line that names the key."""
@@ -109,9 +111,9 @@ KEYS: tuple[Key, ...] = (
         "session.max_message_bytes",
         "MPC_SESSION_MAX_MESSAGE_BYTES",
         "int",
-        1 << 20,
+        limits.DEFAULT_MAX_MESSAGE_BYTES,
         "largest accepted payload",
-        minimum=1024,
+        minimum=limits.MIN_MAX_MESSAGE_BYTES,
     ),
     Key(
         "session.grace_period_s",
@@ -244,10 +246,6 @@ class Config:
     @property
     def listen(self) -> tuple[str, int]:
         return parse_listen(self["grpc.listen"])
-
-    def redacted(self) -> dict[str, Any]:
-        """Values safe to log: paths and settings only (the config never holds secrets, only key file paths)."""
-        return dict(self.values)
 
 
 def load_config(

@@ -16,12 +16,13 @@ from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
+from signer import schemes
 from signer.config import parse_listen
 
 #: Session kinds: a key generation, a GG20 presignature, a signing.
 KINDS = ("dkg", "presign", "sign")
-#: Protocols as configured in StartDKG (`frost`, `gg20`).
-PROTOCOLS = ("frost", "gg20")
+#: Protocols as configured in StartDKG (the `signer.schemes` registry: `frost`, `gg20`).
+PROTOCOLS = schemes.PROTOCOLS
 
 SESSIONS_STARTED = Counter(
     "mpc_sessions_started",
@@ -93,7 +94,7 @@ def session_ended(protocol: str, kind: str, outcome: str) -> None:
 # Create every series up front so dashboards and rate() see zeros instead of missing data.
 for _protocol in PROTOCOLS:
     for _kind in KINDS:
-        if _protocol == "frost" and _kind == "presign":
+        if _kind == "presign" and not schemes.has_presign(_protocol):
             continue
         SESSIONS_STARTED.labels(_protocol, _kind)
         SESSIONS_COMPLETED.labels(_protocol, _kind)

@@ -14,10 +14,11 @@ import hashlib
 import hmac
 import struct
 
+from signer.limits import MAX_SESSION_ID_BYTES
+
 DOMAIN = b"mpc.v1.ProtocolMessage"
 MAC_LEN = 32
 KEY_LEN = 32
-MAX_SESSION_ID_CHARS = 128
 _U32_MAX = 0xFFFF_FFFF
 _U64_MAX = 0xFFFF_FFFF_FFFF_FFFF
 
@@ -44,12 +45,12 @@ def mac_input(session_id: str, from_party: int, to_party: int, round: int, seque
     """The exact bytes that are MACed (exposed so interop tests can compare them byte for byte)."""
     if not isinstance(session_id, str):
         raise MacError("session_id must be a string")
-    if len(session_id) > MAX_SESSION_ID_CHARS:
-        raise MacError(f"session_id longer than {MAX_SESSION_ID_CHARS} characters")
     try:
         sid = session_id.encode("utf-8")
     except UnicodeEncodeError:
         raise MacError("session_id is not valid Unicode") from None
+    if len(sid) > MAX_SESSION_ID_BYTES:
+        raise MacError(f"session_id longer than {MAX_SESSION_ID_BYTES} UTF-8 bytes")
     if not isinstance(payload, bytes | bytearray | memoryview):
         raise MacError("payload must be bytes")
     body = bytes(payload)

@@ -16,7 +16,7 @@ Must be used inside `trio_asyncio.open_loop()`:
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +30,10 @@ from gen.mpc.v1 import (
     Curve,
     GetDkgStatusRequest,
     GetSignStatusRequest,
+    PingRequest,
+    PongResponse,
     Protocol,
+    ProtocolMessage,
     ProtocolMessageRequest,
     SessionState,
     SignerServiceStub,
@@ -39,12 +42,11 @@ from gen.mpc.v1 import (
 )
 from signer.auth.jwt import TokenMinter
 from signer.auth.mac import MacError, MessageAuthenticator
-from signer.client.party import LocalParty, WireMessage
+from signer.client.party import LocalParty
 from signer.protocols.base import ProtocolError, SessionProtocol
-from signer.transport.convert import seal, unseal
-
-PROTOCOLS = {"frost": (Protocol.FROST, Curve.ED25519), "gg20": (Protocol.GG20, Curve.SECP256K1)}
-STATE_NAMES = {s: s.name for s in SessionState}
+from signer.schemes import default_curve
+from signer.wire import ProtocolMessage as WireMessage
+from signer.wire import seal, unseal
 
 
 class RelayError(Exception):
@@ -69,7 +71,6 @@ class NodeClient:
 
     def __init__(self, channel: Channel, authenticator: MessageAuthenticator, minter: TokenMinter | None) -> None:
         self._stub = SignerServiceStub(channel)
-        self._channel = channel
         self._mac = authenticator
         self._minter = minter
 
@@ -93,21 +94,21 @@ class NodeClient:
     def _metadata(self) -> dict[str, str]:
         return {"authorization": self._minter.authorization()} if self._minter else {}
 
-    async def _call(self, method, request):  # noqa: ANN001, ANN202
+    async def _call(self, method: Callable[..., Awaitable[Any]], request: object) -> Any:
         return await trio_asyncio.aio_as_trio(method)(request, metadata=self._metadata())
 
-    async def ping(self):  # noqa: ANN201
-        from gen.mpc.v1 import PingRequest
-
+    async def ping(self) -> PongResponse:
         return await trio_asyncio.aio_as_trio(self._stub.ping)(PingRequest())
 
-    async def start_dkg(self, session_id: str, key_id: str, protocol: str, threshold: int, total: int, index: int):
-        proto, curve = PROTOCOLS[protocol]
+    async def start_dkg(
+        self, session_id: str, key_id: str, protocol: str, threshold: int, total: int, index: int
+    ) -> NodeView:
+        """StartDKG for `protocol` (a `signer.schemes` name) on its default curve."""
         request = StartDkgRequest(
             session_id=session_id,
             key_id=key_id,
-            protocol=proto,
-            curve=curve,
+            protocol=Protocol[protocol.upper()],
+            curve=Curve[default_curve(protocol).upper()],
             threshold=threshold,
             total_parties=total,
             party_index=index,
@@ -146,10 +147,10 @@ class NodeClient:
         return self._view(resp)
 
     async def submit(self, m: WireMessage) -> NodeView:
-        request = ProtocolMessageRequest(seal(m, self._mac))
+        request = ProtocolMessageRequest(seal(m, self._mac, ProtocolMessage))
         return self._view(await self._call(self._stub.submit_protocol_message, request))
 
-    def _view(self, resp) -> NodeView:  # noqa: ANN001
+    def _view(self, resp: Any) -> NodeView:
         try:
             outbound = [unseal(m, self._mac) for m in resp.outbound]
         except MacError as exc:
@@ -237,7 +238,13 @@ class Coordinator:
         }
         return await self._run(session_id, "sign", starts, local)
 
-    async def _run(self, session_id: str, kind: str, starts, local: Mapping[int, SessionProtocol]) -> Outcome:  # noqa: ANN001
+    async def _run(
+        self,
+        session_id: str,
+        kind: str,
+        starts: Mapping[int, Callable[[NodeClient], Awaitable[NodeView]]],
+        local: Mapping[int, SessionProtocol],
+    ) -> Outcome:
         parties = {i: LocalParty(session_id, p) for i, p in local.items()}
         nodes = {i: self.nodes[i] for i in starts}
         queue: list[WireMessage] = []

@@ -23,11 +23,12 @@ import trio_asyncio
 
 from signer.auth.devcerts import DevCertPaths, dev_cert_paths, make_dev_certs
 from signer.auth.jwt import TokenMinter
-from signer.auth.keyfiles import load_hex_key, write_secret_file
+from signer.auth.keyfiles import create_hex_key_file, load_hex_key, write_secret_file
 from signer.auth.tls import client_ssl_context
 from signer.client.coordinator import Coordinator, NodeClient, Outcome
 from signer.client.verify import verify_signature
 from signer.protocols.base import DkgResult
+from signer.schemes import FROST, GG20
 
 P1 = 1
 NODE = 2
@@ -39,7 +40,7 @@ class DemoError(Exception):
 
 @dataclass
 class DemoOptions:
-    protocol: str = "frost"
+    protocol: str = FROST
     key_id: str | None = None
     messages: list[bytes] = field(default_factory=lambda: [b"hello from mpc-signer"])
     chain: str | None = None
@@ -58,7 +59,7 @@ class DemoOptions:
 def signed_bytes(protocol: str, chain: str | None, message: bytes) -> bytes:
     """What StartSign carries: EdDSA signs the message itself; ECDSA a 32-byte digest of it, hashed the way
     the chain would (EIP-191 for Ethereum, double SHA-256 for Bitcoin, SHA-256 otherwise)."""
-    if protocol == "frost":
+    if protocol == FROST:
         return message
     if chain == "ethereum":
         from signer.chain.ethereum import personal_message_digest
@@ -89,7 +90,7 @@ class P1Store:
 
 def _protocols(protocol: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
     """(new_dkg(session_id, index, threshold, parties), new_sign(session_id, index, share, message, signers))."""
-    if protocol == "frost":
+    if protocol == FROST:
         from signer.protocols.frost.session import FrostDkgSession, FrostSignSession
 
         return FrostDkgSession, FrostSignSession
@@ -141,7 +142,7 @@ async def run_demo(options: DemoOptions, emit: Callable[[dict[str, Any]], None])
                     "recovery_id": view.recovery_id,
                     "verified": verified,
                 }
-                if options.protocol == "gg20":
+                if options.protocol == GG20:
                     result["digest"] = payload.hex()
                 if options.chain:
                     from signer.chain import chain_output
@@ -179,12 +180,11 @@ async def _node(options: DemoOptions) -> AsyncIterator[tuple[Coordinator, P1Stor
 async def _in_process(data_dir: Path, protocol: str) -> AsyncIterator[tuple[Coordinator, P1Store]]:
     from signer.app import run_node
     from signer.config import load_config
-    from signer.store import create_kek_file
 
     certs = _dev_certs(data_dir / "certs")
     kek_file = data_dir / "kek.hex"
     if not kek_file.exists():
-        create_kek_file(kek_file)
+        create_hex_key_file(kek_file)  # the KEK file format: 32 random bytes in hex, mode 0600
     config = load_config(
         env={},
         flags={
@@ -197,7 +197,7 @@ async def _in_process(data_dir: Path, protocol: str) -> AsyncIterator[tuple[Coor
             "auth.jwt.public_key_file": str(certs.jwt_public_key),
             "auth.hmac.key_file": str(certs.hmac_key),
             "storage.kek_file": str(kek_file),
-            "pools.preparams_size": "1" if protocol == "gg20" else "0",
+            "pools.preparams_size": "1" if protocol == GG20 else "0",
         },
     )
     async with trio.open_nursery() as nursery:

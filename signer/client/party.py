@@ -1,7 +1,7 @@
 """A party run locally by the client side (P1, the wallet app): the same sans-IO protocol code the node
 runs, plus the bookkeeping a relay-fed party needs.
 
-Messages are the engine's `ProtocolMessage` (as `WireMessage`): the same shape on both sides of the relay.
+Messages are `signer.wire.ProtocolMessage` (as `WireMessage`), the shape the node's engine uses too.
 `LocalParty` takes relayed messages in any order and with repeats: it keeps messages for later rounds
 until their round comes, drops exact repeats, refuses a second, different payload for the same slot,
 and advances the protocol as soon as the current round's messages are all in. It numbers its own
@@ -10,8 +10,8 @@ outbound messages with a per-session sequence, as SPEC.md §3 requires of every 
 
 from __future__ import annotations
 
-from signer.engine.model import ProtocolMessage as WireMessage
 from signer.protocols.base import BROADCAST, DkgResult, InboxKey, ProtocolError, SessionProtocol, SignResult
+from signer.wire import ProtocolMessage as WireMessage
 
 
 class LocalParty:

@@ -26,7 +26,8 @@ from signer.engine.model import (
     SignRequest,
 )
 from signer.engine.pools import PreparamsPool
-from signer.engine.registry import ProtocolBinding, default_protocols
+from signer.engine.registry import PresignResult, ProtocolBinding, SchemeKey, default_protocols
+from signer.engine.storage import EngineStore
 
 __all__ = [
     "ED25519",
@@ -38,13 +39,16 @@ __all__ = [
     "DkgRequest",
     "EngineConfig",
     "EngineError",
+    "EngineStore",
     "FailedPrecondition",
     "InvalidArgument",
     "NotFound",
     "PreparamsPool",
+    "PresignResult",
     "ProtocolBinding",
     "ProtocolMessage",
     "ResourceExhausted",
+    "SchemeKey",
     "SessionKind",
     "SessionManager",
     "SessionState",

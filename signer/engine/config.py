@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from signer import limits
+
 
 @dataclass(frozen=True)
 class EngineConfig:
@@ -27,7 +29,7 @@ class EngineConfig:
 
     round_timeout_s: float = 30.0
     max_sessions: int = 1000
-    max_message_bytes: int = 1 << 20
+    max_message_bytes: int = limits.DEFAULT_MAX_MESSAGE_BYTES
     max_buffered: int = 64
     retention_s: float = 300.0
     max_wait_s: float = 60.0

@@ -18,9 +18,8 @@ session id. A signing that names a `presignature_id` claims that item from the s
 durable delete) before its session exists, so a presignature is never used twice, also across
 restarts and replicas; then only the online round runs.
 
-The store is duck-typed to signer.store.Store: key_info / get_share / put_share, claim_preparams /
-count_preparams / add_preparams, add_presignature / claim_presignature / count_presignatures and
-append_audit.
+The store is an `EngineStore` (storage.py): signer.store.Store, or the in-memory store of the tests.
+Ids, party counts and indices are checked with `signer.limits`, the functions the gRPC edge uses.
 """
 
 from __future__ import annotations
@@ -28,11 +27,12 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import deque
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import trio
 
+from signer import limits
 from signer.engine import telemetry
 from signer.engine.config import EngineConfig
 from signer.engine.errors import (
@@ -43,9 +43,6 @@ from signer.engine.errors import (
     Unavailable,
 )
 from signer.engine.model import (
-    MAX_KEY_ID_CHARS,
-    MAX_PARTY_INDEX,
-    MAX_SESSION_ID_CHARS,
     DeliverResult,
     DkgRequest,
     ProtocolMessage,
@@ -54,17 +51,16 @@ from signer.engine.model import (
     SignRequest,
 )
 from signer.engine.pools import PreparamsPool
-from signer.engine.registry import ProtocolBinding, default_protocols
-from signer.engine.session import Session, SessionSetup
+from signer.engine.registry import PresignResult, ProtocolBinding, SchemeKey, default_protocols
+from signer.engine.session import Builder, Session, SessionSetup
+from signer.engine.storage import EngineStore
 from signer.protocols.base import DkgResult, ProtocolError, SessionProtocol, SignResult
 from signer.store.errors import ItemExists, KeyExists, KeyNotFound
+from signer.store.records import KeyInfo
+
+T = TypeVar("T")
 
 log = logging.getLogger("signer.engine.manager")
-
-U32 = 2**32
-U64 = 2**64
-MAX_PARTIES = 1000
-HARDENED = 2**31
 
 
 class SessionManager:
@@ -73,9 +69,9 @@ class SessionManager:
     def __init__(
         self,
         config: EngineConfig,
-        store: Any,
+        store: EngineStore,
         *,
-        protocols: Mapping[str, ProtocolBinding] | None = None,
+        protocols: Mapping[SchemeKey, ProtocolBinding] | None = None,
         preparams: PreparamsPool | None = None,
     ) -> None:
         self._config = config
@@ -154,14 +150,14 @@ class SessionManager:
         """
         self._check_accepting()
         if isinstance(request, SignRequest) and kind in (SessionKind.SIGN, SessionKind.PRESIGN):
-            _check_id("session_id", request.session_id, MAX_SESSION_ID_CHARS)
+            _check(limits.check_session_id, request.session_id)
             if request.presign is not True and kind is SessionKind.PRESIGN:
                 raise InvalidArgument("a presign session needs a request with presign set")
             kind = SessionKind.PRESIGN if request.presign is True else SessionKind.SIGN
         elif not (kind is SessionKind.DKG and isinstance(request, DkgRequest)):
             raise InvalidArgument(f"a {kind.value} session needs a {kind.value} request")
         else:
-            _check_id("session_id", request.session_id, MAX_SESSION_ID_CHARS)
+            _check(limits.check_session_id, request.session_id)
         sid = request.session_id
         while (other := self._starting.get(sid)) is not None:
             await other.wait()
@@ -177,7 +173,7 @@ class SessionManager:
         if isinstance(request, DkgRequest):
             binding = self._check_dkg(request)
         else:
-            _check_id("key_id", request.key_id, MAX_KEY_ID_CHARS)
+            _check(limits.check_key_id, request.key_id)
         existing = self._existing(kind, request)
         if existing is not None:
             return existing
@@ -192,20 +188,26 @@ class SessionManager:
             else:
                 raise AlreadyExists(f"key id {request.key_id!r} already exists")
             parties = tuple(range(1, request.total_parties + 1))
-            setup = SessionSetup(kind, request, request.protocol, request.party_index, parties, binding.slow_start)
+            setup = SessionSetup(
+                kind, request, request.protocol, request.curve, request.party_index, parties, binding.slow_start
+            )
         else:
             try:
                 share = await self._store.get_share(request.key_id)
             except KeyNotFound:
                 raise NotFound(f"no key with key id {request.key_id!r}") from None
             info = share.info
-            key_binding = self._protocols.get(info.protocol)
+            key_binding = self._protocols.get((info.protocol, info.curve))
             if key_binding is None:
-                raise InvalidArgument(f"key {request.key_id!r} is for protocol {info.protocol!r}, not served here")
+                raise InvalidArgument(
+                    f"key {request.key_id!r} is for protocol {info.protocol!r} on {info.curve!r}, not served here"
+                )
             binding = key_binding
             self._check_sign(request, binding, info)
             signers = tuple(sorted(request.signers))
-            setup = SessionSetup(kind, request, info.protocol, info.party_index, signers, binding.slow_start)
+            setup = SessionSetup(
+                kind, request, info.protocol, info.curve, info.party_index, signers, binding.slow_start
+            )
         # The awaits above let other calls run: check again before registering.
         self._check_accepting()
         self._check_capacity()
@@ -224,7 +226,7 @@ class SessionManager:
             setup,
             self._config,
             build=build,
-            runner=self._protocols[setup.protocol].runner,
+            runner=binding.runner,
             finish=self._finish,
             audit=self._audit,
             on_terminal=self._on_terminal,
@@ -244,7 +246,7 @@ class SessionManager:
         )
         telemetry.session_started(setup.protocol, kind.value)
         await self._nursery.start(session.run)
-        return session.view()
+        return session.take_view()
 
     async def _claim_presignature(self, request: SignRequest) -> bytes:
         """Take the named presignature out of the store (durably, before any use); NotFound if it is not
@@ -279,7 +281,7 @@ class SessionManager:
             raise NotFound(f"no session {message.session_id!r}")
         duplicate = session.accept(message)
         await trio.lowlevel.checkpoint()
-        return DeliverResult(duplicate=duplicate, view=session.view())
+        return DeliverResult(duplicate=duplicate, view=session.take_view())
 
     async def status(self, session_id: str, wait_s: float = 0.0, *, kind: SessionKind | None = None) -> SessionView:
         """The session's view; with `wait_s` > 0, first wait (long-poll) until there is outbound no
@@ -292,14 +294,14 @@ class SessionManager:
             await session.wait_for_news(session.reported, min(wait_s, self._config.max_wait_s))
         else:
             await trio.lowlevel.checkpoint()
-        return session.view()
+        return session.take_view()
 
     async def cancel(self, session_id: str) -> SessionView:
         """Cancel a running session (CANCELLED) and wait until it has stopped; a finished one is returned as is."""
         session = self._lookup(session_id, None)
         session.cancel()
         await session.done.wait()
-        return session.view()
+        return session.take_view()
 
     # ----- start helpers -------------------------------------------------------------------------
 
@@ -317,7 +319,7 @@ class SessionManager:
             return None
         if session.setup.kind is not kind or session.setup.request != request:
             raise AlreadyExists(f"session {request.session_id!r} exists with other parameters")
-        return session.view()
+        return session.take_view()
 
     def _get(self, session_id: str) -> Session | None:
         """The session, unless unknown or past its retention (then forgotten now, not at the reaper's turn)."""
@@ -342,19 +344,21 @@ class SessionManager:
         return session
 
     def _check_dkg(self, req: DkgRequest) -> ProtocolBinding:
-        _check_id("session_id", req.session_id, MAX_SESSION_ID_CHARS)
-        _check_id("key_id", req.key_id, MAX_KEY_ID_CHARS)
-        binding = self._protocols.get(req.protocol) if isinstance(req.protocol, str) else None
+        _check(limits.check_session_id, req.session_id)
+        _check(limits.check_key_id, req.key_id)
+        protocols = sorted({p for p, _ in self._protocols})
+        if req.protocol not in protocols:
+            raise InvalidArgument(f"protocol must be one of {protocols}")
+        binding = self._protocols.get((req.protocol, req.curve)) if isinstance(req.curve, str) else None
         if binding is None:
-            raise InvalidArgument(f"protocol must be one of {sorted(self._protocols)}")
-        if req.curve != binding.curve:
-            raise InvalidArgument(f"protocol {req.protocol} works on curve {binding.curve}, not {req.curve!r}")
-        _check_int("total_parties", req.total_parties, 2, MAX_PARTIES)
-        _check_int("threshold", req.threshold, 2, req.total_parties)
-        _check_int("party_index", req.party_index, 1, req.total_parties)
+            curves = sorted(c for p, c in self._protocols if p == req.protocol)
+            raise InvalidArgument(f"protocol {req.protocol} works on curve {' or '.join(curves)}, not {req.curve!r}")
+        total = _check(limits.check_party_count, req.total_parties)
+        _check(limits.check_threshold, req.threshold, total)
+        _check(limits.check_party_index, req.party_index, "party_index", total)
         return binding
 
-    def _check_sign(self, req: SignRequest, binding: ProtocolBinding, info: Any) -> None:
+    def _check_sign(self, req: SignRequest, binding: ProtocolBinding, info: KeyInfo) -> None:
         if req.presign is not True and req.presign is not False:
             raise InvalidArgument("presign must be a boolean")
         if not isinstance(req.presignature_id, str):
@@ -369,16 +373,18 @@ class SessionManager:
         else:
             if not req.message:
                 raise InvalidArgument("message must be non-empty bytes")
-            if binding.message_is_digest and len(req.message) != 32:
-                raise InvalidArgument(f"message must be a 32-byte digest for {info.protocol}, got {len(req.message)}")
+            if binding.message_is_digest and len(req.message) != limits.DIGEST_BYTES:
+                raise InvalidArgument(
+                    f"message must be a {limits.DIGEST_BYTES}-byte digest for {info.protocol}, got {len(req.message)}"
+                )
             if len(req.message) > self._config.max_message_bytes:
                 raise InvalidArgument(f"message exceeds {self._config.max_message_bytes} bytes")
             if req.presignature_id:
                 if binding.new_presign is None:
                     raise InvalidArgument(f"protocol {info.protocol} has no presignatures")
-                _check_id("presignature_id", req.presignature_id, MAX_SESSION_ID_CHARS)
+                _check(limits.check_session_id, req.presignature_id, "presignature_id")
         signers = req.signers
-        if not isinstance(signers, tuple) or not all(_is_int(s) and 1 <= s <= info.parties for s in signers):
+        if not isinstance(signers, tuple) or not all(limits.is_int(s) and 1 <= s <= info.parties for s in signers):
             raise InvalidArgument(f"signers must be party indices in 1..{info.parties}")
         if len(set(signers)) != len(signers):
             raise InvalidArgument("signers must not repeat")
@@ -387,12 +393,12 @@ class SessionManager:
         if info.party_index not in signers:
             raise InvalidArgument(f"signers must include this node (party {info.party_index})")
         path = req.derivation_path
-        if not isinstance(path, tuple) or not all(_is_int(i) and 0 <= i < HARDENED for i in path):
+        if not isinstance(path, tuple) or not all(limits.is_int(i) and 0 <= i < limits.HARDENED for i in path):
             raise InvalidArgument("derivation_path must be non-hardened indices below 2^31")
         if path and not binding.derivation:
             raise InvalidArgument(f"protocol {info.protocol} does not support derivation paths")
 
-    def _dkg_builder(self, binding: ProtocolBinding, req: DkgRequest):  # noqa: ANN202
+    def _dkg_builder(self, binding: ProtocolBinding, req: DkgRequest) -> Builder:
         async def build() -> SessionProtocol:
             preparams = None
             if binding.needs_preparams:
@@ -401,15 +407,15 @@ class SessionManager:
 
         return build
 
-    def _sign_builder(  # noqa: ANN202
+    def _sign_builder(
         self, binding: ProtocolBinding, req: SignRequest, party_index: int, share: bytes, presignature: bytes | None
-    ):
+    ) -> Builder:
         async def build() -> SessionProtocol:
             return await _construct(binding, binding.new_sign, req, party_index, share, presignature)
 
         return build
 
-    def _presign_builder(self, binding: ProtocolBinding, req: SignRequest, party_index: int, share: bytes):  # noqa: ANN202
+    def _presign_builder(self, binding: ProtocolBinding, req: SignRequest, party_index: int, share: bytes) -> Builder:
         async def build() -> SessionProtocol:
             return await _construct(binding, binding.new_presign, req, party_index, share)
 
@@ -417,7 +423,7 @@ class SessionManager:
 
     # ----- session hooks -------------------------------------------------------------------------
 
-    async def _finish(self, session: Session, result: DkgResult | SignResult) -> None:
+    async def _finish(self, session: Session, result: DkgResult | SignResult | PresignResult) -> None:
         """Runs before a session becomes COMPLETED: a DKG's key share is stored first (put-once), and so is
         a presigning's presignature (under id = the session id)."""
         request = session.setup.request
@@ -435,8 +441,8 @@ class SessionManager:
                 )
             except KeyExists:
                 raise AlreadyExists(f"key id {request.key_id!r} was stored meanwhile") from None
-        elif session.setup.kind is SessionKind.PRESIGN:
-            blob: bytes = result.consume()  # type: ignore[union-attr]
+        elif session.setup.kind is SessionKind.PRESIGN and not isinstance(result, DkgResult | SignResult):
+            blob = result.consume()
             try:
                 await self._store.add_presignature(request.key_id, blob, item_id=request.session_id)
             except ItemExists:
@@ -451,7 +457,7 @@ class SessionManager:
             result += f" culprits={list(session.culprits)}"
         digest = None
         if session.setup.kind is SessionKind.SIGN and isinstance(request, SignRequest):
-            binding = self._protocols[session.setup.protocol]
+            binding = self._protocols[session.setup.scheme]
             digest = request.message if binding.message_is_digest else hashlib.sha256(request.message).digest()
         await self._store.append_audit(
             session_id=session.setup.session_id,
@@ -499,25 +505,16 @@ async def _construct(binding: ProtocolBinding, make: Any, *args: Any) -> Session
         raise ProtocolError(f"invalid session parameters: {exc}") from None
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _check_id(name: str, value: object, limit: int) -> None:
-    if not isinstance(value, str) or not value or len(value) > limit or not value.isprintable():
-        raise InvalidArgument(f"{name} must be a non-empty printable string of at most {limit} characters")
-
-
-def _check_int(name: str, value: object, low: int, high: int) -> None:
-    if not _is_int(value) or not low <= value <= high:  # type: ignore[operator]
-        raise InvalidArgument(f"{name} must be an integer in [{low}, {high}]")
+def _check(check: Callable[..., T], *args: object) -> T:
+    """Apply one `signer.limits` check (the gRPC edge applies the same); LimitError -> InvalidArgument."""
+    return limits.check_as(InvalidArgument, check, *args)
 
 
 def _check_message(m: ProtocolMessage) -> None:
-    _check_id("session_id", m.session_id, MAX_SESSION_ID_CHARS)
-    _check_int("from_party", m.from_party, 1, MAX_PARTY_INDEX)
-    _check_int("to_party", m.to_party, 0, MAX_PARTY_INDEX)
-    _check_int("round", m.round, 0, U32 - 1)
-    _check_int("sequence", m.sequence, 0, U64 - 1)
+    _check(limits.check_session_id, m.session_id)
+    _check(limits.check_party_index, m.from_party, "from_party")
+    _check(limits.check_int, "to_party", m.to_party, 0, limits.MAX_PARTIES)
+    _check(limits.check_int, "round", m.round, 0, limits.MAX_ROUND)
+    _check(limits.check_int, "sequence", m.sequence, 0, limits.MAX_SEQUENCE)
     if not isinstance(m.payload, bytes):
         raise InvalidArgument("payload must be bytes")

@@ -1,22 +1,30 @@
 """The engine's domain types: session requests, protocol messages, states and status views.
 
 Transport converts protobuf <-> these; nothing here knows about gRPC. Protocol and curve are plain
-names ("frost"/"gg20", "ed25519"/"secp256k1") so the protocol registry stays a small open mapping.
+names from `signer.schemes`; the relayed message is `signer.wire.ProtocolMessage`, shared with the client.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-FROST = "frost"
-GG20 = "gg20"
-ED25519 = "ed25519"
-SECP256K1 = "secp256k1"
+from signer.schemes import ED25519, FROST, GG20, SECP256K1
+from signer.wire import ProtocolMessage
 
-MAX_SESSION_ID_CHARS = 128
-MAX_KEY_ID_CHARS = 128
-MAX_PARTY_INDEX = 2**16
+__all__ = [
+    "ED25519",
+    "FROST",
+    "GG20",
+    "SECP256K1",
+    "DeliverResult",
+    "DkgRequest",
+    "ProtocolMessage",
+    "SessionKind",
+    "SessionState",
+    "SessionView",
+    "SignRequest",
+]
 
 
 class SessionKind(enum.Enum):
@@ -71,21 +79,6 @@ class SignRequest:
     derivation_path: tuple[int, ...] = ()
     presign: bool = False
     presignature_id: str = ""
-
-
-@dataclass(frozen=True)
-class ProtocolMessage:
-    """One relayed protocol message (inbound or outbound); to_party = 0 is a broadcast.
-
-    The MAC is not here: transport checks it on the way in and adds it on the way out.
-    """
-
-    session_id: str
-    from_party: int
-    to_party: int
-    round: int
-    sequence: int
-    payload: bytes = field(repr=False)
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
 import trio
 import trio_parallel
 
 from signer.engine import telemetry
+from signer.engine.storage import EngineStore
 
 log = logging.getLogger("signer.engine.pools")
 
@@ -40,7 +40,9 @@ def generate_preparams_blob() -> bytes:
 class PreparamsPool:
     """Keeps `target` pre-parameter sets in the store; `take()` hands one out exactly once."""
 
-    def __init__(self, store: Any, target: int, generate: Callable[[], bytes] = generate_preparams_blob) -> None:
+    def __init__(
+        self, store: EngineStore, target: int, generate: Callable[[], bytes] = generate_preparams_blob
+    ) -> None:
         if target < 0:
             raise ValueError("target must not be negative")
         self._store = store

@@ -1,21 +1,38 @@
-"""The protocol registry: protocol name -> how to build its DKG and signing sessions.
+"""The protocol registry: (protocol, curve) -> how to build its DKG, signing and presigning sessions.
 
-Adding a protocol is one `ProtocolBinding` in `default_protocols()`. Imports of protocol packages happen
-inside the builders, so the engine (and a node that never runs GG20) does not load code it does not use.
+Adding a scheme is one `ProtocolBinding` in `default_protocols()` under a (protocol, curve) key named in
+`signer.schemes` (FROST over secp256k1 would be one more entry next to FROST over Ed25519). Imports of
+protocol packages happen inside the builders, so the engine (and a node that never runs GG20) does not
+load code it does not use.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from signer.engine.model import ED25519, FROST, GG20, SECP256K1, DkgRequest, SignRequest
+from signer.engine.model import DkgRequest, SignRequest
 from signer.engine.offload import InlineRunner, ProcessRunner, StepRunner
 from signer.protocols.base import SessionProtocol
+from signer.schemes import ED25519, FROST, GG20, SECP256K1
+
+#: A registry key: (protocol name, curve name), as in `signer.schemes`.
+SchemeKey = tuple[str, str]
 
 DkgBuilder = Callable[[DkgRequest, bytes | None], SessionProtocol]
 SignBuilder = Callable[[SignRequest, int, bytes, bytes | None], SessionProtocol]
 PresignBuilder = Callable[[SignRequest, int, bytes], SessionProtocol]
+
+
+class PresignResult(Protocol):
+    """What a presigning session's `result` is: the key's public key and the presignature, handed out
+    once (`consume`) in the encoding `new_sign` takes back as `presignature`."""
+
+    @property
+    def public_key(self) -> bytes: ...
+
+    def consume(self) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -26,14 +43,12 @@ class ProtocolBinding:
     new_presign(request, party_index, key_share) construct the sans-IO session (raising ValueError or
     ProtocolError on bad parameters); they run where the steps run (`runner`), so for process offload they
     must be module-level functions. `new_presign` is None for a protocol without presignatures; its
-    session's result has the key's `public_key` and a single-use `consume() -> bytes`, the encoding
-    `new_sign` takes back as `presignature`.
+    session's result is a `PresignResult`.
     `needs_preparams`: the DKG takes a pre-parameter set from the pool. `message_is_digest`: signing
     takes a 32-byte digest (ECDSA) rather than the message itself. `derivation`: signing accepts a
     non-hardened derivation path.
     """
 
-    curve: str
     new_dkg: DkgBuilder
     new_sign: SignBuilder
     new_presign: PresignBuilder | None = None
@@ -95,12 +110,11 @@ def _gg20_presign(req: SignRequest, party_index: int, key_share: bytes) -> Sessi
     return Gg20PresignSession(req.session_id, party_index, key_share, req.signers)
 
 
-def default_protocols() -> dict[str, ProtocolBinding]:
+def default_protocols() -> dict[SchemeKey, ProtocolBinding]:
     """FROST (Ed25519, cheap steps inline) and GG20 (secp256k1, steps in worker processes)."""
     return {
-        FROST: ProtocolBinding(curve=ED25519, new_dkg=_frost_dkg, new_sign=_frost_sign),
-        GG20: ProtocolBinding(
-            curve=SECP256K1,
+        (FROST, ED25519): ProtocolBinding(new_dkg=_frost_dkg, new_sign=_frost_sign),
+        (GG20, SECP256K1): ProtocolBinding(
             new_dkg=_gg20_dkg,
             new_sign=_gg20_sign,
             new_presign=_gg20_presign,

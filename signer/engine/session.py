@@ -62,6 +62,7 @@ class SessionSetup:
     kind: SessionKind
     request: DkgRequest | SignRequest
     protocol: str
+    curve: str
     party_index: int
     parties: tuple[int, ...]
     slow_start: bool = False
@@ -73,6 +74,11 @@ class SessionSetup:
     @property
     def key_id(self) -> str:
         return self.request.key_id
+
+    @property
+    def scheme(self) -> tuple[str, str]:
+        """The protocol registry's key: (protocol, curve)."""
+        return (self.protocol, self.curve)
 
 
 class Session:
@@ -128,8 +134,9 @@ class Session:
 
     # ----- queries -------------------------------------------------------------------------------
 
-    def view(self) -> SessionView:
-        """Snapshot for a response; marks the outbound it carries as reported (long-poll cursor)."""
+    def take_view(self) -> SessionView:
+        """Snapshot for a response; advances the long-poll cursor: the outbound it carries counts as
+        reported, so the next long-poll waits for newer outbound."""
         self.reported = len(self.outbound)
         return SessionView(
             session_id=self.setup.session_id,

@@ -1,18 +1,18 @@
 """Argument checks every protocol session shares: session ids, party indices, thresholds, signer sets.
 
 Constructors raise ValueError with a message fit for an operator (the engine turns it into
-INVALID_ARGUMENT); the limits match the message encodings, which carry indices as one byte.
+INVALID_ARGUMENT). The limits are `signer.limits`, the ones the gRPC edge checks: the message encodings
+carry indices as one byte and session ids as UTF-8.
 """
 
 from __future__ import annotations
 
-MAX_SESSION_ID_CHARS = 128
-MAX_PARTIES = 255
+from signer.limits import MAX_PARTIES, check_session_id
 
 
 def validate_session_id(session_id: str) -> None:
-    if not isinstance(session_id, str) or not 1 <= len(session_id) <= MAX_SESSION_ID_CHARS:
-        raise ValueError(f"session_id must be a string of 1..{MAX_SESSION_ID_CHARS} characters")
+    """At most MAX_SESSION_ID_BYTES of UTF-8 (LimitError, a ValueError, otherwise)."""
+    check_session_id(session_id, printable=False)
 
 
 def validate_indices(name: str, indices: tuple[int, ...]) -> tuple[int, ...]:

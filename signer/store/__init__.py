@@ -21,7 +21,7 @@ from signer.store.errors import (
     WrongKek,
 )
 from signer.store.kek import create_kek_file, load_kek
-from signer.store.records import AuditEntry, KeyInfo, KeyShare, SchemaStatus
+from signer.store.records import AuditEntry, KeyInfo, SchemaStatus, StoredKeyShare
 from signer.store.repository import Store, open_backend, open_store
 from signer.store.sqlite import sqlite_url
 
@@ -34,13 +34,13 @@ __all__ = [
     "KeyExists",
     "KeyInfo",
     "KeyNotFound",
-    "KeyShare",
     "NodeMismatch",
     "SchemaError",
     "SchemaStatus",
     "Store",
     "StoreConfigError",
     "StoreError",
+    "StoredKeyShare",
     "WrongKek",
     "create_kek_file",
     "load_kek",

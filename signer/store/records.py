@@ -1,7 +1,7 @@
 """What the store keeps: the public records callers see and the sealed rows the backends move.
 
 Backends only ever see `ShareRow` / `PoolRow` (ciphertext and wrapped data keys); plaintext exists in
-`KeyShare.share` and in what a claim returns, never in a row.
+`StoredKeyShare.share` and in what a claim returns, never in a row.
 """
 
 from __future__ import annotations
@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-PROTOCOLS = ("frost", "gg20")
-CURVES = ("ed25519", "secp256k1")
 # Record format version: part of every record's associated data, so a future format cannot be confused
 # with this one.
 RECORD_VERSION = 1
@@ -34,8 +32,9 @@ class KeyInfo:
 
 
 @dataclass(frozen=True)
-class KeyShare:
-    """A decrypted key share with its metadata; the share bytes are kept out of repr."""
+class StoredKeyShare:
+    """A stored key share as the store hands it out: decrypted share bytes (opaque to the store, the
+    protocol's own encoding; kept out of repr) with the record's metadata."""
 
     info: KeyInfo
     share: bytes = field(repr=False)

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from signer import limits, schemes
 from signer.auth.keyfiles import KEY_LEN as KEK_BYTES
 from signer.store import envelope
 from signer.store.backend import Backend
@@ -31,19 +32,19 @@ from signer.store.errors import (
     WrongKek,
 )
 from signer.store.records import (
-    CURVES,
     POOL_PREPARAMS,
     POOL_PRESIGNATURE,
-    PROTOCOLS,
     RECORD_VERSION,
     AuditEntry,
     KeyInfo,
-    KeyShare,
     PoolRow,
     ShareRow,
+    StoredKeyShare,
 )
 from signer.store.sqlite import SqliteBackend
 
+# Ids the store itself makes up or is configured with (node id, pool kinds); ids that callers send are
+# checked with signer.limits, as at the gRPC edge.
 MAX_ID = 256
 MAX_TEXT = 1024
 MAX_SECRET = 16 * 1024 * 1024
@@ -60,6 +61,20 @@ def _check_int(name: str, value: object, low: int, high: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise StoreConfigError(f"{name} must be an integer in [{low}, {high}]")
     return value
+
+
+def _check_limit(check: Callable[..., str], value: object, *args: str) -> str:
+    """A `signer.limits` check whose LimitError becomes StoreConfigError."""
+    return limits.check_as(StoreConfigError, check, value, *args)
+
+
+def _key_id(value: object) -> str:
+    return _check_limit(limits.check_key_id, value)
+
+
+def _item_id(value: object) -> str:
+    """Presignature ids are the ids of the presigning sessions that made them."""
+    return _check_limit(limits.check_session_id, value, "item_id")
 
 
 def _check_secret(name: str, value: object) -> bytes:
@@ -115,15 +130,15 @@ class Store:
         party_index: int,
     ) -> KeyInfo:
         """Store a DKG's key share once, in one committed transaction; KeyExists if the id is taken."""
-        _check_id("key_id", key_id)
+        _key_id(key_id)
         share = _check_secret("share", share)
-        if protocol not in PROTOCOLS:
-            raise StoreConfigError(f"protocol must be one of {PROTOCOLS}")
-        if curve not in CURVES:
-            raise StoreConfigError(f"curve must be one of {CURVES}")
+        if protocol not in schemes.PROTOCOLS:
+            raise StoreConfigError(f"protocol must be one of {schemes.PROTOCOLS}")
+        if curve not in schemes.curves_of(protocol):
+            raise StoreConfigError(f"curve must be one of {schemes.curves_of(protocol)} for {protocol}")
         if not isinstance(public_key, bytes) or len(public_key) not in (32, 33):
             raise StoreConfigError("public_key must be 32 (Ed25519) or 33 (SEC1) bytes")
-        _check_int("parties", parties, 1, 1000)
+        _check_int("parties", parties, 1, limits.MAX_PARTIES)
         _check_int("threshold", threshold, 1, parties)
         _check_int("party_index", party_index, 1, parties)
         row = ShareRow(
@@ -136,19 +151,19 @@ class Store:
             raise KeyExists(f"a key share with key id {key_id!r} already exists")
         return sealed.info()
 
-    async def get_share(self, key_id: str) -> KeyShare:
+    async def get_share(self, key_id: str) -> StoredKeyShare:
         """Decrypt a key share; KeyNotFound, or DecryptionFailed if the row does not authenticate."""
-        _check_id("key_id", key_id)
+        _key_id(key_id)
         row = await self._backend.fetch_share(key_id)
         if row is None:
             raise KeyNotFound(f"no key share with key id {key_id!r}")
         aad = envelope.share_aad(self.node_id, row)
         share = envelope.open_sealed(self._kek, aad, row.wrapped_key, row.ciphertext, f"key share {key_id!r}")
-        return KeyShare(row.info(), share)
+        return StoredKeyShare(row.info(), share)
 
     async def key_info(self, key_id: str) -> KeyInfo:
         """The public metadata of a key share, without decrypting it."""
-        _check_id("key_id", key_id)
+        _key_id(key_id)
         info = await self._backend.fetch_key_info(key_id)
         if info is None:
             raise KeyNotFound(f"no key share with key id {key_id!r}")
@@ -160,7 +175,7 @@ class Store:
 
     async def delete_share(self, key_id: str) -> None:
         """Operator command only: remove a key share (and its presignatures) for good."""
-        _check_id("key_id", key_id)
+        _key_id(key_id)
         if not await self._backend.delete_share(key_id):
             raise KeyNotFound(f"no key share with key id {key_id!r}")
 
@@ -198,7 +213,7 @@ class Store:
 
     async def add_presignatures(self, key_id: str, blobs: Sequence[bytes]) -> list[str]:
         """Add presignatures for `key_id` in one transaction; returns their item ids."""
-        _check_id("key_id", key_id)
+        _key_id(key_id)
         return await self._pool_add(POOL_PRESIGNATURE, key_id, blobs)
 
     async def add_presignature(self, key_id: str, blob: bytes, item_id: str | None = None) -> str:
@@ -207,10 +222,10 @@ class Store:
         With `item_id` (the engine uses the presigning session's id, which every party shares) the item
         is kept under that id; ItemExists if any pool item already has it. Without, a random id is made.
         """
-        _check_id("key_id", key_id)
+        _key_id(key_id)
         if item_id is None:
             return (await self._pool_add(POOL_PRESIGNATURE, key_id, [blob]))[0]
-        _check_id("item_id", item_id)
+        _item_id(item_id)
         row = self._seal_pool(POOL_PRESIGNATURE, key_id, item_id, blob)
         if not await self._backend.pool_put(row, datetime.now(UTC)):
             raise ItemExists(f"a pool item with id {item_id!r} already exists")
@@ -224,15 +239,15 @@ class Store:
         The removal is one statement committed before this returns, so no other process, replica or
         restart can get the same presignature; if the caller crashes afterwards it is lost, never reused.
         """
-        _check_id("key_id", key_id)
+        _key_id(key_id)
         if item_id is not None:
-            _check_id("item_id", item_id)
+            _item_id(item_id)
         return await self._pool_claim(POOL_PRESIGNATURE, key_id, item_id)
 
     async def count_presignatures(self, key_id: str | None = None) -> int:
         """Presignatures ready for `key_id`, or for all keys together when it is None."""
         if key_id is not None:
-            _check_id("key_id", key_id)
+            _key_id(key_id)
         return await self._backend.pool_count(POOL_PRESIGNATURE, key_id)
 
     async def consume_once(self, kind: str, item_id: str) -> None:
@@ -255,8 +270,8 @@ class Store:
         client_identity: str,
     ) -> None:
         """Append one audit row (one per DKG and per signature); rows are never updated or deleted."""
-        _check_id("session_id", session_id)
-        _check_id("key_id", key_id)
+        _check_limit(limits.check_session_id, session_id)
+        _key_id(key_id)
         if operation not in AUDIT_OPERATIONS:
             raise StoreConfigError(f"operation must be one of {AUDIT_OPERATIONS}")
         if message_digest is not None and (not isinstance(message_digest, bytes) or len(message_digest) > 64):
@@ -274,9 +289,9 @@ class Store:
     ) -> list[AuditEntry]:
         """Audit rows in append order, optionally only one key's or one session's."""
         if key_id is not None:
-            _check_id("key_id", key_id)
+            _key_id(key_id)
         if session_id is not None:
-            _check_id("session_id", session_id)
+            _check_limit(limits.check_session_id, session_id)
         if limit is not None:
             _check_int("limit", limit, 1, 10**9)
         return await self._backend.audit_read(key_id, session_id, limit)

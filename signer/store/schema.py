@@ -8,15 +8,16 @@ from __future__ import annotations
 
 Migration = tuple[int, str, tuple[str, ...]]
 
-SQLITE_MIGRATIONS: tuple[Migration, ...] = (
-    (
-        1,
-        "key shares, secret pools, single-use records, audit log",
-        (
-            "CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL)",
-            """CREATE TABLE key_shares (
+# Migration 2: protocol names are not the schema's business. The store validates them against the
+# `signer.schemes` registry on write, so adding a protocol needs no migration.
+_DROP_PROTOCOL_CHECK = "protocol names checked by the store against the scheme registry, not by a CHECK"
+
+
+def _sqlite_key_shares(table: str, protocol_check: str = "") -> str:
+    """The SQLite key_shares table (SQLite drops a CHECK only by rebuilding the table)."""
+    return f"""CREATE TABLE {table} (
                 key_id TEXT PRIMARY KEY,
-                protocol TEXT NOT NULL CHECK (protocol IN ('frost', 'gg20')),
+                protocol TEXT NOT NULL{protocol_check},
                 curve TEXT NOT NULL,
                 public_key BLOB NOT NULL,
                 threshold INTEGER NOT NULL,
@@ -25,7 +26,21 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
                 record_version INTEGER NOT NULL,
                 created_at TEXT NOT NULL,
                 wrapped_key BLOB NOT NULL,
-                ciphertext BLOB NOT NULL)""",
+                ciphertext BLOB NOT NULL)"""
+
+
+_SHARE_COLUMNS = (
+    "key_id, protocol, curve, public_key, threshold, parties, party_index, record_version, created_at, "
+    "wrapped_key, ciphertext"
+)
+
+SQLITE_MIGRATIONS: tuple[Migration, ...] = (
+    (
+        1,
+        "key shares, secret pools, single-use records, audit log",
+        (
+            "CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL)",
+            _sqlite_key_shares("key_shares", " CHECK (protocol IN ('frost', 'gg20'))"),
             """CREATE TABLE secret_pool (
                 seq INTEGER PRIMARY KEY AUTOINCREMENT,
                 kind TEXT NOT NULL,
@@ -57,6 +72,16 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
                 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
             """CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
                 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
+        ),
+    ),
+    (
+        2,
+        _DROP_PROTOCOL_CHECK,
+        (
+            _sqlite_key_shares("key_shares_v2"),
+            f"INSERT INTO key_shares_v2 ({_SHARE_COLUMNS}) SELECT {_SHARE_COLUMNS} FROM key_shares",
+            "DROP TABLE key_shares",
+            "ALTER TABLE key_shares_v2 RENAME TO key_shares",
         ),
     ),
 )
@@ -111,5 +136,10 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
             """CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
                 FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()""",
         ),
+    ),
+    (
+        2,
+        _DROP_PROTOCOL_CHECK,
+        ("ALTER TABLE key_shares DROP CONSTRAINT IF EXISTS key_shares_protocol_check",),
     ),
 )

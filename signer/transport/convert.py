@@ -1,16 +1,37 @@
-"""Protobuf <-> engine domain types. Only shapes and enum names change here; the engine validates values."""
+"""Protobuf <-> engine domain types, and the limit checks at the gRPC edge.
+
+Shapes and enum names change here. Every field with a limit in `signer.limits` is checked here first
+(INVALID_ARGUMENT naming the field), with the same functions the engine, protocols and store use inside,
+so a request the edge accepts is never refused later for its size. Other checks on values (thresholds
+against a stored key, signer sets, digests) stay in the engine, which knows the key.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
 
 import grpclib
 from grpclib.const import Status
 
-from gen.mpc.v1 import Curve, Protocol, ProtocolMessage, SessionState, StartSignRequest
+from gen.mpc.v1 import (
+    Curve,
+    Protocol,
+    ProtocolMessage,
+    SessionState,
+    StartDkgRequest,
+    StartSignRequest,
+)
+from signer import limits, schemes
 from signer.auth.mac import MacError, MessageAuthenticator
 from signer.engine import model
+from signer.wire import seal, unseal
 
-PROTOCOLS = {Protocol.FROST: model.FROST, Protocol.GG20: model.GG20}
-CURVES = {Curve.ED25519: model.ED25519, Curve.SECP256K1: model.SECP256K1}
+T = TypeVar("T")
+
+# Proto enum values are named like the registry's names (Protocol.FROST <-> "frost").
+PROTOCOLS = {Protocol[name.upper()]: name for name in schemes.PROTOCOLS}
+CURVES = {Curve[name.upper()]: name for name in schemes.CURVES}
 STATES = {
     model.SessionState.RUNNING: SessionState.RUNNING,
     model.SessionState.COMPLETED: SessionState.COMPLETED,
@@ -24,22 +45,58 @@ def invalid(message: str) -> grpclib.GRPCError:
     return grpclib.GRPCError(Status.INVALID_ARGUMENT, message)
 
 
+def checked(check: Callable[..., T], *args: object) -> T:
+    """Apply one `signer.limits` check; its LimitError ("field: ...") becomes INVALID_ARGUMENT."""
+    return limits.check_as(invalid, check, *args)
+
+
+def _check_ids(message: StartDkgRequest | StartSignRequest) -> None:
+    checked(limits.check_session_id, message.session_id)
+    checked(limits.check_key_id, message.key_id)
+
+
+def _enum_names(values: dict) -> str:
+    return " or ".join(f"{type(v).__name__.upper()}_{v.name}" for v in values)
+
+
 def protocol_name(value: Protocol | int) -> str:
     try:
         return PROTOCOLS[Protocol(value)]
     except (KeyError, ValueError):
-        raise invalid("protocol must be PROTOCOL_GG20 or PROTOCOL_FROST") from None
+        raise invalid(f"protocol must be {_enum_names(PROTOCOLS)}") from None
 
 
 def curve_name(value: Curve | int) -> str:
     try:
         return CURVES[Curve(value)]
     except (KeyError, ValueError):
-        raise invalid("curve must be CURVE_SECP256K1 or CURVE_ED25519") from None
+        raise invalid(f"curve must be {_enum_names(CURVES)}") from None
+
+
+def dkg_request(message: StartDkgRequest) -> model.DkgRequest:
+    """StartDKG -> a DKG request whose ids and party numbers are within the limits."""
+    _check_ids(message)
+    total = checked(limits.check_party_count, message.total_parties)
+    checked(limits.check_threshold, message.threshold, total)
+    checked(limits.check_party_index, message.party_index, "party_index", total)
+    return model.DkgRequest(
+        session_id=message.session_id,
+        key_id=message.key_id,
+        protocol=protocol_name(message.protocol),
+        curve=curve_name(message.curve),
+        threshold=message.threshold,
+        total_parties=message.total_parties,
+        party_index=message.party_index,
+    )
 
 
 def sign_request(message: StartSignRequest) -> model.SignRequest:
     """StartSign -> a signing, a signing with a stored presignature, or (presign) a GG20 presigning."""
+    _check_ids(message)
+    if message.presignature_id:
+        checked(limits.check_session_id, message.presignature_id, "presignature_id")
+    for s in message.signers:
+        checked(limits.check_party_index, s, "signers")
     return model.SignRequest(
         session_id=message.session_id,
         key_id=message.key_id,
@@ -51,28 +108,20 @@ def sign_request(message: StartSignRequest) -> model.SignRequest:
     )
 
 
-def seal(m: model.ProtocolMessage, authenticator: MessageAuthenticator) -> ProtocolMessage:
-    """The wire form of a protocol message, MACed as SPEC.md §3 lays the bytes out (both relay legs use it)."""
-    mac = authenticator.mac(m.session_id, m.from_party, m.to_party, m.round, m.sequence, m.payload)
-    return ProtocolMessage(m.session_id, m.from_party, m.to_party, m.round, m.sequence, m.payload, mac)
-
-
-def unseal(p: ProtocolMessage, authenticator: MessageAuthenticator) -> model.ProtocolMessage:
-    """Check the MAC before anything else about the message, then convert; raises MacError."""
-    authenticator.verify(p.session_id, p.from_party, p.to_party, p.round, p.sequence, p.payload, p.mac)
-    return model.ProtocolMessage(p.session_id, p.from_party, p.to_party, p.round, p.sequence, p.payload)
-
-
 def inbound(message: ProtocolMessage | None, authenticator: MessageAuthenticator) -> model.ProtocolMessage:
-    """A relayed message for the engine; UNAUTHENTICATED for a missing or wrong MAC."""
+    """A relayed message for the engine; UNAUTHENTICATED for a missing or wrong MAC (checked first), then
+    INVALID_ARGUMENT for a party index outside the limits."""
     if message is None:
         raise invalid("message is required")
     try:
-        return unseal(message, authenticator)
+        m = unseal(message, authenticator)
     except MacError as exc:
         raise grpclib.GRPCError(Status.UNAUTHENTICATED, f"message MAC rejected: {exc}") from None
+    checked(limits.check_party_index, m.from_party, "from_party")
+    checked(limits.check_int, "to_party", m.to_party, 0, limits.MAX_PARTIES)
+    return m
 
 
 def outbound(view: model.SessionView, authenticator: MessageAuthenticator) -> list[ProtocolMessage]:
     """The session's outbound messages, each MACed as the receiving side will check it."""
-    return [seal(m, authenticator) for m in view.outbound]
+    return [seal(m, authenticator, ProtocolMessage) for m in view.outbound]

@@ -36,7 +36,7 @@ from signer import __version__
 from signer.auth.mac import MessageAuthenticator
 from signer.engine.errors import EngineError
 from signer.engine.manager import SessionManager
-from signer.engine.model import DkgRequest, SessionKind, SessionView
+from signer.engine.model import SessionKind, SessionView
 from signer.store.errors import StoreError
 from signer.transport import convert
 from signer.transport.auth import CURRENT_CALLER
@@ -76,15 +76,7 @@ class SignerService(SignerServiceBase):
         return PongResponse(node_id=self.node_id, version=__version__, timestamp_ms=int(time.time() * 1000))
 
     async def start_dkg(self, message: StartDkgRequest) -> StartDkgResponse:
-        request = DkgRequest(
-            session_id=message.session_id,
-            key_id=message.key_id,
-            protocol=convert.protocol_name(message.protocol),
-            curve=convert.curve_name(message.curve),
-            threshold=message.threshold,
-            total_parties=message.total_parties,
-            party_index=message.party_index,
-        )
+        request = convert.dkg_request(message)
         view = await in_trio(self.engine.start, SessionKind.DKG, request, client=str(CURRENT_CALLER.get()))
         return StartDkgResponse(session_id=view.session_id, state=convert.STATES[view.state], outbound=self._out(view))
 

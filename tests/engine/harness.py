@@ -9,15 +9,13 @@ from typing import Any
 import trio
 
 from signer.engine import DkgRequest, EngineConfig, SessionKind, SessionManager, SessionView, SignRequest
-from tests.engine.memstore import MemoryStore
-from tests.engine.toyproto import toy_binding
+from tests.engine.toyproto import toy_protocols
+from tests.support.memstore import MemoryStore
 
 
 def toy_engines(n: int, config: EngineConfig | None = None, **binding: Any) -> dict[int, SessionManager]:
     config = config or EngineConfig(round_timeout_s=10.0, max_wait_s=1000.0)
-    return {
-        p: SessionManager(config, MemoryStore(), protocols={"toy": toy_binding(**binding)}) for p in range(1, n + 1)
-    }
+    return {p: SessionManager(config, MemoryStore(), protocols=toy_protocols(**binding)) for p in range(1, n + 1)}
 
 
 @asynccontextmanager

@@ -27,8 +27,8 @@ from signer.engine import (
 )
 from signer.store import open_store, sqlite_url
 from tests.engine.harness import serving
-from tests.engine.memstore import MemoryStore
 from tests.engine.relay import relay
+from tests.support.memstore import MemoryStore
 
 
 def frost_dkg(session_id: str, party: int, key_id: str = "wallet-1") -> DkgRequest:

@@ -12,9 +12,9 @@ from signer.crypto.preparams import PreParams
 from signer.engine import EngineConfig, PreparamsPool, SessionKind, SessionManager, SessionState, pools
 from signer.store import open_store, sqlite_url
 from tests.engine.harness import serving, toy_dkg
-from tests.engine.memstore import MemoryStore, opaque_set
 from tests.engine.relay import relay
-from tests.engine.toyproto import toy_binding
+from tests.engine.toyproto import toy_protocols
+from tests.support.memstore import MemoryStore, opaque_set
 
 
 async def test_pool_fills_persists_feeds_a_dkg_and_stops_on_drain(tmp_path):
@@ -23,9 +23,9 @@ async def test_pool_fills_persists_feeds_a_dkg_and_stops_on_drain(tmp_path):
     async with open_store(url, kek, "node-1") as store:
         # Key shares of the test protocol go to a memory store; the pool lives in the real one.
         pool = PreparamsPool(store, 1)
-        toy = {"toy": toy_binding(needs_preparams=True)}
+        toy = toy_protocols(needs_preparams=True)
         p1 = SessionManager(config, MemoryStore(), protocols=toy, preparams=pool)
-        p2 = SessionManager(config, MemoryStore(), protocols={"toy": toy_binding()})
+        p2 = SessionManager(config, MemoryStore(), protocols=toy_protocols())
         async with serving(p2), trio.open_nursery() as nursery:
             await nursery.start(p1.run)
             with trio.fail_after(120):
@@ -49,7 +49,7 @@ async def test_pool_fills_persists_feeds_a_dkg_and_stops_on_drain(tmp_path):
 
 async def test_generated_sets_are_valid_preparams(tmp_path):
     store = MemoryStore()
-    p1 = SessionManager(EngineConfig(preparams_target=1), store, protocols={"toy": toy_binding(needs_preparams=True)})
+    p1 = SessionManager(EngineConfig(preparams_target=1), store, protocols=toy_protocols(needs_preparams=True))
     async with serving(p1):
         with trio.fail_after(120):
             while not store.preparams:
@@ -60,7 +60,7 @@ async def test_generated_sets_are_valid_preparams(tmp_path):
 async def test_a_dkg_waits_for_preparams_within_its_deadline(clock):
     store = MemoryStore()
     config = EngineConfig(round_timeout_s=10.0)  # preparams_target 0: nothing fills the pool here
-    p1 = SessionManager(config, store, protocols={"toy": toy_binding(needs_preparams=True)})
+    p1 = SessionManager(config, store, protocols=toy_protocols(needs_preparams=True))
     async with serving(p1) as nursery:
         view = await p1.start(SessionKind.DKG, toy_dkg("waits", 1))
         assert view.state is SessionState.RUNNING and view.outbound == ()  # returned at once

@@ -110,3 +110,19 @@ async def test_presign_then_sign_through_two_engines(tmp_path):
                 await parties[1].start(SessionKind.SIGN, SignRequest("pre-2", "eth", digest, SIGNERS, presign=True))
             with pytest.raises(InvalidArgument):
                 await parties[1].start(SessionKind.PRESIGN, SignRequest("pre-3", "eth", b"", SIGNERS))
+
+            # Ids are limited in UTF-8 bytes, as the presignature encoding carries them: a presignature made
+            # under a 128-byte id (64 x "é") is usable; a 130-byte one (65 x "é") is refused up front.
+            long_id = "é" * 64
+            assert len(long_id.encode()) == 128
+            for m in parties.values():
+                await m.start(SessionKind.SIGN, SignRequest(long_id, "eth", b"", SIGNERS, presign=True))
+            assert {v.state for v in (await relay(parties, long_id)).values()} == {SessionState.COMPLETED}
+            sign = SignRequest("sign-long", "eth", digest, SIGNERS, presignature_id=long_id)
+            for m in parties.values():
+                await m.start(SessionKind.SIGN, sign)
+            view = (await relay(parties, "sign-long"))[1]
+            assert view.state is SessionState.COMPLETED, view.error
+            check_ecdsa(view.signature, view.recovery_id, digest, public_key)
+            with pytest.raises(InvalidArgument, match="session_id: at most 128 UTF-8 bytes"):
+                await parties[1].start(SessionKind.SIGN, SignRequest("é" * 65, "eth", b"", SIGNERS, presign=True))

@@ -82,8 +82,17 @@ class CommitReveal(SessionProtocol):
         return self._result
 
 
+#: The toy protocol's registry key: protocol "toy", curve label ed25519.
+TOY = ("toy", ED25519)
+
+
+def toy_protocols(**overrides: object) -> dict[tuple[str, str], ProtocolBinding]:
+    """An engine registry holding only the toy protocol (`overrides` as for `toy_binding`)."""
+    return {TOY: toy_binding(**overrides)}
+
+
 def toy_binding(**overrides: object) -> ProtocolBinding:
-    """The commit-reveal protocol as an engine protocol named "toy" (curve label ed25519)."""
+    """The commit-reveal protocol as an engine protocol (registry key `TOY`)."""
 
     def new_dkg(req: DkgRequest, preparams: bytes | None) -> SessionProtocol:
         return CommitReveal(req.party_index, tuple(range(1, req.total_parties + 1)))
@@ -91,4 +100,4 @@ def toy_binding(**overrides: object) -> ProtocolBinding:
     def new_sign(req: SignRequest, party_index: int, key_share: bytes, presignature: bytes | None) -> SessionProtocol:
         return CommitReveal(party_index, req.signers, sign=True)
 
-    return ProtocolBinding(curve=ED25519, new_dkg=new_dkg, new_sign=new_sign, **overrides)  # type: ignore[arg-type]
+    return ProtocolBinding(new_dkg=new_dkg, new_sign=new_sign, **overrides)  # type: ignore[arg-type]

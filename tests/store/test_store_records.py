@@ -209,12 +209,12 @@ async def test_wrong_kek_is_a_clear_error_not_an_empty_store(target):
 
 async def test_migrations_status_and_newer_schema(target):
     if target.backend == "postgres":
-        assert "schema version 0 of 1 (1 migration(s) pending)" in await db_status_async(target.url)
+        assert "schema version 0 of 2 (2 migration(s) pending)" in await db_status_async(target.url)
     first = await db_migrate_async(target.url)
-    assert "migrations applied: 1 (" in first and "schema version 1 of 1 (up to date)" in first
+    assert "migrations applied: 1 (" in first and "schema version 2 of 2 (up to date)" in first
     assert "nothing to apply" in await db_migrate_async(target.url)
     status = await db_status_async(target.url)
-    assert status.startswith("schema version 1 of 1 (up to date)") and "applied 1:" in status
+    assert status.startswith("schema version 2 of 2 (up to date)") and "applied 1:" in status
     future = datetime(2030, 1, 1, tzinfo=UTC)
     target.execute(
         "INSERT INTO schema_migrations VALUES (99, 'from the future', ?)",
@@ -254,3 +254,28 @@ async def test_bad_urls_are_config_errors():
         with pytest.raises(StoreConfigError):
             async with open_store(url, os.urandom(32), NODE):
                 pass
+
+
+async def test_protocol_names_are_the_registry_s_not_the_schema_s(target, monkeypatch):
+    """Migration 2 drops the key_shares protocol CHECK (names come from signer.schemes, checked on write):
+    a share stored under schema 1 survives it, and the database no longer refuses another protocol name."""
+    from signer.store import postgres, sqlite
+    from signer.store.schema import POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS
+
+    kek = os.urandom(32)
+    monkeypatch.setattr(sqlite, "SQLITE_MIGRATIONS", SQLITE_MIGRATIONS[:1])
+    monkeypatch.setattr(postgres, "POSTGRES_MIGRATIONS", POSTGRES_MIGRATIONS[:1])
+    async with open_store(target.url, kek, NODE) as store:
+        await store.put_share("old", b"share from schema 1", **frost_meta())
+    row = ("k2", "frost-secp", "secp256k1", K1_PUB, 2, 2, 1, 1, datetime.now(UTC), b"w", b"c")
+    row_sql = "INSERT INTO key_shares VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    sqlite_row = (*row[:8], row[8].isoformat(), *row[9:])
+    with pytest.raises(Exception, match="(?i)check"):
+        target.execute(row_sql, *(sqlite_row if target.backend == "sqlite" else row))
+    monkeypatch.undo()
+    async with open_store(target.url, kek, NODE) as store:
+        assert (await store.get_share("old")).share == b"share from schema 1"
+        with pytest.raises(StoreConfigError, match="protocol"):
+            await store.put_share("new", b"s", **{**frost_meta(), "protocol": "frost-secp"})  # type: ignore[arg-type]
+    target.execute(row_sql, *(sqlite_row if target.backend == "sqlite" else row))
+    assert target.fetch("SELECT protocol FROM key_shares WHERE key_id = ?", "k2") == [("frost-secp",)]

@@ -264,3 +264,58 @@ async def test_enum_zero_is_rejected(client):
     )
     assert code == grpc.StatusCode.INVALID_ARGUMENT
     assert "protocol" in details
+
+
+async def test_limits_are_checked_at_the_edge_in_utf8_bytes(client):
+    """Ids count UTF-8 bytes (64 x "é" is exactly 128 bytes, 65 x "é" one character over 128 bytes) and party
+    counts stop at 255 (indices are one byte on the wire): refused with INVALID_ARGUMENT naming the field."""
+    pb2 = client.pb2
+
+    def dkg(session_id: str, key_id: str, total: int = 2, index: int = 2):
+        return pb2.StartDKGRequest(
+            session_id=session_id,
+            key_id=key_id,
+            protocol=pb2.PROTOCOL_FROST,
+            curve=pb2.CURVE_ED25519,
+            threshold=2,
+            total_parties=total,
+            party_index=index,
+        )
+
+    refused = {
+        "session_id": dkg("é" * 65, "wallet-limits"),
+        "key_id": dkg("limits-key", "é" * 65),
+        "total_parties": dkg("limits-300", "wallet-300", total=300, index=2),
+    }
+    for field, request in refused.items():
+        code, details = await call(client, "StartDKG", request)
+        assert code == grpc.StatusCode.INVALID_ARGUMENT, (field, details)
+        assert details.startswith(f"{field}: "), details
+    code, details = await call(client, "StartDKG", refused["session_id"])
+    assert "at most 128 UTF-8 bytes" in details
+    sign = pb2.StartSignRequest(session_id="é" * 65, key_id="wallet-limits", message=b"m", signers=[1, 2])
+    code, details = await call(client, "StartSign", sign)
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and details.startswith("session_id: "), details
+    code, details = await call(client, "GetDKGStatus", pb2.GetDKGStatusRequest(session_id="limits-300"))
+    assert code == grpc.StatusCode.NOT_FOUND  # nothing was started for the refused request
+
+    # Exactly 128 bytes: accepted, and the DKG runs to the end with a local P1.
+    sid, kid = "é" * 64, "ü" * 64
+    p1, out, resp = await start_frost_dkg(client, sid, kid)
+    assert resp.state == pb2.SESSION_STATE_RUNNING
+    pending = [*out]
+    while pending:
+        m = pending.pop(0)
+        code, resp = await call(
+            client,
+            "SubmitProtocolMessage",
+            client.message(m.session_id, m.from_party, m.to_party, m.round, m.sequence, m.payload),
+        )
+        assert code == grpc.StatusCode.OK, resp
+        for o in resp.outbound:
+            w = WireMessage(o.session_id, o.from_party, o.to_party, o.round, o.sequence, o.payload)
+            if p1.wants(w):
+                pending += p1.receive(w)
+    code, status = await call(client, "GetDKGStatus", pb2.GetDKGStatusRequest(session_id=sid, wait_ms=5000))
+    assert status.state == pb2.SESSION_STATE_COMPLETED, status.error
+    assert status.key_id == kid and status.public_key == p1.result.public_key

@@ -1,0 +1,75 @@
+"""What the engine needs of a store, as a typed protocol.
+
+`signer.store.Store` (SQLite or PostgreSQL) is the real one; tests use an in-memory one. Both are
+checked against `EngineStore` by mypy and by one contract test run over all three. Errors are the store's
+own: `get_share`/`key_info` raise KeyNotFound for an unknown key id, `put_share` KeyExists for a taken
+one, `add_presignature` ItemExists for a taken item id; anything else (a StoreError) is a storage failure.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from signer.store.records import KeyInfo, StoredKeyShare
+
+
+class EngineStore(Protocol):
+    """Key shares, the pre-parameter pool, presignatures and the audit log, as the engine uses them."""
+
+    async def key_info(self, key_id: str) -> KeyInfo:
+        """The public metadata of a stored key share."""
+        ...
+
+    async def get_share(self, key_id: str) -> StoredKeyShare:
+        """The decrypted key share with its metadata."""
+        ...
+
+    async def put_share(
+        self,
+        key_id: str,
+        share: bytes,
+        *,
+        protocol: str,
+        curve: str,
+        public_key: bytes,
+        threshold: int,
+        parties: int,
+        party_index: int,
+    ) -> KeyInfo:
+        """Store a DKG's key share once."""
+        ...
+
+    async def add_preparams(self, blob: bytes) -> str:
+        """Add one pre-parameter set to the pool; returns its item id."""
+        ...
+
+    async def claim_preparams(self) -> bytes | None:
+        """Remove and return one pre-parameter set (durably, before returning); None if the pool is empty."""
+        ...
+
+    async def count_preparams(self) -> int: ...
+
+    async def add_presignature(self, key_id: str, blob: bytes, item_id: str | None = None) -> str:
+        """Keep one presignature for `key_id` under `item_id` (a random id if None); returns the id."""
+        ...
+
+    async def claim_presignature(self, key_id: str, item_id: str | None = None) -> bytes | None:
+        """Remove and return one presignature of `key_id` (that item, or the oldest); None if there is none."""
+        ...
+
+    async def count_presignatures(self, key_id: str | None = None) -> int:
+        """Presignatures ready for `key_id`, or for all keys when None."""
+        ...
+
+    async def append_audit(
+        self,
+        *,
+        session_id: str,
+        key_id: str,
+        operation: str,
+        message_digest: bytes | None,
+        result: str,
+        client_identity: str,
+    ) -> None:
+        """Append one audit row."""
+        ...

@@ -1,0 +1,100 @@
+"""Every limit on what a caller may send, in one place, and the checks that apply them.
+
+Imports nothing from signer, so every layer (transport at the gRPC edge, the engine, the protocols, the
+store, the MAC) checks against the same numbers with the same functions. A failed check raises
+`LimitError` whose message starts with the field's name ("session_id: at most 128 UTF-8 bytes"), so
+transport can answer INVALID_ARGUMENT naming the field.
+
+Ids are limited in UTF-8 bytes, not characters: the protocol encodings, transcripts and the message MAC
+carry them as UTF-8, so a character count would let 100 x "é" (200 bytes) through one layer and not the
+next. Party indices are 1-based and fit in one byte, because the protocol encodings carry them as one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+#: Parties in one key, and so the largest party index (the protocol encodings carry an index in one byte).
+MAX_PARTIES = 255
+#: Party indices are 1-based; to_party 0 on the wire is a broadcast.
+MIN_PARTY_INDEX = 1
+#: The smallest threshold (t-of-n with t >= 2: one party alone never signs).
+MIN_THRESHOLD = 2
+#: Session ids (and presignature ids, which are presigning session ids), in UTF-8 bytes.
+MAX_SESSION_ID_BYTES = 128
+#: Key ids, in UTF-8 bytes.
+MAX_KEY_ID_BYTES = 128
+#: Default for `session.max_message_bytes`: the largest protocol payload and StartSign message accepted.
+DEFAULT_MAX_MESSAGE_BYTES = 1 << 20
+#: The smallest value `session.max_message_bytes` may be set to (a GG20 round message needs several KiB).
+MIN_MAX_MESSAGE_BYTES = 1024
+#: ECDSA signs a digest of exactly this many bytes.
+DIGEST_BYTES = 32
+#: Wire field widths of a relayed message (SPEC.md §3): round is a u32, sequence a u64.
+MAX_ROUND = 2**32 - 1
+MAX_SEQUENCE = 2**64 - 1
+#: Derivation path elements are non-hardened BIP-32 indices, below 2^31.
+HARDENED = 2**31
+
+
+class LimitError(ValueError):
+    """A value outside its limit; the message starts with the field name."""
+
+
+def check_as(error: Callable[[str], Exception], check: Callable[..., T], *args: object) -> T:
+    """Apply one check; its LimitError becomes `error(message)`, the caller's own error type (a gRPC
+    INVALID_ARGUMENT at the edge, the engine's InvalidArgument, the store's StoreConfigError)."""
+    try:
+        return check(*args)
+    except LimitError as exc:
+        raise error(str(exc)) from None
+
+
+def is_int(value: object) -> bool:
+    """An int that is not a bool (True is not a party index)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_text_id(field: str, value: object, max_bytes: int, *, printable: bool = True) -> str:
+    """A non-empty string of at most `max_bytes` UTF-8 bytes, printable unless `printable` is False (the
+    protocol layer only needs the size: what it encodes is bytes)."""
+    if not isinstance(value, str) or not value:
+        raise LimitError(f"{field}: a non-empty string is required")
+    if printable and not value.isprintable():
+        raise LimitError(f"{field}: only printable characters are allowed")
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise LimitError(f"{field}: not valid Unicode") from None
+    if size > max_bytes:
+        raise LimitError(f"{field}: at most {max_bytes} UTF-8 bytes (got {size})")
+    return value
+
+
+def check_session_id(value: object, field: str = "session_id", *, printable: bool = True) -> str:
+    return check_text_id(field, value, MAX_SESSION_ID_BYTES, printable=printable)
+
+
+def check_key_id(value: object, field: str = "key_id") -> str:
+    return check_text_id(field, value, MAX_KEY_ID_BYTES)
+
+
+def check_int(field: str, value: object, low: int, high: int) -> int:
+    if not is_int(value) or not low <= value <= high:  # type: ignore[operator]
+        raise LimitError(f"{field}: an integer in [{low}, {high}] is required")
+    return value  # type: ignore[return-value]
+
+
+def check_party_count(value: object, field: str = "total_parties") -> int:
+    return check_int(field, value, MIN_THRESHOLD, MAX_PARTIES)
+
+
+def check_party_index(value: object, field: str = "party_index", parties: int = MAX_PARTIES) -> int:
+    return check_int(field, value, MIN_PARTY_INDEX, min(parties, MAX_PARTIES))
+
+
+def check_threshold(value: object, parties: int, field: str = "threshold") -> int:
+    return check_int(field, value, MIN_THRESHOLD, parties)

@@ -1,0 +1,1 @@
+"""Shared test support: in-memory stand-ins and protocol drivers used by several test packages and benchmarks."""

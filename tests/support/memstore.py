@@ -1,0 +1,126 @@
+"""An in-memory `EngineStore` with the semantics of signer.store.Store, for engine mechanics tests.
+
+Under `MockClock(autojump_threshold=0)` the real SQLite store's worker threads would let virtual time jump
+past deadlines while a query runs; tests of the store path itself use the real store and the real clock.
+`tests/store/test_engine_store_contract.py` runs the same contract over this store, SQLite and PostgreSQL,
+so it cannot drift from the real one; mypy checks it against `EngineStore` (below).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import deque
+from datetime import UTC, datetime
+
+import trio
+
+from signer.engine.storage import EngineStore
+from signer.store.errors import ItemExists, KeyExists, KeyNotFound
+from signer.store.records import KeyInfo, StoredKeyShare
+
+
+class MemoryStore:
+    """Key shares, pools and audit rows in dicts; every call is a checkpoint, like a real store call."""
+
+    def __init__(self) -> None:
+        self.shares: dict[str, StoredKeyShare] = {}
+        self.preparams: deque[bytes] = deque()
+        # item id -> (key id, presignature), in insertion order (claims without an id take the oldest).
+        self.presignatures: dict[str, tuple[str, bytes]] = {}
+        self.audit: list[dict[str, object]] = []
+
+    async def key_info(self, key_id: str) -> KeyInfo:
+        return (await self.get_share(key_id)).info
+
+    async def get_share(self, key_id: str) -> StoredKeyShare:
+        await trio.lowlevel.checkpoint()
+        if key_id not in self.shares:
+            raise KeyNotFound(f"no key share with key id {key_id!r}")
+        return self.shares[key_id]
+
+    async def put_share(
+        self,
+        key_id: str,
+        share: bytes,
+        *,
+        protocol: str,
+        curve: str,
+        public_key: bytes,
+        threshold: int,
+        parties: int,
+        party_index: int,
+    ) -> KeyInfo:
+        await trio.lowlevel.checkpoint()
+        if key_id in self.shares:
+            raise KeyExists(f"a key share with key id {key_id!r} already exists")
+        info = KeyInfo(key_id, protocol, curve, public_key, threshold, parties, party_index, datetime.now(UTC))
+        self.shares[key_id] = StoredKeyShare(info, share)
+        return info
+
+    async def add_preparams(self, blob: bytes) -> str:
+        await trio.lowlevel.checkpoint()
+        self.preparams.append(blob)
+        return secrets.token_hex(16)
+
+    async def claim_preparams(self) -> bytes | None:
+        await trio.lowlevel.checkpoint()
+        return self.preparams.popleft() if self.preparams else None
+
+    async def count_preparams(self) -> int:
+        await trio.lowlevel.checkpoint()
+        return len(self.preparams)
+
+    async def add_presignature(self, key_id: str, blob: bytes, item_id: str | None = None) -> str:
+        await trio.lowlevel.checkpoint()
+        item_id = secrets.token_hex(16) if item_id is None else item_id
+        if item_id in self.presignatures:
+            raise ItemExists(f"a pool item with id {item_id!r} already exists")
+        self.presignatures[item_id] = (key_id, blob)
+        return item_id
+
+    async def claim_presignature(self, key_id: str, item_id: str | None = None) -> bytes | None:
+        await trio.lowlevel.checkpoint()
+        mine = [i for i, (owner, _) in self.presignatures.items() if owner == key_id]
+        if item_id is None:
+            item_id = mine[0] if mine else None
+        if item_id is None or item_id not in mine:
+            return None
+        return self.presignatures.pop(item_id)[1]
+
+    async def count_presignatures(self, key_id: str | None = None) -> int:
+        await trio.lowlevel.checkpoint()
+        return sum(1 for owner, _ in self.presignatures.values() if key_id is None or owner == key_id)
+
+    async def append_audit(
+        self,
+        *,
+        session_id: str,
+        key_id: str,
+        operation: str,
+        message_digest: bytes | None,
+        result: str,
+        client_identity: str,
+    ) -> None:
+        await trio.lowlevel.checkpoint()
+        self.audit.append(
+            dict(
+                session_id=session_id,
+                key_id=key_id,
+                operation=operation,
+                message_digest=message_digest,
+                result=result,
+                client_identity=client_identity,
+            )
+        )
+
+
+def opaque_set() -> bytes:
+    """A pool item for tests of the filler's own error handling, where the content is never used.
+
+    Module-level here (not in a test module) so trio_parallel workers can import it by name.
+    """
+    return b"opaque set"
+
+
+# mypy checks that the test store is an EngineStore (the contract test checks that it behaves like one).
+_: EngineStore = MemoryStore()
