@@ -7,6 +7,7 @@ Every failure an operator can cause prints one line, `signer: error: ...`, and e
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +18,7 @@ from grpclib.exceptions import GRPCError  # noqa: E402
 from signer import __version__
 from signer.auth.keyfiles import KeyFileError  # noqa: E402
 from signer.auth.tls import TlsConfigError  # noqa: E402
-from signer.config import KEYS, KEYS_BY_PATH, Config, ConfigError, load_config
+from signer.config import KEYS, KEYS_BY_PATH, Config, ConfigError, load_config, unknown_env_warnings
 from signer.store.errors import StoreError
 
 EXIT_USAGE = 2
@@ -55,7 +56,9 @@ def add_config_flags(p: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
-    """Build the config with flag values over environment over file."""
+    """Build the config with flag values over environment over file; warn about unknown MPC_* variables."""
+    for warning in unknown_env_warnings(os.environ):
+        print(f"signer: warning: {warning}", file=sys.stderr)
     flags: dict[str, Any] = {}
     for item in args.set:
         key, sep, value = item.partition("=")

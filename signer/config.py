@@ -7,6 +7,7 @@ its YAML path, environment name, type and default; validation runs at start-up a
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 from collections.abc import Mapping
@@ -66,6 +67,14 @@ KEYS: tuple[Key, ...] = (
         "allowed JWT algorithms (never 'none', never HS* with a public key)",
     ),
     Key("auth.jwt.leeway_s", "MPC_JWT_LEEWAY_S", "float", 30.0, "clock leeway for exp/nbf/iat", minimum=0),
+    Key(
+        "auth.jwt.max_lifetime_s",
+        "MPC_JWT_MAX_LIFETIME_S",
+        "float",
+        300.0,
+        "longest accepted token lifetime, exp - iat (without iat: exp - now)",
+        minimum=1,
+    ),
     Key(
         "auth.hmac.key_file",
         "MPC_HMAC_KEY_FILE",
@@ -138,6 +147,23 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
+#: `MPC_*` variables of the project's own test suite and benchmarks; not the node's, but not typos either.
+TOOLING_ENV_PREFIXES = ("MPC_TEST_", "MPC_BENCH_", "MPC_REQUIRE_POSTGRES")
+
+
+def unknown_env_warnings(env: Mapping[str, str]) -> list[str]:
+    """One warning per `MPC_*` variable that is no configuration key: a misspelt name is otherwise ignored
+    silently and the node runs with the default (SPEC.md §4's compatibility names are keys, so accepted)."""
+    known = {k.env for k in KEYS}
+    warnings = []
+    for name in sorted(env):
+        if name.startswith("MPC_") and name not in known and not name.startswith(TOOLING_ENV_PREFIXES):
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            warnings.append(f"environment variable {name} is not a configuration key and is ignored{hint}")
+    return warnings
+
+
 def parse_listen(value: str) -> tuple[str, int]:
     """Split HOST:PORT (IPv6 as [::1]:9091); raise ValueError when it is not one."""
     host, sep, port_s = value.rpartition(":")
@@ -205,6 +231,11 @@ def read_yaml(path: Path) -> dict[str, Any]:
         tree = yaml.safe_load(path.read_text()) or {}
     except OSError as exc:
         raise ConfigError(f"--config: cannot read {path}: {exc.strerror}") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = exc.problem or exc.context or "syntax error"
+        raise ConfigError(f"--config: {where}: not valid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"--config: {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(tree, Mapping):
