@@ -350,7 +350,6 @@ class TokenVerifier:
             raw=claims,
         )
 
-
     def _check_lifetime(self, claims: Mapping[str, Any]) -> None:
         exp = claims["exp"]
         iat = claims.get("iat")
