@@ -136,6 +136,14 @@ KEYS: tuple[Key, ...] = (
         "log.format", "MPC_LOG_FORMAT", "choice", "text", "'text' for people, 'json' for log shippers", ("text", "json")
     ),
     Key("metrics.listen", "MPC_METRICS_LISTEN", "str", "", "Prometheus metrics HOST:PORT; empty = off"),
+    Key(
+        "healthcheck.client_cert",
+        "MPC_HEALTHCHECK_CLIENT_CERT",
+        "path",
+        "",
+        "client certificate `signer healthcheck` presents to an mTLS node (container HEALTHCHECK); node ignores it",
+    ),
+    Key("healthcheck.client_key", "MPC_HEALTHCHECK_CLIENT_KEY", "path", "", "private key of healthcheck.client_cert"),
     # Accepted for compatibility with the original deployment's environment (seed README); unused by the node.
     Key("service.endpoint", "MPC_SERVICE_ENDPOINT", "str", "", "mpc-service address (informational)"),
     Key("consul.address", "MPC_CONSUL_ADDRESS", "str", "", "Consul agent address (informational)"),

@@ -110,6 +110,29 @@ def key_fits_algorithm(key: PublicKey | PrivateKey, alg: str) -> bool:
     return False
 
 
+def algorithm_for_key(key: PublicKey | PrivateKey) -> str:
+    """The algorithm a key signs with when none is named: EdDSA, ES256/ES256K/ES384/ES512 by curve, RS256.
+
+    TokenConfigError for a key no allowed algorithm fits (an EC key on another curve)."""
+    if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
+        for alg, curve in _EC_CURVES.items():
+            if key.curve.name == curve:
+                return alg
+        raise TokenConfigError(f"JWT key on curve {key.curve.name} fits no JWT algorithm")
+    if isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey):
+        return "RS256"
+    return "EdDSA"
+
+
+def key_kind(key: PublicKey | PrivateKey) -> str:
+    """A short description of a key for error messages: `EC secp256r1`, `RSA 2048`, `Ed25519`."""
+    if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
+        return f"EC {key.curve.name}"
+    if isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey):
+        return f"RSA {key.key_size}"
+    return type(key).__name__.removeprefix("_").replace("PrivateKey", "").replace("PublicKey", "")
+
+
 def _check_public_key(key: object, source: str) -> PublicKey:
     if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
         raise TokenConfigError(f"{source}: RSA key shorter than {MIN_RSA_BITS} bits")
@@ -381,19 +404,21 @@ class TokenMinter:
         private_key_pem: bytes,
         issuer: str,
         audience: str,
-        algorithm: str = "EdDSA",
+        algorithm: str | None = None,
         ttl_s: float = 60.0,
         *,
         subject: str = "mpc-service",
         kid: str | None = None,
     ) -> None:
-        (self._alg,) = _check_algorithms([algorithm])
         try:
             key = serialization.load_pem_private_key(private_key_pem, password=None)
         except (ValueError, TypeError):
             raise TokenConfigError("JWT private key is not an unencrypted PEM private key") from None
-        if not isinstance(key, _PRIVATE_KEY_TYPES) or not key_fits_algorithm(key, self._alg):
-            raise TokenConfigError(f"JWT private key does not fit algorithm {self._alg}")
+        if not isinstance(key, _PRIVATE_KEY_TYPES):
+            raise TokenConfigError(f"JWT private key of type {type(key).__name__} cannot sign service tokens")
+        (self._alg,) = _check_algorithms([algorithm or algorithm_for_key(key)])
+        if not key_fits_algorithm(key, self._alg):
+            raise TokenConfigError(f"JWT private key ({key_kind(key)}) does not fit algorithm {self._alg}")
         if not issuer or not audience:
             raise TokenConfigError("JWT issuer and audience must be non-empty")
         if not 1 <= ttl_s <= 86400:
@@ -409,7 +434,7 @@ class TokenMinter:
 
     @classmethod
     def from_file(
-        cls, path: Path | str, issuer: str, audience: str, algorithm: str = "EdDSA", ttl_s: float = 60.0, **kw: Any
+        cls, path: Path | str, issuer: str, audience: str, algorithm: str | None = None, ttl_s: float = 60.0, **kw: Any
     ) -> TokenMinter:
         return cls(_read_key_file(Path(path), "JWT private key"), issuer, audience, algorithm, ttl_s, **kw)
 

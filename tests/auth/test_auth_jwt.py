@@ -448,3 +448,17 @@ def test_cache_keeps_the_rules(keys, pem_files, monkeypatch):
     assert verifier.verify(no_iat) is first
     monkeypatch.setattr(time, "time", lambda: now + 121)
     assert _reason(verifier, no_iat)[0] == "expired"
+
+
+def test_minter_takes_its_algorithm_from_the_key(keys, pem_files):
+    """`signer demo --jwt-private-key` with an ES256 or RS256 key (issue 13 item 10): no algorithm named."""
+    for alg, key in keys.items():
+        token = TokenMinter(_priv_pem(key), ISS, AUD).mint()
+        assert jwt.get_unverified_header(token)["alg"] == alg
+        assert TokenVerifier(pem_files[alg], ISS, AUD).verify(token).issuer == ISS
+    k1 = TokenMinter(_priv_pem(ec.generate_private_key(ec.SECP256K1())), ISS, AUD).mint()
+    assert jwt.get_unverified_header(k1)["alg"] == "ES256K"
+    with pytest.raises(TokenConfigError, match="curve secp224r1 fits no JWT algorithm"):
+        TokenMinter(_priv_pem(ec.generate_private_key(ec.SECP224R1())), ISS, AUD)
+    with pytest.raises(TokenConfigError, match=r"\(RSA 2048\) does not fit algorithm EdDSA"):
+        TokenMinter(_priv_pem(keys["RS256"]), ISS, AUD, "EdDSA")
