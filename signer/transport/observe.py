@@ -1,5 +1,8 @@
 """Per-RPC observation from grpclib's server events: a request id, latency metrics and refusal logs.
 
+Every call gets a request id, attached to each log line written while handling it and returned to the
+caller in the trailing metadata `x-request-id`, so a refusal the caller saw can be found in the logs.
+
 The clock starts when a request arrives and stops when its trailers (and so its status) go out, refusals
 by call auth included. Only `mpc.v1.SignerService` calls are timed: health probes and reflection would
 swamp the histogram, and any other path is a name a client made up (an unbounded label).
@@ -39,6 +42,9 @@ class _Call:
         self.peer = peer
         self.started = started
 
+
+#: Trailing metadata key that hands the call's request id to the caller, to quote when reporting a problem.
+REQUEST_ID_METADATA = "x-request-id"
 
 _CALL: contextvars.ContextVar[_Call | None] = contextvars.ContextVar("rpc_call", default=None)
 
@@ -80,6 +86,7 @@ def install_rpc_observer(server: Server) -> None:
         if call.started >= 0:
             RPC_LATENCY.labels(call.method, event.status.name).observe(time.perf_counter() - call.started)
         _log_refusal(call, event.status, event.status_message)
+        event.metadata[REQUEST_ID_METADATA] = REQUEST_ID.get()
 
     listen(server, RecvRequest, on_request)
     listen(server, SendTrailingMetadata, on_trailers)

@@ -90,14 +90,8 @@ def _demo(certs, port: int, *extra: str) -> list[str]:
 
 
 def _mtls(certs) -> list[str]:
-    return [
-        "--ca-cert",
-        str(certs.ca_cert),
-        "--client-cert",
-        str(certs.client_cert),
-        "--client-key",
-        str(certs.client_key),
-    ]
+    files = {"--ca-cert": certs.ca_cert, "--client-cert": certs.client_cert, "--client-key": certs.client_key}
+    return [arg for flag, path in files.items() for arg in (flag, str(path))]
 
 
 def test_demo_with_an_es256_service_key(es256_node):

@@ -173,3 +173,23 @@ def test_event_limiter_refills_and_counts_what_it_dropped():
     assert limiter.allow("mac_refused") is None
     with pytest.raises(ValueError):
         logs.log_event(logging.getLogger("x"), "made_up", "no")
+
+
+async def test_the_caller_gets_the_request_id_of_its_log_line(secure_node, grpcio_stubs, captured):
+    pb2, pb2_grpc = grpcio_stubs
+    captured = captured("info")
+    token = secure_node.minter().mint()
+
+    def refused_call() -> str:
+        with secure_node.good_channel() as channel:
+            stub = pb2_grpc.SignerServiceStub(channel)
+            with pytest.raises(grpc.RpcError) as err:
+                stub.SubmitProtocolMessage(
+                    _bad_mac_request(pb2, "s"), timeout=5, metadata=(("authorization", f"Bearer {token}"),)
+                )
+            assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+            return dict(err.value.trailing_metadata())["x-request-id"]
+
+    request_id = await trio.to_thread.run_sync(refused_call)
+    (line,) = [line for line in captured.getvalue().splitlines() if "event=mac_refused" in line]
+    assert _fields(line)["request_id"] == request_id
