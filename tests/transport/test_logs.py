@@ -193,3 +193,31 @@ async def test_the_caller_gets_the_request_id_of_its_log_line(secure_node, grpci
     request_id = await trio.to_thread.run_sync(refused_call)
     (line,) = [line for line in captured.getvalue().splitlines() if "event=mac_refused" in line]
     assert _fields(line)["request_id"] == request_id
+
+
+async def test_a_crafted_session_id_cannot_forge_fields_in_the_node_log(secure_node, grpcio_stubs, captured):
+    pb2, _ = grpcio_stubs
+    captured = captured("info")
+    crafted = 'a key_id=victim client="CN=admin"'
+    token = secure_node.minter().mint()
+    request = pb2.StartDKGRequest(
+        session_id=crafted,
+        key_id="wallet-1",
+        protocol=pb2.PROTOCOL_FROST,
+        curve=pb2.CURVE_ED25519,
+        threshold=2,
+        total_parties=2,
+        party_index=2,
+    )
+    code, _ = await call(
+        secure_node.good_channel, grpcio_stubs, "StartDKG", request, (("authorization", f"Bearer {token}"),)
+    )
+    await trio.sleep(0.1)
+    lines = [line for line in captured.getvalue().splitlines() if "session_id=" in line]
+    assert lines, captured.getvalue()
+    parsed = [_fields(line) for line in lines]
+    assert any("client" in fields for fields in parsed)
+    for fields in parsed:
+        assert fields["session_id"] == crafted
+        assert fields.get("key_id", "wallet-1") == "wallet-1"
+        assert fields.get("client", "CN=mpc-service").startswith("CN=mpc-service")
