@@ -18,6 +18,7 @@ import contextvars
 import logging
 import secrets
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from grpclib.const import Status
@@ -32,15 +33,13 @@ from signer.transport.auth import SIGNER_SERVICE_PREFIX, TOKEN_REFUSAL
 log = logging.getLogger("signer.transport.observe")
 
 
+@dataclass(frozen=True, slots=True)
 class _Call:
     """What the trailers listener needs to know about the call it closes."""
 
-    __slots__ = ("method", "peer", "started")
-
-    def __init__(self, method: str, peer: Any, started: float) -> None:
-        self.method = method
-        self.peer = peer
-        self.started = started
+    method: str
+    peer: Any  # grpclib's Peer, for the client certificate's subject in refusal lines
+    started: float | None  # perf_counter() at arrival; None for calls the histogram leaves out
 
 
 #: Trailing metadata key that hands the call's request id to the caller, to quote when reporting a problem.
@@ -77,13 +76,13 @@ def install_rpc_observer(server: Server) -> None:
         REQUEST_ID.set(new_request_id())
         method = event.method_name.rsplit("/", 1)[-1]
         timed = event.method_name.startswith(SIGNER_SERVICE_PREFIX)
-        _CALL.set(_Call(method, event.peer, time.perf_counter() if timed else -1.0))
+        _CALL.set(_Call(method, event.peer, time.perf_counter() if timed else None))
 
     async def on_trailers(event: SendTrailingMetadata) -> None:
         call = _CALL.get()
         if call is None:
             return
-        if call.started >= 0:
+        if call.started is not None:
             RPC_LATENCY.labels(call.method, event.status.name).observe(time.perf_counter() - call.started)
         _log_refusal(call, event.status, event.status_message)
         event.metadata[REQUEST_ID_METADATA] = REQUEST_ID.get()
