@@ -36,7 +36,8 @@ VOLUME ["/var/lib/mpc-signer"]
 EXPOSE 9091
 # SIGTERM drains: health turns NOT_SERVING, running sessions get session.grace_period_s (20 s).
 STOPSIGNAL SIGTERM
-# grpc.health.v1.Health/Check against this node, with the node's own TLS settings from its configuration.
+# grpc.health.v1.Health/Check against this node, with the node's own TLS settings from its configuration
+# (MPC_GRPC_*); against an mTLS node it presents MPC_HEALTHCHECK_CLIENT_CERT/_KEY (see docker-compose.yml).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 CMD ["signer", "healthcheck"]
 ENTRYPOINT ["signer"]
 CMD ["serve"]

@@ -28,7 +28,7 @@ from signer.sdnotify import sd_notify
 from signer.security import load_security
 from signer.store import open_store
 from signer.transport.auth import install_call_auth
-from signer.transport.observe import install_rpc_metrics
+from signer.transport.observe import install_rpc_observer
 from signer.transport.server import HealthState, serve_grpc
 from signer.transport.service import SignerService
 
@@ -68,7 +68,7 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[NodeHandle] =
     health = HealthState()
 
     def configure(server: Server) -> None:
-        install_rpc_metrics(server)
+        install_rpc_observer(server)
         install_call_auth(server, security.token_verifier)
 
     async with trio_asyncio.open_loop(), open_store(config.storage_url, security.kek, config["node.id"]) as store:

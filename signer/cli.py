@@ -7,6 +7,7 @@ Every failure an operator can cause prints one line, `signer: error: ...`, and e
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +18,7 @@ from grpclib.exceptions import GRPCError
 from signer import __version__, schemes
 from signer.auth.keyfiles import KeyFileError
 from signer.auth.tls import TlsConfigError
-from signer.config import KEYS, KEYS_BY_PATH, Config, ConfigError, load_config
+from signer.config import KEYS, KEYS_BY_PATH, Config, ConfigError, load_config, unknown_env_warnings
 from signer.store.errors import StoreError
 
 EXIT_USAGE = 2
@@ -55,7 +56,9 @@ def add_config_flags(p: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
-    """Build the config with flag values over environment over file."""
+    """Build the config with flag values over environment over file; warn about unknown MPC_* variables."""
+    for warning in unknown_env_warnings(os.environ):
+        print(f"signer: warning: {warning}", file=sys.stderr)
     flags: dict[str, Any] = {}
     for item in args.set:
         key, sep, value = item.partition("=")
@@ -134,9 +137,12 @@ def cmd_certs_dev(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     import trio
+    from grpclib.exceptions import StreamTerminatedError
 
+    from signer.auth.jwt import TokenConfigError
     from signer.client.coordinator import RelayError
     from signer.client.demo import DemoError, DemoOptions, print_result, run_demo
+    from signer.client.diagnose import connection_failure
 
     try:
         messages = [bytes.fromhex(m) for m in args.message] if args.message else None
@@ -156,6 +162,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         jwt_private_key=args.jwt_private_key,
         jwt_issuer=args.jwt_issuer,
         jwt_audience=args.jwt_audience,
+        jwt_algorithm=args.jwt_algorithm,
         hmac_key_file=args.hmac_key_file,
         timeout_s=args.timeout,
     )
@@ -183,7 +190,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 StoreError,
                 KeyFileError,
                 TlsConfigError,
+                TokenConfigError,
                 GRPCError,
+                StreamTerminatedError,
             ),
         )
         if cause is None:
@@ -194,14 +203,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
             raise CliError(f"demo did not finish within {args.timeout:g}s") from None
         if isinstance(cause, GRPCError):
             raise CliError(f"node answered {cause.status.name}: {cause.message}") from None
-        if isinstance(cause, OSError) and not isinstance(cause, FileNotFoundError):
+        if isinstance(cause, OSError | StreamTerminatedError) and not isinstance(cause, FileNotFoundError):
             where = args.target or "the in-process node"
-            raise CliError(f"cannot reach {where}: {cause.strerror or cause}") from None
+            tls, client_cert = args.ca_cert is not None, args.client_cert is not None
+            raise CliError(connection_failure(cause, where, tls=tls, client_cert=client_cert) or str(cause)) from None
+        if isinstance(cause, TokenConfigError):
+            raise CliError(f"--jwt-private-key: {cause}") from None
         raise CliError(str(cause)) from None
 
 
 def cmd_healthcheck(args: argparse.Namespace) -> int:
+    from grpclib.exceptions import StreamTerminatedError
+
     from signer.auth.tls import client_ssl_context
+    from signer.client.diagnose import connection_failure
     from signer.client.health import check_health
     from signer.config import parse_listen
 
@@ -211,18 +226,28 @@ def cmd_healthcheck(args: argparse.Namespace) -> int:
         host, port = parse_listen(target)
     except ValueError as exc:
         raise ConfigError(f"--target: {exc}") from None
+    tls = bool(config["grpc.tls_enabled"] or args.ca_cert)
+    client_cert = args.client_cert or config["healthcheck.client_cert"] or None
+    client_key = args.client_key or config["healthcheck.client_key"] or None
     ctx = None
-    if config["grpc.tls_enabled"] or args.ca_cert:
+    if tls:
+        if not client_cert and config["grpc.tls_enabled"] and config["grpc.client_auth"] == "require":
+            raise ConfigError(
+                "the node requires client certificates (grpc.client_auth: require): pass --client-cert and "
+                "--client-key, or set healthcheck.client_cert and healthcheck.client_key"
+            )
         try:
             ctx = client_ssl_context(
-                args.ca_cert or config["grpc.ca_cert"], args.client_cert, args.client_key, server_name=args.server_name
+                args.ca_cert or config["grpc.ca_cert"], client_cert, client_key, server_name=args.server_name
             )
         except TlsConfigError as exc:
             raise ConfigError(f"--ca-cert: {exc}") from None
     try:
         status = check_health(host, port, ctx, args.timeout)
-    except (OSError, GRPCError, TimeoutError) as exc:
-        raise CliError(f"{target}: not reachable ({exc.__class__.__name__}: {exc})") from None
+    except GRPCError as exc:
+        raise CliError(f"{target} answered {exc.status.name}: {exc.message}") from None
+    except (OSError, StreamTerminatedError) as exc:
+        raise CliError(connection_failure(exc, target, tls=tls, client_cert=bool(client_cert)) or str(exc)) from None
     print(status)
     return 0 if status == "SERVING" else 1
 
@@ -322,6 +347,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--jwt-private-key", type=Path, help="mint service tokens with this PEM key")
     demo.add_argument("--jwt-issuer", default="mpc-service", help="token iss (default %(default)s)")
     demo.add_argument("--jwt-audience", default="mpc-signer", help="token aud (default %(default)s)")
+    demo.add_argument(
+        "--jwt-algorithm",
+        help="token alg: EdDSA, ES256, RS256, ... (default: from the key: EdDSA, ES256 for P-256, RS256 for RSA)",
+    )
     demo.add_argument("--hmac-key-file", type=Path, help="the node's message HMAC key (required with --target)")
     demo.add_argument("--timeout", type=float, default=300.0, help="give up after this many seconds")
     demo.set_defaults(func=cmd_demo)
@@ -335,8 +364,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_flags(health)
     health.add_argument("--target", metavar="HOST:PORT", help="node address")
     health.add_argument("--ca-cert", type=Path, help="CA of the node's certificate (default grpc.ca_cert)")
-    health.add_argument("--client-cert", type=Path, help="client certificate (mTLS)")
-    health.add_argument("--client-key", type=Path, help="client key (mTLS)")
+    health.add_argument("--client-cert", type=Path, help="client certificate (mTLS; default healthcheck.client_cert)")
+    health.add_argument("--client-key", type=Path, help="client key (mTLS; default healthcheck.client_key)")
     health.add_argument("--server-name", help="name to check in the server certificate")
     health.add_argument("--timeout", type=float, default=3.0, help="seconds (default %(default)s)")
     health.set_defaults(func=cmd_healthcheck)

@@ -7,6 +7,7 @@ its YAML path, environment name, type and default; validation runs at start-up a
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 from collections.abc import Mapping
@@ -69,6 +70,14 @@ KEYS: tuple[Key, ...] = (
     ),
     Key("auth.jwt.leeway_s", "MPC_JWT_LEEWAY_S", "float", 30.0, "clock leeway for exp/nbf/iat", minimum=0),
     Key(
+        "auth.jwt.max_lifetime_s",
+        "MPC_JWT_MAX_LIFETIME_S",
+        "float",
+        300.0,
+        "longest accepted token lifetime, exp - iat (without iat: exp - now)",
+        minimum=1,
+    ),
+    Key(
         "auth.hmac.key_file",
         "MPC_HMAC_KEY_FILE",
         "path",
@@ -129,6 +138,14 @@ KEYS: tuple[Key, ...] = (
         "log.format", "MPC_LOG_FORMAT", "choice", "text", "'text' for people, 'json' for log shippers", ("text", "json")
     ),
     Key("metrics.listen", "MPC_METRICS_LISTEN", "str", "", "Prometheus metrics HOST:PORT; empty = off"),
+    Key(
+        "healthcheck.client_cert",
+        "MPC_HEALTHCHECK_CLIENT_CERT",
+        "path",
+        "",
+        "client certificate `signer healthcheck` presents to an mTLS node (container HEALTHCHECK); node ignores it",
+    ),
+    Key("healthcheck.client_key", "MPC_HEALTHCHECK_CLIENT_KEY", "path", "", "private key of healthcheck.client_cert"),
     # Accepted for compatibility with the original deployment's environment (seed README); unused by the node.
     Key("service.endpoint", "MPC_SERVICE_ENDPOINT", "str", "", "mpc-service address (informational)"),
     Key("consul.address", "MPC_CONSUL_ADDRESS", "str", "", "Consul agent address (informational)"),
@@ -138,6 +155,23 @@ KEYS: tuple[Key, ...] = (
 KEYS_BY_PATH: dict[str, Key] = {k.path: k for k in KEYS}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+
+
+#: `MPC_*` variables of the project's own test suite and benchmarks; not the node's, but not typos either.
+TOOLING_ENV_PREFIXES = ("MPC_TEST_", "MPC_BENCH_", "MPC_REQUIRE_POSTGRES")
+
+
+def unknown_env_warnings(env: Mapping[str, str]) -> list[str]:
+    """One warning per `MPC_*` variable that is no configuration key: a misspelt name is otherwise ignored
+    silently and the node runs with the default (SPEC.md §4's compatibility names are keys, so accepted)."""
+    known = {k.env for k in KEYS}
+    warnings = []
+    for name in sorted(env):
+        if name.startswith("MPC_") and name not in known and not name.startswith(TOOLING_ENV_PREFIXES):
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            warnings.append(f"environment variable {name} is not a configuration key and is ignored{hint}")
+    return warnings
 
 
 def parse_listen(value: str) -> tuple[str, int]:
@@ -207,6 +241,11 @@ def read_yaml(path: Path) -> dict[str, Any]:
         tree = yaml.safe_load(path.read_text()) or {}
     except OSError as exc:
         raise ConfigError(f"--config: cannot read {path}: {exc.strerror}") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = exc.problem or exc.context or "syntax error"
+        raise ConfigError(f"--config: {where}: not valid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"--config: {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(tree, Mapping):

@@ -63,6 +63,7 @@ def _verifier(config: Config) -> TokenVerifier | None:
             config["auth.jwt.audience"],
             config["auth.jwt.algorithms"],
             config["auth.jwt.leeway_s"],
+            config["auth.jwt.max_lifetime_s"],
         )
     except (TokenConfigError, ValueError) as exc:
         raise ConfigError(f"auth.jwt.public_key_file: {exc}") from None

@@ -2,9 +2,12 @@
 # Copy to the agent's config dir (e.g. /etc/consul.d/) and `consul reload`. The check is Consul's native
 # gRPC check against the node's standard grpc.health.v1.Health service: overall status "" turns
 # NOT_SERVING when the node drains, so Consul takes it out of rotation before it stops.
-# With mTLS (grpc.client_auth = require) the agent presents its own TLS certificate (tls.defaults
-# cert_file/key_file), which must be issued by the node's grpc.ca_cert; the agent's ca_file must
-# trust the node's server certificate, whose SANs include 127.0.0.1.
+# With mTLS (grpc.client_auth = require) the agent must run with enable_agent_tls_for_checks = true
+# (agent-tls-for-checks.hcl): it then presents its own TLS certificate, which the node's grpc.ca_cert
+# must trust; the agent's ca_file must trust the node's server certificate, whose SANs include 127.0.0.1.
+# No deregister_critical_service_after: a file-defined service that Consul reaps comes back only at the
+# next `consul reload`, so a node down for longer would stay out of the catalog once healthy again
+# (docs/operations.md, "Consul").
 service {
   id   = "server-signer-p2"
   name = "mpc-signer"
@@ -25,6 +28,5 @@ service {
     tls_skip_verify                   = false
     interval                          = "10s"
     timeout                           = "3s"
-    deregister_critical_service_after = "10m"
   }
 }

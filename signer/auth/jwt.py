@@ -12,6 +12,7 @@ The minter is the coordinator's side (the P1 client, `signer demo`, tests).
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,6 +27,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
 DEFAULT_ALGORITHMS: tuple[str, ...] = ("EdDSA", "ES256", "RS256")
 DEFAULT_LEEWAY_S = 30.0
+#: Longest accepted token lifetime (`exp - iat`): mpc-service mints a token per few minutes of calls, so a
+#: longer-lived token is either a misconfigured issuer or a token minted to be stolen and replayed.
+DEFAULT_MAX_LIFETIME_S = 300.0
 REQUIRED_CLAIMS = ("exp", "iss", "aud")
 MAX_TOKEN_CHARS = 8192
 #: Verified tokens remembered (oldest dropped first); a few per calling service instance is the normal load.
@@ -47,7 +51,7 @@ class TokenError(Exception):
     """A service token was refused. `reason` is a stable code, str() a message safe to return to the caller.
 
     Reasons: missing, malformed, bad_signature, expired, not_yet_valid, wrong_issuer, wrong_audience,
-    missing_claim, algorithm_not_allowed, unknown_key.
+    missing_claim, algorithm_not_allowed, unknown_key, lifetime_too_long.
     """
 
     def __init__(self, reason: str, message: str) -> None:
@@ -104,6 +108,29 @@ def key_fits_algorithm(key: PublicKey | PrivateKey, alg: str) -> bool:
     if alg in _RSA_ALGS:
         return isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey)
     return False
+
+
+def algorithm_for_key(key: PublicKey | PrivateKey) -> str:
+    """The algorithm a key signs with when none is named: EdDSA, ES256/ES256K/ES384/ES512 by curve, RS256.
+
+    TokenConfigError for a key no allowed algorithm fits (an EC key on another curve)."""
+    if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
+        for alg, curve in _EC_CURVES.items():
+            if key.curve.name == curve:
+                return alg
+        raise TokenConfigError(f"JWT key on curve {key.curve.name} fits no JWT algorithm")
+    if isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey):
+        return "RS256"
+    return "EdDSA"
+
+
+def key_kind(key: PublicKey | PrivateKey) -> str:
+    """A short description of a key for error messages: `EC secp256r1`, `RSA 2048`, `Ed25519`."""
+    if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
+        return f"EC {key.curve.name}"
+    if isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey):
+        return f"RSA {key.key_size}"
+    return type(key).__name__.removeprefix("_").replace("PrivateKey", "").replace("PublicKey", "")
 
 
 def _check_public_key(key: object, source: str) -> PublicKey:
@@ -189,6 +216,20 @@ def _claim_int(claims: Mapping[str, Any], name: str) -> int | None:
     return None if value is None else int(value)
 
 
+def _numeric_time_claims(payload: Mapping[str, Any]) -> None:
+    """`exp`, `iat` and `nbf` must be JSON numbers (RFC 7519 NumericDate), finite ones.
+
+    pyjwt converts them with int(), which turns the string "9999999999" into a valid expiry and lets an
+    `Infinity` literal escape as OverflowError; neither is a NumericDate, so both are refused here first.
+    """
+    for name in ("exp", "iat", "nbf"):
+        value = payload.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise TokenError("malformed", f"service token {name} claim is not a number")
+
+
 class TokenVerifier:
     """Verifies service tokens against a PEM public key (or certificate) file or a JWKS file.
 
@@ -203,6 +244,7 @@ class TokenVerifier:
         audience: str,
         algorithms: Sequence[str] = DEFAULT_ALGORITHMS,
         leeway_s: float = DEFAULT_LEEWAY_S,
+        max_lifetime_s: float = DEFAULT_MAX_LIFETIME_S,
     ) -> None:
         if not isinstance(issuer, str) or not issuer:
             raise TokenConfigError("JWT issuer must be a non-empty string")
@@ -210,6 +252,8 @@ class TokenVerifier:
             raise TokenConfigError("JWT audience must be a non-empty string")
         if not 0 <= leeway_s <= 300:
             raise TokenConfigError("JWT leeway must be between 0 and 300 seconds")
+        if not 1 <= max_lifetime_s <= 86400:
+            raise TokenConfigError("JWT max lifetime must be between 1 and 86400 seconds")
         self._algorithms = _check_algorithms(algorithms)
         path = Path(public_keys)
         data = _read_key_file(path, "JWT public key")
@@ -220,6 +264,7 @@ class TokenVerifier:
         self._issuer = issuer
         self._audience = audience
         self._leeway = float(leeway_s)
+        self._max_lifetime = float(max_lifetime_s)
         self._verified: dict[str, Claims] = {}
 
     def __repr__(self) -> str:
@@ -249,8 +294,13 @@ class TokenVerifier:
         """Return the claims of a valid token; raise TokenError naming the first check that failed.
 
         mpc-service reuses a token for every call within its lifetime, so a verified token is remembered
-        (exact string, bounded cache) until it expires: the signature, issuer, audience and nbf checks
-        cannot change for the same bytes, and expiry is checked again on every use.
+        (exact string, bounded cache) until it expires: the signature, issuer, audience, nbf and lifetime
+        checks cannot change for the same bytes (a lifetime measured from now only shrinks), and expiry is
+        checked again on every use.
+
+        Lifetime: a token with `iat` may live at most `max_lifetime_s` from it (`exp - iat`); a token without
+        `iat` is accepted only while its `exp` is at most `max_lifetime_s` (plus the leeway) ahead of now, so
+        no token, with or without `iat`, is a pass for longer than that.
         """
         if not token:
             raise TokenError("missing", "service token missing")
@@ -281,6 +331,10 @@ class TokenVerifier:
             raise TokenError("algorithm_not_allowed", f"service token algorithm {shown} not allowed")
         key = self._select_key(header.get("kid"), alg)
         try:
+            _numeric_time_claims(jwt.decode(token, options={"verify_signature": False}))
+        except jwt.PyJWTError:
+            raise TokenError("malformed", "service token malformed") from None
+        try:
             claims = jwt.decode(
                 token,
                 key,
@@ -306,6 +360,7 @@ class TokenVerifier:
             raise TokenError("algorithm_not_allowed", f"service token algorithm {alg} not allowed") from None
         except jwt.PyJWTError:
             raise TokenError("malformed", "service token malformed") from None
+        self._check_lifetime(claims)
         aud = claims["aud"]
         return Claims(
             issuer=claims["iss"],
@@ -317,6 +372,15 @@ class TokenVerifier:
             token_id=claims.get("jti"),
             raw=claims,
         )
+
+    def _check_lifetime(self, claims: Mapping[str, Any]) -> None:
+        exp = claims["exp"]
+        iat = claims.get("iat")
+        lifetime = exp - iat if iat is not None else exp - time.time() - self._leeway
+        if lifetime > self._max_lifetime:
+            raise TokenError(
+                "lifetime_too_long", f"service token lifetime exceeds the accepted {self._max_lifetime:g} s"
+            )
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -340,19 +404,21 @@ class TokenMinter:
         private_key_pem: bytes,
         issuer: str,
         audience: str,
-        algorithm: str = "EdDSA",
+        algorithm: str | None = None,
         ttl_s: float = 60.0,
         *,
         subject: str = "mpc-service",
         kid: str | None = None,
     ) -> None:
-        (self._alg,) = _check_algorithms([algorithm])
         try:
             key = serialization.load_pem_private_key(private_key_pem, password=None)
         except (ValueError, TypeError):
             raise TokenConfigError("JWT private key is not an unencrypted PEM private key") from None
-        if not isinstance(key, _PRIVATE_KEY_TYPES) or not key_fits_algorithm(key, self._alg):
-            raise TokenConfigError(f"JWT private key does not fit algorithm {self._alg}")
+        if not isinstance(key, _PRIVATE_KEY_TYPES):
+            raise TokenConfigError(f"JWT private key of type {type(key).__name__} cannot sign service tokens")
+        (self._alg,) = _check_algorithms([algorithm or algorithm_for_key(key)])
+        if not key_fits_algorithm(key, self._alg):
+            raise TokenConfigError(f"JWT private key ({key_kind(key)}) does not fit algorithm {self._alg}")
         if not issuer or not audience:
             raise TokenConfigError("JWT issuer and audience must be non-empty")
         if not 1 <= ttl_s <= 86400:
@@ -368,7 +434,7 @@ class TokenMinter:
 
     @classmethod
     def from_file(
-        cls, path: Path | str, issuer: str, audience: str, algorithm: str = "EdDSA", ttl_s: float = 60.0, **kw: Any
+        cls, path: Path | str, issuer: str, audience: str, algorithm: str | None = None, ttl_s: float = 60.0, **kw: Any
     ) -> TokenMinter:
         return cls(_read_key_file(Path(path), "JWT private key"), issuer, audience, algorithm, ttl_s, **kw)
 

@@ -33,16 +33,29 @@ class LoadedKey:
 
 
 def permission_warning(path: Path | str, what: str) -> str | None:
-    """A one-line warning if `path` is accessible by group or others (POSIX only), else None."""
+    """A one-line warning if `path` is open to more than its owner and the service's group (POSIX only).
+
+    Two layouts are right: the file owned by the service user, mode 0600 (or 0400); or owned by root (any
+    other owner) and readable by the service's group, mode 0640 (or 0440), so that the service can read
+    it but not change it (docs/operations.md, "systemd"). Anything for others, group write, or group read
+    of a file the service user owns itself (where the group adds nothing) is warned about.
+    """
     if os.name != "posix":
         return None
     try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
+        st = os.stat(path)
     except OSError:
         return None
-    if mode & 0o077:
-        return f"{what} file {path} is accessible by group or others (mode {mode:04o}); run chmod 600 on it"
-    return None
+    mode = stat.S_IMODE(st.st_mode)
+    group_read_allowed = st.st_uid != os.geteuid()
+    extra = mode & (0o037 if group_read_allowed else 0o077)
+    if not extra:
+        return None
+    if group_read_allowed:
+        return (
+            f"{what} file {path} is accessible beyond its owner and group read (mode {mode:04o}); run chmod 640 on it"
+        )
+    return f"{what} file {path} is accessible by group or others (mode {mode:04o}); run chmod 600 on it"
 
 
 def load_hex_key(path: Path | str, what: str = "HMAC key") -> LoadedKey:

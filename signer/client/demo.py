@@ -52,6 +52,7 @@ class DemoOptions:
     jwt_private_key: Path | None = None
     jwt_issuer: str = "mpc-service"
     jwt_audience: str = "mpc-signer"
+    jwt_algorithm: str | None = None  # None: from the key (EdDSA, ES256, RS256, ...)
     hmac_key_file: Path | None = None
     timeout_s: float = 120.0
 
@@ -236,7 +237,9 @@ async def _remote(options: DemoOptions) -> AsyncIterator[tuple[Coordinator, P1St
         ctx = client_ssl_context(options.ca_cert, options.client_cert, options.client_key)
     minter = None
     if options.jwt_private_key:
-        minter = TokenMinter.from_file(options.jwt_private_key, options.jwt_issuer, options.jwt_audience)
+        minter = TokenMinter.from_file(
+            options.jwt_private_key, options.jwt_issuer, options.jwt_audience, options.jwt_algorithm
+        )
     p1_dir = (options.data_dir or Path("data")) / "p1"
     async with trio_asyncio.open_loop():
         async with NodeClient.connect(host, port, hmac_key=key, ssl_context=ctx, minter=minter) as client:

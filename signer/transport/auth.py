@@ -9,7 +9,6 @@ enabled, already applies to every call at the TLS layer.
 from __future__ import annotations
 
 import contextvars
-import logging
 from dataclasses import dataclass
 
 import grpclib
@@ -19,8 +18,6 @@ from grpclib.server import Server
 
 from signer.auth.jwt import TokenError, TokenVerifier
 from signer.auth.tls import subject_from_cert
-
-log = logging.getLogger("signer.transport.auth")
 
 SIGNER_SERVICE_PREFIX = "/mpc.v1.SignerService/"
 TOKEN_FREE_METHODS = frozenset({SIGNER_SERVICE_PREFIX + "Ping"})
@@ -37,6 +34,8 @@ class Caller:
         return self.certificate if self.token_subject is None else f"{self.certificate} sub={self.token_subject}"
 
 
+#: Why call auth refused the current call's token (a TokenError reason), for the refusal log line.
+TOKEN_REFUSAL: contextvars.ContextVar[str] = contextvars.ContextVar("token_refusal", default="")
 CURRENT_CALLER: contextvars.ContextVar[Caller] = contextvars.ContextVar("signer_caller", default=Caller("(unknown)"))  # noqa: B039 (frozen)
 
 
@@ -57,11 +56,12 @@ def install_call_auth(server: Server, verifier: TokenVerifier | None) -> None:
         if verifier is not None and needs_token(event.method_name):
             values = event.metadata.getall("authorization", [])
             if len(values) > 1:
+                TOKEN_REFUSAL.set("duplicate_header")
                 raise grpclib.GRPCError(Status.UNAUTHENTICATED, "more than one authorization header")
             try:
                 claims = verifier.verify_bearer(str(values[0]) if values else None)
             except TokenError as exc:
-                log.warning("rejected %s: %s", event.method_name, exc, extra={"peer": certificate})
+                TOKEN_REFUSAL.set(exc.reason)  # logged with the call's status (transport.observe)
                 raise grpclib.GRPCError(Status.UNAUTHENTICATED, str(exc)) from None
             token_subject = claims.subject
         CURRENT_CALLER.set(Caller(certificate, token_subject))

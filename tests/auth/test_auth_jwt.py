@@ -382,3 +382,83 @@ def test_minter_reuses_its_token_for_half_its_lifetime(keys, ed, monkeypatch):
     second = minter.authorization()
     assert second != first
     assert verifier.verify_bearer(second).expires_at == int(now + 11) + 20
+
+
+# --- issue 13 item 9: bounded lifetime, NumericDate claims only ---------------------------------------
+
+
+def test_lifetime_is_bounded(keys, pem_files, ed):
+    verifier, minter = ed
+    now = int(time.time())
+    # a token minted to live an hour (the default bound is 300 s)
+    long_lived = minter.mint(extra_claims={"exp": now + 3600})
+    assert _reason(verifier, long_lived) == ("lifetime_too_long", "service token lifetime exceeds the accepted 300 s")
+    # the year-9999 token: valid signature, right issuer and audience, refused all the same
+    assert _reason(verifier, minter.mint(extra_claims={"exp": 253402300799}))[0] == "lifetime_too_long"
+    # exactly at the bound passes; the bound is a setting
+    assert verifier.verify(minter.mint(extra_claims={"exp": now + 300})).expires_at == now + 300
+    strict = TokenVerifier(pem_files["EdDSA"], ISS, AUD, max_lifetime_s=30)
+    assert _reason(strict, minter.mint())[0] == "lifetime_too_long"  # the minter's 60 s
+    assert strict.verify(minter.mint(extra_claims={"exp": now + 30}))
+    with pytest.raises(TokenConfigError, match="max lifetime"):
+        TokenVerifier(pem_files["EdDSA"], ISS, AUD, max_lifetime_s=0)
+
+
+def test_token_without_iat_is_bounded_from_now(keys, ed):
+    verifier, _ = ed
+    now = int(time.time())
+    short = jwt.encode(_claims(iat=None, exp=now + 200), keys["EdDSA"], algorithm="EdDSA")
+    assert verifier.verify(short).issued_at is None
+    for exp in (now + 3600, 253402300799):
+        token = jwt.encode(_claims(iat=None, exp=exp), keys["EdDSA"], algorithm="EdDSA")
+        assert _reason(verifier, token)[0] == "lifetime_too_long"
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"exp": "9999999999"},  # pyjwt alone would int() the string into a valid expiry
+        {"exp": str(int(time.time()) + 60)},
+        {"exp": True},
+        {"exp": float("inf")},  # serialised as the JSON literal Infinity; int() of it raised OverflowError
+        {"exp": float("nan")},
+        {"exp": [1]},
+        {"iat": "0"},
+        {"nbf": {"t": 1}},
+    ],
+)
+def test_time_claims_must_be_numbers(keys, ed, claims):
+    verifier, _ = ed
+    token = jwt.encode(_claims(**claims), keys["EdDSA"], algorithm="EdDSA")
+    reason, message = _reason(verifier, token)
+    assert reason == "malformed", message
+    assert "not a number" in message
+
+
+def test_cache_keeps_the_rules(keys, pem_files, monkeypatch):
+    """A refused token is refused again (never cached); an accepted one without iat stays within its bound."""
+    verifier = TokenVerifier(pem_files["EdDSA"], ISS, AUD, leeway_s=0)
+    now = int(time.time())
+    long_lived = jwt.encode(_claims(exp=now + 3600), keys["EdDSA"], algorithm="EdDSA")
+    for _ in range(2):
+        assert _reason(verifier, long_lived)[0] == "lifetime_too_long"
+    assert long_lived not in verifier._verified
+    no_iat = jwt.encode(_claims(iat=None, exp=now + 120), keys["EdDSA"], algorithm="EdDSA")
+    first = verifier.verify(no_iat)
+    assert verifier.verify(no_iat) is first
+    monkeypatch.setattr(time, "time", lambda: now + 121)
+    assert _reason(verifier, no_iat)[0] == "expired"
+
+
+def test_minter_takes_its_algorithm_from_the_key(keys, pem_files):
+    """`signer demo --jwt-private-key` with an ES256 or RS256 key (issue 13 item 10): no algorithm named."""
+    for alg, key in keys.items():
+        token = TokenMinter(_priv_pem(key), ISS, AUD).mint()
+        assert jwt.get_unverified_header(token)["alg"] == alg
+        assert TokenVerifier(pem_files[alg], ISS, AUD).verify(token).issuer == ISS
+    k1 = TokenMinter(_priv_pem(ec.generate_private_key(ec.SECP256K1())), ISS, AUD).mint()
+    assert jwt.get_unverified_header(k1)["alg"] == "ES256K"
+    with pytest.raises(TokenConfigError, match="curve secp224r1 fits no JWT algorithm"):
+        TokenMinter(_priv_pem(ec.generate_private_key(ec.SECP224R1())), ISS, AUD)
+    with pytest.raises(TokenConfigError, match=r"\(RSA 2048\) does not fit algorithm EdDSA"):
+        TokenMinter(_priv_pem(keys["RS256"]), ISS, AUD, "EdDSA")

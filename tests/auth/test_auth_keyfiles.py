@@ -118,3 +118,24 @@ def test_write_secret_file_is_0600_even_with_permissive_umask(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(p.stat().st_mode) == 0o600 and p.read_bytes() == b"data"
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0, reason="needs chown (root)")
+def test_root_owned_group_readable_file_is_accepted(tmp_path):
+    """The documented systemd layout (issue 13 item 11): `install -m 0640 -g mpc-signer kek.hex ...` makes
+    the file root's and readable by the service's group; the service (another user) loads it silently."""
+    other_uid, service_gid = 4242, 4343  # the file's owner is not the process's user; the group is the service's
+    p = _write(tmp_path / "kek.hex", HEX.encode(), mode=0o640)
+    os.chown(p, other_uid, service_gid)
+    assert load_hex_key(p, what="KEK").warning is None
+    os.chmod(p, 0o440)
+    assert permission_warning(p, "KEK") is None
+    for mode in (0o644, 0o660, 0o604, 0o650):
+        os.chmod(p, mode)
+        warning = permission_warning(p, "KEK")
+        assert warning is not None and f"{mode:04o}" in warning and "chmod 640" in warning
+    # owned by the process's user: the group adds nothing, so 0600 is the advice
+    os.chown(p, os.geteuid(), service_gid)
+    os.chmod(p, 0o640)
+    warning = permission_warning(p, "KEK")
+    assert warning is not None and "chmod 600" in warning

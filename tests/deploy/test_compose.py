@@ -116,3 +116,77 @@ def test_build_context_and_stop_grace(node) -> None:
     assert (ROOT / node["build"] / "Dockerfile").is_file()
     grace = next(k.default for k in KEYS if k.path == "session.grace_period_s")
     assert int(node["stop_grace_period"].removesuffix("s")) > grace
+
+
+def _dockerfile_healthcheck() -> list[str]:
+    import json
+
+    from tests.deploy.test_container import _instructions
+
+    (args,) = [a for word, a in _instructions() if word == "HEALTHCHECK"]
+    return json.loads(args.split("CMD", 1)[1])
+
+
+def _dockerfile_env() -> dict[str, str]:
+    from tests.deploy.test_container import _instructions
+
+    env: dict[str, str] = {}
+    for word, args in _instructions():
+        if word == "ENV":
+            env.update(a.split("=", 1) for a in args.split())
+    return env
+
+
+def test_image_healthcheck_passes_against_the_mtls_node(node, compose, tmp_path, free_port) -> None:
+    """Issue 13 item 10: the image's HEALTHCHECK, run with the environment compose gives the container,
+    against a real node that requires client certificates: SERVING, exit 0."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    certs = make_dev_certs(tmp_path / "certs")
+    kek = tmp_path / "kek.hex"
+    kek.write_text(secrets.token_hex(32) + "\n")
+    local = {p.name: str(p) for p in certs.all()} | {"kek.hex": str(kek)}
+    env = _dockerfile_env()
+    for name, value in node["environment"].items():
+        value = str(value)
+        env[name] = local[value[len(SECRETS_DIR) :]] if value.startswith(SECRETS_DIR) else value
+    # what differs outside a container: a free loopback port, SQLite instead of the postgres service
+    env |= {
+        "MPC_GRPC_LISTEN": f"127.0.0.1:{free_port}",
+        "MPC_DATA_DIR": str(tmp_path / "data"),
+        "MPC_STORAGE_URL": f"sqlite:///{tmp_path / 'signer.db'}",
+        "MPC_METRICS_LISTEN": "",
+        "MPC_POOLS_PREPARAMS_SIZE": "0",
+        "PATH": os.environ["PATH"],
+    }
+    assert env["MPC_GRPC_CLIENT_AUTH"] == "require"
+    health = _dockerfile_healthcheck()
+    assert health == node["healthcheck"]["test"][1:] == ["signer", "healthcheck"]
+    command = [sys.executable, "-m", "signer", *health[1:]]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "signer", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            res = subprocess.run(command, env=env, capture_output=True, timeout=30)
+            if res.returncode == 0 or time.monotonic() > deadline or proc.poll() is not None:
+                break
+            time.sleep(0.3)
+        assert res.returncode == 0, res.stderr.decode()
+        assert res.stdout.decode().strip() == "SERVING"
+        assert res.stderr == b""
+        # without the client certificate the probe says what is missing, in one line
+        bare = {k: v for k, v in env.items() if not k.startswith("MPC_HEALTHCHECK_")}
+        res = subprocess.run(command, env=bare, capture_output=True, timeout=30)
+        assert res.returncode == 2
+        assert res.stderr.decode().splitlines() == [
+            "signer: error: the node requires client certificates (grpc.client_auth: require): pass --client-cert "
+            "and --client-key, or set healthcheck.client_cert and healthcheck.client_key"
+        ]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

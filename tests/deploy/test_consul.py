@@ -43,8 +43,11 @@ def test_native_grpc_check_against_the_node_port() -> None:
     assert host == "127.0.0.1"
     assert check["grpc_use_tls"] is True
     assert check["tls_skip_verify"] is False
-    for key in ("interval", "timeout", "deregister_critical_service_after"):
+    for key in ("interval", "timeout"):
         assert re.fullmatch(r"\d+(ms|s|m|h)", check[key]), key
+    # A file-defined service reaped by Consul would come back only at the next `consul reload`
+    # (issue 13 item 11): the definition must not ask for it.
+    assert "deregister_critical_service_after" not in check
     # no script/http checks: Consul needs no code in the node
     assert not {"args", "http", "tcp", "ttl"} & set(check)
 
@@ -54,3 +57,12 @@ def test_service_id_is_the_node_id_default() -> None:
 
     node_id_default = next(k.default for k in KEYS if k.path == "node.id")
     assert json.loads((CONSUL / "mpc-signer.json").read_text())["service"]["id"] == node_id_default
+
+
+def test_agent_presents_its_certificate_to_mtls_checks() -> None:
+    """Issue 13 item 11: with client_auth=require the gRPC check needs the agent's TLS credentials,
+    switched on by enable_agent_tls_for_checks, and the snippet must not override the agent's own TLS."""
+    agent = _parse_simple_hcl((CONSUL / "agent-tls-for-checks.hcl").read_text())
+    assert agent == {"enable_agent_tls_for_checks": True}
+    ops = (ROOT / "docs" / "operations.md").read_text()
+    assert "enable_agent_tls_for_checks" in ops and "agent-tls-for-checks.hcl" in ops

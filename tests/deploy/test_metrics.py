@@ -68,3 +68,50 @@ def test_label_sets_are_closed() -> None:
 def test_bad_listen_address() -> None:
     with pytest.raises(ValueError):
         metrics.start_metrics_server("nonsense")
+
+
+def test_no_created_series_and_a_build_info(server) -> None:
+    """Issue 13 item 11: `_created` doubles the series for nothing; the release is one labelled gauge."""
+    from signer import __version__
+
+    text = urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/metrics", timeout=5).read().decode()
+    assert "_created" not in text
+    scraped = _scrape(server.server_port)
+    assert scraped[_key("mpc_build_info", version=__version__)] == 1
+    assert [k for k in scraped if k[0] == "mpc_build_info"] == [_key("mpc_build_info", version=__version__)]
+
+
+async def test_health_and_reflection_stay_out_of_the_rpc_histogram(tmp_path, grpcurl) -> None:
+    """A real node answers health probes and reflection; only SignerService calls are timed."""
+    import trio
+
+    from signer.app import run_node
+    from signer.config import load_config
+
+    def count(method: str) -> float:
+        return sum(
+            v
+            for (name, labels), v in _scrape_registry().items()
+            if name == "mpc_rpc_duration_seconds_count" and dict(labels)["method"] == method
+        )
+
+    config = load_config(
+        env={}, flags={"grpc.listen": "127.0.0.1:0", "node.data_dir": str(tmp_path), "pools.preparams_size": "0"}
+    )
+    async with trio.open_nursery() as nursery:
+        node = await nursery.start(run_node, config)
+        target = f"127.0.0.1:{node.address[1]}"
+        before = {m: count(m) for m in ("Check", "ServerReflectionInfo", "Ping")}
+        await grpcurl("-plaintext", target, "grpc.health.v1.Health/Check")
+        await grpcurl("-plaintext", target, "list")
+        await grpcurl("-plaintext", target, "mpc.v1.SignerService/Ping")
+        nursery.cancel_scope.cancel()
+    assert count("Check") == before["Check"]
+    assert count("ServerReflectionInfo") == before["ServerReflectionInfo"]
+    assert count("Ping") == before["Ping"] + 1
+
+
+def _scrape_registry() -> dict[tuple[str, tuple], float]:
+    from prometheus_client import REGISTRY
+
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value for family in REGISTRY.collect() for s in family.samples}

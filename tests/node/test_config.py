@@ -132,3 +132,75 @@ def test_example_config_documents_every_key_and_loads():
     assert all(k.env in text for k in KEYS)
     cfg = load_config(example, env={})
     assert all(cfg[k.path] == k.default for k in KEYS)
+
+
+# --- issue 13 item 10: one-line operator errors with the place; no silently ignored MPC_* variable ------
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "problem"),
+    [
+        ("node: [unclosed\n", ":2:1:", "expected ',' or ']', but got '<stream end>'"),
+        ("node:\n  id: a\n   bad: b\n", ":3:7:", "mapping values are not allowed here"),
+        ("grpc:\n\tlisten: x\n", ":2:1:", "found character '\\t' that cannot start any token"),
+    ],
+)
+def test_yaml_syntax_error_is_one_line_with_line_and_column(tmp_path, text, where, problem):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    res = subprocess.run(
+        [sys.executable, "-m", "signer", "serve", "--config", str(bad)],
+        capture_output=True,
+        env={"PATH": "/usr/bin:/bin"},
+        timeout=30,
+    )
+    assert res.returncode == 2
+    (line,) = res.stderr.decode().strip().splitlines()
+    assert line == f"signer: error: --config: {bad}{where} not valid YAML: {problem}"
+
+
+def test_unknown_mpc_variables_are_warned_about(tmp_path):
+    from signer.config import unknown_env_warnings
+
+    env = {
+        "MPC_JWT_AUDIENCES": "x",  # a typo of MPC_JWT_AUDIENCE
+        "MPC_FOO": "1",
+        "MPC_CONSUL_ADDRESS": "consul:8500",  # SPEC §4: accepted
+        "MPC_REDIS_ENDPOINT": "redis:6379",
+        "MPC_SERVICE_ENDPOINT": "svc:9090",
+        "MPC_TEST_PG_URL": "postgresql://",  # the test suite's own
+        "HOME": "/root",
+    }
+    assert unknown_env_warnings(env) == [
+        "environment variable MPC_FOO is not a configuration key and is ignored",
+        "environment variable MPC_JWT_AUDIENCES is not a configuration key and is ignored; "
+        "did you mean MPC_JWT_AUDIENCE?",
+    ]
+    # through the real command: a warning line, then the command goes on (here to a config error)
+    res = subprocess.run(
+        [sys.executable, "-m", "signer", "serve"],
+        capture_output=True,
+        env={"PATH": "/usr/bin:/bin", "MPC_GRPC_LISTN": "127.0.0.1:1", "MPC_GRPC_LISTEN": "x"},
+        timeout=30,
+    )
+    assert res.returncode == 2
+    assert res.stderr.decode().strip().splitlines() == [
+        "signer: warning: environment variable MPC_GRPC_LISTN is not a configuration key and is ignored; "
+        "did you mean MPC_GRPC_LISTEN?",
+        "signer: error: MPC_GRPC_LISTEN: expected HOST:PORT (got 'x')",
+    ]
+
+
+def test_token_lifetime_key_reaches_the_verifier(tmp_path):
+    from signer.auth.devcerts import make_dev_certs
+    from signer.security import load_security
+
+    certs = make_dev_certs(tmp_path / "certs")
+    env = {"MPC_JWT_PUBLIC_KEY_FILE": str(certs.jwt_public_key), "MPC_DATA_DIR": str(tmp_path / "data")}
+    assert load_config(env=env)["auth.jwt.max_lifetime_s"] == 300
+    config = load_config(env=env | {"MPC_JWT_MAX_LIFETIME_S": "60"})
+    (tmp_path / "data").mkdir()
+    verifier = load_security(config).token_verifier
+    assert verifier is not None and verifier._max_lifetime == 60
+    with pytest.raises(ConfigError, match="MPC_JWT_MAX_LIFETIME_S: must be at least 1"):
+        load_config(env=env | {"MPC_JWT_MAX_LIFETIME_S": "0"})
