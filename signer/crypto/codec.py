@@ -12,7 +12,7 @@ import struct
 from typing import TypeVar
 
 from signer.crypto.group import Group
-from signer.protocols.base import DecodeError
+from signer.crypto.errors import DecodeError
 
 P = TypeVar("P")
 

@@ -6,10 +6,10 @@ from hypothesis import strategies as st
 
 from signer.protocols.base import DecodeError, InboxKey, ProtocolError
 from signer.protocols.frost.ciphersuite import FROST_ED25519_SHA512 as SUITE
-from signer.protocols.frost.keys import KeyShare
+from signer.protocols.frost.keys import FrostKeyShare
 from signer.protocols.frost.messages import DkgConfirm, DkgRound1, DkgRound2, SignRound1, SignRound2
 from signer.protocols.frost.session import FrostDkgSession, FrostSignSession
-from tests.frost import driver
+from tests.support import driver
 
 DECODERS = {
     "dkg1": lambda d: DkgRound1.decode(SUITE, d, 2),
@@ -17,7 +17,7 @@ DECODERS = {
     "confirm": lambda d: DkgConfirm.decode(SUITE, d),
     "sign1": lambda d: SignRound1.decode(SUITE, d),
     "sign2": lambda d: SignRound2.decode(SUITE, d),
-    "keyshare": KeyShare.decode,
+    "keyshare": FrostKeyShare.decode,
 }
 
 
@@ -32,11 +32,11 @@ def samples() -> dict[str, bytes]:
         return msg.payload
 
     dkg = {i: FrostDkgSession("fuzz", i, 2, (1, 2)) for i in (1, 2)}
-    driver.run(dkg, spy)
+    driver.run_ok(dkg, spy)
     out["keyshare"] = dkg[1].result.key_share
     out["keyshare2"] = dkg[2].result.key_share
     sign = {i: FrostSignSession("fuzz-s", i, out[f"keyshare{'' if i == 1 else '2'}"], b"m", (1, 2)) for i in (1, 2)}
-    driver.run(sign, spy)
+    driver.run_ok(sign, spy)
     return out
 
 
