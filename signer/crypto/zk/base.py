@@ -23,10 +23,10 @@ from dataclasses import dataclass
 
 from signer.crypto.bigint import gcd, mpz
 from signer.crypto.codec import Reader, Writer
+from signer.crypto.errors import DecodeError, ProofError
 from signer.crypto.paillier import PaillierPublicKey, PaillierSecretKey
 from signer.crypto.secp256k1 import ORDER
 from signer.crypto.transcript import Transcript, int_bytes
-from signer.crypto.errors import DecodeError, ProofError
 
 ELL = 256
 EPSILON = 512

@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from signer.protocols.base import (
-    BROADCAST,
     DecodeError,
     DkgResult,
     InboxKey,
@@ -29,7 +28,7 @@ from signer.protocols.base import (
 )
 from signer.protocols.frost import core, dkg
 from signer.protocols.frost.ciphersuite import FROST_ED25519_SHA512, Ciphersuite
-from signer.protocols.frost.keys import FrostKeyShare, FrostKeyInfo, key_share_info, public_key_of
+from signer.protocols.frost.keys import FrostKeyInfo, FrostKeyShare, key_share_info, public_key_of
 from signer.protocols.frost.messages import DkgConfirm, DkgRound1, DkgRound2, SignRound1, SignRound2
 from signer.protocols.params import validate_keygen_args, validate_signers
 
@@ -162,7 +161,9 @@ class FrostSignSession(RoundMachine):
             with attribute(j, "signature share"):
                 shares[j] = SignRound2.decode(self.suite, payload).share
         verifying = self._key.public.verifying_shares
-        bad = [j for j, z in sorted(shares.items()) if not core.verify_signature_share(self.suite, j, verifying[j], z, ctx)]
+        bad = [
+            j for j, z in sorted(shares.items()) if not core.verify_signature_share(self.suite, j, verifying[j], z, ctx)
+        ]
         if bad:
             raise core.InvalidSignature(f"invalid signature share from parties {bad}", bad)
         shares[self.party_index] = self._own_share
