@@ -70,7 +70,7 @@ class Point:
             raise InvalidPoint("point x coordinate not canonical")
         try:
             pk = PublicKey(bytes(data))
-        except Exception:  # noqa: BLE001 - coincurve raises ValueError/TypeError variants
+        except Exception:  # coincurve raises ValueError/TypeError variants
             raise InvalidPoint("point not on secp256k1") from None
         return cls(pk)
 

@@ -309,7 +309,7 @@ def finish(
     return PresignatureData(setup.session_id, i, setup.signers, key.public_key, secret.R, r_bar, S, r1.k, r3.sigma)
 
 
-def load_key(key_share: bytes) -> Gg20KeyShare:
+def _load_key(key_share: bytes) -> Gg20KeyShare:
     """Decode a stored key share given to a session constructor (ValueError: it is the caller's argument)."""
     if not isinstance(key_share, bytes | bytearray):
         raise ValueError("key_share must be bytes")
@@ -326,7 +326,7 @@ class PresignRounds(RoundMachine):
     def __init__(
         self, session_id: str, party_index: int, key_share: bytes, signers: tuple[int, ...], presigning: bool = True
     ) -> None:
-        key = load_key(key_share)
+        key = _load_key(key_share)
         if party_index != key.party_index:
             raise ValueError(f"key share belongs to party {key.party_index}, not {party_index}")
         signers = validate_signers(party_index, signers, key.parties, key.threshold)
