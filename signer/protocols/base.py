@@ -31,7 +31,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from signer.crypto.errors import DecodeError, ProofError
 from signer.protocols.params import validate_session_id
@@ -49,9 +49,12 @@ __all__ = [
     "RoundMachine",
     "RoundSpec",
     "SessionProtocol",
+    "SecretState",
     "SignResult",
     "attribute",
 ]
+
+T = TypeVar("T")
 
 BROADCAST = 0
 
@@ -174,6 +177,14 @@ class SessionProtocol(ABC):
         """The outcome; only valid once `expected()` is None."""
 
 
+class SecretState:
+    """Mixin for a round's frozen secret state (declare the dataclass with repr=False): its repr names the
+    type only, so no secret reaches a log line or a traceback."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(<redacted>)"
+
+
 Handler = Callable[[Mapping[InboxKey, bytes]], list[Outgoing]]
 
 
@@ -202,6 +213,9 @@ class RoundMachine(SessionProtocol):
         self._dead = False
         self._result: Any = None
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(session={self.session_id!r}, party={self.party_index}, secret=<redacted>)"
+
     @abstractmethod
     def _start(self) -> list[Outgoing]:
         """Round 1: compute and return this party's first messages (and `_expect` round 1's inbox)."""
@@ -211,6 +225,17 @@ class RoundMachine(SessionProtocol):
         others = frozenset(self.others)
         self._spec = RoundSpec(round_no, others if broadcast else frozenset(), others if p2p else frozenset())
         self._handler = handler
+
+    def _receive(
+        self, inbox: Mapping[InboxKey, bytes], what: str, decode: Callable[[int, bytes], T], p2p: bool = False
+    ) -> dict[int, T]:
+        """Decode every other party's broadcast (or point-to-point) payload as `decode(sender, payload)`;
+        a payload that does not decode names its sender."""
+        received = {}
+        for j in self.others:
+            with attribute(j, what):
+                received[j] = decode(j, inbox[InboxKey(j, not p2p)])
+        return received
 
     def _finish(self, result: Any) -> None:
         self._spec = None

@@ -24,7 +24,6 @@ from signer.protocols.base import (
     ProtocolError,
     RoundMachine,
     SignResult,
-    attribute,
 )
 from signer.protocols.frost import core, dkg
 from signer.protocols.frost.ciphersuite import FROST_ED25519_SHA512, Ciphersuite
@@ -33,10 +32,6 @@ from signer.protocols.frost.messages import DkgConfirm, DkgRound1, DkgRound2, Si
 from signer.protocols.params import validate_keygen_args, validate_signers
 
 __all__ = ["FrostDkgSession", "FrostKeyInfo", "FrostSignSession", "key_share_info", "public_key_of"]
-
-
-def _payloads(inbox: Mapping[InboxKey, bytes]) -> dict[int, bytes]:
-    return {k.from_party: v for k, v in inbox.items()}
 
 
 class FrostDkgSession(RoundMachine):
@@ -66,10 +61,8 @@ class FrostDkgSession(RoundMachine):
 
     def _part2(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
         assert self._secret1 is not None
-        received = {}
-        for j, payload in _payloads(inbox).items():
-            with attribute(j, "DKG round-1 package"):
-                received[j] = DkgRound1.decode(self.suite, payload, self.params.threshold)
+        threshold = self.params.threshold
+        received = self._receive(inbox, "DKG round-1 package", lambda _, p: DkgRound1.decode(self.suite, p, threshold))
         self._secret2, shares = dkg.part2(self.suite, self._secret1, received)
         self._secret1 = None
         self._expect(2, self._part3, broadcast=False, p2p=True)
@@ -77,10 +70,7 @@ class FrostDkgSession(RoundMachine):
 
     def _part3(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
         assert self._secret2 is not None
-        received = {}
-        for j, payload in _payloads(inbox).items():
-            with attribute(j, "DKG round-2 share"):
-                received[j] = DkgRound2.decode(self.suite, payload)
+        received = self._receive(inbox, "DKG round-2 share", lambda _, p: DkgRound2.decode(self.suite, p), p2p=True)
         key_package, public = dkg.part3(self.suite, self._secret2, received)
         self._digest = dkg.transcript_digest(self.suite, self.params, self._secret2, public)
         self._secret2 = None
@@ -90,11 +80,8 @@ class FrostDkgSession(RoundMachine):
 
     def _confirm(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
         assert self._key is not None
-        differing = []
-        for j, payload in sorted(_payloads(inbox).items()):
-            with attribute(j, "DKG confirmation"):
-                if DkgConfirm.decode(self.suite, payload).digest != self._digest:
-                    differing.append(j)
+        confirms = self._receive(inbox, "DKG confirmation", lambda _, p: DkgConfirm.decode(self.suite, p))
+        differing = sorted(j for j, c in confirms.items() if c.digest != self._digest)
         if differing:
             # Either those parties or the relay showed different round-1 broadcasts: not provable who.
             raise ProtocolError(f"parties {differing} saw a different DKG transcript")
@@ -135,10 +122,8 @@ class FrostSignSession(RoundMachine):
     def _round2(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
         """RFC 9591 round two: the signing context from every commitment, then this signer's share."""
         assert self._nonces is not None
-        commitments = {}
-        for j, payload in _payloads(inbox).items():
-            with attribute(j, "nonce commitments"):
-                commitments[j] = SignRound1.decode(self.suite, payload).commitments
+        received = self._receive(inbox, "nonce commitments", lambda _, p: SignRound1.decode(self.suite, p))
+        commitments = {j: msg.commitments for j, msg in received.items()}
         commitments[self.party_index] = self._nonces.commitments
         self._ctx = core.signing_context(
             self.suite,
@@ -156,10 +141,8 @@ class FrostSignSession(RoundMachine):
         """RFC 9591 5.4 then 5.3: verify every share (naming the culprits), aggregate, verify the result."""
         ctx = self._ctx
         assert ctx is not None
-        shares = {}
-        for j, payload in _payloads(inbox).items():
-            with attribute(j, "signature share"):
-                shares[j] = SignRound2.decode(self.suite, payload).share
+        received = self._receive(inbox, "signature share", lambda _, p: SignRound2.decode(self.suite, p))
+        shares = {j: msg.share for j, msg in received.items()}
         verifying = self._key.public.verifying_shares
         bad = [
             j for j, z in sorted(shares.items()) if not core.verify_signature_share(self.suite, j, verifying[j], z, ctx)

@@ -32,7 +32,7 @@ from signer.crypto.secp256k1 import SECP256K1 as GROUP
 from signer.crypto.vss import Polynomial, evaluate_commitments, share_for, sum_commitments, verify_share
 from signer.crypto.zk import fac, mod, prm, schnorr
 from signer.crypto.zk.base import ProofContext
-from signer.protocols.base import DkgResult, InboxKey, Outgoing, ProtocolError, RoundMachine, attribute
+from signer.protocols.base import DkgResult, InboxKey, Outgoing, ProtocolError, RoundMachine, SecretState, attribute
 from signer.protocols.params import validate_keygen_args
 
 from .commit import commit, opens
@@ -68,7 +68,7 @@ def _vss_message(commitments: tuple[Point, ...], chain: bytes) -> bytes:
 
 
 @dataclass(frozen=True, repr=False)
-class Round1Secret:
+class Round1Secret(SecretState):
     """After round 1: u_i's polynomial, its Feldman commitments, the chain-code share and the opening salt."""
 
     params: KeygenParams
@@ -79,29 +79,23 @@ class Round1Secret:
     chain: bytes
     salt: bytes
 
-    def __repr__(self) -> str:
-        return f"Round1Secret(party={self.params.party_index}, secret=<redacted>)"
-
     def context(self, verifier: int = 0) -> ProofContext:
         return self.params.proof_context(self.params.party_index, self.e2e.public, verifier)
 
 
 @dataclass(frozen=True, repr=False)
-class Round2Secret:
+class Round2Secret(SecretState):
     """After round 2: the round-1 secret and every other party's round-1 broadcast, its proofs verified."""
 
     round1: Round1Secret
     peers: Mapping[int, KeygenCommit]
-
-    def __repr__(self) -> str:
-        return f"Round2Secret(party={self.round1.params.party_index}, secret=<redacted>)"
 
     def peer_context(self, j: int, verifier: int = 0) -> ProofContext:
         return self.round1.params.proof_context(j, self.peers[j].e2e_public, verifier)
 
 
 @dataclass(frozen=True, repr=False)
-class Round3Secret:
+class Round3Secret(SecretState):
     """After round 3: the secret share x_i and the public outcome every party must agree on."""
 
     round2: Round2Secret
@@ -109,9 +103,6 @@ class Round3Secret:
     public_key: Point
     public_shares: Mapping[int, Point]
     chain_code: bytes
-
-    def __repr__(self) -> str:
-        return f"Round3Secret(party={self.round2.round1.params.party_index}, secret=<redacted>)"
 
 
 def round1(params: KeygenParams, preparams: PreParams) -> tuple[Round1Secret, KeygenCommit]:
@@ -234,9 +225,6 @@ class Gg20KeygenSession(RoundMachine):
         self._r2: Round2Secret | None = None
         self._r3: Round3Secret | None = None
 
-    def __repr__(self) -> str:
-        return f"Gg20KeygenSession(session={self.session_id!r}, party={self.party_index}, secret=<redacted>)"
-
     def _start(self) -> list[Outgoing]:
         self._r1, msg = round1(self._params, self._preparams)
         self._expect(1, self._round2)
@@ -244,10 +232,7 @@ class Gg20KeygenSession(RoundMachine):
 
     def _round2(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
         assert self._r1 is not None
-        received = {}
-        for j in self.others:
-            with attribute(j, "keygen round-1 message"):
-                received[j] = KeygenCommit.decode(inbox[InboxKey(j, True)])
+        received = self._receive(inbox, "keygen round-1 message", lambda _, p: KeygenCommit.decode(p))
         self._r2, opening, shares = round2(self._r1, received)
         self._r1 = None
         self._expect(2, self._round3, p2p=True)
@@ -255,12 +240,9 @@ class Gg20KeygenSession(RoundMachine):
 
     def _round3(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
         assert self._r2 is not None
-        openings, shares = {}, {}
-        for j in self.others:
-            with attribute(j, "keygen round-2 broadcast"):
-                openings[j] = KeygenOpening.decode(inbox[InboxKey(j, True)], self.threshold)
-            with attribute(j, "keygen round-2 share"):
-                shares[j] = KeygenShare.decode(inbox[InboxKey(j, False)])
+        t = self.threshold
+        openings = self._receive(inbox, "keygen round-2 broadcast", lambda _, p: KeygenOpening.decode(p, t))
+        shares = self._receive(inbox, "keygen round-2 share", lambda _, p: KeygenShare.decode(p), p2p=True)
         self._r3, proof = round3(self._r2, openings, shares)
         self._r2 = None
         self._expect(3, self._finish_keygen)
@@ -268,10 +250,7 @@ class Gg20KeygenSession(RoundMachine):
 
     def _finish_keygen(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
         assert self._r3 is not None
-        proofs = {}
-        for j in self.others:
-            with attribute(j, "keygen round-3 message"):
-                proofs[j] = KeygenProof.decode(inbox[InboxKey(j, True)])
+        proofs = self._receive(inbox, "keygen round-3 message", lambda _, p: KeygenProof.decode(p))
         self._finish(finish(self._r3, proofs))
         self._r3 = None
         return []

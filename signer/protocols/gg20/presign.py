@@ -31,7 +31,7 @@ from signer.crypto.errors import DecodeError
 from signer.crypto.secp256k1 import IDENTITY, ORDER, Point, base_mul, random_scalar
 from signer.crypto.zk import logstar
 from signer.crypto.zk.base import ProofContext
-from signer.protocols.base import InboxKey, Outgoing, ProtocolError, RoundMachine, attribute
+from signer.protocols.base import InboxKey, Outgoing, ProtocolError, RoundMachine, SecretState, attribute
 from signer.protocols.params import validate_signers
 
 from . import identify, sigma
@@ -93,7 +93,7 @@ class PresignSetup:
 
 
 @dataclass(frozen=True, repr=False)
-class Round1Secret:
+class Round1Secret(SecretState):
     """After round 1: k_i, γ_i, Γ_i = γ_i·G, K_i = Enc_i(k_i; ρ_i) and the salt opening Com(Γ_i)."""
 
     setup: PresignSetup
@@ -104,12 +104,9 @@ class Round1Secret:
     rho: mpz
     salt: bytes
 
-    def __repr__(self) -> str:
-        return "Round1Secret(<redacted>)"
-
 
 @dataclass(frozen=True, repr=False)
-class Round2Secret:
+class Round2Secret(SecretState):
     """After round 2: every other signer's C_j and K_j, and this party's MtA side as Bob: β_{j}, β̂_{j} and the
     ciphertexts (D, D̂) it answered each P_j with."""
 
@@ -119,12 +116,9 @@ class Round2Secret:
     beta_hat: Mapping[int, int]
     answers: Mapping[int, tuple[int, int]]
 
-    def __repr__(self) -> str:
-        return "Round2Secret(<redacted>)"
-
 
 @dataclass(frozen=True, repr=False)
-class Round3Secret:
+class Round3Secret(SecretState):
     """After round 3: every Γ_j, every MtA ciphertext D_{a,b} (Alice a, Bob b), and δ_i, σ_i, ℓ_i, T_i."""
 
     round2: Round2Secret
@@ -135,12 +129,9 @@ class Round3Secret:
     ell: int
     T: Point
 
-    def __repr__(self) -> str:
-        return "Round3Secret(<redacted>)"
-
 
 @dataclass(frozen=True, repr=False)
-class Round4Secret:
+class Round4Secret(SecretState):
     """After round 4: every δ_j and T_j, R (G itself when degenerate), R̄_i = k_i·R and S_i = σ_i·R."""
 
     round3: Round3Secret
@@ -151,19 +142,13 @@ class Round4Secret:
     r_bar: Point
     S: Point
 
-    def __repr__(self) -> str:
-        return "Round4Secret(<redacted>)"
-
 
 @dataclass(frozen=True, repr=False)
-class Abandoned:
+class Abandoned(SecretState):
     """A presigning whose phase-5/6 check failed: its nonce may now be revealed (identify.py)."""
 
     round4: Round4Secret
     S: Mapping[int, Point]
-
-    def __repr__(self) -> str:
-        return "Abandoned(<redacted>)"
 
 
 def round1(setup: PresignSetup) -> tuple[Round1Secret, PresignCommit, dict[int, MtaRequestMsg]]:
@@ -344,9 +329,6 @@ class PresignRounds(RoundMachine):
         self._r4: Round4Secret | None = None
         self._abandoned: Abandoned | None = None
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(session={self.session_id!r}, party={self.party_index}, secret=<redacted>)"
-
     def _presigned(self, pre: PresignatureData) -> list[Outgoing]:
         """What the session does with a finished presignature."""
         raise NotImplementedError
@@ -358,11 +340,9 @@ class PresignRounds(RoundMachine):
 
     def _round2(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
         assert self._r1 is not None
-        commits, requests = {}, {}
-        for j in self.others:
-            with attribute(j, "presign round-1 broadcast"):
-                commits[j] = PresignCommit.decode(inbox[InboxKey(j, True)], self.key.paillier[j])
-                requests[j] = MtaRequestMsg.decode(inbox[InboxKey(j, False)])
+        what, paillier = "presign round-1 broadcast", self.key.paillier
+        commits = self._receive(inbox, what, lambda j, p: PresignCommit.decode(p, paillier[j]))
+        requests = self._receive(inbox, what, lambda _, p: MtaRequestMsg.decode(p), p2p=True)
         self._r2, opening, responses = round2(self._r1, commits, requests)
         self._r1 = None
         self._expect(2, self._round3, p2p=True)
@@ -370,12 +350,13 @@ class PresignRounds(RoundMachine):
 
     def _round3(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
         assert self._r2 is not None
-        openings, responses = {}, {}
-        for j in self.others:
-            alices = {a: self.key.paillier[a] for a in self.signers if a != j}
-            with attribute(j, "presign round-2 broadcast"):
-                openings[j] = GammaOpening.decode(inbox[InboxKey(j, True)], alices)
-                responses[j] = MtaResponses.decode(inbox[InboxKey(j, False)])
+        what, paillier = "presign round-2 broadcast", self.key.paillier
+
+        def opening(j: int, payload: bytes) -> GammaOpening:
+            return GammaOpening.decode(payload, {a: paillier[a] for a in self.signers if a != j})
+
+        openings = self._receive(inbox, what, opening)
+        responses = self._receive(inbox, what, lambda _, p: MtaResponses.decode(p), p2p=True)
         self._r3, share = round3(self._r2, openings, responses)
         self._r2 = None
         self._expect(3, self._round4)
@@ -383,10 +364,7 @@ class PresignRounds(RoundMachine):
 
     def _round4(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
         assert self._r3 is not None
-        shares = {}
-        for j in self.others:
-            with attribute(j, "presign round-3 message"):
-                shares[j] = DeltaShare.decode(inbox[InboxKey(j, True)])
+        shares = self._receive(inbox, "presign round-3 message", lambda _, p: DeltaShare.decode(p))
         self._r4, nonces, proofs = round4(self._r3, shares)
         self._r3 = None
         self._expect(4, self._finish_presign, p2p=True)
@@ -394,11 +372,8 @@ class PresignRounds(RoundMachine):
 
     def _finish_presign(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
         assert self._r4 is not None
-        nonces, proofs = {}, {}
-        for j in self.others:
-            with attribute(j, "presign round-4 message"):
-                nonces[j] = NonceShares.decode(inbox[InboxKey(j, True)])
-                proofs[j] = RBarProof.decode(inbox[InboxKey(j, False)])
+        nonces = self._receive(inbox, "presign round-4 message", lambda _, p: NonceShares.decode(p))
+        proofs = self._receive(inbox, "presign round-4 message", lambda _, p: RBarProof.decode(p), p2p=True)
         outcome = finish(self._r4, nonces, proofs)
         self._r4 = None  # k_i, γ_i and the MtA state are no longer needed
         if isinstance(outcome, Abandoned):
@@ -409,10 +384,10 @@ class PresignRounds(RoundMachine):
 
     def _identify(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
         assert self._abandoned is not None
-        reveals = {}
-        for j in self.others:
-            with attribute(j, "identification reveal"):
-                reveals[j] = Reveal.decode(inbox[InboxKey(j, True)], [b for b in self.signers if b != j])
+        signers = self.signers
+        reveals = self._receive(
+            inbox, "identification reveal", lambda j, p: Reveal.decode(p, [b for b in signers if b != j])
+        )
         raise identify.identify(self._abandoned, reveals)
 
 

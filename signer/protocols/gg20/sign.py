@@ -25,7 +25,7 @@ from signer.crypto.errors import DecodeError
 from signer.crypto.hd import derive_public
 from signer.crypto.secp256k1 import ORDER, Point, base_mul
 from signer.crypto.transcript import Transcript
-from signer.protocols.base import InboxKey, Outgoing, ProtocolError, SignResult, attribute
+from signer.protocols.base import InboxKey, Outgoing, ProtocolError, SignResult
 
 from .messages import SignatureShare
 from .presign import PresignRounds
@@ -165,10 +165,8 @@ class Gg20SignSession(PresignRounds):
     def _combine(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
         pre = self._pre
         assert pre is not None
-        shares = {self.party_index: share(pre, self._ctx)}
-        for j in self.others:
-            with attribute(j, "signature share"):
-                shares[j] = SignatureShare.decode(inbox[InboxKey(j, True)]).s
+        received = self._receive(inbox, "signature share", lambda _, p: SignatureShare.decode(p))
+        shares = {j: msg.s for j, msg in received.items()} | {self.party_index: share(pre, self._ctx)}
         self._pre = None
         self._finish(combine(pre, self._ctx, shares))
         return []
