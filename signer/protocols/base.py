@@ -15,8 +15,8 @@ Life of a session:
 Failures, and whom they blame:
     ProtocolError        the session cannot go on; `culprits` names the parties it is provably pinned on.
     MalformedPayload     a ProtocolError (and a DecodeError) for a peer's payload that does not decode.
-    InternalError        a bug in this party's own code (anything but the two errors below, raised while
-                         handling a round); it names nobody, so a bug never accuses an honest peer.
+    InternalError        any other exception raised while handling a round: a bug in this party's own
+                         code. It names nobody, so a bug never accuses an honest peer.
 The crypto layer's `DecodeError` and `ProofError` (signer.crypto.errors) carry no culprit; a round names
 the sender by running the decoding and verification of that sender's data inside `attribute(sender, ...)`.
 

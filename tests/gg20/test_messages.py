@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from signer.crypto.errors import DecodeError
 from signer.crypto.secp256k1 import ORDER, base_mul
-from signer.protocols.gg20 import Gg20PresignSession
+from signer.protocols.gg20 import Gg20KeygenSession, Gg20PresignSession
 from signer.protocols.gg20 import messages as m
 from signer.protocols.gg20.keyshare import Gg20KeyShare
 from tests.support.driver import run
@@ -87,7 +87,7 @@ def test_ciphertext_messages_round_trip(paillier, data, salt, gamma) -> None:
 
 
 @pytest.fixture(scope="module")
-def captured(keys) -> dict[int, bytes]:
+def captured(preparams) -> dict[int, bytes]:
     """One payload of every keygen and presigning kind sent by party 1, from real runs."""
     out: dict[int, bytes] = {}
 
@@ -96,13 +96,7 @@ def captured(keys) -> dict[int, bytes]:
             out.setdefault(msg.payload[0], msg.payload)
         return msg.payload
 
-    from signer.crypto.preparams import load_fixture_preparams
-    from signer.protocols.gg20 import Gg20KeygenSession
-
-    from .conftest import FIXTURES
-
-    pre = load_fixture_preparams(FIXTURES)
-    kg = {i: Gg20KeygenSession("capture-kg", i, 2, (1, 2), pre[i - 1]) for i in (1, 2)}
+    kg = {i: Gg20KeygenSession("capture-kg", i, 2, (1, 2), preparams[i - 1]) for i in (1, 2)}
     assert run(kg, spy) == {}
     shares = {i: s.result.key_share for i, s in kg.items()}
     ps = {i: Gg20PresignSession("capture-ps", i, shares[i], (1, 2)) for i in (1, 2)}
