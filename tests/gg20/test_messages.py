@@ -106,7 +106,8 @@ def captured(preparams) -> dict[int, bytes]:
 
 
 def _decoders(captured):
-    pk1 = Gg20KeyShare.decode(captured[0]).paillier[1]
+    paillier = Gg20KeyShare.decode(captured[0]).paillier
+    pk1 = paillier[1]
     return {
         m.KIND_KEYGEN_COMMIT: m.KeygenCommit.decode,
         m.KIND_KEYGEN_OPENING: lambda d: m.KeygenOpening.decode(d, 2),
@@ -114,7 +115,8 @@ def _decoders(captured):
         m.KIND_KEYGEN_PROOF: m.KeygenProof.decode,
         m.KIND_PRESIGN_COMMIT: lambda d: m.PresignCommit.decode(d, pk1),
         m.KIND_MTA_REQUEST: m.MtaRequestMsg.decode,
-        m.KIND_GAMMA_OPENING: lambda d: m.GammaOpening.decode(d, {1: pk1}),
+        # party 1's answers to Alice = party 2 are ciphertexts under N_2
+        m.KIND_GAMMA_OPENING: lambda d: m.GammaOpening.decode(d, {2: paillier[2]}),
         m.KIND_MTA_RESPONSES: m.MtaResponses.decode,
         m.KIND_DELTA_SHARE: m.DeltaShare.decode,
         m.KIND_NONCE_SHARES: m.NonceShares.decode,
