@@ -177,6 +177,7 @@ def round2(
         req = requests[j].request
         if req.K != commits[j].K:
             raise ProtocolError(f"party {j} sent a different K_j point-to-point than it broadcast", [j])
+        # Only Π^enc's ProofError can name j here; a failure while computing our own answers is our bug.
         with attribute(j, "Π^enc proof"):
             (resp_g, beta[j]), (resp_w, beta_hat[j]) = mta.respond_many(
                 setup.sid,
