@@ -1,7 +1,7 @@
 """FROST benchmarks: in-process DKG and signing with every party's work, and frost-rs as the reference.
 
 Our entries run the real engine sessions (`FrostDkgSession`, `FrostSignSession`) with all parties in
-one process through the in-memory relay used by the tests, so they include message encoding, decoding
+one process through `signer.protocols.local.run_local`, so they include message encoding, decoding
 and validation. In signing every party verifies the other shares, aggregates and verifies the final
 signature (the reference aggregates once).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from benchmarks.harness import entry
 from signer.protocols.frost.session import FrostDkgSession, FrostSignSession
-from tests.frost import driver
+from signer.protocols.local import run_local
 
 MESSAGE = b"benchmark message: transfer 1 SOL"
 
@@ -18,7 +18,8 @@ MESSAGE = b"benchmark message: transfer 1 SOL"
 def _dkg(t: int, n: int) -> dict[int, bytes]:
     parties = tuple(range(1, n + 1))
     sessions = {i: FrostDkgSession("bench-dkg", i, t, parties) for i in parties}
-    driver.run(sessions)
+    if run_local(sessions):
+        raise RuntimeError("DKG failed")
     return {i: s.result.key_share for i, s in sessions.items()}
 
 
@@ -28,7 +29,8 @@ def _sign_op(t: int, n: int):
 
     def op() -> bytes:
         sessions = {i: FrostSignSession("bench-sign", i, shares[i], MESSAGE, signers) for i in signers}
-        driver.run(sessions)
+        if run_local(sessions):
+            raise RuntimeError("signing failed")
         return sessions[1].result.signature
 
     return op

@@ -1,7 +1,7 @@
 """GG20 benchmarks: in-process keygen, presigning and online signing, every party's work summed.
 
-All parties run the real sessions (`signer.protocols.gg20`) in one process through the in-memory
-router of the tests, so the figures include message encoding, decoding and every proof's verification.
+All parties run the real sessions (`signer.protocols.gg20`) in one process through
+`signer.protocols.local.run_local`, so the figures include message encoding, decoding and every proof's verification.
 Pre-parameters (Paillier keys, ring-Pedersen parameters) are "ready": they come from the committed
 fixtures, as the engine's pool would supply them. Presigning and signing use signers {1, 2}.
 
@@ -20,7 +20,7 @@ from pathlib import Path
 from benchmarks.harness import entry
 from signer.crypto.preparams import load_fixture_preparams
 from signer.protocols.gg20 import Gg20KeygenSession, Gg20PresignSession, Gg20SignSession
-from tests.gg20.router import run
+from signer.protocols.local import run_local
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "paillier" / "fixtures" / "preparams.json"
 SIGNERS = (1, 2)
@@ -30,14 +30,14 @@ def _keygen(t: int, n: int) -> dict[int, bytes]:
     preparams = load_fixture_preparams(FIXTURES)
     parties = tuple(range(1, n + 1))
     sessions = {i: Gg20KeygenSession("bench-keygen", i, t, parties, preparams[i - 1]) for i in parties}
-    if run(sessions):
+    if run_local(sessions):
         raise RuntimeError("keygen failed")
     return {i: s.result.key_share for i, s in sessions.items()}
 
 
 def _presign(shares: dict[int, bytes]) -> dict[int, bytes]:
     sessions = {i: Gg20PresignSession("bench-presign", i, shares[i], SIGNERS) for i in SIGNERS}
-    if run(sessions):
+    if run_local(sessions):
         raise RuntimeError("presigning failed")
     return {i: s.result.consume() for i, s in sessions.items()}
 
@@ -57,7 +57,7 @@ def _sign_op(t: int, n: int):
         sessions = {
             i: Gg20SignSession("bench-sign", i, shares[i], digest, SIGNERS, (), presignatures[i]) for i in SIGNERS
         }
-        if run(sessions):
+        if run_local(sessions):
             raise RuntimeError("signing failed")
         return sessions[1].result.signature
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import struct
 from typing import TypeVar
 
+from signer.crypto.errors import DecodeError
 from signer.crypto.group import Group
-from signer.protocols.base import DecodeError
 
 P = TypeVar("P")
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import nacl.bindings as sodium
 
+from signer.crypto.errors import DecodeError
 from signer.crypto.group import Group
-from signer.protocols.base import DecodeError
 
 L = 2**252 + 27742317777372353535851937790883648493
 _IDENTITY = b"\x01" + b"\x00" * 31

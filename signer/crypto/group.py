@@ -9,8 +9,8 @@ Scalars are plain Python ints in [0, order); points are an implementation-define
 supports `==` (for example the canonical encoding itself). Hashing to scalars is left to each
 ciphersuite, because every protocol domain-separates its hashes differently.
 
-Decoders raise `DecodeError` (a `ProtocolError` with no culprit); protocol code that knows the sender
-re-raises it with the culprit attached.
+Decoders raise `signer.crypto.errors.DecodeError` (no culprit: crypto does not know who sent the bytes);
+protocol code that knows the sender names it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import Generic, TypeVar
 
-from signer.protocols.base import DecodeError
+from signer.crypto.errors import DecodeError
 
 P = TypeVar("P")
 

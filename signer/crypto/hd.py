@@ -6,7 +6,7 @@ A threshold key has no single private key to run BIP-32's private derivation on,
     I = HMAC-SHA512(chain_code, ser_P(K) || ser32(i)),  IL = I[:32], IR = I[32:]
     K_child = K + IL·G,  chain_code_child = IR                       (BIP-32, "CKDpub")
 
-so the child private key is x + Σ IL. Every signer applies the same public tweak (see gg20/online.py),
+so the child private key is x + Σ IL. Every signer applies the same public tweak (see gg20/sign.py),
 and the derived public key equals what any BIP-32 implementation computes from (K, chain_code).
 Hardened indices (i ≥ 2^31) need the private key and are rejected.
 """

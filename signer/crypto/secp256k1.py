@@ -26,8 +26,8 @@ import secrets
 from coincurve import PrivateKey, PublicKey
 from gmpy2 import mpz
 
+from signer.crypto.errors import DecodeError
 from signer.crypto.group import Group
-from signer.protocols.base import DecodeError
 
 ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 FIELD_PRIME = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEFFFFFC2F

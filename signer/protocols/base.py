@@ -10,6 +10,16 @@ Life of a session:
         outgoing = proto.advance(inbox)      # validates everything, raises ProtocolError(culprits)
     result = proto.result                    # DkgResult or SignResult
 
+(`signer.protocols.local` plays every party of a session in one process this way.)
+
+Failures, and whom they blame:
+    ProtocolError        the session cannot go on; `culprits` names the parties it is provably pinned on.
+    MalformedPayload     a ProtocolError (and a DecodeError) for a peer's payload that does not decode.
+    InternalError        any other exception raised while handling a round: a bug in this party's own
+                         code. It names nobody, so a bug never accuses an honest peer.
+The crypto layer's `DecodeError` and `ProofError` (signer.crypto.errors) carry no culprit; a round names
+the sender by running the decoding and verification of that sender's data inside `attribute(sender, ...)`.
+
 Within a round, each other party sends this party at most one broadcast payload (to_party = 0) and at
 most one point-to-point payload (to_party = this party); `RoundSpec` says which of the two it expects
 from whom. Payload bytes are the protocol's own versioned, length-checked encoding.
@@ -18,8 +28,33 @@ from whom. Payload bytes are the protocol's own versioned, length-checked encodi
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from signer.crypto.errors import DecodeError, ProofError
+from signer.protocols.params import validate_session_id
+
+__all__ = [
+    "BROADCAST",
+    "DecodeError",
+    "DkgResult",
+    "InboxKey",
+    "InternalError",
+    "MalformedPayload",
+    "Outgoing",
+    "ProofError",
+    "ProtocolError",
+    "RoundMachine",
+    "RoundSpec",
+    "SessionProtocol",
+    "SecretState",
+    "SignResult",
+    "attribute",
+]
+
+T = TypeVar("T")
 
 BROADCAST = 0
 
@@ -64,8 +99,34 @@ class ProtocolError(Exception):
         self.culprits: tuple[int, ...] = tuple(sorted(set(culprits)))
 
 
-class DecodeError(ProtocolError):
-    """A payload that is malformed: wrong version, wrong length, a bad point or an out-of-range scalar."""
+class MalformedPayload(ProtocolError, DecodeError):
+    """A peer's payload that is malformed (wrong kind, version or length, a bad point, an out-of-range
+    scalar); `culprits` is the sender. Also a DecodeError, so callers may catch either."""
+
+
+class InternalError(Exception):
+    """A failure of this party's own code while handling a round: never a peer's fault, so no culprit.
+
+    The original exception is the `__cause__`; the engine logs it and fails the session as an internal
+    error (it is not a ProtocolError, so it is never reported as one)."""
+
+
+@contextmanager
+def attribute(party: int, what: str) -> Iterator[None]:
+    """Name `party` as the culprit of a decoding or proof failure inside the block.
+
+    Only what a peer sent can fail this way: a `DecodeError` (its bytes do not decode) or a `ProofError`
+    (its proof does not verify). Anything else raised inside the block propagates unchanged and, out of a
+    `RoundMachine` round, becomes an InternalError with no culprit.
+    """
+    try:
+        yield
+    except ProtocolError:
+        raise
+    except DecodeError as exc:
+        raise MalformedPayload(f"{what} from party {party}: {exc}", [party]) from None
+    except ProofError as exc:
+        raise ProtocolError(f"{what} from party {party}: {exc}", [party]) from None
 
 
 @dataclass(frozen=True)
@@ -114,3 +175,119 @@ class SessionProtocol(ABC):
     @abstractmethod
     def result(self) -> DkgResult | SignResult:
         """The outcome; only valid once `expected()` is None."""
+
+
+class SecretState:
+    """Mixin for a round's frozen secret state (declare the dataclass with repr=False): its repr names the
+    type only, so no secret reaches a log line or a traceback."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(<redacted>)"
+
+
+Handler = Callable[[Mapping[InboxKey, bytes]], list[Outgoing]]
+
+
+class RoundMachine(SessionProtocol):
+    """Round bookkeeping every protocol session shares, with one contract for all of them.
+
+    A subclass implements `_start()` (round 1's messages) and, for each round, names what it waits for
+    and who handles it with `_expect(round, handler, broadcast=..., p2p=...)`; the last handler calls
+    `_finish(result)`. Then:
+      * `start()` a second time, or `advance()` when nothing is expected, raises ProtocolError;
+      * an inbox that is not exactly the expected (sender, broadcast|p2p) set raises ProtocolError and
+        leaves the session as it was (the caller collected wrongly; nobody sent anything bad);
+      * any failure inside `start()` or a handler is terminal: the session is dead (`failed`,
+        `expected()` is None); a ProtocolError propagates as is, anything else as InternalError.
+    """
+
+    def __init__(self, session_id: str, party_index: int, parties: tuple[int, ...]) -> None:
+        validate_session_id(session_id)
+        self.session_id = session_id
+        self.party_index = party_index
+        self.parties = parties
+        self.others = tuple(p for p in parties if p != party_index)
+        self._spec: RoundSpec | None = None
+        self._handler: Handler | None = None
+        self._started = False
+        self._dead = False
+        self._result: Any = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(session={self.session_id!r}, party={self.party_index}, secret=<redacted>)"
+
+    @abstractmethod
+    def _start(self) -> list[Outgoing]:
+        """Round 1: compute and return this party's first messages (and `_expect` round 1's inbox)."""
+
+    def _expect(self, round_no: int, handler: Handler, broadcast: bool = True, p2p: bool = False) -> None:
+        """Wait for one broadcast and/or one point-to-point payload from every other party in `round_no`."""
+        others = frozenset(self.others)
+        self._spec = RoundSpec(round_no, others if broadcast else frozenset(), others if p2p else frozenset())
+        self._handler = handler
+
+    def _receive(
+        self, inbox: Mapping[InboxKey, bytes], what: str, decode: Callable[[int, bytes], T], p2p: bool = False
+    ) -> dict[int, T]:
+        """Decode every other party's broadcast (or point-to-point) payload as `decode(sender, payload)`;
+        a payload that does not decode names its sender."""
+        received = {}
+        for j in self.others:
+            with attribute(j, what):
+                received[j] = decode(j, inbox[InboxKey(j, not p2p)])
+        return received
+
+    def _finish(self, result: Any) -> None:
+        self._spec = None
+        self._handler = None
+        self._result = result
+
+    @property
+    def failed(self) -> bool:
+        """True once a round has failed; the session can then never advance again."""
+        return self._dead
+
+    def start(self) -> list[Outgoing]:
+        if self._started:
+            raise ProtocolError("session already started")
+        self._started = True
+        return self._guarded(self._start)
+
+    def expected(self) -> RoundSpec | None:
+        return None if self._dead else self._spec
+
+    def advance(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
+        if self._dead:
+            raise ProtocolError("session has failed; it cannot advance")
+        if self._spec is None or self._handler is None:
+            raise ProtocolError("session is not waiting for messages")
+        if frozenset(inbox) != self._spec.keys():
+            raise ProtocolError(f"inbox for round {self._spec.round} does not match the expected senders")
+        return self._guarded(self._handler, inbox)
+
+    def _guarded(self, step: Callable[..., list[Outgoing]], *args: Any) -> list[Outgoing]:
+        try:
+            return step(*args)
+        except ProtocolError:
+            self._fail()
+            raise
+        except Exception as exc:
+            self._fail()
+            raise InternalError(f"internal error in {type(self).__name__}: {type(exc).__name__}") from exc
+        except BaseException:
+            self._fail()
+            raise
+
+    def _fail(self) -> None:
+        self._dead = True
+        self._spec = None
+        self._handler = None
+
+    @property
+    def result(self) -> Any:
+        if self._result is None:
+            raise ProtocolError("session has no result yet")
+        return self._result
+
+    def broadcast(self, round_no: int, payload: bytes) -> Outgoing:
+        return Outgoing(BROADCAST, round_no, payload)

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from signer.crypto.codec import Reader, Writer
 from signer.crypto.ed25519 import ED25519 as G
-from signer.protocols.base import DecodeError
+from signer.crypto.errors import DecodeError
 
 KIND, VERSION = 7, 1
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from signer.crypto.ed25519 import ED25519 as G
 from signer.crypto.ed25519 import L
-from signer.protocols.base import DecodeError
+from signer.crypto.errors import DecodeError
 
 P_FIELD = 2**255 - 19
 # An Ed25519 point of order 4: y = 0 (x = sqrt(-1)), encoded with the sign bit clear.

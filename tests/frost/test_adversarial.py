@@ -10,7 +10,8 @@ from signer.protocols.frost import dkg
 from signer.protocols.frost.ciphersuite import FROST_ED25519_SHA512 as SUITE
 from signer.protocols.frost.messages import DkgRound1, DkgRound2, SignRound1, SignRound2
 from signer.protocols.frost.session import FrostDkgSession, FrostSignSession
-from tests.frost import driver
+from tests.support import driver
+from tests.support.driver import only
 
 ORDER4 = bytes(32)  # (sqrt(-1), 0): a point of order 4
 IDENTITY = b"\x01" + bytes(31)
@@ -23,26 +24,15 @@ def dkg_sessions(t: int = 2, parties: tuple[int, ...] = PARTIES3, sid: str = "ad
 
 def key_shares(t: int = 2, parties: tuple[int, ...] = PARTIES3) -> dict[int, bytes]:
     sessions = dkg_sessions(t, parties)
-    driver.run(sessions)
+    driver.run_ok(sessions)
     return {i: s.result.key_share for i, s in sessions.items()}
 
 
 def run_expect(sessions: dict, tamper, culprits: tuple[int, ...], error=ProtocolError) -> ProtocolError:
     with pytest.raises(error) as info:
-        driver.run(sessions, tamper)
+        driver.run_ok(sessions, tamper)
     assert info.value.culprits == culprits
     return info.value
-
-
-def only(sender: int, round: int, rewrite, recipient: int | None = None):
-    """A tamper hook rewriting the payloads `sender` sends in `round` (to `recipient`, or to all)."""
-
-    def tamper(frm: int, to: int, msg: Outgoing) -> bytes | None:
-        if frm == sender and msg.round == round and recipient in (None, to):
-            return rewrite(msg.payload)
-        return msg.payload
-
-    return tamper
 
 
 # --- DKG ----------------------------------------------------------------------------------------------
@@ -145,7 +135,7 @@ def test_dkg_relay_never_sees_share_plaintext() -> None:
             plaintexts.append(G.encode_scalar(sessions[frm]._secret2.round1.polynomial(to)))
         return msg.payload
 
-    driver.run(sessions, spy)
+    driver.run_ok(sessions, spy)
     assert len(plaintexts) == 6
     assert not any(p in w for p in plaintexts for w in wire)
 
@@ -172,8 +162,7 @@ def test_dkg_equivocating_party_is_caught_by_confirmation() -> None:
             return out[2].encode(SUITE)
         return msg.payload
 
-    errors: dict[int, ProtocolError] = {}
-    driver.run(sessions, tamper, errors)
+    errors = driver.run(sessions, tamper)
     assert set(errors) == {1, 2, 3}  # nobody keeps a key, and no honest party is blamed
     for err in errors.values():
         assert "different DKG transcript" in str(err)
@@ -183,8 +172,8 @@ def test_dkg_equivocating_party_is_caught_by_confirmation() -> None:
 def test_dkg_session_is_dead_after_failure() -> None:
     sessions = dkg_sessions()
     with pytest.raises(ProtocolError):
-        driver.run(sessions, only(2, 1, lambda p: p[:-1]))
-    failed = [s for s in sessions.values() if s._failed]
+        driver.run_ok(sessions, only(2, 1, lambda p: p[:-1]))
+    failed = [s for s in sessions.values() if s.failed]
     assert failed and all(s.expected() is None for s in failed)
     with pytest.raises(ProtocolError):
         failed[0].result  # noqa: B018
@@ -213,8 +202,7 @@ def test_share_for_another_message_rejected(shares: dict[int, bytes]) -> None:
     # Party 3 signs a different message: its share does not verify for the agreed one.
     sessions = sign_sessions(shares)
     sessions[3]._message = b"evil"
-    errors: dict[int, ProtocolError] = {}
-    driver.run(sessions, errors=errors)
+    errors = driver.run(sessions)
     assert errors[1].culprits == errors[2].culprits == (3,)
 
 
@@ -247,8 +235,7 @@ def test_replayed_commitments_from_another_party(shares: dict[int, bytes]) -> No
                 return seen.get(1, msg.payload)
         return msg.payload
 
-    errors: dict[int, ProtocolError] = {}
-    driver.run(sessions, tamper, errors)
+    errors = driver.run(sessions, tamper)
     assert errors[1].culprits == (2,)
 
 

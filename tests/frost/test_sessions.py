@@ -10,19 +10,19 @@ from nacl.signing import VerifyKey
 
 from signer.protocols.base import DkgResult, SignResult
 from signer.protocols.frost.session import FrostDkgSession, FrostSignSession, key_share_info, public_key_of
-from tests.frost import driver
+from tests.support import driver
 
 
 def run_dkg(t: int, n: int, session_id: str = "dkg-1") -> dict[int, DkgResult]:
     parties = tuple(range(1, n + 1))
     sessions = {i: FrostDkgSession(session_id, i, t, parties) for i in parties}
-    driver.run(sessions)
+    driver.run_ok(sessions)
     return {i: s.result for i, s in sessions.items()}
 
 
 def run_sign(keys: dict[int, DkgResult], signers: tuple[int, ...], message: bytes) -> dict[int, SignResult]:
     sessions = {i: FrostSignSession("sign-1", i, keys[i].key_share, message, signers) for i in signers}
-    driver.run(sessions)
+    driver.run_ok(sessions)
     return {i: s.result for i, s in sessions.items()}
 
 
@@ -103,11 +103,11 @@ def test_sign_constructor_validation() -> None:
 
 
 def test_secrets_redacted_in_repr() -> None:
-    from signer.protocols.frost.keys import KeyShare
+    from signer.protocols.frost.keys import FrostKeyShare
 
     keys = run_dkg(2, 2)
-    share = KeyShare.decode(keys[1].key_share)
+    share = FrostKeyShare.decode(keys[1].key_share)
     secret = share.key_package.signing_share
     assert str(secret) not in repr(share)
     assert share.suite.group.encode_scalar(secret).hex() not in repr(share)
-    assert KeyShare.decode(share.encode()) == share
+    assert FrostKeyShare.decode(share.encode()) == share

@@ -18,8 +18,7 @@ from signer.crypto.preparams import PreParams, load_fixture_preparams
 from signer.crypto.secp256k1 import ORDER
 from signer.protocols.base import SignResult
 from signer.protocols.gg20 import Gg20KeygenSession
-
-from .router import run
+from tests.support.driver import run
 
 FIXTURES = Path(__file__).resolve().parents[1] / "paillier" / "fixtures" / "preparams.json"
 

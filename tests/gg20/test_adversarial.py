@@ -21,9 +21,9 @@ from signer.crypto.zk import affg, enc, fac, logstar, mod, prm, schnorr
 from signer.protocols.base import Outgoing, ProtocolError
 from signer.protocols.gg20 import Gg20KeygenSession, Gg20SignSession
 from signer.protocols.gg20 import sigma as gg20_sigma
+from tests.support.driver import run
 
 from .conftest import FIXTURES, digest_of
-from .router import run
 
 CHEATER = 2
 VAR = None  # a u32-length-prefixed field in a layout; ints are fixed-size fields
@@ -46,7 +46,7 @@ def join(kind: int, layout: list[int | None], fields: list[bytes]) -> bytes:
 def rewrite(kind: int, layout: list[int | None], index: int, change: Callable[[bytes], bytes], to: int | None = None):
     """A tamper hook: the cheater's message of `kind` (to `to`, or any recipient) gets field `index` changed."""
 
-    def tamper(sender: int, out: Outgoing) -> bytes:
+    def tamper(sender: int, recipient: int, out: Outgoing) -> bytes:
         if sender != CHEATER or out.payload[0] != kind or (to is not None and out.to_party != to):
             return out.payload
         fields = split(out.payload, kind, layout)
@@ -106,8 +106,9 @@ def _reseal_wrong_share(sessions):
 
     def change(_: bytes) -> bytes:
         ctx = e2e.context(b"gg20/keygen/share", cheater.session_id, CHEATER, 1, 2)
-        wrong = SECP256K1.encode_scalar(share_for(cheater._state.poly, 1) + 1)
-        return cheater._state.e2e.seal(cheater._state.peer_e2e[1], wrong, ctx)
+        state = cheater._r2  # the cheater's secret state after round 2
+        wrong = SECP256K1.encode_scalar(share_for(state.round1.poly, 1) + 1)
+        return state.round1.e2e.seal(state.peers[1].e2e_public, wrong, ctx)
 
     return change
 
@@ -135,8 +136,8 @@ def test_keygen_cheater_named(preparams, message, index, change, check) -> None:
 def test_keygen_inconsistent_vss_share_named(preparams) -> None:
     holder: dict = {}
 
-    def tamper(sender: int, out: Outgoing) -> bytes:
-        return rewrite(*KG_R2P, 0, _reseal_wrong_share(holder["sessions"]))(sender, out)
+    def tamper(sender: int, recipient: int, out: Outgoing) -> bytes:
+        return rewrite(*KG_R2P, 0, _reseal_wrong_share(holder["sessions"]))(sender, recipient, out)
 
     class Recording(Gg20KeygenSession):
         def __init__(self, *args):
@@ -231,16 +232,17 @@ class Round3Cheater(Gg20SignSession):
 
     wrong: str = ""
 
-    def _r3(self, inbox):
-        super()._r3(inbox)
-        core = self._core
-        if core.i == CHEATER and self.wrong == "delta":
-            core.delta[core.i] = (core.delta[core.i] + 1) % ORDER
-        if core.i == CHEATER and self.wrong == "sigma":
-            core.sigma = (core.sigma + 1) % ORDER
-            core.T[core.i] = gg20_sigma.pedersen(core.sigma, core.ell)
-        proof = gg20_sigma.prove_t(core.session_id, core.i, core.sigma, core.ell)
-        fields = [SECP256K1.encode_scalar(core.delta[core.i]), core.T[core.i].encode(), proof]
+    def _round3(self, inbox):
+        super()._round3(inbox)
+        state, i = self._r3, self.party_index
+        if i == CHEATER and self.wrong == "delta":
+            state = dataclasses.replace(state, delta=(state.delta + 1) % ORDER)
+        if i == CHEATER and self.wrong == "sigma":
+            sigma = (state.sigma + 1) % ORDER
+            state = dataclasses.replace(state, sigma=sigma, T=gg20_sigma.pedersen(sigma, state.ell))
+        self._r3 = state
+        proof = gg20_sigma.prove_t(self.session_id, i, state.sigma, state.ell)
+        fields = [SECP256K1.encode_scalar(state.delta), state.T.encode(), proof]
         return [Outgoing(0, 3, join(*PS_R3, fields))]
 
 

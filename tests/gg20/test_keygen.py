@@ -10,7 +10,7 @@ from signer.crypto.secp256k1 import ORDER, base_mul
 from signer.crypto.vss import lagrange_at_zero
 from signer.protocols.base import DecodeError
 from signer.protocols.gg20 import Gg20KeygenSession, key_share_info
-from signer.protocols.gg20.keyshare import KeyShare
+from signer.protocols.gg20.keyshare import Gg20KeyShare
 
 
 @pytest.mark.parametrize("tn", [(2, 2), (2, 3), (3, 4)])
@@ -22,7 +22,7 @@ def test_keygen_agrees_and_shares_reconstruct(keys, tn) -> None:
     assert len(public_keys) == 1
     (public_key,) = public_keys
     assert len(public_key) == 33
-    shares = {i: KeyShare.decode(r.key_share) for i, r in results.items()}
+    shares = {i: Gg20KeyShare.decode(r.key_share) for i, r in results.items()}
     infos = {i: key_share_info(r.key_share) for i, r in results.items()}
     assert {(x.threshold, x.parties, x.public_key, x.chain_code) for x in infos.values()} == {
         (t, tuple(range(1, n + 1)), public_key, infos[1].chain_code)
@@ -40,15 +40,15 @@ def test_keygen_agrees_and_shares_reconstruct(keys, tn) -> None:
 
 def test_key_share_encoding_round_trips_and_rejects_corruption(keys) -> None:
     blob = keys[(2, 3)][2].result.key_share
-    assert KeyShare.decode(blob).encode() == blob
+    assert Gg20KeyShare.decode(blob).encode() == blob
     with pytest.raises(DecodeError):
-        KeyShare.decode(blob[:-1])
+        Gg20KeyShare.decode(blob[:-1])
     with pytest.raises(DecodeError):
-        KeyShare.decode(blob + b"\x00")
+        Gg20KeyShare.decode(blob + b"\x00")
     corrupted = bytearray(blob)
     corrupted[10] ^= 1  # inside the secret share: no longer matches X_i
     with pytest.raises(DecodeError):
-        KeyShare.decode(bytes(corrupted))
+        Gg20KeyShare.decode(bytes(corrupted))
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,9 @@ from signer.protocols.gg20 import (
     PresignatureUsed,
     key_share_info,
 )
+from tests.support.driver import run
 
 from .conftest import assert_valid_signature, digest_of
-from .router import run
 
 
 def _shares(keys, tn) -> dict[int, bytes]:

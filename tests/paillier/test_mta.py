@@ -8,10 +8,10 @@ import pytest
 
 from signer.crypto import mta
 from signer.crypto.bigint import random_unit
+from signer.crypto.errors import DecodeError
 from signer.crypto.secp256k1 import GENERATOR, ORDER, base_mul, random_scalar
 from signer.crypto.zk import affg, enc
 from signer.crypto.zk.base import ELL_PRIME, EPSILON, ProofContext, ProofError
-from signer.protocols.base import DecodeError
 
 SID = b"mta-session"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ecdsa
 import pytest
 
+from signer.crypto.errors import DecodeError
 from signer.crypto.secp256k1 import (
     FIELD_PRIME,
     GENERATOR,
@@ -19,7 +20,6 @@ from signer.crypto.secp256k1 import (
     scalar_from_bytes,
     scalar_to_bytes,
 )
-from signer.protocols.base import DecodeError
 
 REF_G = ecdsa.SECP256k1.generator
 

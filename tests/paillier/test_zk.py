@@ -10,10 +10,10 @@ from dataclasses import dataclass
 import pytest
 
 from signer.crypto.bigint import mpz, random_unit
+from signer.crypto.errors import DecodeError
 from signer.crypto.secp256k1 import GENERATOR, Point, base_mul, random_scalar
 from signer.crypto.zk import affg, enc, fac, logstar, mod, prm, schnorr
 from signer.crypto.zk.base import ELL_PRIME, ProofContext, ProofError
-from signer.protocols.base import DecodeError
 
 CTX = ProofContext(b"session-1", 1, 2, b"label")
 OTHER_CONTEXTS = [

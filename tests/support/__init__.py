@@ -1,1 +1,1 @@
-"""Shared test support: in-memory stand-ins and protocol drivers used by several test packages and benchmarks."""
+"""Shared test support: the in-memory store, the in-memory protocol driver and hostile-relay hooks."""

@@ -11,7 +11,7 @@ verify under another (the TSSHOCK / replay class of bugs).
 
 Public API:
     ELL = 256, EPSILON = 512, ELL_PRIME = 1280, REPETITIONS = 80, Q (secp256k1 order)
-    ProofError(proof, reason)       ValueError; verify() raises it and never returns False
+    ProofError(proof, reason)       (from signer.crypto.errors) verify() raises it and never returns False
     ProofContext(session_id: bytes, prover: int, verifier: int = 0, label: bytes = b"")
     start_transcript(proof_name, ctx) -> Transcript
     (internal helpers for the proof modules: require, require_unit, put_int, get_int, paillier_enc, paillier_check)
@@ -23,10 +23,10 @@ from dataclasses import dataclass
 
 from signer.crypto.bigint import gcd, mpz
 from signer.crypto.codec import Reader, Writer
+from signer.crypto.errors import DecodeError, ProofError
 from signer.crypto.paillier import PaillierPublicKey, PaillierSecretKey
 from signer.crypto.secp256k1 import ORDER
 from signer.crypto.transcript import Transcript, int_bytes
-from signer.protocols.base import DecodeError
 
 ELL = 256
 EPSILON = 512
@@ -38,15 +38,6 @@ assert Q.bit_length() <= ELL
 PROOF_VERSION = 1
 MAX_INT_BYTES = 1024  # 8192 bits: larger than any honest field of any proof here
 MAX_SESSION_ID = 256
-
-
-class ProofError(ValueError):
-    """A proof that does not verify (or a statement it cannot be about); names the check, never a secret."""
-
-    def __init__(self, proof: str, reason: str) -> None:
-        super().__init__(f"{proof}: {reason}")
-        self.proof = proof
-        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 from signer.crypto.bigint import crt, gcd, invert, is_prime, jacobi, mpz, powmod, random_below
 from signer.crypto.codec import Reader, Writer
+from signer.crypto.errors import DecodeError
 from signer.crypto.paillier import PaillierPublicKey, PaillierSecretKey
-from signer.protocols.base import DecodeError
 
 from .base import PROOF_VERSION, REPETITIONS, ProofContext, ProofError, get_int, put_int, require, start_transcript
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from signer.crypto.bigint import mpz, powmod, random_below
 from signer.crypto.codec import Reader, Writer
+from signer.crypto.errors import DecodeError
 from signer.crypto.ringpedersen import RingPedersenParams, RingPedersenSecret
-from signer.protocols.base import DecodeError
 
 from .base import PROOF_VERSION, REPETITIONS, ProofContext, get_int, put_int, require, require_unit, start_transcript
 

@@ -5,7 +5,7 @@ generation parts 1-3), `messages` (wire payloads), `keys` (the stored key share)
 `SessionProtocol` adapters the engine drives).
 """
 
-from signer.protocols.frost.keys import KeyShareInfo, key_share_info, public_key_of
+from signer.protocols.frost.keys import FrostKeyInfo, key_share_info, public_key_of
 from signer.protocols.frost.session import FrostDkgSession, FrostSignSession
 
-__all__ = ["FrostDkgSession", "FrostSignSession", "KeyShareInfo", "key_share_info", "public_key_of"]
+__all__ = ["FrostDkgSession", "FrostSignSession", "FrostKeyInfo", "key_share_info", "public_key_of"]

@@ -1,7 +1,7 @@
 """The stored FROST key share: a versioned encoding of a party's key package and the public key package.
 
 This is exactly `DkgResult.key_share`; `FrostSignSession` takes it back, and the engine reads its public
-parts (`KeyShareInfo`) to validate a StartSign without touching the secret.
+parts (`FrostKeyInfo`) to validate a StartSign without touching the secret.
 
 Layout (after the codec's kind and version bytes): suite id (u8), identifier (u16), threshold (u16),
 party count n (u16), n x (index u16 || verifying share), group public key, signing share.
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from signer.crypto.codec import Reader, Writer
-from signer.protocols.base import DecodeError
+from signer.crypto.errors import DecodeError
 from signer.protocols.frost.ciphersuite import SUITES, Ciphersuite
 from signer.protocols.frost.core import KeyPackage, PublicKeyPackage
 from signer.protocols.params import MAX_PARTIES
@@ -22,7 +22,7 @@ VERSION = 1
 
 
 @dataclass(frozen=True)
-class KeyShareInfo:
+class FrostKeyInfo:
     """The public facts about a stored key share that the engine needs to validate a signing request."""
 
     threshold: int
@@ -32,7 +32,7 @@ class KeyShareInfo:
 
 
 @dataclass(frozen=True)
-class KeyShare:
+class FrostKeyShare:
     """A decoded key share: the suite, this party's key package and the group's public key package."""
 
     suite: Ciphersuite
@@ -40,9 +40,9 @@ class KeyShare:
     public: PublicKeyPackage
 
     @property
-    def info(self) -> KeyShareInfo:
+    def info(self) -> FrostKeyInfo:
         g = self.suite.group
-        return KeyShareInfo(
+        return FrostKeyInfo(
             threshold=self.key_package.threshold,
             parties=tuple(sorted(self.public.verifying_shares)),
             party_index=self.key_package.identifier,
@@ -59,7 +59,7 @@ class KeyShare:
         return w.point(g, self.public.group_public_key).scalar(g, kp.signing_share).done()
 
     @classmethod
-    def decode(cls, data: bytes) -> KeyShare:
+    def decode(cls, data: bytes) -> FrostKeyShare:
         """Decode and check consistency: indices 1-based, increasing, threshold 2..n, the party is one of
         them, the group key matches, and the signing share matches the party's verifying share."""
         r = Reader(data, KIND_KEY_SHARE, VERSION)
@@ -89,9 +89,9 @@ class KeyShare:
         return cls(suite, kp, PublicKeyPackage(shares, group_public_key))
 
 
-def key_share_info(key_share: bytes) -> KeyShareInfo:
+def key_share_info(key_share: bytes) -> FrostKeyInfo:
     """The public facts of a stored key share (raises DecodeError if it is malformed)."""
-    return KeyShare.decode(key_share).info
+    return FrostKeyShare.decode(key_share).info
 
 
 def public_key_of(key_share: bytes) -> bytes:

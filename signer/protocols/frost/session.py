@@ -2,7 +2,7 @@
 
 DKG rounds: 1 broadcast `DkgRound1` (commitments, proof of knowledge, X25519 key); 2 point-to-point
 `DkgRound2` (the share, sealed end to end); 3 broadcast `DkgConfirm` (transcript digest, so an
-equivocating relay is caught before a key is kept). The result's `key_share` is `KeyShare.encode()`.
+equivocating relay is caught before a key is kept). The result's `key_share` is `FrostKeyShare.encode()`.
 
 Signing rounds: 1 broadcast `SignRound1` (nonce commitments); 2 broadcast `SignRound2` (signature
 share). Every party then verifies every other share (naming the culprit), aggregates and verifies the
@@ -14,101 +14,27 @@ restored after a crash cannot exist, the engine fails the session and the signin
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from collections.abc import Mapping
-from typing import Any
 
 from signer.protocols.base import (
-    BROADCAST,
     DecodeError,
     DkgResult,
     InboxKey,
     Outgoing,
     ProtocolError,
-    RoundSpec,
-    SessionProtocol,
+    RoundMachine,
     SignResult,
 )
 from signer.protocols.frost import core, dkg
 from signer.protocols.frost.ciphersuite import FROST_ED25519_SHA512, Ciphersuite
-from signer.protocols.frost.keys import KeyShare, KeyShareInfo, key_share_info, public_key_of
+from signer.protocols.frost.keys import FrostKeyInfo, FrostKeyShare, key_share_info, public_key_of
 from signer.protocols.frost.messages import DkgConfirm, DkgRound1, DkgRound2, SignRound1, SignRound2
-from signer.protocols.params import validate_keygen_args, validate_session_id, validate_signers
+from signer.protocols.params import validate_keygen_args, validate_signers
 
-__all__ = ["FrostDkgSession", "FrostSignSession", "KeyShareInfo", "key_share_info", "public_key_of"]
-
-
-def _decode_from(sender: int, decode: Any, *args: Any) -> Any:
-    """Decode one party's payload; a malformed payload is that party's fault."""
-    try:
-        return decode(*args)
-    except DecodeError as exc:
-        raise DecodeError(f"malformed payload from party {sender}: {exc}", [sender]) from exc
+__all__ = ["FrostDkgSession", "FrostKeyInfo", "FrostSignSession", "key_share_info", "public_key_of"]
 
 
-class _Rounds(SessionProtocol):
-    """Round bookkeeping shared by both sessions: which inbox each round expects, dead after a failure."""
-
-    def __init__(self, party_index: int, parties: tuple[int, ...]) -> None:
-        self.party_index = party_index
-        self.parties = parties
-        self.others = frozenset(parties) - {party_index}
-        self._round = 0  # 0 = not started; _last_round() + 1 = finished
-        self._failed = False
-        self._result: Any = None
-
-    @abstractmethod
-    def _spec(self, round: int) -> RoundSpec: ...
-
-    @abstractmethod
-    def _last_round(self) -> int: ...
-
-    def expected(self) -> RoundSpec | None:
-        if self._failed or self._round == 0 or self._round > self._last_round():
-            return None
-        return self._spec(self._round)
-
-    def _take(self, inbox: Mapping[InboxKey, bytes]) -> tuple[int, dict[int, bytes]]:
-        spec = self.expected()
-        if spec is None:
-            raise ProtocolError("session is not waiting for messages")
-        if frozenset(inbox) != spec.keys():
-            raise ValueError("inbox must hold exactly the messages expected() names")
-        return spec.round, {k.from_party: v for k, v in inbox.items()}
-
-    def _run(self, step: Any, *args: Any) -> list[Outgoing]:
-        """Run a round step; any failure makes the session dead."""
-        try:
-            out = step(*args)
-        except BaseException:
-            self._failed = True
-            raise
-        self._round += 1
-        return out
-
-    def start(self) -> list[Outgoing]:
-        if self._round != 0 or self._failed:
-            raise ProtocolError("session already started")
-        return self._run(self._start)
-
-    def advance(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
-        round, payloads = self._take(inbox)
-        return self._run(self._advance, round, payloads)
-
-    @property
-    def result(self) -> Any:
-        if self._result is None:
-            raise ProtocolError("session has no result")
-        return self._result
-
-    @abstractmethod
-    def _start(self) -> list[Outgoing]: ...
-
-    @abstractmethod
-    def _advance(self, round: int, payloads: dict[int, bytes]) -> list[Outgoing]: ...
-
-
-class FrostDkgSession(_Rounds):
+class FrostDkgSession(RoundMachine):
     """One party's FROST DKG (`dkg.part1/2/3` plus a confirmation round)."""
 
     def __init__(
@@ -119,65 +45,58 @@ class FrostDkgSession(_Rounds):
         parties: tuple[int, ...],
         suite: Ciphersuite = FROST_ED25519_SHA512,
     ) -> None:
-        validate_session_id(session_id)
         parties = validate_keygen_args(party_index, threshold, parties)
-        super().__init__(party_index, parties)
+        super().__init__(session_id, party_index, parties)
         self.suite = suite
         self.params = dkg.DkgParams(session_id, threshold, self.parties)
         self._secret1: dkg.Round1Secret | None = None
         self._secret2: dkg.Round2Secret | None = None
         self._digest = b""
-        self._key: KeyShare | None = None
-
-    def _last_round(self) -> int:
-        return 3
-
-    def _spec(self, round: int) -> RoundSpec:
-        if round == 2:
-            return RoundSpec(2, p2p_from=self.others)
-        return RoundSpec(round, broadcast_from=self.others)
+        self._key: FrostKeyShare | None = None
 
     def _start(self) -> list[Outgoing]:
         self._secret1 = dkg.part1(self.suite, self.params, self.party_index)
-        return [Outgoing(BROADCAST, 1, self._secret1.package.encode(self.suite))]
+        self._expect(1, self._part2)
+        return [self.broadcast(1, self._secret1.package.encode(self.suite))]
 
-    def _advance(self, round: int, payloads: dict[int, bytes]) -> list[Outgoing]:
-        suite = self.suite
-        if round == 1:
-            assert self._secret1 is not None
-            received = {
-                j: _decode_from(j, DkgRound1.decode, suite, p, self.params.threshold) for j, p in payloads.items()
-            }
-            self._secret2, shares = dkg.part2(suite, self._secret1, received)
-            self._secret1 = None
-            return [Outgoing(j, 2, msg.encode(suite)) for j, msg in sorted(shares.items())]
-        if round == 2:
-            assert self._secret2 is not None
-            received2 = {j: _decode_from(j, DkgRound2.decode, suite, p) for j, p in payloads.items()}
-            key_package, public = dkg.part3(suite, self._secret2, received2)
-            self._digest = dkg.transcript_digest(suite, self.params, self._secret2, public)
-            self._secret2 = None
-            self._key = KeyShare(suite, key_package, public)
-            return [Outgoing(BROADCAST, 3, DkgConfirm(self._digest).encode(suite))]
-        confirms = {j: _decode_from(j, DkgConfirm.decode, suite, p) for j, p in payloads.items()}
+    def _part2(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
+        assert self._secret1 is not None
+        threshold = self.params.threshold
+        received = self._receive(inbox, "DKG round-1 package", lambda _, p: DkgRound1.decode(self.suite, p, threshold))
+        self._secret2, shares = dkg.part2(self.suite, self._secret1, received)
+        self._secret1 = None
+        self._expect(2, self._part3, broadcast=False, p2p=True)
+        return [Outgoing(j, 2, msg.encode(self.suite)) for j, msg in sorted(shares.items())]
+
+    def _part3(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
+        assert self._secret2 is not None
+        received = self._receive(inbox, "DKG round-2 share", lambda _, p: DkgRound2.decode(self.suite, p), p2p=True)
+        key_package, public = dkg.part3(self.suite, self._secret2, received)
+        self._digest = dkg.transcript_digest(self.suite, self.params, self._secret2, public)
+        self._secret2 = None
+        self._key = FrostKeyShare(self.suite, key_package, public)
+        self._expect(3, self._confirm)
+        return [self.broadcast(3, DkgConfirm(self._digest).encode(self.suite))]
+
+    def _confirm(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
         assert self._key is not None
+        confirms = self._receive(inbox, "DKG confirmation", lambda _, p: DkgConfirm.decode(self.suite, p))
         differing = sorted(j for j, c in confirms.items() if c.digest != self._digest)
         if differing:
             # Either those parties or the relay showed different round-1 broadcasts: not provable who.
             raise ProtocolError(f"parties {differing} saw a different DKG transcript")
-        self._result = DkgResult(public_key=self._key.info.public_key, key_share=self._key.encode())
+        self._finish(DkgResult(public_key=self._key.info.public_key, key_share=self._key.encode()))
         return []
 
 
-class FrostSignSession(_Rounds):
+class FrostSignSession(RoundMachine):
     """One signer's FROST signing (RFC 9591 rounds one and two, then share verification and aggregation)."""
 
     def __init__(
         self, session_id: str, party_index: int, key_share: bytes, message: bytes, signers: tuple[int, ...]
     ) -> None:
-        validate_session_id(session_id)
         try:
-            key = KeyShare.decode(key_share)
+            key = FrostKeyShare.decode(key_share)
         except DecodeError as exc:
             raise ValueError(f"invalid key share: {exc}") from exc
         info = key.info
@@ -186,8 +105,7 @@ class FrostSignSession(_Rounds):
         signers = validate_signers(party_index, signers, info.parties, info.threshold)
         if not isinstance(message, bytes):
             raise ValueError("message must be bytes")
-        super().__init__(party_index, signers)
-        self.session_id = session_id
+        super().__init__(session_id, party_index, signers)
         self.suite = key.suite
         self._key = key
         self._message = message
@@ -195,46 +113,46 @@ class FrostSignSession(_Rounds):
         self._ctx: core.SigningContext | None = None
         self._own_share = 0
 
-    def _last_round(self) -> int:
-        return 2
-
-    def _spec(self, round: int) -> RoundSpec:
-        return RoundSpec(round, broadcast_from=self.others)
-
     def _start(self) -> list[Outgoing]:
+        """RFC 9591 round one: commit to fresh nonces."""
         self._nonces = core.commit(self.suite, self._key.key_package.signing_share)
-        return [Outgoing(BROADCAST, 1, SignRound1(self._nonces.commitments).encode(self.suite))]
+        self._expect(1, self._round2)
+        return [self.broadcast(1, SignRound1(self._nonces.commitments).encode(self.suite))]
 
-    def _advance(self, round: int, payloads: dict[int, bytes]) -> list[Outgoing]:
-        suite = self.suite
-        if round == 1:
-            assert self._nonces is not None
-            commitments = {j: _decode_from(j, SignRound1.decode, suite, p).commitments for j, p in payloads.items()}
-            commitments[self.party_index] = self._nonces.commitments
-            self._ctx = core.signing_context(
-                suite,
-                self._key.public.group_public_key,
-                commitments,
-                self._message,
-                own=(self.party_index, self._nonces),
-            )
-            nonces, self._nonces = self._nonces, None
-            self._own_share = core.sign(suite, self._key.key_package, nonces, self._ctx)
-            return [Outgoing(BROADCAST, 2, SignRound2(self._own_share).encode(suite))]
-        assert self._ctx is not None
-        shares = {j: _decode_from(j, SignRound2.decode, suite, p).share for j, p in payloads.items()}
+    def _round2(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
+        """RFC 9591 round two: the signing context from every commitment, then this signer's share."""
+        assert self._nonces is not None
+        received = self._receive(inbox, "nonce commitments", lambda _, p: SignRound1.decode(self.suite, p))
+        commitments = {j: msg.commitments for j, msg in received.items()}
+        commitments[self.party_index] = self._nonces.commitments
+        self._ctx = core.signing_context(
+            self.suite,
+            self._key.public.group_public_key,
+            commitments,
+            self._message,
+            own=(self.party_index, self._nonces),
+        )
+        nonces, self._nonces = self._nonces, None
+        self._own_share = core.sign(self.suite, self._key.key_package, nonces, self._ctx)
+        self._expect(2, self._aggregate)
+        return [self.broadcast(2, SignRound2(self._own_share).encode(self.suite))]
+
+    def _aggregate(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
+        """RFC 9591 5.4 then 5.3: verify every share (naming the culprits), aggregate, verify the result."""
+        ctx = self._ctx
+        assert ctx is not None
+        received = self._receive(inbox, "signature share", lambda _, p: SignRound2.decode(self.suite, p))
+        shares = {j: msg.share for j, msg in received.items()}
         verifying = self._key.public.verifying_shares
         bad = [
-            j
-            for j, z in sorted(shares.items())
-            if not core.verify_signature_share(suite, j, verifying[j], z, self._ctx)
+            j for j, z in sorted(shares.items()) if not core.verify_signature_share(self.suite, j, verifying[j], z, ctx)
         ]
         if bad:
             raise core.InvalidSignature(f"invalid signature share from parties {bad}", bad)
         shares[self.party_index] = self._own_share
-        signature = core.aggregate(suite, shares, self._ctx)
-        public_key = suite.group.encode_point(self._ctx.group_public_key)
-        if not suite.verify(self._ctx.group_public_key, self._message, signature):
+        signature = core.aggregate(self.suite, shares, ctx)
+        if not self.suite.verify(ctx.group_public_key, self._message, signature):
             raise core.InvalidSignature("aggregate signature does not verify")
-        self._result = SignResult(signature=signature, public_key=public_key, recovery_id=0)
+        public_key = self.suite.group.encode_point(ctx.group_public_key)
+        self._finish(SignResult(signature=signature, public_key=public_key, recovery_id=0))
         return []

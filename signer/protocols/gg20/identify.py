@@ -17,91 +17,96 @@ so w_j is not revealed. A party whose reveal does not open, or whose δ_j or S_j
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from signer.crypto.codec import Reader, Writer
-from signer.crypto.paillier import PaillierError
+from signer.crypto.paillier import PaillierError, PaillierPublicKey
 from signer.crypto.secp256k1 import ORDER, base_mul
-from signer.crypto.secp256k1 import SECP256K1 as GROUP
-from signer.crypto.zk.base import get_int, put_int
-from signer.protocols.base import InboxKey, ProtocolError
+from signer.protocols.base import ProtocolError
 
-from .common import blame
+from .messages import Reveal
 
 if TYPE_CHECKING:
-    from .presign_state import PresignState
-
-P_REVEAL = 0x58
-VERSION = 1
+    from .presign import Abandoned
 
 
-def encode_reveal(core: PresignState) -> bytes:
-    sk = core.key.paillier_secret
-    w = Writer(P_REVEAL, VERSION).scalar(GROUP, core.k)
-    put_int(w, core.rho).scalar(GROUP, core.gamma)
-    for b in core.others:
-        for c in core.D[(core.i, b)]:
-            put_int(w, sk.decrypt_signed(c))
-            put_int(w, sk.nonce(c))
-    return w.done()
+def reveal(abandoned: Abandoned) -> Reveal:
+    """This party's reveal: k_i, ρ_i, γ_i and, for each Bob b, the openings (plaintext, Paillier nonce)
+    of the D and D̂ received from b, recovered with this party's Paillier secret key."""
+    r3 = abandoned.round4.round3
+    r1 = r3.round2.round1
+    setup = r1.setup
+    sk = setup.key.paillier_secret
+    openings = {}
+    for b in setup.others:
+        d_gamma, d_w = (r3.D[(setup.i, b)][which] for which in (0, 1))
+        openings[b] = (
+            (int(sk.decrypt_signed(d_gamma)), int(sk.nonce(d_gamma))),
+            (int(sk.decrypt_signed(d_w)), int(sk.nonce(d_w))),
+        )
+    return Reveal(r1.k, int(r1.rho), r1.gamma, openings)
 
 
-class _Reveal:
-    __slots__ = ("k", "rho", "gamma", "alpha", "alpha_hat")
-
-    def __init__(self, k: int, rho: int, gamma: int) -> None:
-        self.k, self.rho, self.gamma = k, rho, gamma
-        self.alpha: dict[int, int] = {}
-        self.alpha_hat: dict[int, int] = {}
-
-
-def _decode_reveal(core: PresignState, j: int, data: bytes) -> _Reveal:
-    """Decode P_j's reveal and check that it opens K_j, Γ_j and every D P_j received."""
-    pk = core.key.paillier[j]
-    with blame(j, "identification reveal"):
-        r = Reader(data, P_REVEAL, VERSION)
-        rev = _Reveal(r.scalar(GROUP), int(get_int(r)), 0)
-        rev.gamma = r.scalar(GROUP)
-        for b in core.others_of(j):
-            for which, store in enumerate((rev.alpha, rev.alpha_hat)):
-                alpha, nonce = get_int(r), get_int(r)
-                if pk.encrypt_with(alpha % pk.n, nonce) != core.D[(j, b)][which]:
-                    raise ProtocolError(f"party {j}'s revealed MtA plaintext does not open its ciphertext", [j])
-                store[b] = int(alpha % ORDER)
-        r.end()
+def _encrypts(pk: PaillierPublicKey, m: int, nonce: int, c: int) -> bool:
+    """Enc(m; nonce) == c; a nonce outside Z*_N opens nothing."""
     try:
-        opened = rev.k != 0 and pk.encrypt_with(rev.k, rev.rho) == core.K[j]
+        return pk.encrypt_with(m % pk.n, nonce) == c
     except PaillierError:
-        opened = False
-    if not opened:
+        return False
+
+
+@dataclass(frozen=True)
+class _Opened:
+    """A reveal checked against what its sender committed to: k_j, γ_j and α, α̂ (mod q) per Bob."""
+
+    k: int
+    gamma: int
+    alpha: Mapping[int, int]
+    alpha_hat: Mapping[int, int]
+
+
+def _open(abandoned: Abandoned, j: int, rev: Reveal) -> _Opened:
+    """Check that P_j's reveal opens K_j, Γ_j and every D P_j received; raises ProtocolError naming j."""
+    r3 = abandoned.round4.round3
+    r1 = r3.round2.round1
+    setup = r1.setup
+    pk = setup.key.paillier[j]
+    alpha, alpha_hat = {}, {}
+    for b, ((a_g, n_g), (a_w, n_w)) in rev.openings.items():
+        d_gamma, d_w = r3.D[(j, b)]
+        if not (_encrypts(pk, a_g, n_g, d_gamma) and _encrypts(pk, a_w, n_w, d_w)):
+            raise ProtocolError(f"party {j}'s revealed MtA plaintext does not open its ciphertext", [j])
+        alpha[b], alpha_hat[b] = a_g % ORDER, a_w % ORDER
+    K_j = r1.K if j == setup.i else r3.round2.peers[j].K
+    if rev.k == 0 or not _encrypts(pk, rev.k, rev.rho, K_j):
         raise ProtocolError(f"party {j}'s revealed k_j does not open K_j", [j])
-    if base_mul(rev.gamma) != core.Gamma[j]:
+    if base_mul(rev.gamma) != r3.Gamma[j]:
         raise ProtocolError(f"party {j}'s revealed γ_j does not match Γ_j", [j])
-    return rev
+    return _Opened(rev.k, rev.gamma, alpha, alpha_hat)
 
 
-def identify(core: PresignState, inbox: Mapping[InboxKey, bytes]) -> ProtocolError:
+def identify(abandoned: Abandoned, reveals: Mapping[int, Reveal]) -> ProtocolError:
     """The ProtocolError naming the parties whose δ_j or S_j (or reveal) is wrong."""
-    reveals = {core.i: _decode_reveal(core, core.i, encode_reveal(core))}
-    for j in core.others:
-        reveals[j] = _decode_reveal(core, j, inbox[InboxKey(j, True)])
-    signers = core.signers
-    delta = sum(core.delta.values()) % ORDER
-    gamma_sum = sum(reveals[j].gamma for j in signers) % ORDER
-    c = 1 if core.degenerate else gamma_sum * pow(delta, -1, ORDER) % ORDER
+    r4 = abandoned.round4
+    setup = r4.round3.round2.round1.setup
+    opened = {setup.i: _open(abandoned, setup.i, reveal(abandoned))}
+    for j in setup.others:
+        opened[j] = _open(abandoned, j, reveals[j])
+    delta = sum(r4.deltas.values()) % ORDER
+    gamma_sum = sum(opened[j].gamma for j in setup.signers) % ORDER
+    c = 1 if r4.degenerate else gamma_sum * pow(delta, -1, ORDER) % ORDER
     culprits = []
-    for j in signers:
-        rev, others = reveals[j], core.others_of(j)
+    for j in setup.signers:
+        rev, others, W_j = opened[j], setup.others_of(j), setup.W[j]
+        # δ_j = k_j·γ_j + Σ_b α_{j,b} + Σ_a β_{a,j}, with Bob's β_{a,j} = k_a·γ_j − α_{a,j}
         expected_delta = rev.k * rev.gamma + sum(rev.alpha[b] for b in others)
-        expected_delta += sum(reveals[a].k * rev.gamma - reveals[a].alpha[j] for a in others)
-        g_sigma = core.W[j] * rev.k + base_mul(sum(rev.alpha_hat[b] for b in others))
+        expected_delta += sum(opened[a].k * rev.gamma - opened[a].alpha[j] for a in others)
+        # g^{σ_j} = k_j·W_j + Σ_b α̂_{j,b}·G + Σ_a (k_a·W_j − α̂_{a,j}·G)
+        g_sigma = W_j * rev.k + base_mul(sum(rev.alpha_hat[b] for b in others))
         for a in others:
-            g_sigma = g_sigma + core.W[j] * reveals[a].k - base_mul(reveals[a].alpha_hat[j])
-        if expected_delta % ORDER != core.delta[j] or core.S[j] != g_sigma * c:
+            g_sigma = g_sigma + W_j * opened[a].k - base_mul(opened[a].alpha_hat[j])
+        if expected_delta % ORDER != r4.deltas[j] or abandoned.S[j] != g_sigma * c:
             culprits.append(j)
     if not culprits:
         return ProtocolError("presignature check failed but every reveal is consistent", [])
     return ProtocolError("presigning failed: wrong δ_j or S_j", culprits)
-
-
-__all__ = ["encode_reveal", "identify"]

@@ -1,6 +1,10 @@
 """GG20 key generation (Gennaro–Goldfeder 2020 §3 / GG18 §4.1) with CGGMP21's auxiliary-key proofs.
 
-Rounds (each party P_i, all parties in `parties`):
+Each round is a function from the previous round's frozen secret state and the messages received to the
+next state and the messages to send (as ZcashFoundation frost's `part1/2/3` and cggmp21's rounds do), so
+what a round may use is exactly what its argument holds. `Gg20KeygenSession` only moves bytes: it decodes
+each sender's payload (a failure names the sender) and calls the round.
+
   1. "Each player P_i selects u_i; computes [KGC_i, KGD_i] = Com(g^{u_i}) and broadcast KGC_i and E_i
      (its Paillier public key)". Here the commitment covers the whole Feldman commitment vector of
      u_i's polynomial and a chain-code contribution; P_i also broadcasts its ring-Pedersen parameters
@@ -14,19 +18,198 @@ Pre-parameters (Paillier key, ring-Pedersen) come from outside: keygen never gen
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 
+from signer.crypto import e2e
+from signer.crypto.e2e import E2EError, E2EKeyPair
+from signer.crypto.errors import DecodeError
 from signer.crypto.preparams import PreParams
-from signer.protocols.base import InboxKey, Outgoing
+from signer.crypto.secp256k1 import ORDER, Point
+from signer.crypto.secp256k1 import SECP256K1 as GROUP
+from signer.crypto.vss import Polynomial, evaluate_commitments, share_for, sum_commitments, verify_share
+from signer.crypto.zk import fac, mod, prm, schnorr
+from signer.crypto.zk.base import ProofContext
+from signer.protocols.base import DkgResult, InboxKey, Outgoing, ProtocolError, RoundMachine, SecretState, attribute
 from signer.protocols.params import validate_keygen_args
 
-from . import keygen_finish, keygen_round1, keygen_round2, keygen_round3
-from .common import RoundMachine
-from .keygen_state import KeygenState
+from .commit import commit, opens
+from .keyshare import CHAIN_CODE_LEN, AuxInfo, Gg20KeyShare
+from .messages import KeygenCommit, KeygenOpening, KeygenProof, KeygenShare
+
+COMMIT_PURPOSE = b"keygen/vss"
+E2E_LABEL = b"gg20/keygen/share"
+
+
+@dataclass(frozen=True)
+class KeygenParams:
+    """What every party of one key generation agrees on."""
+
+    session_id: str
+    party_index: int
+    threshold: int
+    parties: tuple[int, ...]
+
+    @property
+    def others(self) -> tuple[int, ...]:
+        return tuple(p for p in self.parties if p != self.party_index)
+
+    def proof_context(self, prover: int, prover_e2e: bytes, verifier: int = 0) -> ProofContext:
+        """Every keygen proof is bound to the prover's X25519 key, so the key that shares are sealed to
+        cannot be swapped without also replacing the prover's Paillier modulus and its proofs."""
+        return ProofContext(self.session_id.encode("utf-8"), prover, verifier, b"gg20/keygen/" + prover_e2e)
+
+
+def _vss_message(commitments: tuple[Point, ...], chain: bytes) -> bytes:
+    """What round 1 commits to: the chain-code contribution and the Feldman commitments."""
+    return chain + b"".join(p.encode() for p in commitments)
+
+
+@dataclass(frozen=True, repr=False)
+class Round1Secret(SecretState):
+    """After round 1: u_i's polynomial, its Feldman commitments, the chain-code share and the opening salt."""
+
+    params: KeygenParams
+    preparams: PreParams
+    e2e: E2EKeyPair
+    poly: Polynomial
+    vss: tuple[Point, ...]
+    chain: bytes
+    salt: bytes
+
+    def context(self, verifier: int = 0) -> ProofContext:
+        return self.params.proof_context(self.params.party_index, self.e2e.public, verifier)
+
+
+@dataclass(frozen=True, repr=False)
+class Round2Secret(SecretState):
+    """After round 2: the round-1 secret and every other party's round-1 broadcast, its proofs verified."""
+
+    round1: Round1Secret
+    peers: Mapping[int, KeygenCommit]
+
+    def peer_context(self, j: int, verifier: int = 0) -> ProofContext:
+        return self.round1.params.proof_context(j, self.peers[j].e2e_public, verifier)
+
+
+@dataclass(frozen=True, repr=False)
+class Round3Secret(SecretState):
+    """After round 3: the secret share x_i and the public outcome every party must agree on."""
+
+    round2: Round2Secret
+    x: int
+    public_key: Point
+    public_shares: Mapping[int, Point]
+    chain_code: bytes
+
+
+def round1(params: KeygenParams, preparams: PreParams) -> tuple[Round1Secret, KeygenCommit]:
+    """'[KGC_i, KGD_i] = Com(g^{u_i})' over the Feldman commitments and a chain-code share; broadcast it with
+    the Paillier key and Π^mod, the ring-Pedersen parameters and Π^prm, and an X25519 key."""
+    i = params.party_index
+    poly = Polynomial.random(GROUP, GROUP.random_scalar(), params.threshold - 1)
+    vss, chain = tuple(poly.commit(GROUP)), secrets.token_bytes(CHAIN_CODE_LEN)
+    commitment, salt = commit(params.session_id, i, COMMIT_PURPOSE, _vss_message(vss, chain))
+    secret = Round1Secret(params, preparams, E2EKeyPair.generate(), poly, vss, chain, salt)
+    pai, rp = preparams.paillier, preparams.ring_pedersen
+    ctx = secret.context()
+    msg = KeygenCommit(commitment, secret.e2e.public, pai.public, rp.public, mod.prove(ctx, pai), prm.prove(ctx, rp))
+    return secret, msg
+
+
+def round2(
+    secret: Round1Secret, received: Mapping[int, KeygenCommit]
+) -> tuple[Round2Secret, KeygenOpening, dict[int, KeygenShare]]:
+    """Verify every Π^mod and Π^prm; 'broadcast KGD_i' and send each P_j its share f_i(j), sealed, with Π^fac."""
+    params, pre = secret.params, secret.preparams
+    state = Round2Secret(secret, dict(received))
+    seen = {params.party_index: (pre.paillier.public.n, pre.ring_pedersen.public.n)}
+    for j in params.others:
+        peer = received[j]
+        # A modulus or ring-Pedersen Ñ reused from another party is refused (it would be another's key).
+        if any(peer.paillier.n == n or peer.ring_pedersen.n == rp_n for n, rp_n in seen.values()):
+            raise ProtocolError(f"party {j} reuses another party's Paillier or ring-Pedersen modulus", [j])
+        seen[j] = (peer.paillier.n, peer.ring_pedersen.n)
+        with attribute(j, "Π^mod proof"):
+            mod.verify(state.peer_context(j), peer.paillier, peer.mod_proof)
+        with attribute(j, "Π^prm proof"):
+            prm.verify(state.peer_context(j), peer.ring_pedersen, peer.prm_proof)
+    shares = {}
+    for j in params.others:
+        ctx = e2e.context(E2E_LABEL, params.session_id, params.party_index, j, 2)
+        sealed = secret.e2e.seal(received[j].e2e_public, GROUP.encode_scalar(share_for(secret.poly, j)), ctx)
+        shares[j] = KeygenShare(sealed, fac.prove(secret.context(j), pre.paillier, received[j].ring_pedersen))
+    return state, KeygenOpening(secret.salt, secret.chain, secret.vss), shares
+
+
+def round3(
+    secret: Round2Secret, openings: Mapping[int, KeygenOpening], shares: Mapping[int, KeygenShare]
+) -> tuple[Round3Secret, KeygenProof]:
+    """Check every opening, share (Feldman) and Π^fac; x_i = Σ_j f_j(i), the public shares X_j from the
+    summed commitments; 'prove in ZK that they know x_i using Schnorr's protocol'."""
+    r1 = secret.round1
+    params, i = r1.params, r1.params.party_index
+    vss, chains = {i: r1.vss}, {i: r1.chain}
+    x = share_for(r1.poly, i)
+    for j in params.others:
+        opening, peer = openings[j], secret.peers[j]
+        if not opens(
+            peer.commitment,
+            params.session_id,
+            j,
+            COMMIT_PURPOSE,
+            opening.salt,
+            _vss_message(opening.commitments, opening.chain),
+        ):
+            raise ProtocolError(f"party {j}'s decommitment does not open its round-1 commitment", [j])
+        vss[j], chains[j] = opening.commitments, opening.chain
+        ctx = e2e.context(E2E_LABEL, params.session_id, j, i, 2)
+        try:
+            share = GROUP.decode_scalar(r1.e2e.open(peer.e2e_public, shares[j].sealed_share, ctx))
+        except (E2EError, DecodeError):
+            raise ProtocolError(f"party {j}'s encrypted share cannot be opened", [j]) from None
+        if not verify_share(GROUP, list(vss[j]), i, share):
+            raise ProtocolError(f"party {j}'s VSS share is inconsistent with its commitments", [j])
+        with attribute(j, "Π^fac proof"):
+            fac.verify(secret.peer_context(j, i), peer.paillier, r1.preparams.ring_pedersen, shares[j].fac_proof)
+        x = (x + share) % ORDER
+    combined = sum_commitments(GROUP, [list(vss[p]) for p in params.parties])
+    public_key = combined[0]
+    if public_key.is_identity:
+        raise ProtocolError("the joint public key is the identity", [])
+    public_shares = {p: evaluate_commitments(GROUP, combined, p) for p in params.parties}
+    chain_code = hashlib.sha256(b"mpc-signer/gg20/chain-code/v1" + b"".join(chains[p] for p in params.parties))
+    state = Round3Secret(secret, x, public_key, public_shares, chain_code.digest())
+    return state, KeygenProof(schnorr.prove(r1.context(), x, public_shares[i]))
+
+
+def finish(secret: Round3Secret, proofs: Mapping[int, KeygenProof]) -> DkgResult:
+    """Verify every Schnorr proof against X_j and package this party's key share."""
+    r2 = secret.round2
+    params, pre = r2.round1.params, r2.round1.preparams
+    for j in params.others:
+        with attribute(j, "Schnorr proof of x_j"):
+            schnorr.verify(r2.peer_context(j), secret.public_shares[j], proofs[j].proof)
+    paillier = {j: peer.paillier for j, peer in r2.peers.items()} | {params.party_index: pre.paillier.public}
+    rp = {j: peer.ring_pedersen for j, peer in r2.peers.items()} | {params.party_index: pre.ring_pedersen.public}
+    aux = AuxInfo(paillier, rp, pre.paillier, pre.ring_pedersen)
+    share = Gg20KeyShare.build(
+        params.threshold,
+        params.parties,
+        params.party_index,
+        secret.public_key,
+        secret.chain_code,
+        dict(secret.public_shares),
+        secret.x,
+        aux,
+    )
+    return DkgResult(public_key=secret.public_key.encode(), key_share=share.encode())
 
 
 class Gg20KeygenSession(RoundMachine):
-    """One party's GG20 key generation; the result is a DkgResult with an encoded `KeyShare`."""
+    """One party's GG20 key generation; the result is a DkgResult with an encoded `Gg20KeyShare`."""
 
     def __init__(
         self, session_id: str, party_index: int, threshold: int, parties: tuple[int, ...], preparams: PreParams
@@ -36,26 +219,38 @@ class Gg20KeygenSession(RoundMachine):
             raise ValueError("preparams must be a signer.crypto.preparams.PreParams")
         super().__init__(session_id, party_index, parties)
         self.threshold = threshold
-        self._state = KeygenState(session_id, party_index, threshold, parties, preparams)
+        self._params = KeygenParams(session_id, party_index, threshold, parties)
+        self._preparams = preparams
+        self._r1: Round1Secret | None = None
+        self._r2: Round2Secret | None = None
+        self._r3: Round3Secret | None = None
 
-    def __repr__(self) -> str:
-        return f"Gg20KeygenSession(session={self.session_id!r}, party={self.party_index}, secret=<redacted>)"
+    def _start(self) -> list[Outgoing]:
+        self._r1, msg = round1(self._params, self._preparams)
+        self._expect(1, self._round2)
+        return [self.broadcast(1, msg.encode())]
 
-    def start(self) -> list[Outgoing]:
-        self._begin()
-        self._next(1, self._r2)
-        return keygen_round1.round1(self._state)
+    def _round2(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
+        assert self._r1 is not None
+        received = self._receive(inbox, "keygen round-1 message", lambda _, p: KeygenCommit.decode(p))
+        self._r2, opening, shares = round2(self._r1, received)
+        self._r1 = None
+        self._expect(2, self._round3, p2p=True)
+        return [self.broadcast(2, opening.encode())] + [Outgoing(j, 2, m.encode()) for j, m in shares.items()]
 
-    def _r2(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
-        out = keygen_round2.round2(self._state, inbox)
-        self._next(2, self._r3, p2p=True)
-        return out
-
-    def _r3(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
-        out = keygen_round3.round3(self._state, inbox)
-        self._next(3, self._finish_keygen)
-        return out
+    def _round3(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
+        assert self._r2 is not None
+        t = self.threshold
+        openings = self._receive(inbox, "keygen round-2 broadcast", lambda _, p: KeygenOpening.decode(p, t))
+        shares = self._receive(inbox, "keygen round-2 share", lambda _, p: KeygenShare.decode(p), p2p=True)
+        self._r3, proof = round3(self._r2, openings, shares)
+        self._r2 = None
+        self._expect(3, self._finish_keygen)
+        return [self.broadcast(3, proof.encode())]
 
     def _finish_keygen(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
-        self._finish(keygen_finish.finish(self._state, inbox))
+        assert self._r3 is not None
+        proofs = self._receive(inbox, "keygen round-3 message", lambda _, p: KeygenProof.decode(p))
+        self._finish(finish(self._r3, proofs))
+        self._r3 = None
         return []

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from signer.crypto.codec import Reader, Writer
+from signer.crypto.errors import DecodeError
 from signer.crypto.paillier import PaillierError, PaillierPublicKey, PaillierSecretKey
 from signer.crypto.ringpedersen import RingPedersenError, RingPedersenParams, RingPedersenSecret
 from signer.crypto.secp256k1 import IDENTITY, ORDER, Point, base_mul
 from signer.crypto.secp256k1 import SECP256K1 as GROUP
 from signer.crypto.vss import lagrange_at_zero
 from signer.crypto.zk.base import get_int, put_int
-from signer.protocols.base import DecodeError
 from signer.protocols.params import validate_keygen_args
 
 KIND_KEY_SHARE = 0x40
@@ -30,7 +30,7 @@ _MAX_KEY_BYTES = 1200
 
 
 @dataclass(frozen=True)
-class KeyShareInfo:
+class Gg20KeyInfo:
     """The public facts about a key share (no secrets)."""
 
     threshold: int
@@ -86,7 +86,7 @@ class AuxInfo:
 
 
 @dataclass(frozen=True, repr=False)
-class KeyShare:
+class Gg20KeyShare:
     """A decoded key share. The Paillier/ring-Pedersen part (`aux`) is decoded and validated on first use:
     the online signing round never needs it, and its validation (primality checks) costs milliseconds."""
 
@@ -100,7 +100,7 @@ class KeyShare:
     aux_encoding: bytes = field(repr=False)
 
     def __repr__(self) -> str:
-        return f"KeyShare(party={self.party_index}, t={self.threshold}, parties={self.parties}, secret=<redacted>)"
+        return f"Gg20KeyShare(party={self.party_index}, t={self.threshold}, parties={self.parties}, secret=<redacted>)"
 
     __str__ = __repr__
 
@@ -115,7 +115,7 @@ class KeyShare:
         public_shares: dict[int, Point],
         secret_share: int,
         aux: AuxInfo,
-    ) -> KeyShare:
+    ) -> Gg20KeyShare:
         share = cls(
             threshold, parties, party_index, public_key, chain_code, public_shares, secret_share, aux.encode(parties)
         )
@@ -144,8 +144,8 @@ class KeyShare:
         return self.aux.ring_pedersen_secret
 
     @property
-    def info(self) -> KeyShareInfo:
-        return KeyShareInfo(self.threshold, self.parties, self.party_index, self.public_key.encode(), self.chain_code)
+    def info(self) -> Gg20KeyInfo:
+        return Gg20KeyInfo(self.threshold, self.parties, self.party_index, self.public_key.encode(), self.chain_code)
 
     def lagrange(self, signers: tuple[int, ...]) -> dict[int, int]:
         """λ_j for each signer j over the signer set (interpolation at 0)."""
@@ -161,7 +161,7 @@ class KeyShare:
         return w.var(self.aux_encoding).done()
 
     @classmethod
-    def decode(cls, data: bytes) -> KeyShare:
+    def decode(cls, data: bytes) -> Gg20KeyShare:
         """Decode and check; raises DecodeError (never echoing secret values)."""
         try:
             return cls._decode(data)
@@ -169,7 +169,7 @@ class KeyShare:
             raise DecodeError(f"keyshare: {type(exc).__name__}") from None
 
     @classmethod
-    def _decode(cls, data: bytes) -> KeyShare:
+    def _decode(cls, data: bytes) -> Gg20KeyShare:
         r = Reader(data, KIND_KEY_SHARE, VERSION)
         party_index, threshold, n = r.u8(), r.u8(), r.u8()
         parties = tuple(r.u8() for _ in range(n))
@@ -196,6 +196,6 @@ class KeyShare:
         return cls(threshold, parties, party_index, y, chain_code, shares, x, aux)
 
 
-def key_share_info(key_share: bytes) -> KeyShareInfo:
+def key_share_info(key_share: bytes) -> Gg20KeyInfo:
     """Threshold, parties, party index, public key and chain code of an encoded key share."""
-    return KeyShare.decode(key_share).info
+    return Gg20KeyShare.decode(key_share).info

@@ -14,9 +14,9 @@ import hashlib
 from dataclasses import dataclass, field
 
 from signer.crypto.codec import Reader, Writer
+from signer.crypto.errors import DecodeError
 from signer.crypto.secp256k1 import SECP256K1 as GROUP
 from signer.crypto.secp256k1 import Point
-from signer.protocols.base import DecodeError
 from signer.protocols.params import validate_indices
 
 KIND_PRESIGNATURE = 0x5A

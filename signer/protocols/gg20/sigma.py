@@ -16,10 +16,10 @@ import struct
 from collections.abc import Sequence
 
 from signer.crypto.codec import Reader, Writer
+from signer.crypto.errors import ProofError
 from signer.crypto.secp256k1 import IDENTITY, ORDER, InvalidPoint, Point, random_scalar
 from signer.crypto.secp256k1 import SECP256K1 as GROUP
 from signer.crypto.transcript import Transcript
-from signer.protocols.base import ProtocolError
 
 KIND_SIGMA = 0x5F
 VERSION = 1
@@ -85,17 +85,17 @@ def prove(name: str, session_id: str, prover: int, rows: Sequence[Row], witness:
 def verify(
     name: str, session_id: str, prover: int, rows: Sequence[Row], statement: Sequence[Point], proof: bytes
 ) -> None:
-    """Raise ProtocolError (culprit: prover) unless `proof` proves the statement."""
+    """Raise ProofError (or DecodeError for a malformed encoding) unless `proof` proves the statement."""
     r = Reader(proof, KIND_SIGMA, VERSION)
     if r.u8() != len(rows) or r.u8() != len(rows[0]):
-        raise ProtocolError(f"{name} proof from party {prover} has the wrong shape", [prover])
+        raise ProofError(name, "the proof has the wrong shape")
     commitments = [r.point(GROUP) for _ in rows]
     responses = [r.scalar(GROUP) for _ in rows[0]]
     r.end()
     e = _challenge(name, session_id, prover, rows, statement, commitments)
     for row, p, c in zip(rows, statement, commitments, strict=True):
         if _combine(row, responses) != c + p * e:
-            raise ProtocolError(f"{name} proof from party {prover} does not verify", [prover])
+            raise ProofError(name, "the proof does not verify")
 
 
 # ---- the two GG20 statements -------------------------------------------------------------------------

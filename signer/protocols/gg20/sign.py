@@ -1,4 +1,6 @@
-"""GG20 phase 7, the one online round: s_i from a presignature and a digest, then (r, s) checked and released.
+"""GG20 signing: phase 7, the one online round (s_i from a presignature and a digest, then (r, s) checked and
+released), and `Gg20SignSession`, which runs it after presigning rounds 1–4 (presign.py) in one session,
+or alone from a stored presignature.
 
 GG20 §4.3: "P_i broadcasts s_i = m·k_i + r·σ_i; set s = Σ s_i; if (r, s) is not a valid signature the
 players abort" and, for identification, each s_i is checked as R^{s_i} = R̄_i^m · S_i^r.
@@ -16,13 +18,18 @@ signature, derived or not. The share check becomes s_i·R' = (m + r·δ)·R̄_i 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from signer.crypto.errors import DecodeError
+from signer.crypto.hd import derive_public
 from signer.crypto.secp256k1 import ORDER, Point, base_mul
 from signer.crypto.transcript import Transcript
-from signer.protocols.base import ProtocolError, SignResult
+from signer.protocols.base import InboxKey, Outgoing, ProtocolError, SignResult
 
-from .presignature import PresignatureData
+from .messages import SignatureShare
+from .presign import PresignRounds
+from .presignature import Presignature, PresignatureData
 
 HALF_ORDER = ORDER // 2
 
@@ -96,3 +103,70 @@ def combine(pre: PresignatureData, ctx: OnlineContext, shares: dict[int, int]) -
         recovery_id ^= 1
     signature = ctx.r.to_bytes(32, "big") + s.to_bytes(32, "big")
     return SignResult(signature=signature, public_key=ctx.child_key.encode(), recovery_id=recovery_id)
+
+
+class Gg20SignSession(PresignRounds):
+    """GG20 signing of a 32-byte digest, optionally with a BIP-32 non-hardened derivation path.
+
+    With presignature=None: presigning rounds 1–4 then the online round 5 in one session; with a
+    presignature, only the online round 1. Either way, a failed phase-5/6 check runs the identification
+    round (5) and fails naming the culprit, and the signature is verified before it is released."""
+
+    def __init__(
+        self,
+        session_id: str,
+        party_index: int,
+        key_share: bytes,
+        digest: bytes,
+        signers: tuple[int, ...],
+        derivation_path: tuple[int, ...] = (),
+        presignature: bytes | Presignature | None = None,
+    ) -> None:
+        super().__init__(session_id, party_index, key_share, signers, presigning=presignature is None)
+        if not isinstance(digest, bytes | bytearray) or len(digest) != 32:
+            raise ValueError("digest must be 32 bytes")
+        self.digest = bytes(digest)
+        if not isinstance(derivation_path, tuple | list) or any(
+            not isinstance(i, int) or isinstance(i, bool) for i in derivation_path
+        ):
+            raise ValueError("derivation_path must be a tuple of integers")
+        derived = derive_public(self.key.public_key.encode(), self.key.chain_code, tuple(derivation_path))
+        self._tweak, self._child = derived.tweak, Point.decode(derived.public_key)
+        self._pre: PresignatureData | None = None
+        if presignature is not None:
+            self._pre = self._load_presignature(presignature)
+
+    def _load_presignature(self, presignature: bytes | Presignature) -> PresignatureData:
+        data = presignature.consume() if isinstance(presignature, Presignature) else presignature
+        if not isinstance(data, bytes | bytearray):
+            raise ValueError("presignature must be bytes or a Presignature")
+        try:
+            pre = PresignatureData.decode(bytes(data))
+        except DecodeError as exc:
+            raise ValueError(f"invalid presignature: {exc}") from None
+        if pre.party_index != self.party_index or pre.public_key != self.key.public_key:
+            raise ValueError("presignature belongs to another party or key")
+        if pre.signers != self.signers:
+            raise ValueError("presignature was made for a different signer set")
+        return pre
+
+    def _start(self) -> list[Outgoing]:
+        if self._pre is None:
+            return self._start_presign()
+        return self._presigned(self._pre, round_no=1)
+
+    def _presigned(self, pre: PresignatureData, round_no: int = 5) -> list[Outgoing]:
+        """'P_i broadcasts s_i'."""
+        self._pre = pre
+        self._ctx = online_context(pre, self.digest, self._tweak, self._child)
+        self._expect(round_no, self._combine)
+        return [self.broadcast(round_no, SignatureShare(share(pre, self._ctx)).encode())]
+
+    def _combine(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
+        pre = self._pre
+        assert pre is not None
+        received = self._receive(inbox, "signature share", lambda _, p: SignatureShare.decode(p))
+        shares = {j: msg.s for j, msg in received.items()} | {self.party_index: share(pre, self._ctx)}
+        self._pre = None
+        self._finish(combine(pre, self._ctx, shares))
+        return []
