@@ -27,21 +27,10 @@ SIGNER = ROOT / "signer"
 BOTTOM = ("signer.limits", "signer.schemes", "signer.wire")
 IO_LIBRARIES = ("trio", "trio_asyncio", "trio_parallel", "asyncio", "grpclib", "grpc", "socket", "sqlite3", "asyncpg")
 
-# TEMPORARY, goes when the "dialect" branch lands (it moves DecodeError from signer/protocols/base.py into
-# signer/crypto): the seven crypto modules that still import it from protocols. Delete these entries then.
-CRYPTO_DECODE_ERROR_FROM_PROTOCOLS = {
-    ("signer.crypto.codec", "signer.protocols.base"),
-    ("signer.crypto.ed25519", "signer.protocols.base"),
-    ("signer.crypto.group", "signer.protocols.base"),
-    ("signer.crypto.secp256k1", "signer.protocols.base"),
-    ("signer.crypto.zk.base", "signer.protocols.base"),
-    ("signer.crypto.zk.mod", "signer.protocols.base"),
-    ("signer.crypto.zk.prm", "signer.protocols.base"),
-}
 # TEMPORARY, goes when the "storefault" branch lands (transport then maps store failures through an
 # engine-level error type): transport/service.py catches StoreError from signer.store.errors.
 TRANSPORT_STORE_ERRORS = {("signer.transport.service", "signer.store.errors")}
-ALLOWED_EXCEPTIONS = CRYPTO_DECODE_ERROR_FROM_PROTOCOLS | TRANSPORT_STORE_ERRORS
+ALLOWED_EXCEPTIONS = TRANSPORT_STORE_ERRORS
 
 
 def module_name(path: Path) -> str:
