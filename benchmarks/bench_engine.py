@@ -28,6 +28,7 @@ from signer.engine import (
     SignRequest,
 )
 from signer.store import open_store, sqlite_url
+from tests.support.identities import node, start_as
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "paillier" / "fixtures" / "preparams.json"
 SEQUENTIAL = 200
@@ -61,7 +62,7 @@ async def _relay(parties: dict[int, SessionManager], session_id: str) -> None:
 
 async def _sign(parties: dict[int, SessionManager], session_id: str, message: bytes) -> None:
     for m in parties.values():
-        await m.start(SessionKind.SIGN, SignRequest(session_id, "bench", message, (1, 2)))
+        await start_as(parties, m, SessionKind.SIGN, SignRequest(session_id, "bench", message, (1, 2)))
     await _relay(parties, session_id)
 
 
@@ -75,13 +76,13 @@ async def _open_parties(
         store = await stack.enter_async_context(open_store(url, os.urandom(32), f"bench-{p}"))
         if preparams:
             await store.add_preparams(preparams[p - 1])
-        parties[p] = SessionManager(config, store)
+        parties[p] = node(config, store)
     return parties
 
 
 async def _keygen(parties: dict[int, SessionManager], protocol: str, curve: str) -> None:
     for p, m in parties.items():
-        await m.start(SessionKind.DKG, DkgRequest("dkg", "bench", protocol, curve, 2, 2, p))
+        await start_as(parties, m, SessionKind.DKG, DkgRequest("dkg", "bench", protocol, curve, 2, 2, p))
     await _relay(parties, "dkg")
 
 

@@ -57,6 +57,7 @@ def engine_config(config: Config) -> EngineConfig:
         max_message_bytes=config["session.max_message_bytes"],
         retention_s=config["session.retention_s"],
         preparams_target=config["pools.preparams_size"],
+        approvals=config["auth.approvals"],
     )
 
 
@@ -72,7 +73,7 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[NodeHandle] =
         install_call_auth(server, security.token_verifier)
 
     async with trio_asyncio.open_loop(), open_store(config.storage_url, security.kek, config["node.id"]) as store:
-        engine = SessionManager(engine_config(config), store)
+        engine = SessionManager(engine_config(config), store, identity=await store.node_identity())
         service = SignerService(config["node.id"], engine, security.authenticator)
         async with trio.open_nursery() as nursery:
             await nursery.start(engine.run)

@@ -280,6 +280,14 @@ def cmd_key_delete(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_identity_show(args: argparse.Namespace) -> int:
+    from signer.store import commands
+
+    config = config_from_args(args)
+    print(commands.identity_show(config.storage_url, config.kek_file, config["node.id"]))
+    return 0
+
+
 def command_group(sub: Any, name: str, help_text: str, description: str) -> Any:
     """A command that only groups subcommands (`signer db migrate`); returns its subparsers."""
     group = sub.add_parser(name, help=help_text, description=description)
@@ -397,6 +405,16 @@ def build_parser() -> argparse.ArgumentParser:
     delete.add_argument("key_id", metavar="KEY_ID")
     delete.add_argument("--yes", action="store_true", help="confirm")
     delete.set_defaults(func=cmd_key_delete)
+
+    identity_sub = command_group(sub, "identity", "the node's identity key", "The node's identity key.")
+    show = identity_sub.add_parser(
+        "show",
+        help="print the node's identity public key and fingerprint",
+        description="Print the node's Ed25519 identity public key (hex) and its fingerprint, as Ping returns "
+        "them; the key is made on the node's first start (or here, if it never started).",
+    )
+    add_config_flags(show)
+    show.set_defaults(func=cmd_identity_show)
 
     version = sub.add_parser("version", help="print the version", description="Print the version and exit.")
     version.set_defaults(func=cmd_version)

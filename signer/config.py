@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from signer import limits
+from signer.session_context import APPROVAL_POLICIES, APPROVE_ALL_OTHER_SIGNERS
 
 
 class ConfigError(Exception):
@@ -83,6 +84,14 @@ KEYS: tuple[Key, ...] = (
         "path",
         "",
         "shared HMAC key for protocol messages (64 hex chars); default <data_dir>/hmac.hex, created if missing",
+    ),
+    Key(
+        "auth.approvals",
+        "MPC_AUTH_APPROVALS",
+        "choice",
+        APPROVE_ALL_OTHER_SIGNERS,
+        "approvals a signing needs: every other signer's (all-other-signers) or none (server-to-server only)",
+        APPROVAL_POLICIES,
     ),
     Key(
         "storage.url",

@@ -36,6 +36,8 @@ DIGEST_BYTES = 32
 #: Wire field widths of a relayed message (SPEC.md §3): round is a u32, sequence a u64.
 MAX_ROUND = 2**32 - 1
 MAX_SEQUENCE = 2**64 - 1
+#: A PartyIdentity.certificate (a JWT) is at most this many characters.
+MAX_CERTIFICATE_CHARS = 8192
 #: Derivation path elements are non-hardened BIP-32 indices, below 2^31.
 HARDENED = 2**31
 

@@ -24,6 +24,8 @@ class ProtocolMessage:
     """One relayed protocol message (inbound or outbound); to_party = 0 is a broadcast.
 
     The MAC is not here: `unseal` checks it on the way in and `seal` adds it on the way out.
+    `party_signature` is the sender's identity signature (`signer.session_context`); it is not part of
+    the message's content: two messages that differ only in it are the same message (a resend).
     """
 
     session_id: str
@@ -32,6 +34,7 @@ class ProtocolMessage:
     round: int
     sequence: int
     payload: bytes = field(repr=False)
+    party_signature: bytes = field(default=b"", repr=False, compare=False)
 
 
 class Authenticator(Protocol):
@@ -56,18 +59,22 @@ class SealedFields(Protocol):
     sequence: int
     payload: bytes
     mac: bytes
+    party_signature: bytes
 
 
 def seal(
-    m: ProtocolMessage, authenticator: Authenticator, into: Callable[[str, int, int, int, int, bytes, bytes], W]
+    m: ProtocolMessage,
+    authenticator: Authenticator,
+    into: Callable[[str, int, int, int, int, bytes, bytes, bytes], W],
 ) -> W:
-    """The wire form `into(session_id, from_party, to_party, round, sequence, payload, mac)` of `m`, MACed."""
+    """The wire form `into(session_id, from_party, to_party, round, sequence, payload, mac, party_signature)`
+    of `m`, MACed (the MAC does not cover the party signature, which covers the same fields itself)."""
     mac = authenticator.mac(m.session_id, m.from_party, m.to_party, m.round, m.sequence, m.payload)
-    return into(m.session_id, m.from_party, m.to_party, m.round, m.sequence, m.payload, mac)
+    return into(m.session_id, m.from_party, m.to_party, m.round, m.sequence, m.payload, mac, m.party_signature)
 
 
 def unseal(p: SealedFields, authenticator: Authenticator) -> ProtocolMessage:
     """Check the MAC before anything else about the message, then convert; the authenticator's error
     (`signer.auth.mac.MacError`) propagates for a missing or wrong MAC."""
     authenticator.verify(p.session_id, p.from_party, p.to_party, p.round, p.sequence, p.payload, p.mac)
-    return ProtocolMessage(p.session_id, p.from_party, p.to_party, p.round, p.sequence, p.payload)
+    return ProtocolMessage(p.session_id, p.from_party, p.to_party, p.round, p.sequence, p.payload, p.party_signature)

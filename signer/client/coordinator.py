@@ -5,6 +5,11 @@ fresh service token per call, and the SPEC.md §3 MAC on every relayed message).
 session across remote nodes and local parties (P1): it starts the session everywhere, relays every
 message to the parties it is addressed to, long-polls the nodes, and returns the outcome.
 
+Identities (docs/contract.md §11): the coordinator holds the local parties' identity keys and pins each
+node's identity (given, or from the node's first Ping); a DKG names them all in StartDKG and remembers
+them for the key (`keys`, or `remember_key` for a key made by an earlier run); a signing carries the
+local signers' approvals. The local parties sign and check every message (`LocalParty`).
+
 Must be used inside `trio_asyncio.open_loop()`:
 
     async with trio_asyncio.open_loop():
@@ -30,6 +35,7 @@ from gen.mpc.v1 import (
     Curve,
     GetDkgStatusRequest,
     GetSignStatusRequest,
+    IdentityScheme,
     PingRequest,
     PongResponse,
     Protocol,
@@ -40,11 +46,19 @@ from gen.mpc.v1 import (
     StartDkgRequest,
     StartSignRequest,
 )
+from gen.mpc.v1 import (
+    PartyApproval as PbApproval,
+)
+from gen.mpc.v1 import (
+    PartyIdentity as PbIdentity,
+)
 from signer.auth.jwt import TokenMinter
 from signer.auth.mac import MacError, MessageAuthenticator
 from signer.client.party import LocalParty
+from signer.crypto.identity import ED25519, IdentityKey
 from signer.protocols.base import ProtocolError, SessionProtocol
 from signer.schemes import default_curve
+from signer.session_context import PartyApproval, PartyIdentity, SessionContext, sign_approval
 from signer.wire import ProtocolMessage as WireMessage
 from signer.wire import seal, unseal
 
@@ -101,9 +115,16 @@ class NodeClient:
         return await trio_asyncio.aio_as_trio(self._stub.ping)(PingRequest())
 
     async def start_dkg(
-        self, session_id: str, key_id: str, protocol: str, threshold: int, total: int, index: int
+        self,
+        session_id: str,
+        key_id: str,
+        protocol: str,
+        threshold: int,
+        total: int,
+        index: int,
+        identities: tuple[PartyIdentity, ...],
     ) -> NodeView:
-        """StartDKG for `protocol` (a `signer.schemes` name) on its default curve."""
+        """StartDKG for `protocol` (a `signer.schemes` name) on its default curve, naming every identity."""
         request = StartDkgRequest(
             session_id=session_id,
             key_id=key_id,
@@ -112,6 +133,9 @@ class NodeClient:
             threshold=threshold,
             total_parties=total,
             party_index=index,
+            party_identities=[
+                PbIdentity(party=p.party, scheme=IdentityScheme(p.scheme), public_key=p.public_key) for p in identities
+            ],
         )
         return self._view(await self._call(self._stub.start_dkg, request))
 
@@ -125,6 +149,7 @@ class NodeClient:
         *,
         presign: bool = False,
         presignature_id: str = "",
+        approvals: tuple[PartyApproval, ...] = (),
     ) -> NodeView:
         """StartSign: a signing; with `presign`, a GG20 presigning (message b""); with `presignature_id`,
         a signing that uses the presignature the node keeps under that id."""
@@ -136,6 +161,7 @@ class NodeClient:
             derivation_path=list(path),
             presign=presign,
             presignature_id=presignature_id,
+            approvals=[PbApproval(party=a.party, signature=a.signature) for a in approvals],
         )
         return self._view(await self._call(self._stub.start_sign, request))
 
@@ -182,12 +208,90 @@ class Outcome:
         return self.state == SessionState.COMPLETED
 
 
-class Coordinator:
-    """Runs sessions across remote nodes (by party index) and local parties."""
+@dataclass(frozen=True)
+class KeyParties:
+    """What a coordinator must remember of a key to sign with it: its context fields (§11.2)."""
 
-    def __init__(self, nodes: Mapping[int, NodeClient], *, poll_ms: int = 2000) -> None:
+    protocol: str
+    threshold: int
+    identities: tuple[PartyIdentity, ...]
+
+
+class Coordinator:
+    """Runs sessions across remote nodes (by party index) and local parties.
+
+    `identities`: the identity key of each local party (by index); `pinned`: each node's identity public
+    key, if known beforehand (otherwise taken from its first Ping and kept for this coordinator's life).
+    """
+
+    def __init__(
+        self,
+        nodes: Mapping[int, NodeClient],
+        *,
+        identities: Mapping[int, IdentityKey],
+        pinned: Mapping[int, bytes] | None = None,
+        poll_ms: int = 2000,
+    ) -> None:
         self.nodes = dict(nodes)
         self.poll_ms = poll_ms
+        self.identities = dict(identities)
+        self.pinned = dict(pinned or {})
+        self.keys: dict[str, KeyParties] = {}
+
+    def remember_key(self, key_id: str, key: KeyParties) -> None:
+        """A key made by an earlier run (its parties' identities as the DKG named them)."""
+        self.keys[key_id] = key
+
+    async def node_identity(self, index: int) -> bytes:
+        """Node `index`'s identity key: the pinned one, which its Ping must still answer; pinned at first use."""
+        pong = await self.nodes[index].ping()
+        if pong.identity_scheme != IdentityScheme.ED25519 or not pong.identity_public_key:
+            raise RelayError(f"node {index} answered Ping without an Ed25519 identity key")
+        pinned = self.pinned.setdefault(index, pong.identity_public_key)
+        if pinned != pong.identity_public_key:
+            raise RelayError(f"node {index}'s identity is not the pinned one: refusing to run a session with it")
+        return pinned
+
+    async def _identities(self, total: int, local: Mapping[int, SessionProtocol]) -> tuple[PartyIdentity, ...]:
+        missing = set(local) - set(self.identities)
+        if missing:
+            raise ValueError(f"local parties {sorted(missing)} have no identity key")
+        named = []
+        for p in range(1, total + 1):
+            if p in self.nodes:
+                named.append(PartyIdentity(p, ED25519, await self.node_identity(p)))
+            elif p in self.identities:
+                named.append(PartyIdentity(p, self.identities[p].scheme, self.identities[p].public_key))
+            else:
+                raise ValueError(f"party {p} is neither a node nor a local party with an identity key")
+        return tuple(named)
+
+    def _sign_context(
+        self, kind: str, session_id: str, key_id: str, message: bytes, signers: tuple[int, ...], **kw: Any
+    ) -> SessionContext:
+        key = self.keys.get(key_id)
+        if key is None:
+            raise ValueError(f"key {key_id!r} is unknown to this coordinator: remember_key() it first")
+        return SessionContext(
+            kind,
+            session_id,
+            key_id,
+            key.protocol,
+            default_curve(key.protocol),
+            key.threshold,
+            key.identities,
+            signers=tuple(sorted(signers)),
+            message=message,
+            **kw,
+        )
+
+    def _approvals(self, context: SessionContext) -> tuple[PartyApproval, ...]:
+        """The local signers' approvals of exactly this signing."""
+        return tuple(
+            PartyApproval(i, sign_approval(key, context))
+            for i, key in sorted(self.identities.items())
+            if i in context.signers
+        )
 
     async def dkg(
         self,
@@ -198,10 +302,16 @@ class Coordinator:
         total: int,
         local: Mapping[int, SessionProtocol],
     ) -> Outcome:
+        identities = await self._identities(total, local)
+        context = SessionContext("dkg", session_id, key_id, protocol, default_curve(protocol), threshold, identities)
         starts = {
-            i: (lambda n, i=i: n.start_dkg(session_id, key_id, protocol, threshold, total, i)) for i in self.nodes
+            i: (lambda n, i=i: n.start_dkg(session_id, key_id, protocol, threshold, total, i, identities))
+            for i in self.nodes
         }
-        return await self._run(session_id, "dkg", starts, local)
+        outcome = await self._run(session_id, "dkg", starts, local, context)
+        if outcome.ok:
+            self.keys[key_id] = KeyParties(protocol, threshold, identities)
+        return outcome
 
     async def sign(
         self,
@@ -215,28 +325,46 @@ class Coordinator:
     ) -> Outcome:
         """A signing; with `presignature_id` (a finished `presign` session's id) each node uses the
         presignature it kept under that id, and local parties are given theirs by the caller."""
+        context = self._sign_context(
+            "sign",
+            session_id,
+            key_id,
+            message,
+            signers,
+            derivation_path=derivation_path,
+            presignature_id=presignature_id,
+        )
+        approvals = self._approvals(context)
         starts = {
             i: (
                 lambda n: n.start_sign(
-                    session_id, key_id, message, signers, derivation_path, presignature_id=presignature_id
+                    session_id,
+                    key_id,
+                    message,
+                    signers,
+                    derivation_path,
+                    presignature_id=presignature_id,
+                    approvals=approvals,
                 )
             )
             for i in self.nodes
             if i in signers
         }
-        return await self._run(session_id, "sign", starts, local)
+        return await self._run(session_id, "sign", starts, local, context)
 
     async def presign(
         self, session_id: str, key_id: str, signers: tuple[int, ...], local: Mapping[int, SessionProtocol]
     ) -> Outcome:
         """A presigning among `signers`: each node keeps its presignature under id = `session_id`; a local
         party's presignature is in `Outcome.local` (for its own signing session later)."""
+        context = self._sign_context("presign", session_id, key_id, b"", signers)
+        approvals = self._approvals(context)
         starts = {
-            i: (lambda n: n.start_sign(session_id, key_id, b"", signers, presign=True))
+            i: (lambda n: n.start_sign(session_id, key_id, b"", signers, presign=True, approvals=approvals))
             for i in self.nodes
             if i in signers
         }
-        return await self._run(session_id, "sign", starts, local)
+        return await self._run(session_id, "sign", starts, local, context)
 
     async def _run(
         self,
@@ -244,8 +372,9 @@ class Coordinator:
         kind: str,
         starts: Mapping[int, Callable[[NodeClient], Awaitable[NodeView]]],
         local: Mapping[int, SessionProtocol],
+        context: SessionContext,
     ) -> Outcome:
-        parties = {i: LocalParty(session_id, p) for i, p in local.items()}
+        parties = {i: LocalParty(session_id, p, identity=self.identities[i], context=context) for i, p in local.items()}
         nodes = {i: self.nodes[i] for i in starts}
         queue: list[WireMessage] = []
         seen: set[tuple[int, int]] = set()

@@ -4,6 +4,8 @@ Without `--target` an in-process node is started on loopback with the full secur
 node (mTLS, service tokens, message MACs) from freshly made development credentials, so the demo shows
 the real path, not a shortcut. P1's key shares are kept in `<data dir>/p1/` (0600 files): the demo's
 stand-in for a wallet app's secure storage, so `--key-id` can sign with a key made by an earlier run.
+Beside them: P1's device identity key (`identity.key`, made on first use), the node's identity as P1
+pinned it on first contact (`node.pin`), and each key's party identities (docs/contract.md §11).
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ from signer.auth.devcerts import DevCertPaths, dev_cert_paths, make_dev_certs
 from signer.auth.jwt import TokenMinter
 from signer.auth.keyfiles import create_hex_key_file, load_hex_key, write_secret_file
 from signer.auth.tls import client_ssl_context
-from signer.client.coordinator import Coordinator, NodeClient, Outcome
+from signer.client.coordinator import Coordinator, KeyParties, NodeClient, Outcome
 from signer.client.verify import verify_signature
+from signer.crypto.identity import IdentityKey
 from signer.protocols.base import DkgResult
 from signer.schemes import FROST, GG20
+from signer.session_context import decode_identities, encode_identities
 
 P1 = 1
 NODE = 2
@@ -88,6 +92,37 @@ class P1Store:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         write_secret_file(self._path(key_id), share)
 
+    def identity(self) -> IdentityKey:
+        """P1's device identity key (Ed25519 here; a phone would hold a P-256 key in secure hardware)."""
+        path = self.directory / "identity.key"
+        if not path.exists():
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            write_secret_file(path, IdentityKey.generate().to_text().encode())
+        return IdentityKey.from_text(path.read_text())
+
+    def pinned(self) -> dict[int, bytes]:
+        path = self.directory / "node.pin"
+        return {NODE: bytes.fromhex(path.read_text())} if path.exists() else {}
+
+    def pin(self, public_key: bytes) -> None:
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        (self.directory / "node.pin").write_text(public_key.hex())
+
+    def key_parties(self, key_id: str) -> KeyParties | None:
+        path = self.directory / f"{key_id.encode().hex()}.parties.json"
+        if not path.exists():
+            return None
+        data = json.loads(path.read_text())
+        return KeyParties(data["protocol"], data["threshold"], decode_identities(bytes.fromhex(data["identities"])))
+
+    def put_key_parties(self, key_id: str, key: KeyParties) -> None:
+        data = {
+            "protocol": key.protocol,
+            "threshold": key.threshold,
+            "identities": encode_identities(key.identities).hex(),
+        }
+        (self.directory / f"{key_id.encode().hex()}.parties.json").write_text(json.dumps(data))
+
 
 def _protocols(protocol: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
     """(new_dkg(session_id, index, threshold, parties), new_sign(session_id, index, share, message, signers))."""
@@ -122,6 +157,13 @@ async def run_demo(options: DemoOptions, emit: Callable[[dict[str, Any]], None])
                 if p1_result.public_key != outcome.nodes[NODE].public_key:
                     raise DemoError("DKG: P1 and the node disagree on the public key")
                 p1_store.put(key_id, share)
+                p1_store.put_key_parties(key_id, coordinator.keys[key_id])
+                p1_store.pin(coordinator.pinned[NODE])
+            else:
+                parties = p1_store.key_parties(key_id)
+                if parties is None:
+                    raise DemoError(f"key {key_id!r}: P1 kept no party identities for it (made by an older demo)")
+                coordinator.remember_key(key_id, parties)
             verified_all = True
             for message in options.messages:
                 payload = signed_bytes(options.protocol, options.chain, message)
@@ -210,7 +252,7 @@ async def _in_process(data_dir: Path, protocol: str) -> AsyncIterator[tuple[Coor
             async with NodeClient.connect(
                 "localhost", node.address[1], hmac_key=key, ssl_context=ctx, minter=minter
             ) as client:
-                yield Coordinator({NODE: client}), P1Store(data_dir / "p1")
+                yield _coordinator(client, P1Store(data_dir / "p1"))
         nursery.cancel_scope.cancel()
 
 
@@ -243,7 +285,12 @@ async def _remote(options: DemoOptions) -> AsyncIterator[tuple[Coordinator, P1St
     p1_dir = (options.data_dir or Path("data")) / "p1"
     async with trio_asyncio.open_loop():
         async with NodeClient.connect(host, port, hmac_key=key, ssl_context=ctx, minter=minter) as client:
-            yield Coordinator({NODE: client}), P1Store(p1_dir)
+            yield _coordinator(client, P1Store(p1_dir))
+
+
+def _coordinator(client: NodeClient, store: P1Store) -> tuple[Coordinator, P1Store]:
+    """A coordinator playing P1 with its device identity, pinning the node P1 met before."""
+    return Coordinator({NODE: client}, identities={P1: store.identity()}, pinned=store.pinned()), store
 
 
 def print_result(as_json: bool) -> Callable[[dict[str, Any]], None]:

@@ -6,20 +6,33 @@ Messages are `signer.wire.ProtocolMessage` (as `WireMessage`), the shape the nod
 until their round comes, drops exact repeats, refuses a second, different payload for the same slot,
 and advances the protocol as soon as the current round's messages are all in. It numbers its own
 outbound messages with a per-session sequence, as SPEC.md §3 requires of every sender.
+
+Identities (docs/contract.md §11.5): the party signs every message it sends with its identity key over the
+session context it computed itself, and checks every message it takes against the sender's identity in
+that context before anything else; a message its claimed sender did not sign ends the session here, so a
+relay posing as the node cannot get this party to finish.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from signer.crypto.identity import IdentityError, IdentityKey
 from signer.protocols.base import BROADCAST, DkgResult, InboxKey, ProtocolError, SessionProtocol, SignResult
+from signer.session_context import SessionContext, sign_message, verify_message
 from signer.wire import ProtocolMessage as WireMessage
 
 
 class LocalParty:
     """Drive one local SessionProtocol from relayed messages."""
 
-    def __init__(self, session_id: str, protocol: SessionProtocol) -> None:
+    def __init__(
+        self, session_id: str, protocol: SessionProtocol, *, identity: IdentityKey, context: SessionContext
+    ) -> None:
         self.session_id = session_id
         self.protocol = protocol
+        self.identity = identity
+        self.context = context
         self.index = protocol.party_index
         self._next_sequence = 1
         self._pending: dict[tuple[int, InboxKey], bytes] = {}
@@ -47,6 +60,10 @@ class LocalParty:
             raise ValueError("message is not for this party")
         if message.from_party not in self.protocol.parties:
             raise ProtocolError(f"message from party {message.from_party}, which is not in this session")
+        try:
+            verify_message(self.context, message, message.party_signature)
+        except IdentityError as exc:
+            raise ProtocolError(f"refused a message: {exc}") from None
         slot = (message.round, InboxKey(message.from_party, message.to_party == BROADCAST))
         seen = self._pending.get(slot)
         if seen is not None:
@@ -75,6 +92,7 @@ class LocalParty:
     def _wire(self, outgoing: list) -> list[WireMessage]:
         wire = []
         for o in outgoing:
-            wire.append(WireMessage(self.session_id, self.index, o.to_party, o.round, self._next_sequence, o.payload))
+            m = WireMessage(self.session_id, self.index, o.to_party, o.round, self._next_sequence, o.payload)
+            wire.append(replace(m, party_signature=sign_message(self.identity, self.context, m)))
             self._next_sequence += 1
         return wire

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from signer import limits
+from signer.session_context import APPROVAL_POLICIES, APPROVE_ALL_OTHER_SIGNERS
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class EngineConfig:
     max_wait_s: cap on a long-poll status wait.
     max_retained: finished sessions kept at most (oldest dropped first), bounding memory under churn.
     preparams_target: GG20 pre-parameter sets kept ready in the store (0 disables the filler).
+    approvals: `auth.approvals`: which approvals a StartSign needs (APPROVAL_POLICIES; docs/contract.md §11.4).
     """
 
     round_timeout_s: float = 30.0
@@ -35,8 +37,11 @@ class EngineConfig:
     max_wait_s: float = 60.0
     max_retained: int = 10_000
     preparams_target: int = 0
+    approvals: str = APPROVE_ALL_OTHER_SIGNERS
 
     def __post_init__(self) -> None:
+        if self.approvals not in APPROVAL_POLICIES:
+            raise ValueError(f"approvals must be one of {APPROVAL_POLICIES}")
         if not self.round_timeout_s > 0 or not self.max_wait_s > 0:
             raise ValueError("round_timeout_s and max_wait_s must be positive")
         if self.max_sessions < 1 or self.max_buffered < 1 or self.max_retained < 1:

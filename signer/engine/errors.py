@@ -19,6 +19,18 @@ class InvalidArgument(EngineError):
     code = "INVALID_ARGUMENT"
 
 
+class Unauthenticated(EngineError):
+    """A relayed message without a valid identity signature of its claimed sender (party_signature)."""
+
+    code = "UNAUTHENTICATED"
+
+
+class PermissionDenied(EngineError):
+    """A signing or presigning without every approval the node's `auth.approvals` policy requires."""
+
+    code = "PERMISSION_DENIED"
+
+
 class NotFound(EngineError):
     """Unknown session (or forgotten after retention), unknown key."""
 

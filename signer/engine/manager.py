@@ -20,6 +20,13 @@ restarts and replicas; then only the online round runs.
 
 The store is an `EngineStore` (storage.py): signer.store.Store, or the in-memory store of the tests.
 Ids, party counts and indices are checked with `signer.limits`, the functions the gRPC edge uses.
+
+Party identities (docs/contract.md §11): a DKG names every party's identity key, the node's own
+included; they are stored with the key share. Every session has a `SessionContext` built from its
+request (and, for a signing, from the stored key): the node signs each outbound message over it with its
+identity key, and `deliver` refuses (UNAUTHENTICATED) any inbound message its claimed sender did not sign.
+A signing or presigning first checks the other signers' approvals of its context (`auth.approvals`),
+before any presignature is claimed, anything is stored or any message leaves the node.
 """
 
 from __future__ import annotations
@@ -33,12 +40,16 @@ from typing import Any, TypeVar
 import trio
 
 from signer import limits
+from signer.crypto.identity import ED25519 as IDENTITY_ED25519
+from signer.crypto.identity import IdentityError, IdentityKey
 from signer.engine import telemetry
-from signer.engine.config import EngineConfig
+from signer.engine.config import APPROVE_ALL_OTHER_SIGNERS, EngineConfig
 from signer.engine.errors import (
     AlreadyExists,
+    FailedPrecondition,
     InvalidArgument,
     NotFound,
+    PermissionDenied,
     ResourceExhausted,
     Unavailable,
 )
@@ -55,6 +66,7 @@ from signer.engine.registry import PresignResult, ProtocolBinding, SchemeKey, de
 from signer.engine.session import Builder, Session, SessionSetup
 from signer.engine.storage import EngineStore
 from signer.protocols.base import DkgResult, ProtocolError, SessionProtocol, SignResult
+from signer.session_context import PartyIdentity, SessionContext, decode_identities, encode_identities, verify_approval
 from signer.store.errors import ItemExists, KeyExists, KeyNotFound
 from signer.store.records import KeyInfo
 
@@ -71,11 +83,16 @@ class SessionManager:
         config: EngineConfig,
         store: EngineStore,
         *,
+        identity: IdentityKey,
         protocols: Mapping[SchemeKey, ProtocolBinding] | None = None,
         preparams: PreparamsPool | None = None,
     ) -> None:
+        """`identity` is the node's Ed25519 identity key (the store keeps it: `Store.node_identity`)."""
+        if identity.scheme != IDENTITY_ED25519:
+            raise ValueError("a node's identity key is Ed25519")
         self._config = config
         self._store = store
+        self._identity = identity
         self._protocols = dict(default_protocols() if protocols is None else protocols)
         self._preparams = preparams if preparams is not None else PreparamsPool(store, config.preparams_target)
         self._sessions: dict[str, Session] = {}
@@ -136,6 +153,24 @@ class SessionManager:
         return len(self._sessions)
 
     @property
+    def identity_public_key(self) -> bytes:
+        """The node's Ed25519 identity public key (Ping answers it; StartDKG must name it)."""
+        return self._identity.public_key
+
+    def identity(self, party: int) -> PartyIdentity:
+        """This node's entry for `party_identities` when it is party `party`."""
+        return PartyIdentity(party, IDENTITY_ED25519, self._identity.public_key)
+
+    async def sign_context(self, request: SignRequest) -> SessionContext:
+        """The context a signing or presigning `request` would run under here: what the other signers
+        approve (docs/contract.md §11.4). NotFound for an unknown key."""
+        try:
+            info = await self._store.key_info(request.key_id)
+        except KeyNotFound:
+            raise NotFound(f"no key with key id {request.key_id!r}") from None
+        return sign_context(SessionKind.PRESIGN if request.presign else SessionKind.SIGN, request, info)
+
+    @property
     def accepting(self) -> bool:
         return self._nursery is not None and not self._draining
 
@@ -188,8 +223,16 @@ class SessionManager:
             else:
                 raise AlreadyExists(f"key id {request.key_id!r} already exists")
             parties = tuple(range(1, request.total_parties + 1))
+            context = dkg_context(request)
             setup = SessionSetup(
-                kind, request, request.protocol, request.curve, request.party_index, parties, binding.slow_start
+                kind,
+                request,
+                request.protocol,
+                request.curve,
+                request.party_index,
+                parties,
+                context,
+                binding.slow_start,
             )
         else:
             try:
@@ -204,9 +247,11 @@ class SessionManager:
                 )
             binding = key_binding
             self._check_sign(request, binding, info)
+            context = sign_context(kind, request, info)
+            self._check_approvals(context, request, info.party_index)
             signers = tuple(sorted(request.signers))
             setup = SessionSetup(
-                kind, request, info.protocol, info.curve, info.party_index, signers, binding.slow_start
+                kind, request, info.protocol, info.curve, info.party_index, signers, context, binding.slow_start
             )
         # The awaits above let other calls run: check again before registering.
         self._check_accepting()
@@ -227,6 +272,7 @@ class SessionManager:
             self._config,
             build=build,
             runner=binding.runner,
+            identity=self._identity,
             finish=self._finish,
             audit=self._audit,
             on_terminal=self._on_terminal,
@@ -279,6 +325,7 @@ class SessionManager:
         session = self._get(message.session_id)
         if session is None:
             raise NotFound(f"no session {message.session_id!r}")
+        session.authenticate(message)
         duplicate = session.accept(message)
         await trio.lowlevel.checkpoint()
         return DeliverResult(duplicate=duplicate, view=session.take_view())
@@ -356,7 +403,24 @@ class SessionManager:
         total = _check(limits.check_party_count, req.total_parties)
         _check(limits.check_threshold, req.threshold, total)
         _check(limits.check_party_index, req.party_index, "party_index", total)
+        self._check_identities(req)
         return binding
+
+    def _check_identities(self, req: DkgRequest) -> None:
+        """`party_identities` names parties 1..total_parties once each with valid keys, and this node's entry
+        is this node's identity."""
+        named = [p.party for p in req.party_identities] if isinstance(req.party_identities, tuple) else []
+        if sorted(named) != list(range(1, req.total_parties + 1)):
+            raise InvalidArgument(f"party_identities must name parties 1..{req.total_parties} exactly once each")
+        for p in req.party_identities:
+            try:
+                p.check()
+            except IdentityError as exc:
+                raise InvalidArgument(f"party_identities: party {p.party}: {exc}") from None
+        if req.party_identities[named.index(req.party_index)] != self.identity(req.party_index):
+            raise InvalidArgument(
+                f"party_identities: the entry for party {req.party_index} (this node) is not this node's identity"
+            )
 
     def _check_sign(self, req: SignRequest, binding: ProtocolBinding, info: KeyInfo) -> None:
         if req.presign is not True and req.presign is not False:
@@ -398,6 +462,22 @@ class SessionManager:
         if path and not binding.derivation:
             raise InvalidArgument(f"protocol {info.protocol} does not support derivation paths")
 
+    def _check_approvals(self, context: SessionContext, req: SignRequest, me: int) -> None:
+        """With `auth.approvals: all-other-signers`: an approval of exactly this context from every other
+        signer, else PERMISSION_DENIED. Runs before anything is claimed, stored or sent."""
+        if self._config.approvals != APPROVE_ALL_OTHER_SIGNERS:
+            return
+        given = {a.party: a.signature for a in req.approvals}
+        if len(given) != len(req.approvals) or not set(given) <= set(req.signers) - {me}:
+            raise InvalidArgument("approvals must come from the other signers, one each")
+        for party in sorted(set(req.signers) - {me}):
+            if party not in given:
+                raise PermissionDenied(f"the approval of signer {party} is missing")
+            try:
+                verify_approval(context, party, given[party])
+            except IdentityError as exc:
+                raise PermissionDenied(str(exc)) from None
+
     def _dkg_builder(self, binding: ProtocolBinding, req: DkgRequest) -> Builder:
         async def build() -> SessionProtocol:
             preparams = None
@@ -438,6 +518,7 @@ class SessionManager:
                     threshold=request.threshold,
                     parties=request.total_parties,
                     party_index=request.party_index,
+                    party_identities=encode_identities(request.party_identities),
                 )
             except KeyExists:
                 raise AlreadyExists(f"key id {request.key_id!r} was stored meanwhile") from None
@@ -503,6 +584,35 @@ async def _construct(binding: ProtocolBinding, make: Any, *args: Any) -> Session
         return await binding.runner.build(make, *args)
     except ValueError as exc:
         raise ProtocolError(f"invalid session parameters: {exc}") from None
+
+
+def dkg_context(req: DkgRequest) -> SessionContext:
+    """The session context of a DKG: what its parties sign their messages over."""
+    return SessionContext(
+        "dkg", req.session_id, req.key_id, req.protocol, req.curve, req.threshold, tuple(req.party_identities)
+    )
+
+
+def sign_context(kind: SessionKind, req: SignRequest, info: KeyInfo) -> SessionContext:
+    """The session context of a signing or presigning on a stored key: the key's parties and identities
+    come from the store only, never from the request."""
+    try:
+        parties = decode_identities(info.party_identities)
+    except IdentityError:
+        raise FailedPrecondition(f"key {info.key_id!r} has no party identities (made before they existed)") from None
+    return SessionContext(
+        kind.value,
+        req.session_id,
+        req.key_id,
+        info.protocol,
+        info.curve,
+        info.threshold,
+        parties,
+        signers=tuple(sorted(req.signers)),
+        message=req.message,
+        derivation_path=req.derivation_path,
+        presignature_id=req.presignature_id,
+    )
 
 
 def _check(check: Callable[..., T], *args: object) -> T:

@@ -7,9 +7,10 @@ names from `signer.schemes`; the relayed message is `signer.wire.ProtocolMessage
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from signer.schemes import ED25519, FROST, GG20, SECP256K1
+from signer.session_context import PartyApproval, PartyIdentity
 from signer.wire import ProtocolMessage
 
 __all__ = [
@@ -19,6 +20,8 @@ __all__ = [
     "SECP256K1",
     "DeliverResult",
     "DkgRequest",
+    "PartyApproval",
+    "PartyIdentity",
     "ProtocolMessage",
     "SessionKind",
     "SessionState",
@@ -52,7 +55,8 @@ class SessionState(enum.Enum):
 
 @dataclass(frozen=True)
 class DkgRequest:
-    """StartDKG: `party_index` is this node's 1-based index among `total_parties`."""
+    """StartDKG: `party_index` is this node's 1-based index among `total_parties`; `party_identities`
+    names every party's identity key, this node's own included."""
 
     session_id: str
     key_id: str
@@ -61,6 +65,7 @@ class DkgRequest:
     threshold: int
     total_parties: int
     party_index: int
+    party_identities: tuple[PartyIdentity, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,8 @@ class SignRequest:
     `presign`: run GG20 presigning only (no message, no derivation path); every party keeps its share of
     the presignature under id = session_id, for key_id. `presignature_id`: sign with the presignature
     kept under that id (claimed from the store before the session starts), running only the online round.
+    `approvals`: the other signers' approvals of this signing; not part of what identifies the session (a
+    retried start with freshly made approvals is the same request).
     """
 
     session_id: str
@@ -79,6 +86,7 @@ class SignRequest:
     derivation_path: tuple[int, ...] = ()
     presign: bool = False
     presignature_id: str = ""
+    approvals: tuple[PartyApproval, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

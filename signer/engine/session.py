@@ -21,13 +21,14 @@ import logging
 import struct
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import trio
 
+from signer.crypto.identity import IdentityError, IdentityKey
 from signer.engine import telemetry
 from signer.engine.config import EngineConfig
-from signer.engine.errors import EngineError, FailedPrecondition, InvalidArgument, ResourceExhausted
+from signer.engine.errors import EngineError, FailedPrecondition, InvalidArgument, ResourceExhausted, Unauthenticated
 from signer.engine.model import (
     DkgRequest,
     ProtocolMessage,
@@ -47,6 +48,7 @@ from signer.protocols.base import (
     SessionProtocol,
     SignResult,
 )
+from signer.session_context import SessionContext, sign_message, verify_message
 
 log = logging.getLogger("signer.engine.session")
 
@@ -57,7 +59,8 @@ Auditor = Callable[["Session"], Awaitable[None]]
 
 @dataclass(frozen=True)
 class SessionSetup:
-    """What a session is: fixed at start, compared for idempotent starts."""
+    """What a session is: fixed at start, compared for idempotent starts. `context` is what every party's
+    identity signatures bind (docs/contract.md §11)."""
 
     kind: SessionKind
     request: DkgRequest | SignRequest
@@ -65,6 +68,7 @@ class SessionSetup:
     curve: str
     party_index: int
     parties: tuple[int, ...]
+    context: SessionContext
     slow_start: bool = False
 
     @property
@@ -91,6 +95,7 @@ class Session:
         *,
         build: Builder,
         runner: StepRunner,
+        identity: IdentityKey,
         finish: Finisher,
         audit: Auditor,
         on_terminal: Callable[[Session], None],
@@ -100,6 +105,7 @@ class Session:
         self._config = config
         self._build = build
         self._runner = runner
+        self._identity = identity
         self._finish = finish
         self._audit = audit
         self._on_terminal = on_terminal
@@ -160,6 +166,17 @@ class Session:
                 await self._changed.wait()
 
     # ----- inbound -------------------------------------------------------------------------------
+
+    def authenticate(self, msg: ProtocolMessage) -> None:
+        """Check that the message comes from another party of the session and carries its claimed sender's
+        identity signature over this session's context: UNAUTHENTICATED otherwise. Runs before `accept`,
+        so relay noise never touches the session's state (docs/contract.md §11.3)."""
+        if msg.from_party == self.setup.party_index or msg.from_party not in self.setup.parties:
+            raise InvalidArgument(f"from_party {msg.from_party} is not another party of this session")
+        try:
+            verify_message(self.setup.context, msg, msg.party_signature)
+        except IdentityError as exc:
+            raise Unauthenticated(f"message refused: {exc}") from None
 
     def accept(self, msg: ProtocolMessage) -> bool:
         """Check and enqueue one inbound message; returns True for an exact duplicate (ignored).
@@ -332,16 +349,16 @@ class Session:
 
     def _emit(self, out: list[Outgoing]) -> None:
         for o in out:
-            self.outbound.append(
-                ProtocolMessage(
-                    session_id=self.setup.session_id,
-                    from_party=self.setup.party_index,
-                    to_party=o.to_party,
-                    round=o.round,
-                    sequence=len(self.outbound) + 1,
-                    payload=o.payload,
-                )
+            m = ProtocolMessage(
+                session_id=self.setup.session_id,
+                from_party=self.setup.party_index,
+                to_party=o.to_party,
+                round=o.round,
+                sequence=len(self.outbound) + 1,
+                payload=o.payload,
             )
+            signature = sign_message(self._identity, self.setup.context, m)
+            self.outbound.append(replace(m, party_signature=signature))
         if out:
             self._notify()
 

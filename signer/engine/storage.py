@@ -35,8 +35,9 @@ class EngineStore(Protocol):
         threshold: int,
         parties: int,
         party_index: int,
+        party_identities: bytes = b"",
     ) -> KeyInfo:
-        """Store a DKG's key share once."""
+        """Store a DKG's key share once, with every party's identity key (public metadata)."""
         ...
 
     async def add_preparams(self, blob: bytes) -> str:

@@ -118,6 +118,10 @@ class Backend(ABC):
         item (if it is of this kind and owner); None when there is no such item."""
 
     @abstractmethod
+    async def pool_get(self, kind: str, owner: str, item_id: str) -> PoolRow | None:
+        """The item with `item_id` if it is of this kind and owner, left in place; None if there is none."""
+
+    @abstractmethod
     async def pool_count(self, kind: str, owner: str | None) -> int:
         """Items of `kind` owned by `owner`, or by anyone when `owner` is None."""
 

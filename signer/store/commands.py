@@ -1,4 +1,5 @@
-"""Operator commands behind `signer db migrate|status`, `signer kek rotate` and `signer key delete`.
+"""Operator commands behind `signer db migrate|status`, `signer kek rotate`, `signer key delete` and
+`signer identity show`.
 
 Each has an async form (for callers already inside Trio) and a synchronous wrapper that runs it with
 `trio.run` (for the CLI). Errors are `StoreError` subclasses whose message is one line fit for the
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import trio
 
+from signer.crypto.identity import fingerprint
 from signer.store.kek import create_kek_file, load_kek
 from signer.store.records import SchemaStatus
 from signer.store.repository import open_backend, open_store
@@ -61,6 +63,13 @@ async def key_delete_async(url: str, kek_file: str | os.PathLike[str], node_id: 
         await store.delete_share(key_id)
 
 
+async def identity_show_async(url: str, kek_file: str | os.PathLike[str], node_id: str) -> str:
+    """The node's identity public key and fingerprint (the key is made here if the node never started)."""
+    async with open_store(url, load_kek(kek_file), node_id) as store:
+        key = await store.node_identity()
+    return f"scheme: ed25519\npublic key: {key.public_key.hex()}\nfingerprint: {fingerprint(key.public_key)}"
+
+
 def db_migrate(url: str) -> str:
     return trio.run(db_migrate_async, url)
 
@@ -75,3 +84,7 @@ def kek_rotate(url: str, kek_file: str | os.PathLike[str], new_kek_file: str | o
 
 def key_delete(url: str, kek_file: str | os.PathLike[str], node_id: str, key_id: str) -> None:
     trio.run(key_delete_async, url, kek_file, node_id, key_id)
+
+
+def identity_show(url: str, kek_file: str | os.PathLike[str], node_id: str) -> str:
+    return trio.run(identity_show_async, url, kek_file, node_id)

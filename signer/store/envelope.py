@@ -41,6 +41,9 @@ def _encode(*fields: bytes | str | int) -> bytes:
 
 
 def share_aad(node_id: str, row: ShareRow) -> bytes:
+    """The party identities are bound only when there are some, so a record made before they existed
+    keeps its associated data."""
+    identities = (row.party_identities,) if row.party_identities else ()
     return _encode(
         "share",
         node_id,
@@ -52,6 +55,7 @@ def share_aad(node_id: str, row: ShareRow) -> bytes:
         row.threshold,
         row.parties,
         row.party_index,
+        *identities,
     )
 
 

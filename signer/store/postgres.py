@@ -29,7 +29,9 @@ T = TypeVar("T")
 
 # Arbitrary constant naming the migration advisory lock (replicas starting together migrate once).
 _MIGRATION_LOCK = 0x6D70_6373_6967_6E72 & 0x7FFF_FFFF_FFFF_FFFF
-_SHARE_COLS = "key_id, protocol, curve, public_key, threshold, parties, party_index, record_version, created_at"
+_SHARE_COLS = (
+    "key_id, protocol, curve, public_key, threshold, parties, party_index, record_version, created_at, party_identities"
+)
 _POOL_COLS = "kind, owner, item_id, record_version, wrapped_key, ciphertext"
 _AUDIT_COLS = "seq, at, node_id, session_id, key_id, operation, message_digest, result, client_identity"
 
@@ -64,12 +66,12 @@ def _dsn(url: str) -> str | None:
 
 def _share(r: Any) -> ShareRow:
     return ShareRow(
-        r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], r[7], r[8], bytes(r[9]), bytes(r[10])
+        r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], r[7], r[8], bytes(r[10]), bytes(r[11]), bytes(r[9])
     )  # fmt: skip
 
 
 def _info(r: Any) -> KeyInfo:
-    return KeyInfo(r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], r[8])
+    return KeyInfo(r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], r[8], bytes(r[9]))
 
 
 def _pool(r: Any) -> PoolRow:
@@ -156,7 +158,7 @@ class PostgresBackend(Backend):
         async def fn(c: asyncpg.Connection) -> None:
             await c.execute(
                 f"INSERT INTO key_shares ({_SHARE_COLS}, wrapped_key, ciphertext) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 row.key_id,
                 row.protocol,
                 row.curve,
@@ -166,6 +168,7 @@ class PostgresBackend(Backend):
                 row.party_index,
                 row.record_version,
                 row.created_at,
+                row.party_identities,
                 row.wrapped_key,
                 row.ciphertext,
             )
@@ -254,6 +257,18 @@ class PostgresBackend(Backend):
             return await c.fetchrow(
                 "DELETE FROM secret_pool WHERE seq = (SELECT seq FROM secret_pool WHERE kind = $1 AND owner = $2 "
                 f"ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING {_POOL_COLS}",
+                kind,
+                owner,
+            )
+
+        r = await self._run(fn)
+        return None if r is None else _pool(r)
+
+    async def pool_get(self, kind: str, owner: str, item_id: str) -> PoolRow | None:
+        async def fn(c: asyncpg.Connection) -> Any:
+            return await c.fetchrow(
+                f"SELECT {_POOL_COLS} FROM secret_pool WHERE item_id = $1 AND kind = $2 AND owner = $3",
+                item_id,
                 kind,
                 owner,
             )

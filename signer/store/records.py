@@ -15,6 +15,10 @@ RECORD_VERSION = 1
 
 POOL_PREPARAMS = "preparams"
 POOL_PRESIGNATURE = "presignature"
+# The node's identity key: one item of this kind under the fixed id below, never claimed (read with
+# `pool_get`), so it is sealed and re-wrapped on KEK rotation like every other secret.
+POOL_IDENTITY = "identity"
+NODE_IDENTITY_ITEM = "node-identity"
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,9 @@ class KeyInfo:
     parties: int
     party_index: int
     created_at: datetime
+    # Every party's identity key as StartDKG named them (`signer.session_context.encode_identities`);
+    # empty for a key made before identities existed.
+    party_identities: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,7 @@ class ShareRow:
     created_at: datetime
     wrapped_key: bytes = field(repr=False)
     ciphertext: bytes = field(repr=False)
+    party_identities: bytes = b""
 
     def info(self) -> KeyInfo:
         return KeyInfo(
@@ -81,6 +89,7 @@ class ShareRow:
             self.parties,
             self.party_index,
             self.created_at,
+            self.party_identities,
         )
 
 

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 
 from signer import limits, schemes
 from signer.auth.keyfiles import KEY_LEN as KEK_BYTES
+from signer.crypto.identity import ED25519, IdentityKey
 from signer.store import envelope
 from signer.store.backend import Backend
 from signer.store.errors import (
@@ -32,6 +33,8 @@ from signer.store.errors import (
     WrongKek,
 )
 from signer.store.records import (
+    NODE_IDENTITY_ITEM,
+    POOL_IDENTITY,
     POOL_PREPARAMS,
     POOL_PRESIGNATURE,
     RECORD_VERSION,
@@ -128,8 +131,13 @@ class Store:
         threshold: int,
         parties: int,
         party_index: int,
+        party_identities: bytes = b"",
     ) -> KeyInfo:
-        """Store a DKG's key share once, in one committed transaction; KeyExists if the id is taken."""
+        """Store a DKG's key share once, in one committed transaction; KeyExists if the id is taken.
+
+        `party_identities` (every party's identity key, encoded by `signer.session_context`) is public
+        metadata, bound into the record's associated data like the rest.
+        """
         _key_id(key_id)
         share = _check_secret("share", share)
         if protocol not in schemes.PROTOCOLS:
@@ -141,9 +149,11 @@ class Store:
         _check_int("parties", parties, 1, limits.MAX_PARTIES)
         _check_int("threshold", threshold, 1, parties)
         _check_int("party_index", party_index, 1, parties)
+        if not isinstance(party_identities, bytes) or len(party_identities) > MAX_SECRET:
+            raise StoreConfigError("party_identities must be bytes")
         row = ShareRow(
             key_id, protocol, curve, public_key, threshold, parties, party_index, RECORD_VERSION,
-            datetime.now(UTC), b"", b"",
+            datetime.now(UTC), b"", b"", party_identities,
         )  # fmt: skip
         wrapped, ciphertext = envelope.seal(self._kek, envelope.share_aad(self.node_id, row), share)
         sealed = replace(row, wrapped_key=wrapped, ciphertext=ciphertext)
@@ -178,6 +188,25 @@ class Store:
         _key_id(key_id)
         if not await self._backend.delete_share(key_id):
             raise KeyNotFound(f"no key share with key id {key_id!r}")
+
+    # -- the node's identity key ------------------------------------------------------------------
+
+    async def node_identity(self) -> IdentityKey:
+        """The node's Ed25519 identity key, created on the first call ever (the node's first start).
+
+        Replicas sharing the store share it: creating is an insert-if-absent under a fixed item id, and
+        every caller reads back the one that won. Sealed like a key share, re-wrapped by `rotate_kek`.
+        """
+        row = await self._backend.pool_get(POOL_IDENTITY, "", NODE_IDENTITY_ITEM)
+        if row is None:
+            fresh = self._seal_pool(POOL_IDENTITY, "", NODE_IDENTITY_ITEM, IdentityKey.generate(ED25519).secret)
+            await self._backend.pool_put(fresh, datetime.now(UTC))
+            row = await self._backend.pool_get(POOL_IDENTITY, "", NODE_IDENTITY_ITEM)
+            if row is None:
+                raise StoreConfigError("the node identity key could not be stored")
+        aad = envelope.pool_aad(self.node_id, row)
+        secret = envelope.open_sealed(self._kek, aad, row.wrapped_key, row.ciphertext, "node identity key")
+        return IdentityKey(ED25519, secret)
 
     # -- single-use pools -------------------------------------------------------------------------
 

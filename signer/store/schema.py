@@ -11,6 +11,9 @@ Migration = tuple[int, str, tuple[str, ...]]
 # Migration 2: protocol names are not the schema's business. The store validates them against the
 # `signer.schemes` registry on write, so adding a protocol needs no migration.
 _DROP_PROTOCOL_CHECK = "protocol names checked by the store against the scheme registry, not by a CHECK"
+# Migration 3: every party's identity key, kept with the key share (public, bound into the record's
+# associated data); empty for keys made before.
+_PARTY_IDENTITIES = "party identity keys with each key share"
 
 
 def _sqlite_key_shares(table: str, protocol_check: str = "") -> str:
@@ -84,6 +87,7 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE key_shares_v2 RENAME TO key_shares",
         ),
     ),
+    (3, _PARTY_IDENTITIES, ("ALTER TABLE key_shares ADD COLUMN party_identities BLOB NOT NULL DEFAULT x''",)),
 )
 
 POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
@@ -142,4 +146,5 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
         _DROP_PROTOCOL_CHECK,
         ("ALTER TABLE key_shares DROP CONSTRAINT IF EXISTS key_shares_protocol_check",),
     ),
+    (3, _PARTY_IDENTITIES, ("ALTER TABLE key_shares ADD COLUMN party_identities BYTEA NOT NULL DEFAULT ''::bytea",)),
 )

@@ -28,7 +28,9 @@ T = TypeVar("T")
 
 SCHEME = "sqlite:///"
 BUSY_TIMEOUT_S = 15.0
-_SHARE_COLS = "key_id, protocol, curve, public_key, threshold, parties, party_index, record_version, created_at"
+_SHARE_COLS = (
+    "key_id, protocol, curve, public_key, threshold, parties, party_index, record_version, created_at, party_identities"
+)
 _POOL_COLS = "kind, owner, item_id, record_version, wrapped_key, ciphertext"
 _AUDIT_COLS = "seq, at, node_id, session_id, key_id, operation, message_digest, result, client_identity"
 
@@ -64,7 +66,13 @@ def _dt(text: str) -> datetime:
 
 
 def _info(r: tuple[Any, ...]) -> KeyInfo:
-    return KeyInfo(r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], _dt(r[8]))
+    return KeyInfo(r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], _dt(r[8]), bytes(r[9]))
+
+
+def _share(r: tuple[Any, ...]) -> ShareRow:
+    return ShareRow(
+        r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], r[7], _dt(r[8]), bytes(r[10]), bytes(r[11]), bytes(r[9])
+    )  # fmt: skip
 
 
 def _pool(r: tuple[Any, ...]) -> PoolRow:
@@ -192,7 +200,7 @@ class SqliteBackend(Backend):
         def fn(c: sqlite3.Connection) -> None:
             c.execute(
                 f"INSERT INTO key_shares ({_SHARE_COLS}, wrapped_key, ciphertext) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     row.key_id,
                     row.protocol,
@@ -203,6 +211,7 @@ class SqliteBackend(Backend):
                     row.party_index,
                     row.record_version,
                     _ts(row.created_at),
+                    row.party_identities,
                     row.wrapped_key,
                     row.ciphertext,
                 ),
@@ -225,7 +234,7 @@ class SqliteBackend(Backend):
         r = await self._run(fn, write=False)
         if r is None:
             return None
-        return ShareRow(r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], r[7], _dt(r[8]), bytes(r[9]), bytes(r[10]))
+        return _share(r)
 
     async def fetch_key_info(self, key_id: str) -> KeyInfo | None:
         def fn(c: sqlite3.Connection) -> tuple[Any, ...] | None:
@@ -289,6 +298,16 @@ class SqliteBackend(Backend):
             ).fetchone()
 
         r = await self._run(fn, write=True)
+        return None if r is None else _pool(r)
+
+    async def pool_get(self, kind: str, owner: str, item_id: str) -> PoolRow | None:
+        def fn(c: sqlite3.Connection) -> tuple[Any, ...] | None:
+            return c.execute(
+                f"SELECT {_POOL_COLS} FROM secret_pool WHERE item_id = ? AND kind = ? AND owner = ?",
+                (item_id, kind, owner),
+            ).fetchone()
+
+        r = await self._run(fn, write=False)
         return None if r is None else _pool(r)
 
     async def pool_count(self, kind: str, owner: str | None) -> int:
@@ -357,9 +376,7 @@ class SqliteBackend(Backend):
                 raise WrongKek("the current KEK does not match this store")
             count = 0
             for r in c.execute(f"SELECT {_SHARE_COLS}, wrapped_key, ciphertext FROM key_shares").fetchall():
-                row = ShareRow(
-                    r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], r[7], _dt(r[8]), bytes(r[9]), bytes(r[10])
-                )
+                row = _share(r)
                 c.execute("UPDATE key_shares SET wrapped_key = ? WHERE key_id = ?", (rewrap_share(row), row.key_id))
                 count += 1
             for r in c.execute(f"SELECT {_POOL_COLS} FROM secret_pool").fetchall():

@@ -16,6 +16,9 @@ from grpclib.const import Status
 
 from gen.mpc.v1 import (
     Curve,
+    IdentityScheme,
+    PartyApproval,
+    PartyIdentity,
     Protocol,
     ProtocolMessage,
     SessionState,
@@ -87,7 +90,25 @@ def dkg_request(message: StartDkgRequest) -> model.DkgRequest:
         threshold=message.threshold,
         total_parties=message.total_parties,
         party_index=message.party_index,
+        party_identities=tuple(party_identity(p) for p in message.party_identities),
     )
+
+
+def party_identity(p: PartyIdentity) -> model.PartyIdentity:
+    """One StartDKG identity; whether the set is complete and the keys valid is the engine's check."""
+    try:
+        scheme = IdentityScheme(p.scheme)
+    except ValueError:
+        scheme = IdentityScheme.UNSPECIFIED
+    if scheme is IdentityScheme.UNSPECIFIED:
+        raise invalid(f"party_identities: party {p.party}: scheme must be IDENTITY_SCHEME_ED25519 or ..._P256_SHA256")
+    if len(p.certificate) > limits.MAX_CERTIFICATE_CHARS:
+        raise invalid(f"party_identities: party {p.party}: certificate over {limits.MAX_CERTIFICATE_CHARS} characters")
+    return model.PartyIdentity(p.party, int(scheme), p.public_key, p.certificate)
+
+
+def approval(a: PartyApproval) -> model.PartyApproval:
+    return model.PartyApproval(a.party, a.signature)
 
 
 def sign_request(message: StartSignRequest) -> model.SignRequest:
@@ -105,6 +126,7 @@ def sign_request(message: StartSignRequest) -> model.SignRequest:
         derivation_path=tuple(message.derivation_path),
         presign=message.presign,
         presignature_id=message.presignature_id,
+        approvals=tuple(approval(a) for a in message.approvals),
     )
 
 

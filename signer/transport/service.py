@@ -21,6 +21,7 @@ from gen.mpc.v1 import (
     DkgStatusResponse,
     GetDkgStatusRequest,
     GetSignStatusRequest,
+    IdentityScheme,
     PingRequest,
     PongResponse,
     ProtocolMessageRequest,
@@ -73,7 +74,13 @@ class SignerService(SignerServiceBase):
         self.authenticator = authenticator
 
     async def ping(self, message: PingRequest) -> PongResponse:
-        return PongResponse(node_id=self.node_id, version=__version__, timestamp_ms=int(time.time() * 1000))
+        return PongResponse(
+            node_id=self.node_id,
+            version=__version__,
+            timestamp_ms=int(time.time() * 1000),
+            identity_public_key=self.engine.identity_public_key,
+            identity_scheme=IdentityScheme.ED25519,
+        )
 
     async def start_dkg(self, message: StartDkgRequest) -> StartDkgResponse:
         request = convert.dkg_request(message)

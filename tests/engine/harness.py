@@ -10,12 +10,13 @@ import trio
 
 from signer.engine import DkgRequest, EngineConfig, SessionKind, SessionManager, SessionView, SignRequest
 from tests.engine.toyproto import toy_protocols
+from tests.support.identities import node, start_as
 from tests.support.memstore import MemoryStore
 
 
 def toy_engines(n: int, config: EngineConfig | None = None, **binding: Any) -> dict[int, SessionManager]:
     config = config or EngineConfig(round_timeout_s=10.0, max_wait_s=1000.0)
-    return {p: SessionManager(config, MemoryStore(), protocols=toy_protocols(**binding)) for p in range(1, n + 1)}
+    return {p: node(config, MemoryStore(), protocols=toy_protocols(**binding)) for p in range(1, n + 1)}
 
 
 @asynccontextmanager
@@ -33,7 +34,7 @@ def toy_dkg(session_id: str, party: int, n: int = 2, key_id: str = "key-1", thre
 
 async def start_dkg(parties: dict[int, SessionManager], session_id: str, **kw: Any) -> dict[int, SessionView]:
     n = len(parties)
-    return {p: await m.start(SessionKind.DKG, toy_dkg(session_id, p, n, **kw)) for p, m in parties.items()}
+    return {p: await start_as(parties, m, SessionKind.DKG, toy_dkg(session_id, p, n, **kw)) for p, m in parties.items()}
 
 
 def toy_sign(session_id: str, signers: tuple[int, ...], key_id: str = "key-1", message: bytes = b"hi") -> SignRequest:

@@ -28,6 +28,7 @@ from signer.engine import (
 from signer.store import open_store, sqlite_url
 from tests.engine.harness import serving
 from tests.engine.relay import relay
+from tests.support.identities import node, resigned, start_as
 from tests.support.memstore import MemoryStore
 
 
@@ -37,7 +38,7 @@ def frost_dkg(session_id: str, party: int, key_id: str = "wallet-1") -> DkgReque
 
 async def frost_keygen(parties: dict[int, SessionManager], key_id: str = "wallet-1") -> bytes:
     for p, m in parties.items():
-        await m.start(SessionKind.DKG, frost_dkg(f"dkg-{key_id}", p, key_id))
+        await start_as(parties, m, SessionKind.DKG, frost_dkg(f"dkg-{key_id}", p, key_id))
     finals = await relay(parties, f"dkg-{key_id}")
     assert {v.state for v in finals.values()} == {SessionState.COMPLETED}, finals
     assert finals[1].public_key == finals[2].public_key
@@ -57,7 +58,7 @@ async def test_dkg_and_signing_with_the_real_store(tmp_path):
             )
             for p in (1, 2)
         }
-        parties = {p: SessionManager(config, stores[p]) for p in (1, 2)}
+        parties = {p: node(config, stores[p]) for p in (1, 2)}
         async with serving(*parties.values()):
             public_key = await frost_keygen(parties)
             for p in (1, 2):
@@ -67,15 +68,15 @@ async def test_dkg_and_signing_with_the_real_store(tmp_path):
             for i in range(3):
                 message = f"pay {i}".encode()
                 for m in parties.values():
-                    await m.start(SessionKind.SIGN, SignRequest(f"sign-{i}", "wallet-1", message, (1, 2)))
+                    await start_as(parties, m, SessionKind.SIGN, SignRequest(f"sign-{i}", "wallet-1", message, (1, 2)))
                 finals = await relay(parties, f"sign-{i}")
                 assert finals[1].signature == finals[2].signature
                 verify(public_key, message, finals[1].signature)
                 assert finals[1].public_key == public_key and finals[1].recovery_id == 0
             with pytest.raises(AlreadyExists):
-                await parties[1].start(SessionKind.DKG, frost_dkg("dkg-again", 1))
+                await start_as(parties, parties[1], SessionKind.DKG, frost_dkg("dkg-again", 1))
             with pytest.raises(NotFound):
-                await parties[1].start(SessionKind.SIGN, SignRequest("s", "no-such-key", b"m", (1, 2)))
+                await start_as(parties, parties[1], SessionKind.SIGN, SignRequest("s", "no-such-key", b"m", (1, 2)))
         audit = await stores[1].read_audit(key_id="wallet-1")
         assert [(a.operation, a.result, a.session_id) for a in audit] == [
             ("dkg", "completed", "dkg-wallet-1"),
@@ -87,12 +88,12 @@ async def test_dkg_and_signing_with_the_real_store(tmp_path):
 
 
 async def test_a_failed_dkg_stores_no_key(clock):
-    parties = {p: SessionManager(EngineConfig(round_timeout_s=10.0), MemoryStore()) for p in (1, 2)}
+    parties = {p: node(EngineConfig(round_timeout_s=10.0), MemoryStore()) for p in (1, 2)}
     async with serving(*parties.values()):
-        views = {p: await m.start(SessionKind.DKG, frost_dkg("d", p)) for p, m in parties.items()}
+        views = {p: await start_as(parties, m, SessionKind.DKG, frost_dkg("d", p)) for p, m in parties.items()}
         first = views[2].outbound[0]
         flipped = first.payload[:-1] + bytes([first.payload[-1] ^ 1])
-        await parties[1].deliver(type(first)(**{**first.__dict__, "payload": flipped}))
+        await parties[1].deliver(resigned(parties, type(first)(**{**first.__dict__, "payload": flipped})))
         view = await parties[1].status("d", 100)
     assert view.state is SessionState.FAILED and view.culprits == (2,)
     assert "wallet-1" not in parties[1]._store.shares
@@ -103,16 +104,16 @@ async def test_1000_concurrent_signings_and_the_session_limit(clock):
     real FROST signings then complete concurrently through the two engines."""
     n = 1000
     config = EngineConfig(round_timeout_s=30.0, max_sessions=n, retention_s=60.0)
-    parties = {p: SessionManager(config, MemoryStore()) for p in (1, 2)}
+    parties = {p: node(config, MemoryStore()) for p in (1, 2)}
     async with serving(*parties.values()):
         public_key = await frost_keygen(parties)
         messages = [f"transfer #{i}".encode() for i in range(n)]
         for i, message in enumerate(messages):
             for m in parties.values():
-                await m.start(SessionKind.SIGN, SignRequest(f"s{i}", "wallet-1", message, (1, 2)))
+                await start_as(parties, m, SessionKind.SIGN, SignRequest(f"s{i}", "wallet-1", message, (1, 2)))
         assert parties[1].running == n
         with pytest.raises(ResourceExhausted):
-            await parties[1].start(SessionKind.SIGN, SignRequest("s-extra", "wallet-1", b"x", (1, 2)))
+            await start_as(parties, parties[1], SessionKind.SIGN, SignRequest("s-extra", "wallet-1", b"x", (1, 2)))
         finals: dict[int, dict[int, object]] = {}
 
         async def one(i: int) -> None:

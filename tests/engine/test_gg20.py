@@ -23,7 +23,6 @@ from signer.engine import (
     DkgRequest,
     EngineConfig,
     SessionKind,
-    SessionManager,
     SessionState,
     SignRequest,
 )
@@ -31,6 +30,7 @@ from signer.protocols.gg20 import key_share_info
 from signer.store import open_store, sqlite_url
 from tests.engine.harness import serving
 from tests.engine.relay import relay
+from tests.support.identities import node, start_as
 
 FIXTURES = Path(__file__).resolve().parents[1] / "paillier" / "fixtures" / "preparams.json"
 
@@ -53,10 +53,10 @@ async def test_gg20_keygen_and_signing_through_two_engines(tmp_path):
             url = sqlite_url(tmp_path / f"p{p}.db")
             stores[p] = await stack.enter_async_context(open_store(url, os.urandom(32), f"node-{p}"))
             await stores[p].add_preparams(fixtures[p - 1].to_bytes())
-        parties = {p: SessionManager(config, stores[p]) for p in (1, 2)}
+        parties = {p: node(config, stores[p]) for p in (1, 2)}
         async with serving(*parties.values()):
             for p, m in parties.items():
-                view = await m.start(SessionKind.DKG, DkgRequest("dkg", "eth", GG20, SECP256K1, 2, 2, p))
+                view = await start_as(parties, m, SessionKind.DKG, DkgRequest("dkg", "eth", GG20, SECP256K1, 2, 2, p))
                 assert view.state is SessionState.RUNNING
             finals = await relay(parties, "dkg")
             assert {v.state for v in finals.values()} == {SessionState.COMPLETED}, finals
@@ -66,7 +66,7 @@ async def test_gg20_keygen_and_signing_through_two_engines(tmp_path):
 
             digest = hashlib.sha256(b"tx 1").digest()
             for m in parties.values():
-                await m.start(SessionKind.SIGN, SignRequest("sign-1", "eth", digest, (1, 2)))
+                await start_as(parties, m, SessionKind.SIGN, SignRequest("sign-1", "eth", digest, (1, 2)))
             finals = await relay(parties, "sign-1")
             view = finals[1]
             assert view.state is SessionState.COMPLETED, view.error
@@ -75,7 +75,7 @@ async def test_gg20_keygen_and_signing_through_two_engines(tmp_path):
 
             path = (44, 60, 0, 7)
             for m in parties.values():
-                await m.start(SessionKind.SIGN, SignRequest("sign-2", "eth", digest, (1, 2), path))
+                await start_as(parties, m, SessionKind.SIGN, SignRequest("sign-2", "eth", digest, (1, 2), path))
             view = (await relay(parties, "sign-2"))[1]
             info = key_share_info((await stores[1].get_share("eth")).share)
             child = derive_public(public_key, info.chain_code, path).public_key
@@ -88,9 +88,9 @@ async def test_cancel_kills_a_step_running_in_a_worker(tmp_path):
     fixtures = load_fixture_preparams(FIXTURES)
     async with open_store(sqlite_url(tmp_path / "p1.db"), os.urandom(32), "node-1") as store:
         await store.add_preparams(fixtures[0].to_bytes())
-        manager = SessionManager(EngineConfig(round_timeout_s=60.0), store)
+        manager = node(EngineConfig(round_timeout_s=60.0), store)
         async with serving(manager):
-            await manager.start(SessionKind.DKG, DkgRequest("dkg", "eth", GG20, SECP256K1, 2, 2, 1))
+            await start_as({1: manager}, manager, SessionKind.DKG, DkgRequest("dkg", "eth", GG20, SECP256K1, 2, 2, 1))
             await trio.sleep(0.3)
             t0 = time.perf_counter()
             view = await manager.cancel("dkg")

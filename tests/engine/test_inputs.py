@@ -19,6 +19,7 @@ from signer.engine import (
 )
 from tests.engine.harness import serving, start_dkg, toy_engines
 from tests.engine.relay import relay
+from tests.support.identities import start_as
 
 CODES = {"INVALID_ARGUMENT", "NOT_FOUND", "ALREADY_EXISTS", "FAILED_PRECONDITION", "RESOURCE_EXHAUSTED"}
 ints = st.one_of(st.integers(-5, 10), st.integers(min_value=-(2**70), max_value=2**70))
@@ -72,7 +73,7 @@ async def test_junk_is_refused_with_spec_codes_and_sessions_survive(junk, starts
         for request in starts:
             kind = SessionKind.DKG if isinstance(request, DkgRequest) else SessionKind.SIGN
             try:
-                await parties[1].start(kind, request)
+                await start_as(parties, parties[1], kind, request)
             except EngineError as exc:
                 assert exc.code in CODES
         # A junk message that took party 2's slot makes the real one a conflict: skip it.

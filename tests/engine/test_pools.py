@@ -9,11 +9,12 @@ import time
 import trio
 
 from signer.crypto.preparams import PreParams
-from signer.engine import EngineConfig, PreparamsPool, SessionKind, SessionManager, SessionState, pools
+from signer.engine import EngineConfig, PreparamsPool, SessionKind, SessionState, pools
 from signer.store import open_store, sqlite_url
 from tests.engine.harness import serving, toy_dkg
 from tests.engine.relay import relay
 from tests.engine.toyproto import toy_protocols
+from tests.support.identities import node, start_as
 from tests.support.memstore import MemoryStore, opaque_set
 
 
@@ -24,8 +25,8 @@ async def test_pool_fills_persists_feeds_a_dkg_and_stops_on_drain(tmp_path):
         # Key shares of the test protocol go to a memory store; the pool lives in the real one.
         pool = PreparamsPool(store, 1)
         toy = toy_protocols(needs_preparams=True)
-        p1 = SessionManager(config, MemoryStore(), protocols=toy, preparams=pool)
-        p2 = SessionManager(config, MemoryStore(), protocols=toy_protocols())
+        p1 = node(config, MemoryStore(), protocols=toy, preparams=pool)
+        p2 = node(config, MemoryStore(), protocols=toy_protocols())
         async with serving(p2), trio.open_nursery() as nursery:
             await nursery.start(p1.run)
             with trio.fail_after(120):
@@ -34,8 +35,8 @@ async def test_pool_fills_persists_feeds_a_dkg_and_stops_on_drain(tmp_path):
             # Persisted: another connection to the same database sees it.
             async with open_store(url, kek, "node-1") as again:
                 assert await again.count_preparams() == 1
-            await p1.start(SessionKind.DKG, toy_dkg("d1", 1))
-            await p2.start(SessionKind.DKG, toy_dkg("d1", 2))
+            await start_as({1: p1, 2: p2}, p1, SessionKind.DKG, toy_dkg("d1", 1))
+            await start_as({1: p1, 2: p2}, p2, SessionKind.DKG, toy_dkg("d1", 2))
             finals = await relay({1: p1, 2: p2}, "d1")
             assert finals[1].state is SessionState.COMPLETED
             assert await store.count_preparams() == 0  # consumed; the filler is generating the next one
@@ -49,7 +50,7 @@ async def test_pool_fills_persists_feeds_a_dkg_and_stops_on_drain(tmp_path):
 
 async def test_generated_sets_are_valid_preparams(tmp_path):
     store = MemoryStore()
-    p1 = SessionManager(EngineConfig(preparams_target=1), store, protocols=toy_protocols(needs_preparams=True))
+    p1 = node(EngineConfig(preparams_target=1), store, protocols=toy_protocols(needs_preparams=True))
     async with serving(p1):
         with trio.fail_after(120):
             while not store.preparams:
@@ -60,9 +61,9 @@ async def test_generated_sets_are_valid_preparams(tmp_path):
 async def test_a_dkg_waits_for_preparams_within_its_deadline(clock):
     store = MemoryStore()
     config = EngineConfig(round_timeout_s=10.0)  # preparams_target 0: nothing fills the pool here
-    p1 = SessionManager(config, store, protocols=toy_protocols(needs_preparams=True))
+    p1 = node(config, store, protocols=toy_protocols(needs_preparams=True))
     async with serving(p1) as nursery:
-        view = await p1.start(SessionKind.DKG, toy_dkg("waits", 1))
+        view = await start_as({1: p1}, p1, SessionKind.DKG, toy_dkg("waits", 1))
         assert view.state is SessionState.RUNNING and view.outbound == ()  # returned at once
 
         async def replica_adds_one() -> None:
@@ -75,7 +76,7 @@ async def test_a_dkg_waits_for_preparams_within_its_deadline(clock):
         view = await p1.status("waits", 100)
         assert view.state is SessionState.TIMED_OUT and trio.current_time() == 13.0
 
-        await p1.start(SessionKind.DKG, toy_dkg("starves", 1, key_id="k2"))
+        await start_as({1: p1}, p1, SessionKind.DKG, toy_dkg("starves", 1, key_id="k2"))
         view = await p1.status("starves", 100)
         assert view.state is SessionState.TIMED_OUT and trio.current_time() == 23.0
         assert view.error == "round 0 did not finish within 10s"

@@ -22,7 +22,6 @@ from signer.engine import (
     InvalidArgument,
     NotFound,
     SessionKind,
-    SessionManager,
     SessionState,
     SignRequest,
 )
@@ -30,6 +29,7 @@ from signer.store import open_store, sqlite_url
 from tests.engine.harness import serving
 from tests.engine.relay import relay
 from tests.engine.test_gg20 import check_ecdsa
+from tests.support.identities import node, start_as
 
 FIXTURES = Path(__file__).resolve().parents[1] / "paillier" / "fixtures" / "preparams.json"
 SIGNERS = (1, 2)
@@ -47,10 +47,10 @@ async def test_presign_then_sign_through_two_engines(tmp_path):
             url = sqlite_url(tmp_path / f"p{p}.db")
             stores[p] = await stack.enter_async_context(open_store(url, os.urandom(32), f"node-{p}"))
             await stores[p].add_preparams(fixtures[6 + p - 1].to_bytes())
-        parties = {p: SessionManager(EngineConfig(round_timeout_s=60.0), stores[p]) for p in SIGNERS}
+        parties = {p: node(EngineConfig(round_timeout_s=60.0), stores[p]) for p in SIGNERS}
         async with serving(*parties.values()):
             for p, m in parties.items():
-                await m.start(SessionKind.DKG, DkgRequest("dkg", "eth", GG20, SECP256K1, 2, 2, p))
+                await start_as(parties, m, SessionKind.DKG, DkgRequest("dkg", "eth", GG20, SECP256K1, 2, 2, p))
             public_key = (await relay(parties, "dkg"))[1].public_key
 
             before = {
@@ -60,7 +60,7 @@ async def test_presign_then_sign_through_two_engines(tmp_path):
             }
             presign = SignRequest("pre-1", "eth", b"", SIGNERS, presign=True)
             for m in parties.values():
-                view = await m.start(SessionKind.SIGN, presign)  # StartSign{presign}: a PRESIGN session
+                view = await start_as(parties, m, SessionKind.SIGN, presign)  # StartSign{presign}: a PRESIGN session
                 assert view.kind is SessionKind.PRESIGN
             finals = await relay(parties, "pre-1")
             assert {v.state for v in finals.values()} == {SessionState.COMPLETED}, finals
@@ -76,7 +76,7 @@ async def test_presign_then_sign_through_two_engines(tmp_path):
             assert sample("mpc_pool_level", pool="presignatures") == 1  # the last store written holds one
 
             # Starting it again is the same session; it does not run (or store) a second presignature.
-            again = await parties[1].start(SessionKind.PRESIGN, presign)
+            again = await start_as(parties, parties[1], SessionKind.PRESIGN, presign)
             assert again.state is SessionState.COMPLETED
 
             digest = hashlib.sha256(b"tx").digest()
@@ -87,11 +87,11 @@ async def test_presign_then_sign_through_two_engines(tmp_path):
                 for n in range(2):
 
                     async def start(n: int = n) -> None:
-                        views[n] = await parties[1].start(SessionKind.SIGN, sign)
+                        views[n] = await start_as(parties, parties[1], SessionKind.SIGN, sign)
 
                     nursery.start_soon(start)
             assert views[0].session_id == views[1].session_id == "sign-1"
-            await parties[2].start(SessionKind.SIGN, sign)
+            await start_as(parties, parties[2], SessionKind.SIGN, sign)
             finals = await relay(parties, "sign-1")
             view = finals[1]
             assert view.state is SessionState.COMPLETED, view.error
@@ -107,22 +107,26 @@ async def test_presign_then_sign_through_two_engines(tmp_path):
                     SessionKind.SIGN, SignRequest("sign-2", "eth", digest, SIGNERS, presignature_id="pre-1")
                 )
             with pytest.raises(InvalidArgument):
-                await parties[1].start(SessionKind.SIGN, SignRequest("pre-2", "eth", digest, SIGNERS, presign=True))
+                await start_as(
+                    parties, parties[1], SessionKind.SIGN, SignRequest("pre-2", "eth", digest, SIGNERS, presign=True)
+                )
             with pytest.raises(InvalidArgument):
-                await parties[1].start(SessionKind.PRESIGN, SignRequest("pre-3", "eth", b"", SIGNERS))
+                await start_as(parties, parties[1], SessionKind.PRESIGN, SignRequest("pre-3", "eth", b"", SIGNERS))
 
             # Ids are limited in UTF-8 bytes, as the presignature encoding carries them: a presignature made
             # under a 128-byte id (64 x "é") is usable; a 130-byte one (65 x "é") is refused up front.
             long_id = "é" * 64
             assert len(long_id.encode()) == 128
             for m in parties.values():
-                await m.start(SessionKind.SIGN, SignRequest(long_id, "eth", b"", SIGNERS, presign=True))
+                await start_as(parties, m, SessionKind.SIGN, SignRequest(long_id, "eth", b"", SIGNERS, presign=True))
             assert {v.state for v in (await relay(parties, long_id)).values()} == {SessionState.COMPLETED}
             sign = SignRequest("sign-long", "eth", digest, SIGNERS, presignature_id=long_id)
             for m in parties.values():
-                await m.start(SessionKind.SIGN, sign)
+                await start_as(parties, m, SessionKind.SIGN, sign)
             view = (await relay(parties, "sign-long"))[1]
             assert view.state is SessionState.COMPLETED, view.error
             check_ecdsa(view.signature, view.recovery_id, digest, public_key)
             with pytest.raises(InvalidArgument, match="session_id: at most 128 UTF-8 bytes"):
-                await parties[1].start(SessionKind.SIGN, SignRequest("é" * 65, "eth", b"", SIGNERS, presign=True))
+                await start_as(
+                    parties, parties[1], SessionKind.SIGN, SignRequest("é" * 65, "eth", b"", SIGNERS, presign=True)
+                )

@@ -20,6 +20,7 @@ from signer.engine import (
 )
 from tests.engine.harness import serving, start_dkg, toy_dkg, toy_engines, toy_sign
 from tests.engine.relay import relay, session_tasks, shuffled_relay
+from tests.support.identities import resigned, start_as
 
 
 async def test_two_parties_complete_and_agree(clock):
@@ -68,7 +69,7 @@ async def test_round_without_messages_times_out_at_the_deadline(clock):
     parties = toy_engines(2)
     async with serving(parties[1]):
         t0 = trio.current_time()
-        await parties[1].start(SessionKind.DKG, toy_dkg("s1", 1))
+        await start_as(parties, parties[1], SessionKind.DKG, toy_dkg("s1", 1))
         assert session_tasks() == 1
         view = await parties[1].status("s1", 1000)
         assert trio.current_time() - t0 == 10.0
@@ -112,12 +113,12 @@ async def test_drain_cancels_what_the_grace_period_does_not_finish(clock):
     manager = parties[1]
     async with trio.open_nursery() as nursery:
         await nursery.start(manager.run)
-        await manager.start(SessionKind.DKG, toy_dkg("s1", 1))
+        await start_as(parties, manager, SessionKind.DKG, toy_dkg("s1", 1))
         await trio.sleep(2)
         await manager.drain(5.0)
         assert trio.current_time() == 7.0
         with pytest.raises(Unavailable):
-            await manager.start(SessionKind.DKG, toy_dkg("s2", 1))
+            await start_as(parties, manager, SessionKind.DKG, toy_dkg("s2", 1))
     # run() returned on its own: the nursery closed without being cancelled.
     view = await manager.status("s1")
     assert view.state is SessionState.CANCELLED and view.error == "node shutting down"
@@ -133,7 +134,7 @@ async def test_drain_lets_running_sessions_finish(clock):
             nursery.start_soon(parties[1].drain, 30.0)
             await trio.sleep(1)
             with pytest.raises(Unavailable):
-                await parties[1].start(SessionKind.DKG, toy_dkg("s2", 1))
+                await start_as(parties, parties[1], SessionKind.DKG, toy_dkg("s2", 1))
             await trio.sleep(1)
             finals = await relay(parties, "s1")
             assert views[1].state is SessionState.RUNNING
@@ -159,7 +160,7 @@ async def test_message_rules(clock):
         msg = views[2].outbound[0]
 
         def variant(**kw):
-            return ProtocolMessage(**{**msg.__dict__, **kw})
+            return resigned(parties, ProtocolMessage(**{**msg.__dict__, **kw}))
 
         with pytest.raises(InvalidArgument, match="expects no such message"):
             await m1.deliver(variant(to_party=1, sequence=50))
@@ -201,7 +202,9 @@ async def test_a_flood_to_one_session_does_not_starve_another(clock):
         nonlocal rejected
         for seq in range(100, 5100):
             try:
-                await parties[1].deliver(ProtocolMessage(**{**template.__dict__, "sequence": seq, "round": seq}))
+                await parties[1].deliver(
+                    resigned(parties, ProtocolMessage(**{**template.__dict__, "sequence": seq, "round": seq}))
+                )
             except ResourceExhausted:
                 rejected += 1
 
@@ -240,23 +243,23 @@ async def test_start_is_idempotent_and_checks_keys_and_limits(clock):
     parties = toy_engines(2, config)
     m1 = parties[1]
     async with serving(*parties.values()):
-        first = await m1.start(SessionKind.DKG, toy_dkg("s1", 1))
-        again = await m1.start(SessionKind.DKG, toy_dkg("s1", 1))
+        first = await start_as(parties, m1, SessionKind.DKG, toy_dkg("s1", 1))
+        again = await start_as(parties, m1, SessionKind.DKG, toy_dkg("s1", 1))
         assert again.outbound == first.outbound and again.session_id == "s1"
         with pytest.raises(AlreadyExists):
-            await m1.start(SessionKind.DKG, toy_dkg("s1", 1, n=3))
+            await start_as(parties, m1, SessionKind.DKG, toy_dkg("s1", 1, n=3))
         with pytest.raises(AlreadyExists, match="already running"):
-            await m1.start(SessionKind.DKG, toy_dkg("s2", 1))
+            await start_as(parties, m1, SessionKind.DKG, toy_dkg("s2", 1))
         with pytest.raises(NotFound):
-            await m1.start(SessionKind.SIGN, toy_sign("s3", (1, 2), key_id="missing"))
+            await start_as(parties, m1, SessionKind.SIGN, toy_sign("s3", (1, 2), key_id="missing"))
         with pytest.raises(NotFound):
             await m1.status("s1", kind=SessionKind.SIGN)
-        await m1.start(SessionKind.DKG, toy_dkg("s4", 1, key_id="k4"))
-        await m1.start(SessionKind.DKG, toy_dkg("s5", 1, key_id="k5"))
+        await start_as(parties, m1, SessionKind.DKG, toy_dkg("s4", 1, key_id="k4"))
+        await start_as(parties, m1, SessionKind.DKG, toy_dkg("s5", 1, key_id="k5"))
         with pytest.raises(ResourceExhausted):
-            await m1.start(SessionKind.DKG, toy_dkg("s6", 1, key_id="k6"))
+            await start_as(parties, m1, SessionKind.DKG, toy_dkg("s6", 1, key_id="k6"))
         await m1.cancel("s5")
-        await m1.start(SessionKind.DKG, toy_dkg("s6", 1, key_id="k6"))
+        await start_as(parties, m1, SessionKind.DKG, toy_dkg("s6", 1, key_id="k6"))
         # s1 ends at t=10 (timeout) and is forgotten at t=60.
         await trio.sleep(59.5)
         assert (await m1.status("s1")).state is SessionState.TIMED_OUT
@@ -271,7 +274,7 @@ async def test_existing_key_and_bad_requests_are_refused(clock):
         await start_dkg(parties, "s1")
         await relay(parties, "s1")
         with pytest.raises(AlreadyExists, match="already exists"):
-            await parties[1].start(SessionKind.DKG, toy_dkg("s2", 1))
+            await start_as(parties, parties[1], SessionKind.DKG, toy_dkg("s2", 1))
         for bad in (
             toy_dkg("s3", 3, key_id="k3"),
             toy_dkg("s3", 1, key_id="k3", threshold=3),
@@ -279,7 +282,7 @@ async def test_existing_key_and_bad_requests_are_refused(clock):
             toy_dkg("s3", 1, key_id="x" * 129),
         ):
             with pytest.raises(InvalidArgument):
-                await parties[1].start(SessionKind.DKG, bad)
+                await start_as(parties, parties[1], SessionKind.DKG, bad)
         for bad_sign in (
             toy_sign("s4", (2,)),
             toy_sign("s4", (1, 1)),
@@ -287,12 +290,12 @@ async def test_existing_key_and_bad_requests_are_refused(clock):
             toy_sign("s4", (1, 2), message=b""),
         ):
             with pytest.raises(InvalidArgument):
-                await parties[1].start(SessionKind.SIGN, bad_sign)
+                await start_as(parties, parties[1], SessionKind.SIGN, bad_sign)
         with pytest.raises(InvalidArgument):
-            await parties[1].start(SessionKind.SIGN, toy_dkg("s5", 1))
+            await start_as(parties, parties[1], SessionKind.SIGN, toy_dkg("s5", 1))
         # A signing with the stored key runs through.
         for m in parties.values():
-            await m.start(SessionKind.SIGN, toy_sign("sig", (1, 2)))
+            await start_as(parties, m, SessionKind.SIGN, toy_sign("sig", (1, 2)))
         finals = await relay(parties, "sig")
     assert finals[1].state is SessionState.COMPLETED and len(finals[1].signature) == 64
     audit = parties[1]._store.audit[-1]
@@ -309,7 +312,7 @@ async def test_a_forged_reveal_fails_the_session_naming_the_sender(clock):
         await trio.testing.wait_all_tasks_blocked()
         r2 = (await parties[2].status("s1")).outbound[1:]
         reveal, ack = r2
-        forged = ProtocolMessage(**{**reveal.__dict__, "payload": bytes(32)})
+        forged = resigned(parties, ProtocolMessage(**{**reveal.__dict__, "payload": bytes(32)}))
         await parties[1].deliver(forged)
         await parties[1].deliver(ack)
         view = await parties[1].status("s1", 100)
@@ -336,12 +339,12 @@ async def test_a_failed_dkg_frees_its_key_id_as_soon_as_it_reports_failed(clock)
         await parties[2].deliver(views[1].outbound[0])
         await trio.testing.wait_all_tasks_blocked()
         reveal, ack = (await parties[2].status("s1")).outbound[1:]
-        await parties[1].deliver(ProtocolMessage(**{**reveal.__dict__, "payload": bytes(32)}))
+        await parties[1].deliver(resigned(parties, ProtocolMessage(**{**reveal.__dict__, "payload": bytes(32)})))
         await parties[1].deliver(ack)
         failed_at = trio.current_time()
         view = await parties[1].status("s1", 100)
         assert view.state is SessionState.FAILED
-        retry = await parties[1].start(SessionKind.DKG, toy_dkg("s2", 1))
+        retry = await start_as(parties, parties[1], SessionKind.DKG, toy_dkg("s2", 1))
         assert retry.state is SessionState.RUNNING
         assert trio.current_time() == failed_at  # no waiting for the slow audit row
         await parties[1].cancel("s2")
@@ -354,9 +357,9 @@ async def test_messages_accepted_before_the_round_was_known_are_filed_by_the_rou
     parties = toy_engines(2, needs_preparams=True)
     async with serving(*parties.values()):
         for p, m in parties.items():
-            view = await m.start(SessionKind.DKG, toy_dkg("s1", p))
+            view = await start_as(parties, m, SessionKind.DKG, toy_dkg("s1", p))
             assert view.outbound == ()
-        stray = ProtocolMessage("s1", 2, 1, 1, 99, b"not a broadcast")
+        stray = resigned(parties, ProtocolMessage("s1", 2, 1, 1, 99, b"not a broadcast"))
         assert not (await parties[1].deliver(stray)).duplicate
         for m in parties.values():
             await m._store.add_preparams(b"set")

@@ -49,11 +49,14 @@ class MemoryStore:
         threshold: int,
         parties: int,
         party_index: int,
+        party_identities: bytes = b"",
     ) -> KeyInfo:
         await trio.lowlevel.checkpoint()
         if key_id in self.shares:
             raise KeyExists(f"a key share with key id {key_id!r} already exists")
-        info = KeyInfo(key_id, protocol, curve, public_key, threshold, parties, party_index, datetime.now(UTC))
+        info = KeyInfo(
+            key_id, protocol, curve, public_key, threshold, parties, party_index, datetime.now(UTC), party_identities
+        )
         self.shares[key_id] = StoredKeyShare(info, share)
         return info
 

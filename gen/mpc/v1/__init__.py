@@ -8,6 +8,9 @@ __all__ = (
     "DkgStatusResponse",
     "GetDkgStatusRequest",
     "GetSignStatusRequest",
+    "IdentityScheme",
+    "PartyApproval",
+    "PartyIdentity",
     "PingRequest",
     "PongResponse",
     "Protocol",
@@ -83,6 +86,48 @@ class Curve(betterproto2.Enum):
             "CURVE_UNSPECIFIED": 0,
             "CURVE_SECP256K1": 1,
             "CURVE_ED25519": 2,
+        }
+
+
+class IdentityScheme(betterproto2.Enum):
+    """
+    How a party's identity key signs (§11.1).
+    """
+
+    @betterproto2.staticproperty
+    @staticmethod
+    def DESCRIPTOR() -> EnumDescriptor:
+        return MPC_V1_SIGNER_PROTO_DESCRIPTOR.enum_types_by_name["IdentityScheme"]
+
+    UNSPECIFIED = 0
+    """
+    Never valid: INVALID_ARGUMENT.
+    """
+
+    ED25519 = 1
+    """
+    Ed25519 (RFC 8032): 32-byte public key, 64-byte signature. Every node's identity is one.
+    """
+
+    ECDSA_P256_SHA256 = 2
+    """
+    ECDSA over P-256 with SHA-256: SEC1 public key (33 or 65 bytes), DER signature.
+    """
+
+    @classmethod
+    def betterproto_value_to_renamed_proto_names(cls) -> dict[int, str]:
+        return {
+            0: "IDENTITY_SCHEME_UNSPECIFIED",
+            1: "IDENTITY_SCHEME_ED25519",
+            2: "IDENTITY_SCHEME_ECDSA_P256_SHA256",
+        }
+
+    @classmethod
+    def betterproto_renamed_proto_names_to_value(cls) -> dict[str, int]:
+        return {
+            "IDENTITY_SCHEME_UNSPECIFIED": 0,
+            "IDENTITY_SCHEME_ED25519": 1,
+            "IDENTITY_SCHEME_ECDSA_P256_SHA256": 2,
         }
 
 
@@ -297,6 +342,66 @@ default_message_pool.register_message("mpc.v1", "GetSignStatusRequest", GetSignS
 
 
 @dataclass(eq=False, repr=False)
+class PartyApproval(betterproto2.Message):
+    """
+    One signer's approval of a signing or presigning (§11.4).
+    """
+
+    @betterproto2.staticproperty
+    @staticmethod
+    def DESCRIPTOR() -> Descriptor:
+        return MPC_V1_SIGNER_PROTO_DESCRIPTOR.message_types_by_name["PartyApproval"]
+
+    party: "int" = betterproto2.field(1, betterproto2.TYPE_UINT32)
+    """
+    The approving signer's party index.
+    """
+
+    signature: "bytes" = betterproto2.field(2, betterproto2.TYPE_BYTES)
+    """
+    Its identity signature over the sign context (§11.4).
+    """
+
+
+default_message_pool.register_message("mpc.v1", "PartyApproval", PartyApproval)
+
+
+@dataclass(eq=False, repr=False)
+class PartyIdentity(betterproto2.Message):
+    """
+    One party's long-term identity key, named in StartDKG and kept with the key share (§11.1).
+    """
+
+    @betterproto2.staticproperty
+    @staticmethod
+    def DESCRIPTOR() -> Descriptor:
+        return MPC_V1_SIGNER_PROTO_DESCRIPTOR.message_types_by_name["PartyIdentity"]
+
+    party: "int" = betterproto2.field(1, betterproto2.TYPE_UINT32)
+    """
+    The party's index, 1..total_parties.
+    """
+
+    scheme: "IdentityScheme" = betterproto2.field(2, betterproto2.TYPE_ENUM, default_factory=lambda: IdentityScheme(0))
+    """
+    The key's scheme.
+    """
+
+    public_key: "bytes" = betterproto2.field(3, betterproto2.TYPE_BYTES)
+    """
+    The public key, bound into the session context exactly as given.
+    """
+
+    certificate: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    Optional: a JWT from auth.device_authority binding the key (cnf.jwk) to a device (§11.6).
+    """
+
+
+default_message_pool.register_message("mpc.v1", "PartyIdentity", PartyIdentity)
+
+
+@dataclass(eq=False, repr=False)
 class PingRequest(betterproto2.Message):
     """
     Ping takes no arguments and no token (§4.6).
@@ -337,6 +442,18 @@ class PongResponse(betterproto2.Message):
     timestamp_ms: "int" = betterproto2.field(3, betterproto2.TYPE_INT64)
     """
     The node's clock, Unix time in milliseconds (token checks allow auth.jwt.leeway_s of skew).
+    """
+
+    identity_public_key: "bytes" = betterproto2.field(20, betterproto2.TYPE_BYTES)
+    """
+    The node's identity public key (§11.1), kept in its store and shared by its replicas.
+    """
+
+    identity_scheme: "IdentityScheme" = betterproto2.field(
+        21, betterproto2.TYPE_ENUM, default_factory=lambda: IdentityScheme(0)
+    )
+    """
+    Its scheme: always IDENTITY_SCHEME_ED25519.
     """
 
 
@@ -388,6 +505,12 @@ class ProtocolMessage(betterproto2.Message):
     mac: "bytes" = betterproto2.field(7, betterproto2.TYPE_BYTES)
     """
     HMAC-SHA256 (32 bytes) over all the fields above with the shared key, laid out as §3.3 says.
+    """
+
+    party_signature: "bytes" = betterproto2.field(20, betterproto2.TYPE_BYTES)
+    """
+    The sender's identity signature over the session context's hash and the fields above except mac
+    (§11.3): Ed25519 64 bytes, or a DER ECDSA P-256 signature. Missing or wrong: UNAUTHENTICATED.
     """
 
 
@@ -576,6 +699,13 @@ class StartDkgRequest(betterproto2.Message):
     This node's 1-based index among the parties.
     """
 
+    party_identities: "list[PartyIdentity]" = betterproto2.field(20, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Every party's identity key, parties 1..total_parties each exactly once, this node's own included
+    (it must equal the node's identity, see Ping). Stored with the key share; bound into every message
+    of this and every later session on the key (§11).
+    """
+
 
 default_message_pool.register_message("mpc.v1", "StartDKGRequest", StartDkgRequest)
 
@@ -660,6 +790,12 @@ class StartSignRequest(betterproto2.Message):
     just the one online round. The presignature is removed from the store, durably, before the session
     starts, so it is used at most once: an unknown, already used or other key's id is NOT_FOUND.
     `signers` must be the presigning's signers. Empty: presign and sign in one session.
+    """
+
+    approvals: "list[PartyApproval]" = betterproto2.field(20, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Each other signer's approval of this signing or presigning (§11.4); needed when the node's
+    auth.approvals is all-other-signers (the default): missing or wrong is PERMISSION_DENIED.
     """
 
 
@@ -833,7 +969,7 @@ class SignerServiceStub(betterproto2_grpclib.ServiceStub):
 
 
 MPC_V1_SIGNER_PROTO_DESCRIPTOR = default_google_proto_descriptor_pool.AddSerializedFile(
-    b'\n\x13mpc/v1/signer.proto\x12\x06mpc.v1"\xc8\x01\n\x0fProtocolMessage\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x1d\n\nfrom_party\x18\x02 \x01(\rR\tfromParty\x12\x19\n\x08to_party\x18\x03 \x01(\rR\x07toParty\x12\x14\n\x05round\x18\x04 \x01(\rR\x05round\x12\x1a\n\x08sequence\x18\x05 \x01(\x04R\x08sequence\x12\x18\n\x07payload\x18\x06 \x01(\x0cR\x07payload\x12\x10\n\x03mac\x18\x07 \x01(\x0cR\x03mac"\xfe\x01\n\x0fStartDKGRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x15\n\x06key_id\x18\x02 \x01(\tR\x05keyId\x12,\n\x08protocol\x18\x03 \x01(\x0e2\x10.mpc.v1.ProtocolR\x08protocol\x12#\n\x05curve\x18\x04 \x01(\x0e2\r.mpc.v1.CurveR\x05curve\x12\x1c\n\tthreshold\x18\x05 \x01(\rR\tthreshold\x12#\n\rtotal_parties\x18\x06 \x01(\rR\x0ctotalParties\x12\x1f\n\x0bparty_index\x18\x07 \x01(\rR\npartyIndex"\x92\x01\n\x10StartDKGResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x123\n\x08outbound\x18\x03 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound"M\n\x13GetDKGStatusRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x17\n\x07wait_ms\x18\x02 \x01(\rR\x06waitMs"\x91\x02\n\x11DKGStatusResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x12\x14\n\x05round\x18\x03 \x01(\rR\x05round\x12\x15\n\x06key_id\x18\x04 \x01(\tR\x05keyId\x12\x1d\n\npublic_key\x18\x05 \x01(\x0cR\tpublicKey\x123\n\x08outbound\x18\x06 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound\x12\x14\n\x05error\x18\x07 \x01(\tR\x05error\x12\x1a\n\x08culprits\x18\x08 \x03(\rR\x08culprits"\xe8\x01\n\x10StartSignRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x15\n\x06key_id\x18\x02 \x01(\tR\x05keyId\x12\x18\n\x07message\x18\x03 \x01(\x0cR\x07message\x12\x18\n\x07signers\x18\x04 \x03(\rR\x07signers\x12\'\n\x0fderivation_path\x18\x05 \x03(\rR\x0ederivationPath\x12\x18\n\x07presign\x18\x06 \x01(\x08R\x07presign\x12\'\n\x0fpresignature_id\x18\x07 \x01(\tR\x0epresignatureId"\x93\x01\n\x11StartSignResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x123\n\x08outbound\x18\x03 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound"N\n\x14GetSignStatusRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x17\n\x07wait_ms\x18\x02 \x01(\rR\x06waitMs"\xba\x02\n\x12SignStatusResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x12\x14\n\x05round\x18\x03 \x01(\rR\x05round\x12\x1c\n\tsignature\x18\x04 \x01(\x0cR\tsignature\x12\x1f\n\x0brecovery_id\x18\x05 \x01(\rR\nrecoveryId\x12\x1d\n\npublic_key\x18\x06 \x01(\x0cR\tpublicKey\x123\n\x08outbound\x18\x07 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound\x12\x14\n\x05error\x18\x08 \x01(\tR\x05error\x12\x1a\n\x08culprits\x18\t \x03(\rR\x08culprits"K\n\x16ProtocolMessageRequest\x121\n\x07message\x18\x01 \x01(\x0b2\x17.mpc.v1.ProtocolMessageR\x07message"\xa6\x02\n\x17ProtocolMessageResponse\x12\x1a\n\x08accepted\x18\x01 \x01(\x08R\x08accepted\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x123\n\x08outbound\x18\x03 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound\x12\x1d\n\npublic_key\x18\x04 \x01(\x0cR\tpublicKey\x12\x1c\n\tsignature\x18\x05 \x01(\x0cR\tsignature\x12\x1f\n\x0brecovery_id\x18\x06 \x01(\rR\nrecoveryId\x12\x14\n\x05error\x18\x07 \x01(\tR\x05error\x12\x1a\n\x08culprits\x18\x08 \x03(\rR\x08culprits"\r\n\x0bPingRequest"d\n\x0cPongResponse\x12\x17\n\x07node_id\x18\x01 \x01(\tR\x06nodeId\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12!\n\x0ctimestamp_ms\x18\x03 \x01(\x03R\x0btimestampMs*I\n\x08Protocol\x12\x16\n\x14PROTOCOL_UNSPECIFIED\x12\x11\n\rPROTOCOL_GG20\x10\x01\x12\x12\n\x0ePROTOCOL_FROST\x10\x02*D\n\x05Curve\x12\x13\n\x11CURVE_UNSPECIFIED\x12\x13\n\x0fCURVE_SECP256K1\x10\x01\x12\x11\n\rCURVE_ED25519\x10\x02*\xb7\x01\n\x0cSessionState\x12\x1b\n\x19SESSION_STATE_UNSPECIFIED\x12\x19\n\x15SESSION_STATE_RUNNING\x10\x01\x12\x1b\n\x17SESSION_STATE_COMPLETED\x10\x02\x12\x18\n\x14SESSION_STATE_FAILED\x10\x03\x12\x1b\n\x17SESSION_STATE_TIMED_OUT\x10\x04\x12\x1b\n\x17SESSION_STATE_CANCELLED\x10\x052\xb0\x03\n\rSignerService\x12=\n\x08StartDKG\x12\x17.mpc.v1.StartDKGRequest\x1a\x18.mpc.v1.StartDKGResponse\x12F\n\x0cGetDKGStatus\x12\x1b.mpc.v1.GetDKGStatusRequest\x1a\x19.mpc.v1.DKGStatusResponse\x12@\n\tStartSign\x12\x18.mpc.v1.StartSignRequest\x1a\x19.mpc.v1.StartSignResponse\x12I\n\rGetSignStatus\x12\x1c.mpc.v1.GetSignStatusRequest\x1a\x1a.mpc.v1.SignStatusResponse\x12X\n\x15SubmitProtocolMessage\x12\x1e.mpc.v1.ProtocolMessageRequest\x1a\x1f.mpc.v1.ProtocolMessageResponse\x121\n\x04Ping\x12\x13.mpc.v1.PingRequest\x1a\x14.mpc.v1.PongResponseB6Z4github.com/mpc-wallet/mpc-signer/gen/go/mpc/v1;mpcv1b\x06proto3'
+    b'\n\x13mpc/v1/signer.proto\x12\x06mpc.v1"\xf1\x01\n\x0fProtocolMessage\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x1d\n\nfrom_party\x18\x02 \x01(\rR\tfromParty\x12\x19\n\x08to_party\x18\x03 \x01(\rR\x07toParty\x12\x14\n\x05round\x18\x04 \x01(\rR\x05round\x12\x1a\n\x08sequence\x18\x05 \x01(\x04R\x08sequence\x12\x18\n\x07payload\x18\x06 \x01(\x0cR\x07payload\x12\x10\n\x03mac\x18\x07 \x01(\x0cR\x03mac\x12\'\n\x0fparty_signature\x18\x14 \x01(\x0cR\x0epartySignature"\x96\x01\n\rPartyIdentity\x12\x14\n\x05party\x18\x01 \x01(\rR\x05party\x12.\n\x06scheme\x18\x02 \x01(\x0e2\x16.mpc.v1.IdentitySchemeR\x06scheme\x12\x1d\n\npublic_key\x18\x03 \x01(\x0cR\tpublicKey\x12 \n\x0bcertificate\x18\x04 \x01(\tR\x0bcertificate"C\n\rPartyApproval\x12\x14\n\x05party\x18\x01 \x01(\rR\x05party\x12\x1c\n\tsignature\x18\x02 \x01(\x0cR\tsignature"\xc0\x02\n\x0fStartDKGRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x15\n\x06key_id\x18\x02 \x01(\tR\x05keyId\x12,\n\x08protocol\x18\x03 \x01(\x0e2\x10.mpc.v1.ProtocolR\x08protocol\x12#\n\x05curve\x18\x04 \x01(\x0e2\r.mpc.v1.CurveR\x05curve\x12\x1c\n\tthreshold\x18\x05 \x01(\rR\tthreshold\x12#\n\rtotal_parties\x18\x06 \x01(\rR\x0ctotalParties\x12\x1f\n\x0bparty_index\x18\x07 \x01(\rR\npartyIndex\x12@\n\x10party_identities\x18\x14 \x03(\x0b2\x15.mpc.v1.PartyIdentityR\x0fpartyIdentities"\x92\x01\n\x10StartDKGResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x123\n\x08outbound\x18\x03 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound"M\n\x13GetDKGStatusRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x17\n\x07wait_ms\x18\x02 \x01(\rR\x06waitMs"\x91\x02\n\x11DKGStatusResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x12\x14\n\x05round\x18\x03 \x01(\rR\x05round\x12\x15\n\x06key_id\x18\x04 \x01(\tR\x05keyId\x12\x1d\n\npublic_key\x18\x05 \x01(\x0cR\tpublicKey\x123\n\x08outbound\x18\x06 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound\x12\x14\n\x05error\x18\x07 \x01(\tR\x05error\x12\x1a\n\x08culprits\x18\x08 \x03(\rR\x08culprits"\x9d\x02\n\x10StartSignRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x15\n\x06key_id\x18\x02 \x01(\tR\x05keyId\x12\x18\n\x07message\x18\x03 \x01(\x0cR\x07message\x12\x18\n\x07signers\x18\x04 \x03(\rR\x07signers\x12\'\n\x0fderivation_path\x18\x05 \x03(\rR\x0ederivationPath\x12\x18\n\x07presign\x18\x06 \x01(\x08R\x07presign\x12\'\n\x0fpresignature_id\x18\x07 \x01(\tR\x0epresignatureId\x123\n\tapprovals\x18\x14 \x03(\x0b2\x15.mpc.v1.PartyApprovalR\tapprovals"\x93\x01\n\x11StartSignResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x123\n\x08outbound\x18\x03 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound"N\n\x14GetSignStatusRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x17\n\x07wait_ms\x18\x02 \x01(\rR\x06waitMs"\xba\x02\n\x12SignStatusResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x12\x14\n\x05round\x18\x03 \x01(\rR\x05round\x12\x1c\n\tsignature\x18\x04 \x01(\x0cR\tsignature\x12\x1f\n\x0brecovery_id\x18\x05 \x01(\rR\nrecoveryId\x12\x1d\n\npublic_key\x18\x06 \x01(\x0cR\tpublicKey\x123\n\x08outbound\x18\x07 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound\x12\x14\n\x05error\x18\x08 \x01(\tR\x05error\x12\x1a\n\x08culprits\x18\t \x03(\rR\x08culprits"K\n\x16ProtocolMessageRequest\x121\n\x07message\x18\x01 \x01(\x0b2\x17.mpc.v1.ProtocolMessageR\x07message"\xa6\x02\n\x17ProtocolMessageResponse\x12\x1a\n\x08accepted\x18\x01 \x01(\x08R\x08accepted\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x123\n\x08outbound\x18\x03 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound\x12\x1d\n\npublic_key\x18\x04 \x01(\x0cR\tpublicKey\x12\x1c\n\tsignature\x18\x05 \x01(\x0cR\tsignature\x12\x1f\n\x0brecovery_id\x18\x06 \x01(\rR\nrecoveryId\x12\x14\n\x05error\x18\x07 \x01(\tR\x05error\x12\x1a\n\x08culprits\x18\x08 \x03(\rR\x08culprits"\r\n\x0bPingRequest"\xd5\x01\n\x0cPongResponse\x12\x17\n\x07node_id\x18\x01 \x01(\tR\x06nodeId\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12!\n\x0ctimestamp_ms\x18\x03 \x01(\x03R\x0btimestampMs\x12.\n\x13identity_public_key\x18\x14 \x01(\x0cR\x11identityPublicKey\x12?\n\x0fidentity_scheme\x18\x15 \x01(\x0e2\x16.mpc.v1.IdentitySchemeR\x0eidentityScheme*I\n\x08Protocol\x12\x16\n\x14PROTOCOL_UNSPECIFIED\x12\x11\n\rPROTOCOL_GG20\x10\x01\x12\x12\n\x0ePROTOCOL_FROST\x10\x02*D\n\x05Curve\x12\x13\n\x11CURVE_UNSPECIFIED\x12\x13\n\x0fCURVE_SECP256K1\x10\x01\x12\x11\n\rCURVE_ED25519\x10\x02*\xb7\x01\n\x0cSessionState\x12\x1b\n\x19SESSION_STATE_UNSPECIFIED\x12\x19\n\x15SESSION_STATE_RUNNING\x10\x01\x12\x1b\n\x17SESSION_STATE_COMPLETED\x10\x02\x12\x18\n\x14SESSION_STATE_FAILED\x10\x03\x12\x1b\n\x17SESSION_STATE_TIMED_OUT\x10\x04\x12\x1b\n\x17SESSION_STATE_CANCELLED\x10\x05*s\n\x0eIdentityScheme\x12\x1d\n\x1bIDENTITY_SCHEME_UNSPECIFIED\x12\x1b\n\x17IDENTITY_SCHEME_ED25519\x10\x01\x12%\n!IDENTITY_SCHEME_ECDSA_P256_SHA256\x10\x022\xb0\x03\n\rSignerService\x12=\n\x08StartDKG\x12\x17.mpc.v1.StartDKGRequest\x1a\x18.mpc.v1.StartDKGResponse\x12F\n\x0cGetDKGStatus\x12\x1b.mpc.v1.GetDKGStatusRequest\x1a\x19.mpc.v1.DKGStatusResponse\x12@\n\tStartSign\x12\x18.mpc.v1.StartSignRequest\x1a\x19.mpc.v1.StartSignResponse\x12I\n\rGetSignStatus\x12\x1c.mpc.v1.GetSignStatusRequest\x1a\x1a.mpc.v1.SignStatusResponse\x12X\n\x15SubmitProtocolMessage\x12\x1e.mpc.v1.ProtocolMessageRequest\x1a\x1f.mpc.v1.ProtocolMessageResponse\x121\n\x04Ping\x12\x13.mpc.v1.PingRequest\x1a\x14.mpc.v1.PongResponseB6Z4github.com/mpc-wallet/mpc-signer/gen/go/mpc/v1;mpcv1b\x06proto3'
 )
 
 

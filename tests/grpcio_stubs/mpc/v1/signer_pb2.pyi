@@ -27,6 +27,12 @@ class SessionState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SESSION_STATE_FAILED: _ClassVar[SessionState]
     SESSION_STATE_TIMED_OUT: _ClassVar[SessionState]
     SESSION_STATE_CANCELLED: _ClassVar[SessionState]
+
+class IdentityScheme(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    IDENTITY_SCHEME_UNSPECIFIED: _ClassVar[IdentityScheme]
+    IDENTITY_SCHEME_ED25519: _ClassVar[IdentityScheme]
+    IDENTITY_SCHEME_ECDSA_P256_SHA256: _ClassVar[IdentityScheme]
 PROTOCOL_UNSPECIFIED: Protocol
 PROTOCOL_GG20: Protocol
 PROTOCOL_FROST: Protocol
@@ -39,9 +45,12 @@ SESSION_STATE_COMPLETED: SessionState
 SESSION_STATE_FAILED: SessionState
 SESSION_STATE_TIMED_OUT: SessionState
 SESSION_STATE_CANCELLED: SessionState
+IDENTITY_SCHEME_UNSPECIFIED: IdentityScheme
+IDENTITY_SCHEME_ED25519: IdentityScheme
+IDENTITY_SCHEME_ECDSA_P256_SHA256: IdentityScheme
 
 class ProtocolMessage(_message.Message):
-    __slots__ = ("session_id", "from_party", "to_party", "round", "sequence", "payload", "mac")
+    __slots__ = ("session_id", "from_party", "to_party", "round", "sequence", "payload", "mac", "party_signature")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     FROM_PARTY_FIELD_NUMBER: _ClassVar[int]
     TO_PARTY_FIELD_NUMBER: _ClassVar[int]
@@ -49,6 +58,7 @@ class ProtocolMessage(_message.Message):
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     PAYLOAD_FIELD_NUMBER: _ClassVar[int]
     MAC_FIELD_NUMBER: _ClassVar[int]
+    PARTY_SIGNATURE_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     from_party: int
     to_party: int
@@ -56,10 +66,31 @@ class ProtocolMessage(_message.Message):
     sequence: int
     payload: bytes
     mac: bytes
-    def __init__(self, session_id: _Optional[str] = ..., from_party: _Optional[int] = ..., to_party: _Optional[int] = ..., round: _Optional[int] = ..., sequence: _Optional[int] = ..., payload: _Optional[bytes] = ..., mac: _Optional[bytes] = ...) -> None: ...
+    party_signature: bytes
+    def __init__(self, session_id: _Optional[str] = ..., from_party: _Optional[int] = ..., to_party: _Optional[int] = ..., round: _Optional[int] = ..., sequence: _Optional[int] = ..., payload: _Optional[bytes] = ..., mac: _Optional[bytes] = ..., party_signature: _Optional[bytes] = ...) -> None: ...
+
+class PartyIdentity(_message.Message):
+    __slots__ = ("party", "scheme", "public_key", "certificate")
+    PARTY_FIELD_NUMBER: _ClassVar[int]
+    SCHEME_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    CERTIFICATE_FIELD_NUMBER: _ClassVar[int]
+    party: int
+    scheme: IdentityScheme
+    public_key: bytes
+    certificate: str
+    def __init__(self, party: _Optional[int] = ..., scheme: _Optional[_Union[IdentityScheme, str]] = ..., public_key: _Optional[bytes] = ..., certificate: _Optional[str] = ...) -> None: ...
+
+class PartyApproval(_message.Message):
+    __slots__ = ("party", "signature")
+    PARTY_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    party: int
+    signature: bytes
+    def __init__(self, party: _Optional[int] = ..., signature: _Optional[bytes] = ...) -> None: ...
 
 class StartDKGRequest(_message.Message):
-    __slots__ = ("session_id", "key_id", "protocol", "curve", "threshold", "total_parties", "party_index")
+    __slots__ = ("session_id", "key_id", "protocol", "curve", "threshold", "total_parties", "party_index", "party_identities")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
     PROTOCOL_FIELD_NUMBER: _ClassVar[int]
@@ -67,6 +98,7 @@ class StartDKGRequest(_message.Message):
     THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     TOTAL_PARTIES_FIELD_NUMBER: _ClassVar[int]
     PARTY_INDEX_FIELD_NUMBER: _ClassVar[int]
+    PARTY_IDENTITIES_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     key_id: str
     protocol: Protocol
@@ -74,7 +106,8 @@ class StartDKGRequest(_message.Message):
     threshold: int
     total_parties: int
     party_index: int
-    def __init__(self, session_id: _Optional[str] = ..., key_id: _Optional[str] = ..., protocol: _Optional[_Union[Protocol, str]] = ..., curve: _Optional[_Union[Curve, str]] = ..., threshold: _Optional[int] = ..., total_parties: _Optional[int] = ..., party_index: _Optional[int] = ...) -> None: ...
+    party_identities: _containers.RepeatedCompositeFieldContainer[PartyIdentity]
+    def __init__(self, session_id: _Optional[str] = ..., key_id: _Optional[str] = ..., protocol: _Optional[_Union[Protocol, str]] = ..., curve: _Optional[_Union[Curve, str]] = ..., threshold: _Optional[int] = ..., total_parties: _Optional[int] = ..., party_index: _Optional[int] = ..., party_identities: _Optional[_Iterable[_Union[PartyIdentity, _Mapping]]] = ...) -> None: ...
 
 class StartDKGResponse(_message.Message):
     __slots__ = ("session_id", "state", "outbound")
@@ -115,7 +148,7 @@ class DKGStatusResponse(_message.Message):
     def __init__(self, session_id: _Optional[str] = ..., state: _Optional[_Union[SessionState, str]] = ..., round: _Optional[int] = ..., key_id: _Optional[str] = ..., public_key: _Optional[bytes] = ..., outbound: _Optional[_Iterable[_Union[ProtocolMessage, _Mapping]]] = ..., error: _Optional[str] = ..., culprits: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class StartSignRequest(_message.Message):
-    __slots__ = ("session_id", "key_id", "message", "signers", "derivation_path", "presign", "presignature_id")
+    __slots__ = ("session_id", "key_id", "message", "signers", "derivation_path", "presign", "presignature_id", "approvals")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
@@ -123,6 +156,7 @@ class StartSignRequest(_message.Message):
     DERIVATION_PATH_FIELD_NUMBER: _ClassVar[int]
     PRESIGN_FIELD_NUMBER: _ClassVar[int]
     PRESIGNATURE_ID_FIELD_NUMBER: _ClassVar[int]
+    APPROVALS_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     key_id: str
     message: bytes
@@ -130,7 +164,8 @@ class StartSignRequest(_message.Message):
     derivation_path: _containers.RepeatedScalarFieldContainer[int]
     presign: bool
     presignature_id: str
-    def __init__(self, session_id: _Optional[str] = ..., key_id: _Optional[str] = ..., message: _Optional[bytes] = ..., signers: _Optional[_Iterable[int]] = ..., derivation_path: _Optional[_Iterable[int]] = ..., presign: _Optional[bool] = ..., presignature_id: _Optional[str] = ...) -> None: ...
+    approvals: _containers.RepeatedCompositeFieldContainer[PartyApproval]
+    def __init__(self, session_id: _Optional[str] = ..., key_id: _Optional[str] = ..., message: _Optional[bytes] = ..., signers: _Optional[_Iterable[int]] = ..., derivation_path: _Optional[_Iterable[int]] = ..., presign: _Optional[bool] = ..., presignature_id: _Optional[str] = ..., approvals: _Optional[_Iterable[_Union[PartyApproval, _Mapping]]] = ...) -> None: ...
 
 class StartSignResponse(_message.Message):
     __slots__ = ("session_id", "state", "outbound")
@@ -203,11 +238,15 @@ class PingRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class PongResponse(_message.Message):
-    __slots__ = ("node_id", "version", "timestamp_ms")
+    __slots__ = ("node_id", "version", "timestamp_ms", "identity_public_key", "identity_scheme")
     NODE_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_MS_FIELD_NUMBER: _ClassVar[int]
+    IDENTITY_PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    IDENTITY_SCHEME_FIELD_NUMBER: _ClassVar[int]
     node_id: str
     version: str
     timestamp_ms: int
-    def __init__(self, node_id: _Optional[str] = ..., version: _Optional[str] = ..., timestamp_ms: _Optional[int] = ...) -> None: ...
+    identity_public_key: bytes
+    identity_scheme: IdentityScheme
+    def __init__(self, node_id: _Optional[str] = ..., version: _Optional[str] = ..., timestamp_ms: _Optional[int] = ..., identity_public_key: _Optional[bytes] = ..., identity_scheme: _Optional[_Union[IdentityScheme, str]] = ...) -> None: ...

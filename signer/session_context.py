@@ -1,0 +1,223 @@
+"""The session context and the byte layouts that party identity keys sign (docs/contract.md §11).
+
+Every party of a session, the node and the device alike, computes the same `SessionContext` from what it
+was asked to do (kind, ids, protocol, parties and their identity keys, signers, message, path, presignature
+id) and signs each protocol message it sends over the context's hash together with the message fields
+(`message_signing_input`). A receiver recomputes both from its own view of the session, so a relay that
+started two parties with different parameters, swapped a party's key, or altered, forged or re-routed a
+message is caught at the first message: the signature does not verify. An approval (`approval_input`) is a
+signer's identity signature over a signing's context: the device saying "sign exactly this".
+
+Both sides use these functions: the node's engine and the client library (P1), so the layouts have one
+source. A bottom module: it imports only `signer.crypto.identity`, and every layer may use it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Protocol
+
+from signer.crypto.identity import IdentityError, IdentityKey, check_public_key, verify
+
+CONTEXT_DOMAIN = b"mpc.v1.SessionContext"
+MESSAGE_DOMAIN = b"mpc.v1.PartySignature"
+APPROVAL_DOMAIN = b"mpc.v1.SignApproval"
+KINDS = ("dkg", "sign", "presign")
+
+# auth.approvals: every other signer must approve each signing and presigning (the default), or nobody
+# (server-to-server deployments where no device takes part; docs/operations.md says what that gives up).
+APPROVE_ALL_OTHER_SIGNERS = "all-other-signers"
+APPROVE_NONE = "none"
+APPROVAL_POLICIES = (APPROVE_ALL_OTHER_SIGNERS, APPROVE_NONE)
+
+
+def _u32(value: int) -> bytes:
+    return struct.pack(">I", value)
+
+
+def _bytes(value: bytes) -> bytes:
+    """L(x) = u32(len(x)) ‖ x, as the MAC layout (docs/contract.md §3.3)."""
+    return _u32(len(value)) + value
+
+
+def _text(value: str) -> bytes:
+    return _bytes(value.encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class PartyIdentity:
+    """A party's identity key as StartDKG names it. `certificate` (an optional JWT from a device authority)
+    is checked at StartDKG but is not part of the session context."""
+
+    party: int
+    scheme: int
+    public_key: bytes
+    certificate: str = field(default="", compare=False, repr=False)
+
+    def check(self) -> None:
+        """IdentityError unless the key is a valid key of its scheme."""
+        check_public_key(self.scheme, self.public_key)
+
+
+@dataclass(frozen=True)
+class PartyApproval:
+    """One signer's approval of a signing or presigning: its identity signature over `approval_input`."""
+
+    party: int
+    signature: bytes = field(repr=False)
+
+
+def encode_identities(identities: Iterable[PartyIdentity]) -> bytes:
+    """The parties' identities in index order: u32(count) ‖ (u32(party) ‖ u32(scheme) ‖ L(public_key))*.
+    The same bytes are the parties part of the session context and what the store keeps with a key share."""
+    ordered = sorted(identities, key=lambda p: p.party)
+    return _u32(len(ordered)) + b"".join(_u32(p.party) + _u32(p.scheme) + _bytes(p.public_key) for p in ordered)
+
+
+def decode_identities(data: bytes) -> tuple[PartyIdentity, ...]:
+    """The inverse of `encode_identities`; IdentityError for anything it could not have produced."""
+    try:
+        (count,), at = struct.unpack_from(">I", data), 4
+        parties = []
+        for _ in range(count):
+            party, scheme, length = struct.unpack_from(">III", data, at)
+            at += 12
+            if at + length > len(data):
+                raise IdentityError("truncated party identities")
+            parties.append(PartyIdentity(party, scheme, data[at : at + length]))
+            at += length
+    except struct.error:
+        raise IdentityError("truncated party identities") from None
+    if at != len(data):
+        raise IdentityError("trailing bytes after the party identities")
+    return tuple(parties)
+
+
+@dataclass(frozen=True)
+class SessionContext:
+    """Every field that defines a session, as all its parties must agree on it.
+
+    `parties`: every party of the key with its identity (a DKG's parties, or the stored ones for a signing),
+    `signers`: a signing's or presigning's signers (empty for a DKG), `message`: what is signed (a digest
+    for ECDSA, the message for EdDSA; empty otherwise). Fields a later version adds go in `extra`, encoded
+    as a tail of (L(name) ‖ L(value)) pairs in name order, only when set, so every context of this version
+    keeps its bytes.
+    """
+
+    kind: str
+    session_id: str
+    key_id: str
+    protocol: str
+    curve: str
+    threshold: int
+    parties: tuple[PartyIdentity, ...]
+    signers: tuple[int, ...] = ()
+    message: bytes = b""
+    derivation_path: tuple[int, ...] = ()
+    presignature_id: str = ""
+    extra: Mapping[str, bytes] = field(default_factory=dict)
+
+    def encode(self) -> bytes:
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}")
+        return b"".join(
+            [
+                CONTEXT_DOMAIN,
+                _text(self.kind),
+                _text(self.session_id),
+                _text(self.key_id),
+                _text(self.protocol),
+                _text(self.curve),
+                _u32(self.threshold),
+                encode_identities(self.parties),
+                _u32(len(self.signers)),
+                *(_u32(s) for s in sorted(self.signers)),
+                _bytes(self.message),
+                _u32(len(self.derivation_path)),
+                *(_u32(i) for i in self.derivation_path),
+                _text(self.presignature_id),
+                *(_text(name) + _bytes(self.extra[name]) for name in sorted(self.extra)),
+            ]
+        )
+
+    @cached_property
+    def hash(self) -> bytes:
+        """SHA-256 of `encode()`: what message signatures and approvals bind."""
+        return hashlib.sha256(self.encode()).digest()
+
+    def identity(self, party: int) -> PartyIdentity:
+        for p in self.parties:
+            if p.party == party:
+                return p
+        raise IdentityError(f"party {party} has no identity in this session")
+
+
+def message_signing_input(
+    context_hash: bytes, session_id: str, from_party: int, to_party: int, round: int, sequence: int, payload: bytes
+) -> bytes:
+    """What a party signs for one protocol message: the domain, the context hash, then the message fields
+    laid out as the MAC lays them out."""
+    return (
+        MESSAGE_DOMAIN
+        + context_hash
+        + _text(session_id)
+        + struct.pack(">IIIQ", from_party, to_party, round, sequence)
+        + _bytes(payload)
+    )
+
+
+def approval_input(context_hash: bytes) -> bytes:
+    """What a signer signs to approve a signing or presigning: the domain and the sign context's hash."""
+    return APPROVAL_DOMAIN + context_hash
+
+
+class Fields(Protocol):
+    """What signing a message needs of it (`signer.wire.ProtocolMessage` and the protobuf class have these)."""
+
+    @property
+    def session_id(self) -> str: ...
+    @property
+    def from_party(self) -> int: ...
+    @property
+    def to_party(self) -> int: ...
+    @property
+    def round(self) -> int: ...
+    @property
+    def sequence(self) -> int: ...
+    @property
+    def payload(self) -> bytes: ...
+
+
+def _message_input(context: SessionContext, m: Fields) -> bytes:
+    return message_signing_input(context.hash, m.session_id, m.from_party, m.to_party, m.round, m.sequence, m.payload)
+
+
+def sign_message(key: IdentityKey, context: SessionContext, m: Fields) -> bytes:
+    """The sender's `party_signature` for message `m` of the session."""
+    return key.sign(_message_input(context, m))
+
+
+def verify_message(context: SessionContext, m: Fields, signature: bytes) -> None:
+    """IdentityError unless `signature` is `m.from_party`'s identity signature over `m` in this session."""
+    sender = context.identity(m.from_party)
+    try:
+        verify(sender.scheme, sender.public_key, _message_input(context, m), signature)
+    except IdentityError as exc:
+        raise IdentityError(f"party_signature of party {m.from_party}: {exc}") from None
+
+
+def sign_approval(key: IdentityKey, context: SessionContext) -> bytes:
+    return key.sign(approval_input(context.hash))
+
+
+def verify_approval(context: SessionContext, party: int, signature: bytes) -> None:
+    """IdentityError unless `signature` is `party`'s approval of exactly this signing."""
+    approver = context.identity(party)
+    try:
+        verify(approver.scheme, approver.public_key, approval_input(context.hash), signature)
+    except IdentityError as exc:
+        raise IdentityError(f"approval of party {party}: {exc}") from None
