@@ -16,6 +16,8 @@ export interface ProtocolMessage {
   sequence: string;
   payload: Buffer;
   mac: Buffer;
+  /** The sender's identity signature (docs/contract.md §11.3): not covered by the MAC, forwarded untouched. */
+  party_signature: Buffer;
 }
 
 export class MacError extends Error {}

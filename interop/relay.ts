@@ -6,6 +6,9 @@
 // each node's MAC, routes the message (to_party 0 = broadcast: every other party), MACs it for the leg to the
 // receiver and submits it. Each node is long-polled (GetDKGStatus / GetSignStatus with wait_ms) for what it
 // has to say next. One JSON line per signature goes to stdout; errors go to stderr with exit code 1.
+// Party identities (docs/contract.md §11): each node's identity key comes from its Ping and StartDKG names
+// them all; every message's party_signature is forwarded untouched. No device takes part, so the nodes run
+// with `auth.approvals: none` (a signing carries no approvals).
 //
 //   node interop/relay.mjs --node 1=127.0.0.1:9101 --node 2=127.0.0.1:9102 --certs DIR --server-name localhost
 //                          [--protocol frost|gg20|both] [--message HEX]
@@ -107,6 +110,13 @@ type Unary = (
   callback: (err: grpc.ServiceError | null, res: View) => void,
 ) => void;
 
+/** What Ping answers (docs/contract.md §4.6, §11.1). */
+interface Pong {
+  node_id: string;
+  identity_public_key: Buffer;
+  identity_scheme: string;
+}
+
 /** One signer node: its gRPC client, the token on every call, the MAC check on everything it sends. */
 class Node {
   constructor(
@@ -141,6 +151,20 @@ class Node {
       }
     }
     return view;
+  }
+
+  /** The node's identity key, from Ping (which needs no token), as StartDKG's party_identities names it. */
+  identity(): Promise<{ party: number; scheme: string; public_key: Buffer }> {
+    const ping = (this.client as unknown as Record<string, (req: object, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Pong) => void) => void>).Ping.bind(this.client);
+    return new Promise((resolve, reject) => {
+      ping({}, { deadline: Date.now() + CALL_DEADLINE_MS }, (err, res) => {
+        if (err) return reject(new CallError(err.code, `party ${this.party} Ping: ${grpc.status[err.code]}: ${err.details}`));
+        if (res.identity_scheme !== "IDENTITY_SCHEME_ED25519" || res.identity_public_key.length !== 32) {
+          return reject(new RelayError(`party ${this.party} answered Ping without an Ed25519 identity key`));
+        }
+        resolve({ party: this.party, scheme: res.identity_scheme, public_key: res.identity_public_key });
+      });
+    });
   }
 
   submit(m: ProtocolMessage): Promise<View> {
@@ -237,6 +261,7 @@ async function dkgThenSign(nodes: Node[], name: keyof typeof PROTOCOLS, message:
   const deadline = () => Date.now() + timeoutS * 1000;
 
   const dkgId = `ts-dkg-${run}`;
+  const partyIdentities = await Promise.all(nodes.map((n) => n.identity()));
   const dkgStarts = new Map(
     nodes.map((n) => [
       n,
@@ -247,6 +272,7 @@ async function dkgThenSign(nodes: Node[], name: keyof typeof PROTOCOLS, message:
         threshold: nodes.length,
         total_parties: nodes.length,
         party_index: n.party,
+        party_identities: partyIdentities,
       }),
     ]),
   );

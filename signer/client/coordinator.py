@@ -285,6 +285,13 @@ class Coordinator:
             **kw,
         )
 
+    def approvals(
+        self, kind: str, session_id: str, key_id: str, message: bytes, signers: tuple[int, ...], **kw: Any
+    ) -> tuple[PartyApproval, ...]:
+        """The local signers' approvals of a signing (`kind` "sign") or presigning ("presign") of a known key;
+        `kw`: derivation_path, presignature_id."""
+        return self._approvals(self._sign_context(kind, session_id, key_id, message, signers, **kw))
+
     def _approvals(self, context: SessionContext) -> tuple[PartyApproval, ...]:
         """The local signers' approvals of exactly this signing."""
         return tuple(

@@ -8,7 +8,9 @@ from signer.engine.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
+    PermissionDenied,
     ResourceExhausted,
+    Unauthenticated,
     Unavailable,
 )
 from signer.engine.manager import SessionManager
@@ -43,6 +45,7 @@ __all__ = [
     "FailedPrecondition",
     "InvalidArgument",
     "NotFound",
+    "PermissionDenied",
     "PreparamsPool",
     "PresignResult",
     "ProtocolBinding",
@@ -54,6 +57,7 @@ __all__ = [
     "SessionState",
     "SessionView",
     "SignRequest",
+    "Unauthenticated",
     "Unavailable",
     "default_protocols",
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 from contextlib import AsyncExitStack
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from signer.engine import (
     EngineConfig,
     InvalidArgument,
     NotFound,
+    PermissionDenied,
     SessionKind,
     SessionState,
     SignRequest,
@@ -29,7 +31,7 @@ from signer.store import open_store, sqlite_url
 from tests.engine.harness import serving
 from tests.engine.relay import relay
 from tests.engine.test_gg20 import check_ecdsa
-from tests.support.identities import node, start_as
+from tests.support.identities import approved, node, start_as
 
 FIXTURES = Path(__file__).resolve().parents[1] / "paillier" / "fixtures" / "preparams.json"
 SIGNERS = (1, 2)
@@ -81,6 +83,15 @@ async def test_presign_then_sign_through_two_engines(tmp_path):
 
             digest = hashlib.sha256(b"tx").digest()
             sign = SignRequest("sign-1", "eth", digest, SIGNERS, presignature_id="pre-1")
+            # Without party 2's approval, or with an approval of another digest (a relay that changed it after
+            # party 2 approved): PERMISSION_DENIED before the claim, and the presignature is still there.
+            swapped = replace(sign, message=hashlib.sha256(b"another tx").digest())
+            for unapproved in (sign, replace(swapped, approvals=(await approved(parties, parties[1], sign)).approvals)):
+                with pytest.raises(PermissionDenied):
+                    await parties[1].start(SessionKind.SIGN, unapproved)
+                assert await stores[1].count_presignatures("eth") == 1
+                with pytest.raises(NotFound):
+                    await parties[1].status("sign-1")
             # Two identical starts at once on one node: one claim, one session, both answered with it.
             views = {}
             async with trio.open_nursery() as nursery:
@@ -103,8 +114,11 @@ async def test_presign_then_sign_through_two_engines(tmp_path):
             assert sample("mpc_pool_level", pool="presignatures") == 0
 
             with pytest.raises(NotFound):
-                await parties[1].start(
-                    SessionKind.SIGN, SignRequest("sign-2", "eth", digest, SIGNERS, presignature_id="pre-1")
+                await start_as(
+                    parties,
+                    parties[1],
+                    SessionKind.SIGN,
+                    SignRequest("sign-2", "eth", digest, SIGNERS, presignature_id="pre-1"),
                 )
             with pytest.raises(InvalidArgument):
                 await start_as(

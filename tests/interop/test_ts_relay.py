@@ -2,6 +2,8 @@
 proto/mpc/v1/signer.proto at run time) plays mpc-service between two `signer serve` subprocesses — parties 1
 and 2, each with its own data dir — over mTLS, with its own JWTs and MACs. It runs a 2-of-2 FROST and a 2-of-2
 GG20 DKG and signing; the signatures are checked here with PyNaCl and the pure-Python `ecdsa` package.
+The relay names both nodes' identities (from Ping) in StartDKG and forwards every party_signature untouched;
+no device takes part, so the nodes run with `auth.approvals: none` (docs/contract.md §11.4).
 
 Needs `node` and interop/node_modules (`npm ci` in interop/): in CI (CI=true) their absence fails the test,
 elsewhere it skips with the reason. Each node's pre-parameters pool is seeded from the committed fixtures
@@ -85,6 +87,7 @@ grpc:
 auth:
   jwt: {{public_key_file: {certs.jwt_public_key}, algorithms: [EdDSA]}}
   hmac: {{key_file: {certs.hmac_key}}}
+  approvals: none
 pools: {{preparams_size: 0}}
 session: {{grace_period_s: 1}}
 """

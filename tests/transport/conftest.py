@@ -13,6 +13,8 @@ from signer.app import run_node
 from signer.auth.devcerts import DevCertPaths, make_dev_certs
 from signer.auth.jwt import TokenMinter
 from signer.config import load_config
+from signer.crypto.identity import ED25519, IdentityKey
+from signer.session_context import PartyIdentity
 
 
 @dataclass
@@ -34,6 +36,16 @@ class SecureNode:
 
     def minter(self, **kw) -> TokenMinter:
         return TokenMinter(self.certs.jwt_private_key.read_bytes(), "mpc-service", "mpc-signer", **kw)
+
+    def party_identities(self, pb2, total: int = 2, party: int = 2) -> list:
+        """StartDKG's party_identities (grpcio messages): this node as `party`, a fresh device key for the rest."""
+        named = [
+            self.handle.engine.identity(p)
+            if p == party
+            else PartyIdentity(p, ED25519, IdentityKey.generate().public_key)
+            for p in range(1, total + 1)
+        ]
+        return [pb2.PartyIdentity(party=p.party, scheme=p.scheme, public_key=p.public_key) for p in named]
 
 
 def secure_config(certs: DevCertPaths, data_dir: Path, **extra):

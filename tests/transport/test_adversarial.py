@@ -1,13 +1,18 @@
-"""Hostile and malformed input through gRPC: the MAC matrix, a relay that flips a byte, and
-hypothesis-generated requests for every RPC. Every answer is a SPEC.md status; the node stays healthy and
+"""Hostile and malformed input through gRPC: the MAC matrix, a relay that flips a byte, a party that lies,
+and hypothesis-generated requests for every RPC. Every answer is a SPEC.md status; the node stays healthy and
 other sessions are unaffected."""
 
 from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from dataclasses import replace
 
 import grpc
 import pytest
 import trio
 import trio_asyncio
+from grpclib.const import Status
+from grpclib.exceptions import GRPCError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +22,9 @@ from signer.auth.mac import message_mac
 from signer.auth.tls import client_ssl_context
 from signer.client.coordinator import Coordinator, NodeClient
 from signer.client.party import LocalParty, WireMessage
+from signer.crypto.identity import ED25519, IdentityKey
 from signer.protocols.frost.session import FrostDkgSession
+from signer.session_context import PartyIdentity, SessionContext, sign_message
 
 SPEC_CODES = {
     grpc.StatusCode.INVALID_ARGUMENT,
@@ -48,7 +55,7 @@ class GrpcioClient:
         except grpc.RpcError as err:
             return err.code(), err.details()
 
-    def message(self, session_id, from_party, to_party, round, sequence, payload, mac=None):
+    def message(self, session_id, from_party, to_party, round, sequence, payload, mac=None, party_signature=b""):
         if mac is None:
             mac = message_mac(self.key, session_id, from_party, to_party, round, sequence, payload)
         return self.pb2.ProtocolMessageRequest(
@@ -60,7 +67,14 @@ class GrpcioClient:
                 sequence=sequence,
                 payload=payload,
                 mac=mac,
+                party_signature=party_signature,
             )
+        )
+
+    def signed(self, m: WireMessage):
+        """A relay's request for `m` as its sender signed it, MACed."""
+        return self.message(
+            m.session_id, m.from_party, m.to_party, m.round, m.sequence, m.payload, party_signature=m.party_signature
         )
 
 
@@ -78,6 +92,9 @@ async def call(client, method, request):
 async def start_frost_dkg(client, session_id: str, key_id: str):
     """StartDKG on the node as party 2 of 2; returns P1's round-1 messages (not yet delivered)."""
     pb2 = client.pb2
+    code, pong = await call(client, "Ping", pb2.PingRequest())
+    p1_key = IdentityKey.generate()
+    identities = (PartyIdentity(1, ED25519, p1_key.public_key), PartyIdentity(2, ED25519, pong.identity_public_key))
     code, resp = await call(
         client,
         "StartDKG",
@@ -89,17 +106,21 @@ async def start_frost_dkg(client, session_id: str, key_id: str):
             threshold=2,
             total_parties=2,
             party_index=2,
+            party_identities=[
+                pb2.PartyIdentity(party=p.party, scheme=p.scheme, public_key=p.public_key) for p in identities
+            ],
         ),
     )
     assert code == grpc.StatusCode.OK, resp
-    p1 = LocalParty(session_id, FrostDkgSession(session_id, 1, 2, (1, 2)))
+    context = SessionContext("dkg", session_id, key_id, "frost", "ed25519", 2, identities)
+    p1 = LocalParty(session_id, FrostDkgSession(session_id, 1, 2, (1, 2)), identity=p1_key, context=context)
     return p1, p1.start(), resp
 
 
 async def test_mac_matrix_changes_no_session_state(client):
     p1, out, _ = await start_frost_dkg(client, "mac-matrix", "wallet-mac")
     m = out[0]
-    good = client.message(m.session_id, m.from_party, m.to_party, m.round, m.sequence, m.payload)
+    good = client.signed(m)
     cases = {
         "missing": client.message(m.session_id, m.from_party, m.to_party, m.round, m.sequence, m.payload, mac=b""),
         "wrong": client.message(m.session_id, m.from_party, m.to_party, m.round, m.sequence, m.payload, mac=b"\0" * 32),
@@ -121,13 +142,72 @@ async def test_mac_matrix_changes_no_session_state(client):
     assert code == grpc.StatusCode.OK and resp.accepted
     code, resp = await call(client, "SubmitProtocolMessage", good)
     assert code == grpc.StatusCode.OK and resp.accepted
-    other = client.message(m.session_id, m.from_party, m.to_party, m.round, m.sequence, m.payload + b"x")
+    other = replace(m, payload=m.payload + b"x")
+    other = client.signed(replace(other, party_signature=sign_message(p1.identity, p1.context, other)))
     code, _ = await call(client, "SubmitProtocolMessage", other)
     assert code == grpc.StatusCode.INVALID_ARGUMENT
 
 
-async def test_relay_flipping_a_p1_byte_fails_the_dkg_with_p1_as_culprit(secure_node):
-    """The relay re-MACs a tampered payload (it holds the MAC key): the protocol itself catches it."""
+def flip(payload: bytes) -> bytes:
+    middle = len(payload) // 2
+    return payload[:middle] + bytes([payload[middle] ^ 0x01]) + payload[middle + 1 :]
+
+
+async def test_relay_altering_a_p1_message_is_refused_and_the_dkg_completes(secure_node):
+    """The relay re-MACs a tampered payload (it holds the MAC key) but cannot sign as P1: the node refuses it
+    UNAUTHENTICATED before it touches the session, and the genuine message then completes the DKG."""
+    async with _node_client(secure_node) as node:
+        original_submit = node.submit
+        refused = []
+
+        async def altering_submit(m: WireMessage):
+            if m.from_party == 1 and m.round == 1:
+                try:
+                    await original_submit(replace(m, payload=flip(m.payload)))
+                except GRPCError as exc:
+                    refused.append(exc.status)
+            return await original_submit(m)
+
+        node.submit = altering_submit
+        coordinator = Coordinator({2: node}, identities={1: IdentityKey.generate()}, poll_ms=200)
+        outcome = await coordinator.dkg(
+            "flip", "wallet-flip", "frost", 2, 2, {1: FrostDkgSession("flip", 1, 2, (1, 2))}
+        )
+        assert outcome.ok, outcome.error
+        assert refused and set(refused) == {Status.UNAUTHENTICATED}
+        assert outcome.local[1].public_key == outcome.nodes[2].public_key
+
+
+async def test_p1_lying_in_round_1_fails_the_dkg_with_p1_as_culprit(secure_node):
+    """P1 itself signs a tampered payload: the protocol catches it and names P1; nothing is stored."""
+    async with _node_client(secure_node) as node:
+        original_submit = node.submit
+        p1_key = IdentityKey.generate()
+        coordinator = Coordinator({2: node}, identities={1: p1_key}, poll_ms=200)
+        identities = (
+            PartyIdentity(1, ED25519, p1_key.public_key),
+            PartyIdentity(2, ED25519, await coordinator.node_identity(2)),
+        )
+        context = SessionContext("dkg", "lie", "wallet-lie", "frost", "ed25519", 2, identities)
+
+        async def lying_submit(m: WireMessage):
+            if m.from_party == 1 and m.round == 1:
+                m = replace(m, payload=flip(m.payload))
+                m = replace(m, party_signature=sign_message(p1_key, context, m))
+            return await original_submit(m)
+
+        node.submit = lying_submit
+        outcome = await coordinator.dkg("lie", "wallet-lie", "frost", 2, 2, {1: FrostDkgSession("lie", 1, 2, (1, 2))})
+        assert outcome.state == SessionState.FAILED
+        assert outcome.nodes[2].culprits == (1,)
+        node.submit = original_submit
+        # Nothing stored for the failed DKG: the same key id can be generated afresh, and the node is healthy.
+        retry = await coordinator.dkg("lie-2", "wallet-lie", "frost", 2, 2, {1: FrostDkgSession("lie-2", 1, 2, (1, 2))})
+        assert retry.ok, retry.error
+
+
+@asynccontextmanager
+async def _node_client(secure_node):
     certs = secure_node.certs
     ctx = client_ssl_context(certs.ca_cert, certs.client_cert, certs.client_key)
     key = load_hex_key(certs.hmac_key).key
@@ -135,28 +215,7 @@ async def test_relay_flipping_a_p1_byte_fails_the_dkg_with_p1_as_culprit(secure_
         async with NodeClient.connect(
             "localhost", secure_node.port, hmac_key=key, ssl_context=ctx, minter=secure_node.minter()
         ) as node:
-            original_submit = node.submit
-
-            async def flipping_submit(m: WireMessage):
-                if m.from_party == 1 and m.round == 1:
-                    payload = bytearray(m.payload)
-                    payload[len(payload) // 2] ^= 0x01
-                    m = WireMessage(m.session_id, m.from_party, m.to_party, m.round, m.sequence, bytes(payload))
-                return await original_submit(m)
-
-            node.submit = flipping_submit
-            coordinator = Coordinator({2: node}, poll_ms=200)
-            outcome = await coordinator.dkg(
-                "flip", "wallet-flip", "frost", 2, 2, {1: FrostDkgSession("flip", 1, 2, (1, 2))}
-            )
-            assert outcome.state == SessionState.FAILED
-            assert outcome.nodes[2].culprits == (1,)
-            node.submit = original_submit
-            # Nothing stored for the failed DKG: the same key id can be generated afresh, and the node is healthy.
-            retry = await Coordinator({2: node}).dkg(
-                "flip-2", "wallet-flip", "frost", 2, 2, {1: FrostDkgSession("flip-2", 1, 2, (1, 2))}
-            )
-            assert retry.ok, retry.error
+            yield node
 
 
 session_ids = st.one_of(st.text(max_size=200), st.sampled_from(["", "x" * 129, "known"]))
@@ -309,11 +368,11 @@ async def test_limits_are_checked_at_the_edge_in_utf8_bytes(client):
         code, resp = await call(
             client,
             "SubmitProtocolMessage",
-            client.message(m.session_id, m.from_party, m.to_party, m.round, m.sequence, m.payload),
+            client.signed(m),
         )
         assert code == grpc.StatusCode.OK, resp
         for o in resp.outbound:
-            w = WireMessage(o.session_id, o.from_party, o.to_party, o.round, o.sequence, o.payload)
+            w = WireMessage(o.session_id, o.from_party, o.to_party, o.round, o.sequence, o.payload, o.party_signature)
             if p1.wants(w):
                 pending += p1.receive(w)
     code, status = await call(client, "GetDKGStatus", pb2.GetDKGStatusRequest(session_id=sid, wait_ms=5000))

@@ -12,6 +12,7 @@ from gen.mpc.v1 import SessionState
 from signer.auth.keyfiles import load_hex_key
 from signer.auth.tls import client_ssl_context
 from signer.client.coordinator import Coordinator, NodeClient
+from signer.crypto.identity import IdentityKey
 from signer.protocols.frost.session import FrostDkgSession, FrostSignSession
 
 
@@ -27,7 +28,7 @@ async def coordinator(secure_node):
             ssl_context=ctx,
             minter=secure_node.minter(),
         ) as node:
-            yield Coordinator({2: node})
+            yield Coordinator({2: node}, identities={1: IdentityKey.generate()})
 
 
 async def test_dkg_then_twenty_signatures_verify(coordinator):
@@ -60,7 +61,7 @@ async def test_unknown_key_and_existing_key(coordinator):
 
     node = coordinator.nodes[2]
     with pytest.raises(GRPCError) as err:
-        await node.start_dkg("dkg-b", "wallet-a", "frost", 2, 2, 2)
+        await node.start_dkg("dkg-b", "wallet-a", "frost", 2, 2, 2, coordinator.keys["wallet-a"].identities)
     assert err.value.status == Status.ALREADY_EXISTS
     with pytest.raises(GRPCError) as err:
         await node.start_sign("sign-x", "no-such-wallet", b"m", (1, 2))

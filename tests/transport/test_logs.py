@@ -208,6 +208,7 @@ async def test_a_crafted_session_id_cannot_forge_fields_in_the_node_log(secure_n
         threshold=2,
         total_parties=2,
         party_index=2,
+        party_identities=secure_node.party_identities(pb2),
     )
     code, _ = await call(
         secure_node.good_channel, grpcio_stubs, "StartDKG", request, (("authorization", f"Bearer {token}"),)

@@ -28,6 +28,7 @@ from signer.auth.keyfiles import load_hex_key
 from signer.auth.tls import client_ssl_context
 from signer.client.coordinator import Coordinator, NodeClient
 from signer.crypto.hd import derive_public
+from signer.crypto.identity import IdentityKey
 from signer.crypto.preparams import load_fixture_preparams
 from signer.crypto.secp256k1 import ORDER
 from signer.protocols.frost.session import FrostDkgSession
@@ -73,7 +74,7 @@ async def coordinator(tmp_path):
             async with NodeClient.connect(
                 "localhost", node.port, hmac_key=load_hex_key(certs.hmac_key).key, ssl_context=ctx, minter=node.minter()
             ) as client:
-                yield Coordinator({2: client})
+                yield Coordinator({2: client}, identities={1: IdentityKey.generate()})
         nursery.cancel_scope.cancel()
 
 
@@ -143,7 +144,8 @@ async def test_a_used_presignature_is_gone_and_nothing_is_signed(coordinator):
 
     for sid, presignature_id in [("sign-2", "pre-1"), ("sign-3", "never-made")]:
         with pytest.raises(GRPCError) as err:
-            await node.start_sign(sid, "key-a", digest, SIGNERS, presignature_id=presignature_id)
+            approvals = coordinator.approvals("sign", sid, "key-a", digest, SIGNERS, presignature_id=presignature_id)
+            await node.start_sign(sid, "key-a", digest, SIGNERS, presignature_id=presignature_id, approvals=approvals)
         assert err.value.status == Status.NOT_FOUND, err.value.message
         with pytest.raises(GRPCError) as err:  # no session was created: nothing was signed
             await node.status(sid, "sign", 0)
@@ -167,7 +169,8 @@ async def test_a_presignature_of_key_a_cannot_sign_for_key_b(coordinator):
     p1_pre = await presign(coordinator, "pre-a", "key-a", share_a, public_a)
     digest = hashlib.sha256(b"cross-key").digest()
     with pytest.raises(GRPCError) as err:
-        await node.start_sign("sign-b", "key-b", digest, SIGNERS, presignature_id="pre-a")
+        approvals = coordinator.approvals("sign", "sign-b", "key-b", digest, SIGNERS, presignature_id="pre-a")
+        await node.start_sign("sign-b", "key-b", digest, SIGNERS, presignature_id="pre-a", approvals=approvals)
     assert err.value.status == Status.NOT_FOUND
     # It was not taken by the refused attempt: key A still signs with it.
     out = await sign(coordinator, "sign-a", "key-a", share_a, digest, "pre-a", p1_pre)
