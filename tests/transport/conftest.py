@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
 import pytest
 import trio
+import trio_asyncio
 
 from signer.app import run_node
 from signer.auth.devcerts import DevCertPaths, make_dev_certs
 from signer.auth.jwt import TokenMinter
+from signer.auth.keyfiles import load_hex_key
+from signer.auth.tls import client_ssl_context
+from signer.client.coordinator import NodeClient
 from signer.config import load_config
 from signer.crypto.identity import ED25519, IdentityKey
 from signer.session_context import PartyIdentity
@@ -63,6 +69,16 @@ def secure_config(certs: DevCertPaths, data_dir: Path, **extra):
         **extra,
     }
     return load_config(env={}, flags=flags)
+
+
+@asynccontextmanager
+async def node_client(node: SecureNode) -> AsyncIterator[NodeClient]:
+    """The client library's NodeClient for `node` (mTLS, tokens, MACs), inside a trio-asyncio loop."""
+    ctx = client_ssl_context(node.certs.ca_cert, node.certs.client_cert, node.certs.client_key)
+    key = load_hex_key(node.certs.hmac_key).key
+    async with trio_asyncio.open_loop():
+        async with NodeClient.connect("localhost", node.port, hmac_key=key, ssl_context=ctx, minter=node.minter()) as c:
+            yield c
 
 
 @pytest.fixture

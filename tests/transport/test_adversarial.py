@@ -4,13 +4,11 @@ other sessions are unaffected."""
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from dataclasses import replace
 
 import grpc
 import pytest
 import trio
-import trio_asyncio
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError
 from hypothesis import HealthCheck, given, settings
@@ -19,12 +17,12 @@ from hypothesis import strategies as st
 from gen.mpc.v1 import SessionState
 from signer.auth.keyfiles import load_hex_key
 from signer.auth.mac import message_mac
-from signer.auth.tls import client_ssl_context
-from signer.client.coordinator import Coordinator, NodeClient
+from signer.client.coordinator import Coordinator
 from signer.client.party import LocalParty, WireMessage
 from signer.crypto.identity import ED25519, IdentityKey
 from signer.protocols.frost.session import FrostDkgSession
 from signer.session_context import PartyIdentity, SessionContext, sign_message
+from tests.transport.conftest import node_client
 
 SPEC_CODES = {
     grpc.StatusCode.INVALID_ARGUMENT,
@@ -156,7 +154,7 @@ def flip(payload: bytes) -> bytes:
 async def test_relay_altering_a_p1_message_is_refused_and_the_dkg_completes(secure_node):
     """The relay re-MACs a tampered payload (it holds the MAC key) but cannot sign as P1: the node refuses it
     UNAUTHENTICATED before it touches the session, and the genuine message then completes the DKG."""
-    async with _node_client(secure_node) as node:
+    async with node_client(secure_node) as node:
         original_submit = node.submit
         refused = []
 
@@ -180,7 +178,7 @@ async def test_relay_altering_a_p1_message_is_refused_and_the_dkg_completes(secu
 
 async def test_p1_lying_in_round_1_fails_the_dkg_with_p1_as_culprit(secure_node):
     """P1 itself signs a tampered payload: the protocol catches it and names P1; nothing is stored."""
-    async with _node_client(secure_node) as node:
+    async with node_client(secure_node) as node:
         original_submit = node.submit
         p1_key = IdentityKey.generate()
         coordinator = Coordinator({2: node}, identities={1: p1_key}, poll_ms=200)
@@ -204,18 +202,6 @@ async def test_p1_lying_in_round_1_fails_the_dkg_with_p1_as_culprit(secure_node)
         # Nothing stored for the failed DKG: the same key id can be generated afresh, and the node is healthy.
         retry = await coordinator.dkg("lie-2", "wallet-lie", "frost", 2, 2, {1: FrostDkgSession("lie-2", 1, 2, (1, 2))})
         assert retry.ok, retry.error
-
-
-@asynccontextmanager
-async def _node_client(secure_node):
-    certs = secure_node.certs
-    ctx = client_ssl_context(certs.ca_cert, certs.client_cert, certs.client_key)
-    key = load_hex_key(certs.hmac_key).key
-    async with trio_asyncio.open_loop():
-        async with NodeClient.connect(
-            "localhost", secure_node.port, hmac_key=key, ssl_context=ctx, minter=secure_node.minter()
-        ) as node:
-            yield node
 
 
 session_ids = st.one_of(st.text(max_size=200), st.sampled_from(["", "x" * 129, "known"]))
