@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import signal
 import subprocess
 import sys
 import time
 
+from signer.crypto.identity import IdentityKey
 from tests.conftest import grpcurl_path
 
 
@@ -86,10 +88,28 @@ def test_port_in_use_is_one_line_error(tmp_path):
 
 
 def _start_waiting_dkg(port: int) -> None:
-    """A FROST DKG that waits for P1 forever: work the node must give the grace period to."""
-    request = (
-        '{"session_id": "waits", "key_id": "k", "protocol": "PROTOCOL_FROST", "curve": "CURVE_ED25519", '
-        '"threshold": 2, "total_parties": 2, "party_index": 2}'
+    """A FROST DKG that waits for P1 forever: work the node must give the grace period to. It names the
+    node's identity as Ping shows it (base64 in grpcurl's JSON) and a device key for P1."""
+    pong = subprocess.run(
+        [grpcurl_path(), "-plaintext", f"127.0.0.1:{port}", "mpc.v1.SignerService/Ping"], capture_output=True
+    )
+    node_key = json.loads(pong.stdout)["identityPublicKey"]
+    device_key = base64.b64encode(IdentityKey.generate().public_key).decode()
+    identities = [
+        {"party": 1, "scheme": "IDENTITY_SCHEME_ED25519", "public_key": device_key},
+        {"party": 2, "scheme": "IDENTITY_SCHEME_ED25519", "public_key": node_key},
+    ]
+    request = json.dumps(
+        {
+            "session_id": "waits",
+            "key_id": "k",
+            "protocol": "PROTOCOL_FROST",
+            "curve": "CURVE_ED25519",
+            "threshold": 2,
+            "total_parties": 2,
+            "party_index": 2,
+            "party_identities": identities,
+        }
     )
     res = subprocess.run(
         [grpcurl_path(), "-plaintext", "-d", request, f"127.0.0.1:{port}", "mpc.v1.SignerService/StartDKG"],
