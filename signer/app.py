@@ -74,7 +74,9 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[NodeHandle] =
 
     async with trio_asyncio.open_loop(), open_store(config.storage_url, security.kek, config["node.id"]) as store:
         engine = SessionManager(engine_config(config), store, identity=await store.node_identity())
-        service = SignerService(config["node.id"], engine, security.authenticator)
+        service = SignerService(
+            config["node.id"], engine, security.authenticator, device_authority=security.device_authority
+        )
         async with trio.open_nursery() as nursery:
             await nursery.start(engine.run)
             services = [service, health.service(service)]

@@ -94,6 +94,13 @@ KEYS: tuple[Key, ...] = (
         APPROVAL_POLICIES,
     ),
     Key(
+        "auth.device_authority",
+        "MPC_AUTH_DEVICE_AUTHORITY",
+        "path",
+        "",
+        "PEM key or JWKS of the device authority; set: non-node identities in StartDKG need its certificate",
+    ),
+    Key(
         "storage.url",
         "MPC_STORAGE_URL",
         "str",

@@ -12,6 +12,7 @@ import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from signer.auth.devicecert import DeviceAuthority
 from signer.auth.jwt import TokenConfigError, TokenVerifier
 from signer.auth.keyfiles import KeyFileError, create_hex_key_file, load_hex_key
 from signer.auth.mac import MessageAuthenticator
@@ -27,6 +28,7 @@ class Security:
     token_verifier: TokenVerifier | None
     authenticator: MessageAuthenticator
     kek: bytes = field(repr=False)
+    device_authority: DeviceAuthority | None = None
 
 
 def load_security(config: Config) -> Security:
@@ -34,7 +36,18 @@ def load_security(config: Config) -> Security:
         config, "auth.hmac.key_file", config.hmac_key_file, "HMAC key", "share it with mpc-service or configure it"
     )
     kek = _key_file(config, "storage.kek_file", config.kek_file, "KEK", "keep it apart from the database backups")
-    return Security(_tls(config), _verifier(config), MessageAuthenticator(hmac_key), kek)
+    return Security(_tls(config), _verifier(config), MessageAuthenticator(hmac_key), kek, _device_authority(config))
+
+
+def _device_authority(config: Config) -> DeviceAuthority | None:
+    if not config["auth.device_authority"]:
+        return None
+    try:
+        return DeviceAuthority(
+            config["auth.device_authority"], config["auth.jwt.algorithms"], config["auth.jwt.leeway_s"]
+        )
+    except (TokenConfigError, ValueError) as exc:
+        raise ConfigError(f"auth.device_authority: {exc}") from None
 
 
 def _tls(config: Config) -> ssl.SSLContext | None:

@@ -134,7 +134,10 @@ class NodeClient:
             total_parties=total,
             party_index=index,
             party_identities=[
-                PbIdentity(party=p.party, scheme=IdentityScheme(p.scheme), public_key=p.public_key) for p in identities
+                PbIdentity(
+                    party=p.party, scheme=IdentityScheme(p.scheme), public_key=p.public_key, certificate=p.certificate
+                )
+                for p in identities
             ],
         )
         return self._view(await self._call(self._stub.start_dkg, request))
@@ -221,7 +224,8 @@ class Coordinator:
     """Runs sessions across remote nodes (by party index) and local parties.
 
     `identities`: the identity key of each local party (by index); `pinned`: each node's identity public
-    key, if known beforehand (otherwise taken from its first Ping and kept for this coordinator's life).
+    key, if known beforehand (otherwise taken from its first Ping and kept for this coordinator's life);
+    `certificates`: a local party's device certificate, for nodes with `auth.device_authority` (§11.7).
     """
 
     def __init__(
@@ -230,12 +234,14 @@ class Coordinator:
         *,
         identities: Mapping[int, IdentityKey],
         pinned: Mapping[int, bytes] | None = None,
+        certificates: Mapping[int, str] | None = None,
         poll_ms: int = 2000,
     ) -> None:
         self.nodes = dict(nodes)
         self.poll_ms = poll_ms
         self.identities = dict(identities)
         self.pinned = dict(pinned or {})
+        self.certificates = dict(certificates or {})
         self.keys: dict[str, KeyParties] = {}
 
     def remember_key(self, key_id: str, key: KeyParties) -> None:
@@ -261,7 +267,8 @@ class Coordinator:
             if p in self.nodes:
                 named.append(PartyIdentity(p, ED25519, await self.node_identity(p)))
             elif p in self.identities:
-                named.append(PartyIdentity(p, self.identities[p].scheme, self.identities[p].public_key))
+                key, certificate = self.identities[p], self.certificates.get(p, "")
+                named.append(PartyIdentity(p, key.scheme, key.public_key, certificate))
             else:
                 raise ValueError(f"party {p} is neither a node nor a local party with an identity key")
         return tuple(named)

@@ -34,10 +34,11 @@ from gen.mpc.v1 import (
     StartSignResponse,
 )
 from signer import __version__
+from signer.auth.devicecert import DeviceAuthority, DeviceCertError
 from signer.auth.mac import MessageAuthenticator
 from signer.engine.errors import EngineError
 from signer.engine.manager import SessionManager
-from signer.engine.model import SessionKind, SessionView
+from signer.engine.model import DkgRequest, SessionKind, SessionView
 from signer.store.errors import StoreError
 from signer.transport import convert
 from signer.transport.auth import CURRENT_CALLER
@@ -68,10 +69,18 @@ async def in_trio(fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) ->
 class SignerService(SignerServiceBase):
     """The node's gRPC face over the session engine."""
 
-    def __init__(self, node_id: str, engine: SessionManager, authenticator: MessageAuthenticator) -> None:
+    def __init__(
+        self,
+        node_id: str,
+        engine: SessionManager,
+        authenticator: MessageAuthenticator,
+        *,
+        device_authority: DeviceAuthority | None = None,
+    ) -> None:
         self.node_id = node_id
         self.engine = engine
         self.authenticator = authenticator
+        self.device_authority = device_authority
 
     async def ping(self, message: PingRequest) -> PongResponse:
         return PongResponse(
@@ -84,6 +93,7 @@ class SignerService(SignerServiceBase):
 
     async def start_dkg(self, message: StartDkgRequest) -> StartDkgResponse:
         request = convert.dkg_request(message)
+        self._check_certificates(request)
         view = await in_trio(self.engine.start, SessionKind.DKG, request, client=str(CURRENT_CALLER.get()))
         return StartDkgResponse(session_id=view.session_id, state=convert.STATES[view.state], outbound=self._out(view))
 
@@ -134,6 +144,19 @@ class SignerService(SignerServiceBase):
             error=view.error,
             culprits=list(view.culprits),
         )
+
+    def _check_certificates(self, request: DkgRequest) -> None:
+        """With `auth.device_authority`: every other party's identity carries the authority's certificate
+        for exactly that key (docs/contract.md §11.7), else PERMISSION_DENIED."""
+        if self.device_authority is None:
+            return
+        for p in request.party_identities:
+            if p.party == request.party_index:
+                continue
+            try:
+                self.device_authority.check(p.certificate, p.scheme, p.public_key)
+            except DeviceCertError as exc:
+                raise grpclib.GRPCError(Status.PERMISSION_DENIED, f"party_identities: party {p.party}: {exc}") from None
 
     async def _status(self, session_id: str, wait_ms: int, kind: SessionKind) -> SessionView:
         return await in_trio(self.engine.status, session_id, wait_ms / 1000.0, kind=kind)

@@ -394,7 +394,7 @@ class PartyIdentity(betterproto2.Message):
 
     certificate: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
     """
-    Optional: a JWT from auth.device_authority binding the key (cnf.jwk) to a device (§11.6).
+    Optional: a JWT from auth.device_authority binding the key (cnf.jwk) to a device (§11.7).
     """
 
 
