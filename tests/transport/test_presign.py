@@ -176,3 +176,24 @@ async def test_a_presignature_of_key_a_cannot_sign_for_key_b(coordinator):
     out = await sign(coordinator, "sign-a", "key-a", share_a, digest, "pre-a", p1_pre)
     assert out.ok, out.error
     check_ecdsa(out.nodes[2].signature, out.nodes[2].recovery_id, digest, public_a)
+
+
+async def test_a_claim_without_the_device_approval_consumes_nothing(coordinator):
+    """A relay that asks the node to sign with a presignature, without P1's approval or with P1's approval of
+    another digest, gets PERMISSION_DENIED before the claim: the presignature stays, and P1's signing then
+    uses it (docs/contract.md §11.4)."""
+    node = coordinator.nodes[2]
+    share, public_key = await gg20_key(coordinator, "key-a", 0)
+    p1_pre = await presign(coordinator, "pre-1", "key-a", share, public_key)
+    approved, changed = hashlib.sha256(b"pay alice").digest(), hashlib.sha256(b"pay mallory").digest()
+    approvals = coordinator.approvals("sign", "sign-1", "key-a", approved, SIGNERS, presignature_id="pre-1")
+    for attempt in ((), approvals):
+        with pytest.raises(GRPCError) as err:
+            await node.start_sign("sign-1", "key-a", changed, SIGNERS, presignature_id="pre-1", approvals=attempt)
+        assert err.value.status == Status.PERMISSION_DENIED, err.value.message
+        assert pool_level() == 1
+    out = await sign(coordinator, "sign-1", "key-a", share, approved, "pre-1", p1_pre)
+    assert out.ok, out.error
+    check_ecdsa(out.nodes[2].signature, out.nodes[2].recovery_id, approved, public_key)
+    assert pool_level() == 0
+
