@@ -21,7 +21,14 @@ from tests.engine.harness import serving, start_dkg, toy_engines
 from tests.engine.relay import relay
 from tests.support.identities import start_as
 
-CODES = {"INVALID_ARGUMENT", "NOT_FOUND", "ALREADY_EXISTS", "FAILED_PRECONDITION", "RESOURCE_EXHAUSTED"}
+CODES = {
+    "INVALID_ARGUMENT",
+    "NOT_FOUND",
+    "ALREADY_EXISTS",
+    "FAILED_PRECONDITION",
+    "RESOURCE_EXHAUSTED",
+    "UNAUTHENTICATED",
+}
 ints = st.one_of(st.integers(-5, 10), st.integers(min_value=-(2**70), max_value=2**70))
 texts = st.one_of(st.just("s1"), st.text(max_size=200))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from dataclasses import astuple
 from datetime import UTC, datetime
 
 import pytest
@@ -17,9 +18,11 @@ from signer.store import (
     SchemaError,
     StoreConfigError,
     WrongKek,
+    envelope,
     open_store,
 )
 from signer.store.commands import db_migrate_async, db_status_async
+from signer.store.records import RECORD_VERSION, ShareRow
 
 NODE = "node-a"
 ED_PUB = bytes(range(32))
@@ -265,10 +268,23 @@ async def test_protocol_names_are_the_registry_s_not_the_schema_s(target, monkey
     kek = os.urandom(32)
     monkeypatch.setattr(sqlite, "SQLITE_MIGRATIONS", SQLITE_MIGRATIONS[:1])
     monkeypatch.setattr(postgres, "POSTGRES_MIGRATIONS", POSTGRES_MIGRATIONS[:1])
-    async with open_store(target.url, kek, NODE) as store:
-        await store.put_share("old", b"share from schema 1", **frost_meta())
+    async with open_store(target.url, kek, NODE):
+        pass
+    # A share sealed as this code seals it, written in schema 1's columns (the code itself writes the later
+    # party_identities column too).
+    row_sql = (
+        "INSERT INTO key_shares (key_id, protocol, curve, public_key, threshold, parties, party_index, "
+        "record_version, created_at, wrapped_key, ciphertext) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    )
+    m = frost_meta()
+    head = ShareRow(
+        "old", m["protocol"], m["curve"], m["public_key"], m["threshold"], m["parties"], m["party_index"],
+        RECORD_VERSION, datetime.now(UTC), b"", b"",
+    )  # fmt: skip
+    wrapped, ciphertext = envelope.seal(kek, envelope.share_aad(NODE, head), b"share from schema 1")
+    old = (*astuple(head)[:8], head.created_at, wrapped, ciphertext)
+    target.execute(row_sql, *(old[:8] + (old[8].isoformat(),) + old[9:] if target.backend == "sqlite" else old))
     row = ("k2", "frost-secp", "secp256k1", K1_PUB, 2, 2, 1, 1, datetime.now(UTC), b"w", b"c")
-    row_sql = "INSERT INTO key_shares VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     sqlite_row = (*row[:8], row[8].isoformat(), *row[9:])
     with pytest.raises(Exception, match="(?i)check"):
         target.execute(row_sql, *(sqlite_row if target.backend == "sqlite" else row))

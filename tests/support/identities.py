@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 from weakref import WeakKeyDictionary
 
+from signer import limits
 from signer.crypto.identity import ED25519, IdentityKey
 from signer.engine import DkgRequest, EngineConfig, NotFound, SessionKind, SessionManager, SessionView, SignRequest
 from signer.engine.storage import EngineStore
@@ -61,7 +62,8 @@ async def start_as(
 ) -> SessionView:
     """`manager.start` with the identities (DKG) or approvals (signing) filled in, unless the request has some."""
     if isinstance(request, DkgRequest) and not request.party_identities:
-        request = replace(request, party_identities=named(parties, request.total_parties))
+        if limits.is_int(request.total_parties) and 0 < request.total_parties <= limits.MAX_PARTIES:
+            request = replace(request, party_identities=named(parties, request.total_parties))
     elif isinstance(request, SignRequest) and not request.approvals:
         try:
             request = await approved(parties, manager, request)
