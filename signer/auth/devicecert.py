@@ -18,10 +18,10 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from signer import limits
 from signer.auth.jwt import (
     DEFAULT_ALGORITHMS,
     DEFAULT_LEEWAY_S,
-    MAX_TOKEN_CHARS,
     TokenConfigError,
     _check_algorithms,
     _load_jwks,
@@ -76,7 +76,7 @@ class DeviceAuthority:
         """The certificate's `sub` if it binds `public_key`; DeviceCertError (never naming a secret) if not."""
         if not certificate:
             raise DeviceCertError("no certificate")
-        if len(certificate) > MAX_TOKEN_CHARS:
+        if len(certificate) > limits.MAX_CERTIFICATE_CHARS:
             raise DeviceCertError("certificate too long")
         claims = self._verified_claims(certificate)
         try:
