@@ -238,8 +238,13 @@ def cmd_db(args: argparse.Namespace) -> int:
 def cmd_kek_rotate(args: argparse.Namespace) -> int:
     from signer.store import commands
 
+    from signer.store.errors import StoreInUse
+
     config = config_from_args(args)
-    count = commands.kek_rotate(config.storage_url, config.kek_file, args.new, config["node.id"])
+    try:
+        count = commands.kek_rotate(config.storage_url, config.kek_file, args.new, config["node.id"])
+    except StoreInUse as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
     print(f"re-wrapped {count} record(s) under {args.new}; now set storage.kek_file to it and restart the node")
     return 0
 

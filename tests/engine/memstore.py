@@ -7,12 +7,13 @@ past deadlines while a query runs; tests of the store path itself use the real s
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import asdict
 from datetime import UTC, datetime
 
 import trio
 
 from signer.store.errors import KeyExists, KeyNotFound
-from signer.store.records import KeyInfo, KeyShare
+from signer.store.records import AuditEvent, KeyInfo, KeyShare
 
 
 class MemoryStore:
@@ -30,12 +31,14 @@ class MemoryStore:
             raise KeyNotFound(f"no key share with key id {key_id!r}")
         return self.shares[key_id]
 
-    async def put_share(self, key_id: str, share: bytes, **meta: object) -> KeyInfo:
+    async def put_share(self, key_id: str, share: bytes, *, audit: AuditEvent | None = None, **meta: object) -> KeyInfo:
         await trio.lowlevel.checkpoint()
         if key_id in self.shares:
             raise KeyExists(f"a key share with key id {key_id!r} already exists")
         info = KeyInfo(key_id=key_id, created_at=datetime.now(UTC), **meta)  # type: ignore[arg-type]
         self.shares[key_id] = KeyShare(info, share)
+        if audit is not None:
+            self.audit.append(asdict(audit))
         return info
 
     async def add_preparams(self, blob: bytes) -> str:
