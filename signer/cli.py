@@ -18,7 +18,7 @@ from signer import __version__
 from signer.auth.keyfiles import KeyFileError  # noqa: E402
 from signer.auth.tls import TlsConfigError  # noqa: E402
 from signer.config import KEYS, KEYS_BY_PATH, Config, ConfigError, load_config
-from signer.store.errors import StoreError
+from signer.store.errors import StoreConfigError, StoreError
 
 EXIT_USAGE = 2
 
@@ -91,6 +91,8 @@ def operator_error(exc: BaseException, config: Config) -> BaseException:
     cause = first_of(exc, (ConfigError, StoreError, OSError))
     if isinstance(cause, ConfigError):
         return cause
+    if isinstance(cause, StoreConfigError):  # the operator's to fix (path, permissions): like a config error
+        return CliError(f"storage: {cause}", EXIT_USAGE)
     if isinstance(cause, StoreError):
         return CliError(f"storage: {cause}")
     if isinstance(cause, OSError):
