@@ -18,7 +18,7 @@ from signer import __version__
 from signer.auth.keyfiles import KeyFileError  # noqa: E402
 from signer.auth.tls import TlsConfigError  # noqa: E402
 from signer.config import KEYS, KEYS_BY_PATH, Config, ConfigError, load_config
-from signer.store.errors import StoreConfigError, StoreError
+from signer.store.errors import StoreConfigError, StoreError, StoreInUse
 
 EXIT_USAGE = 2
 
@@ -239,8 +239,6 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 def cmd_kek_rotate(args: argparse.Namespace) -> int:
     from signer.store import commands
-
-    from signer.store.errors import StoreInUse
 
     config = config_from_args(args)
     try:

@@ -3,10 +3,11 @@
 Backends move sealed rows; they never see a KEK or plaintext. Every method is one transaction, so a
 crash leaves it either fully applied or not at all. Transient failures (a dropped connection, a
 server restart, a busy lock) are retried with tenacity; constraint violations and every other error
-are not. A failure left when the retries are over is turned into the store's typed fault (`fault`):
-StoreUnavailable, StoreFull or StoreCorrupt, so that callers never see a driver's exception. Each operation is written so that repeating it after a commit whose reply was lost is
-harmless: inserts of store-generated ids use ON CONFLICT DO NOTHING, and a share insert that finds an
-identical row (same random ciphertext) treats it as its own earlier attempt.
+are not. A database failure left when the retries are over becomes the store's typed fault
+(StoreUnavailable, StoreFull or StoreCorrupt), so callers never see a driver's exception. Each operation
+is written so that repeating it after a commit whose reply was lost is harmless: inserts of
+store-generated ids use ON CONFLICT DO NOTHING, and a share insert that finds an identical row (same
+random ciphertext) treats it as its own earlier attempt.
 """
 
 from __future__ import annotations

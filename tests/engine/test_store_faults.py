@@ -23,9 +23,9 @@ from signer.store import DecryptionFailed, StoreConfigError, StoreUnavailable, o
 from tests.engine.harness import serving
 from tests.engine.relay import relay
 from tests.engine.test_frost import frost_keygen, verify
-from tests.store.private_pg import create_database, pg_server, private_pg  # noqa: F401
+from tests.store.private_pg import create_database
 from tests.store.test_faults import checkpoint
-from tests.store.volume import Volume, volume  # noqa: F401
+from tests.store.volume import Volume
 
 
 def test_the_store_fault_table():

@@ -19,8 +19,8 @@ from signer.store import open_store, sqlite_url
 from tests.conftest import grpcurl_path
 from tests.node.test_cli_serve import _start_serve, _wait_ready
 from tests.store.conftest import drop_pg_schema, new_pg_target, require_pg
-from tests.store.private_pg import PrivatePostgres, create_database, pg_server, private_pg  # noqa: F401
-from tests.store.volume import Volume, volume  # noqa: F401
+from tests.store.private_pg import PrivatePostgres, create_database
+from tests.store.volume import Volume
 
 DKG = (
     '{"session_id": "%s", "key_id": "%s", "protocol": "PROTOCOL_FROST", "curve": "CURVE_ED25519", '

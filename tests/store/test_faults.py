@@ -22,8 +22,8 @@ from signer.store import (
     sqlite_url,
 )
 from signer.store.commands import kek_rotate_async
-from tests.store.private_pg import create_database, pg_server, private_pg  # noqa: F401
-from tests.store.volume import Volume, volume  # noqa: F401
+from tests.store.private_pg import create_database
+from tests.store.volume import Volume
 
 KEK = bytes(range(32))
 PUB = bytes(32)

@@ -44,7 +44,8 @@ class Volume:
 def volume(tmp_path: Path) -> Iterator[Volume]:
     path = tmp_path / "volume"
     path.mkdir()
-    res = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={SIZE},mode=0700", "tmpfs", str(path)], capture_output=True)
+    mount = ["mount", "-t", "tmpfs", "-o", f"size={SIZE},mode=0700", "tmpfs", str(path)]
+    res = subprocess.run(mount, capture_output=True)
     if res.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs (needs root): {res.stderr.decode().strip()}")
     try:
