@@ -357,7 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
         "rotate",
         help="re-wrap every data key under a new KEK",
         description="Re-wrap every data key from storage.kek_file to the KEK in --new (created if missing), in "
-        "one transaction; the shares themselves are not touched. Stop the nodes using the store first.",
+        "one transaction; the shares themselves are not touched. Refused (exit 2) while a node uses the store.",
     )
     add_config_flags(rotate)
     rotate.add_argument("--new", type=Path, required=True, metavar="FILE", help="the new KEK file")
