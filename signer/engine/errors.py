@@ -14,6 +14,8 @@ Store faults (`STORE_FAULTS`, the one place that decides what a storage failure 
 |                                               |                     |                    |   frees space          |
 | StoreUnavailable (unreachable, restarting,    | Unavailable         | UNAVAILABLE        | yes, later             |
 |   overloaded or locked past the retries)      |                     |                    |                        |
+| WrongKek (a KEK rotation replaced this node's | Unavailable         | UNAVAILABLE        | on another replica, or |
+|   KEK: it writes nothing sealed any more)     |                     |                    |   after a restart      |
 | any other StoreError (a bug: bad arguments)   | (none, re-raised)   | INTERNAL           | no                     |
 
 A full store is RESOURCE_EXHAUSTED rather than UNAVAILABLE: gRPC defines RESOURCE_EXHAUSTED for "the entire
@@ -28,7 +30,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from signer.store.errors import DecryptionFailed, StoreCorrupt, StoreError, StoreFull, StoreUnavailable
+from signer.store.errors import DecryptionFailed, StoreCorrupt, StoreError, StoreFull, StoreUnavailable, WrongKek
 
 log = logging.getLogger("signer.engine.errors")
 
@@ -90,6 +92,7 @@ STORE_FAULTS: tuple[tuple[type[StoreError], type[EngineError], str], ...] = (
     (StoreCorrupt, DataLoss, "the node's database is corrupt"),
     (StoreFull, ResourceExhausted, "the node's storage is full; nothing was stored or released"),
     (StoreUnavailable, Unavailable, "the node's storage is unavailable; retry later"),
+    (WrongKek, Unavailable, "the node's key-encryption key was rotated; it must restart"),
 )
 
 

@@ -36,6 +36,7 @@ T = TypeVar("T")
 # id is chosen once by the caller, so a retried transaction whose first commit went through adds no second row.
 AuditWrite = tuple[str, AuditEntry]
 IN_USE = "a node is using this store; stop it first"
+KEK_ROTATED = "the store's KEK was rotated under this node; restart it with the new storage.kek_file"
 
 RETRY_ATTEMPTS = 6
 RETRY_MAX_SECONDS = 30.0
@@ -103,6 +104,11 @@ class Backend(ABC):
 
     name: str
     retries: int = 0
+    # The check value of the KEK this opener seals with (set by the Store once verified). Every write of
+    # sealed records verifies it in its own transaction, locked against a rotation, and fails with
+    # WrongKek(KEK_ROTATED) if a rotation replaced it: a record the store's KEK cannot open is never written,
+    # even by a node that lost its in-use lock (a dropped PostgreSQL session).
+    kek_check: bytes | None = None
 
     def __init__(
         self,

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import asyncpg
 import trio_asyncio
 
-from signer.store.backend import IN_USE, AuditWrite, Backend, OnWait, retry_transient, wait_until_reachable
+from signer.store.backend import IN_USE, KEK_ROTATED, AuditWrite, Backend, OnWait, retry_transient, wait_until_reachable
 from signer.store.errors import (
     SchemaError,
     StoreConfigError,
@@ -169,6 +169,20 @@ class PostgresBackend(Backend):
 
         return await self._run(in_tx)
 
+    async def _write_sealed(self, fn: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        """A write of sealed records, checking first that the KEK is still ours; FOR SHARE waits for a
+        rotation holding the row FOR UPDATE, then reads what it committed."""
+        check = self.kek_check
+
+        async def guarded(c: asyncpg.Connection) -> T:
+            if check is not None:
+                stored = await c.fetchval("SELECT value FROM meta WHERE name = 'kek_check' FOR SHARE")
+                if stored is None or bytes(stored) != check:
+                    raise WrongKek(KEK_ROTATED)
+            return await fn(c)
+
+        return await self._tx(guarded)
+
     # -- schema ---------------------------------------------------------------------------------
 
     async def migrate(self) -> list[tuple[int, str]]:
@@ -237,7 +251,7 @@ class PostgresBackend(Backend):
                 await _insert_audit(c, audit)
 
         try:
-            await self._tx(fn)
+            await self._write_sealed(fn)
             return True
         except asyncpg.exceptions.UniqueViolationError:
             # Not retried. The row may be our own attempt whose commit reply a dropped connection lost:
@@ -284,7 +298,7 @@ class PostgresBackend(Backend):
                 [(r.kind, r.owner, r.item_id, r.record_version, r.wrapped_key, r.ciphertext, at) for r in rows],
             )
 
-        await self._tx(fn)
+        await self._write_sealed(fn)
 
     async def pool_put(self, row: PoolRow, at: datetime, audit: AuditWrite | None = None) -> bool:
         async def fn(c: asyncpg.Connection) -> bool:
@@ -306,7 +320,7 @@ class PostgresBackend(Backend):
             held = await c.fetchval("SELECT ciphertext FROM secret_pool WHERE item_id = $1", row.item_id)
             return held is not None and bytes(held) == row.ciphertext
 
-        return await self._tx(fn)
+        return await self._write_sealed(fn)
 
     async def pool_claim(
         self, kind: str, owner: str, item_id: str | None = None, audit: AuditWrite | None = None

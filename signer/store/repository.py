@@ -103,6 +103,7 @@ class Store:
         stored = await self._backend.init_meta("kek_check", check)
         if not hmac.compare_digest(stored, check):
             raise WrongKek("the KEK does not match the one this store was created with (wrong storage.kek_file?)")
+        self._backend.kek_check = check
 
     # -- key shares -------------------------------------------------------------------------------
 
@@ -331,8 +332,10 @@ class Store:
             aad = envelope.pool_aad(node, row)
             return envelope.rewrap(self._kek, new_kek, aad, row.wrapped_key, f"{row.kind} {row.item_id}")
 
-        count = await self._backend.rotate(envelope.kek_check(self._kek), envelope.kek_check(new_kek), share, pool)
+        new_check = envelope.kek_check(new_kek)
+        count = await self._backend.rotate(envelope.kek_check(self._kek), new_check, share, pool)
         self._kek = new_kek
+        self._backend.kek_check = new_check
         return count
 
 

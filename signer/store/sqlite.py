@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 import trio
 
-from signer.store.backend import IN_USE, AuditWrite, Backend
+from signer.store.backend import IN_USE, KEK_ROTATED, AuditWrite, Backend
 from signer.store.errors import (
     SchemaError,
     StoreConfigError,
@@ -206,6 +206,19 @@ class SqliteBackend(Backend):
 
         return await self._retry(attempt)
 
+    async def _write_sealed(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """A write of sealed records, checking first (under the write lock) that the KEK is still ours."""
+        check = self.kek_check
+
+        def guarded(c: sqlite3.Connection) -> T:
+            if check is not None:
+                stored = c.execute("SELECT value FROM meta WHERE name = 'kek_check'").fetchone()
+                if stored is None or bytes(stored[0]) != check:
+                    raise WrongKek(KEK_ROTATED)
+            return fn(c)
+
+        return await self._run(guarded, write=True)
+
     # -- schema ---------------------------------------------------------------------------------
 
     @staticmethod
@@ -287,7 +300,7 @@ class SqliteBackend(Backend):
                 _insert_audit(c, audit)
 
         try:
-            await self._run(fn, write=True)
+            await self._write_sealed(fn)
             return True
         except sqlite3.IntegrityError:
             # Not retried: the key id is taken (by this very row only if an earlier attempt committed).
@@ -337,7 +350,7 @@ class SqliteBackend(Backend):
                 [(r.kind, r.owner, r.item_id, r.record_version, r.wrapped_key, r.ciphertext, ts) for r in rows],
             )
 
-        await self._run(fn, write=True)
+        await self._write_sealed(fn)
 
     async def pool_put(self, row: PoolRow, at: datetime, audit: AuditWrite | None = None) -> bool:
         def fn(c: sqlite3.Connection) -> bool:
@@ -353,7 +366,7 @@ class SqliteBackend(Backend):
             held = c.execute("SELECT ciphertext FROM secret_pool WHERE item_id = ?", (row.item_id,)).fetchone()
             return held is not None and bytes(held[0]) == row.ciphertext
 
-        return await self._run(fn, write=True)
+        return await self._write_sealed(fn)
 
     async def pool_claim(
         self, kind: str, owner: str, item_id: str | None = None, audit: AuditWrite | None = None

@@ -18,6 +18,7 @@ from signer.store import (
     StoreFull,
     StoreInUse,
     StoreUnavailable,
+    WrongKek,
     open_store,
     sqlite_url,
 )
@@ -54,16 +55,18 @@ async def test_a_full_volume_stores_nothing_and_says_so(volume: Volume):
     async with open_store(sqlite_url(db), KEK, "node-1") as store:
         await put(store, "k0", event("s0"))
         await store.add_presignature("k0", b"presig", item_id="pre-1")
-        checkpoint(db)
-        volume.fill()
-        with pytest.raises(StoreFull, match="full"):
-            await put(store, "k1", event("s1"))
-        with pytest.raises(StoreFull):
-            await store.add_presignature("k0", b"presig 2", item_id="pre-2", audit=event("pre-2", "presign"))
-        with pytest.raises(StoreFull):
-            await store.claim_presignature("k0", "pre-1", audit=event("sign-1", "claim"))
-        with pytest.raises(StoreFull):
-            await store.append_audit(**event("s2").__dict__)
+        # A failed write may leave its WAL file grown (SQLite rolls back inside its own files): truncate the
+        # WAL and fill the volume again before each, so each has to allocate.
+        for write in (
+            lambda: put(store, "k1", event("s1")),
+            lambda: store.add_presignature("k0", b"presig 2", item_id="pre-2", audit=event("pre-2", "presign")),
+            lambda: store.claim_presignature("k0", "pre-1", audit=event("sign-1", "claim")),
+            lambda: store.append_audit(**event("s2").__dict__),
+        ):
+            checkpoint(db)
+            volume.fill()
+            with pytest.raises(StoreFull, match="database or disk is full"):
+                await write()
         # Reads still work; nothing of the failed writes is there, the presignature was not consumed.
         with pytest.raises(KeyNotFound):
             await store.key_info("k1")
@@ -146,3 +149,28 @@ async def test_kek_rotation_is_refused_while_the_store_is_open(target, tmp_path)
     assert await kek_rotate_async(target.url, kek_file, new, "node-1") == 2
     async with open_store(target.url, bytes.fromhex(new.read_text()), "node-1") as store:
         assert len((await store.get_share("k1")).share) == 64
+
+
+async def test_a_node_that_lost_its_lock_writes_nothing_under_a_rotated_kek(pg_target, tmp_path):
+    """Belt and braces for the in-use lock: a PostgreSQL session dropped under a running node loses its
+    lock, and a rotation may then run; the node's next sealed write sees the new KEK check in its own
+    transaction and refuses, instead of storing a record the store's KEK cannot open."""
+    kek_file = tmp_path / "kek.hex"
+    kek_file.write_text(KEK.hex())
+    new = tmp_path / "new-kek.hex"
+    async with open_store(pg_target.url, KEK, "node-1") as node:
+        await put(node, "k0")
+        pg_target.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND classid = ? "
+            "AND pid <> pg_backend_pid()",
+            0x6D70_6375,
+        )
+        assert await kek_rotate_async(pg_target.url, kek_file, new, "node-1") == 1
+        with pytest.raises(WrongKek, match="rotated under this node"):
+            await put(node, "k1", event("s1"))
+        with pytest.raises(WrongKek):
+            await node.add_presignature("k0", b"presig", item_id="p1")
+    async with open_store(pg_target.url, bytes.fromhex(new.read_text()), "node-1") as store:
+        assert [k.key_id for k in await store.list_keys()] == ["k0"]
+        assert len((await store.get_share("k0")).share) == 64
+        assert await store.read_audit() == []
