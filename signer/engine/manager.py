@@ -25,7 +25,7 @@ faults become engine errors through `errors.STORE_FAULTS` (DATA_LOSS, RESOURCE_E
 
 The store is duck-typed to signer.store.Store: key_info / get_share / put_share, claim_preparams /
 count_preparams / add_preparams, add_presignature / claim_presignature / count_presignatures and
-append_audit.
+append_audit; put_share, add_presignature and claim_presignature take the `audit=` row to commit with them.
 """
 
 from __future__ import annotations
