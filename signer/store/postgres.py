@@ -24,17 +24,9 @@ from typing import Any, TypeVar
 import asyncpg
 import trio_asyncio
 
+from signer.store import errors
 from signer.store.backend import IN_USE, KEK_ROTATED, AuditWrite, Backend, OnWait, retry_transient, wait_until_reachable
-from signer.store.errors import (
-    SchemaError,
-    StoreConfigError,
-    StoreCorrupt,
-    StoreError,
-    StoreFull,
-    StoreInUse,
-    StoreUnavailable,
-    WrongKek,
-)
+from signer.store.errors import SchemaError, StoreConfigError, StoreError, StoreInUse, WrongKek
 from signer.store.records import AuditEntry, KeyInfo, PoolRow, SchemaStatus, ShareRow
 from signer.store.schema import POSTGRES_MIGRATIONS
 
@@ -76,16 +68,16 @@ def is_transient(exc: BaseException) -> bool:
 def fault(exc: BaseException) -> StoreError | None:
     """The store fault for an error left after the retries (by SQLSTATE class), None for anything else."""
     if isinstance(exc, asyncpg.exceptions.DiskFullError):
-        return StoreFull(f"PostgreSQL: {exc}")
+        return errors.StoreFull(f"PostgreSQL: {exc}")
     if isinstance(exc, asyncpg.exceptions.DataCorruptedError | asyncpg.exceptions.IndexCorruptedError):
-        return StoreCorrupt(f"PostgreSQL: {exc}")
+        return errors.StoreCorrupt(f"PostgreSQL: {exc}")
     if is_transient(exc) or isinstance(
         exc,
         asyncpg.exceptions.InsufficientResourcesError  # class 53: out of memory, too many connections
         | asyncpg.exceptions.ReadOnlySQLTransactionError  # a standby, e.g. during a failover
         | asyncpg.exceptions.OperatorInterventionError,  # class 57: shutdown, cancelled by an operator
     ):
-        return StoreUnavailable(f"PostgreSQL: {type(exc).__name__}: {exc}")
+        return errors.StoreUnavailable(f"PostgreSQL: {type(exc).__name__}: {exc}")
     return None
 
 
@@ -456,9 +448,9 @@ async def open_postgres(
             except asyncpg.exceptions.PostgresError as exc:
                 if not is_transient(exc):
                     raise StoreError(f"storage.url: PostgreSQL refused the connection: {exc}") from None
-                raise StoreUnavailable(f"storage.url: cannot reach PostgreSQL: {exc}") from None
+                raise errors.StoreUnavailable(f"storage.url: cannot reach PostgreSQL: {exc}") from None
             except OSError as exc:
-                raise StoreUnavailable(f"storage.url: cannot reach PostgreSQL: {exc}") from None
+                raise errors.StoreUnavailable(f"storage.url: cannot reach PostgreSQL: {exc}") from None
             backend = PostgresBackend(pool, lambda: asyncpg.connect(dsn=_dsn(url), server_settings=settings))
             try:
                 yield backend

@@ -23,17 +23,9 @@ from typing import Any, TypeVar
 
 import trio
 
+from signer.store import errors
 from signer.store.backend import IN_USE, KEK_ROTATED, AuditWrite, Backend
-from signer.store.errors import (
-    SchemaError,
-    StoreConfigError,
-    StoreCorrupt,
-    StoreError,
-    StoreFull,
-    StoreInUse,
-    StoreUnavailable,
-    WrongKek,
-)
+from signer.store.errors import SchemaError, StoreConfigError, StoreError, StoreInUse, WrongKek
 from signer.store.records import AuditEntry, KeyInfo, PoolRow, SchemaStatus, ShareRow
 from signer.store.schema import SQLITE_MIGRATIONS
 
@@ -76,9 +68,9 @@ def _fault(path: Path, exc: BaseException) -> StoreError | None:
         return None
     code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
     if code == sqlite3.SQLITE_FULL:
-        return StoreFull(f"SQLite database {path}: {exc}")
+        return errors.StoreFull(f"SQLite database {path}: {exc}")
     if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
-        return StoreCorrupt(f"SQLite database {path}: {exc}")
+        return errors.StoreCorrupt(f"SQLite database {path}: {exc}")
     if code in (
         sqlite3.SQLITE_BUSY,
         sqlite3.SQLITE_LOCKED,
@@ -86,7 +78,7 @@ def _fault(path: Path, exc: BaseException) -> StoreError | None:
         sqlite3.SQLITE_IOERR,
         sqlite3.SQLITE_CANTOPEN,
     ):
-        return StoreUnavailable(f"SQLite database {path}: {exc}")
+        return errors.StoreUnavailable(f"SQLite database {path}: {exc}")
     return None
 
 

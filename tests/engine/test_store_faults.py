@@ -8,6 +8,7 @@ import os
 from contextlib import AsyncExitStack
 
 import pytest
+from grpclib.const import Status
 
 from signer.engine import (
     DataLoss,
@@ -36,6 +37,7 @@ def test_the_store_fault_table():
         ("StoreUnavailable", "UNAVAILABLE"),
         ("WrongKek", "UNAVAILABLE"),
     ]
+    assert all(Status[error.code] for _, error, _ in STORE_FAULTS)  # transport maps err.code to the status
     assert from_store(StoreConfigError("a bug")) is None  # not a fault of the database: INTERNAL
     assert isinstance(from_store(DecryptionFailed("key share 'k': record does not authenticate")), DataLoss)
 
