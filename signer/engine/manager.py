@@ -65,7 +65,7 @@ from signer.engine.pools import PreparamsPool
 from signer.engine.registry import ProtocolBinding, default_protocols
 from signer.engine.session import Session, SessionSetup
 from signer.protocols.base import DkgResult, ProtocolError, SessionProtocol, SignResult
-from signer.store.errors import ItemExists, KeyExists, KeyNotFound
+from signer.store.errors import ItemExists, KeyExists, KeyNotFound, StoreError
 from signer.store.records import AuditEvent
 
 log = logging.getLogger("signer.engine.manager")
@@ -280,7 +280,9 @@ class SessionManager:
     async def _presignatures_changed(self) -> None:
         try:
             telemetry.presignatures_ready(await self._store.count_presignatures())
-        except Exception:
+        except StoreError as exc:  # one line: while the database is down, this runs on every claim
+            log.warning("could not count presignatures for the pool metric: %s", exc)
+        except Exception:  # a bug: never let the metric take the manager's nursery down
             log.exception("could not count presignatures for the pool metric")
 
     async def deliver(self, message: ProtocolMessage) -> DeliverResult:
@@ -472,7 +474,8 @@ class SessionManager:
         result = session.state.name.lower()
         if session.culprits:
             result += f" culprits={list(session.culprits)}"
-        await self._store.append_audit(**asdict(self._audit_event(session, result)))
+        with store_faults():
+            await self._store.append_audit(**asdict(self._audit_event(session, result)))
 
     def _audit_event(self, session: Session, result: str) -> AuditEvent:
         """What the audit log records of a session: what it was, for whom, how it ended."""
