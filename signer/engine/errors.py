@@ -27,8 +27,8 @@ audit row committed together.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from signer.store.errors import DecryptionFailed, StoreCorrupt, StoreError, StoreFull, StoreUnavailable, WrongKek
 
@@ -104,9 +104,12 @@ def from_store(fault: StoreError) -> EngineError | None:
     return None
 
 
-@contextmanager
-def store_faults() -> Iterator[None]:
-    """Turn the store faults raised inside into engine errors (logging the store's own message)."""
+@asynccontextmanager
+async def store_faults() -> AsyncIterator[None]:
+    """Turn the store faults raised inside into engine errors (logging the store's own message).
+
+    `async with store_faults():` around store calls, or `@store_faults()` on an async function.
+    """
     try:
         yield
     except StoreError as exc:

@@ -176,7 +176,7 @@ class SessionManager:
             await other.wait()
         done = self._starting[sid] = trio.Event()
         try:
-            with store_faults():
+            async with store_faults():
                 return await self._start(kind, request, client)
         finally:
             del self._starting[sid]
@@ -413,7 +413,7 @@ class SessionManager:
         async def build() -> SessionProtocol:
             preparams = None
             if binding.needs_preparams:
-                with store_faults():
+                async with store_faults():
                     preparams = await self._preparams.take({"session_id": req.session_id, "key_id": req.key_id})
             return await _construct(binding, binding.new_dkg, req, preparams)
 
@@ -435,38 +435,39 @@ class SessionManager:
 
     # ----- session hooks -------------------------------------------------------------------------
 
+    @store_faults()
     async def _finish(self, session: Session, result: DkgResult | SignResult) -> None:
         """Runs before a session becomes COMPLETED, and commits its audit row: a DKG's key share is stored
         with it (put-once), a presigning's presignature too (under id = the session id), a signing's row
         alone. If this fails the session FAILS: nothing is released without its row."""
         request = session.setup.request
         audit = self._audit_event(session, "completed")
-        with store_faults():
-            if isinstance(request, DkgRequest) and isinstance(result, DkgResult):
-                try:
-                    await self._store.put_share(
-                        request.key_id,
-                        result.key_share,
-                        protocol=request.protocol,
-                        curve=request.curve,
-                        public_key=result.public_key,
-                        threshold=request.threshold,
-                        parties=request.total_parties,
-                        party_index=request.party_index,
-                        audit=audit,
-                    )
-                except KeyExists:
-                    raise AlreadyExists(f"key id {request.key_id!r} was stored meanwhile") from None
-            elif session.setup.kind is SessionKind.PRESIGN:
-                blob: bytes = result.consume()  # type: ignore[union-attr]
-                try:
-                    await self._store.add_presignature(request.key_id, blob, item_id=request.session_id, audit=audit)
-                except ItemExists:
-                    raise AlreadyExists(f"a presignature with id {request.session_id!r} is already stored") from None
-                await self._presignatures_changed()
-            else:
-                await self._store.append_audit(**asdict(audit))
+        if isinstance(request, DkgRequest) and isinstance(result, DkgResult):
+            try:
+                await self._store.put_share(
+                    request.key_id,
+                    result.key_share,
+                    protocol=request.protocol,
+                    curve=request.curve,
+                    public_key=result.public_key,
+                    threshold=request.threshold,
+                    parties=request.total_parties,
+                    party_index=request.party_index,
+                    audit=audit,
+                )
+            except KeyExists:
+                raise AlreadyExists(f"key id {request.key_id!r} was stored meanwhile") from None
+        elif session.setup.kind is SessionKind.PRESIGN:
+            blob: bytes = result.consume()  # type: ignore[union-attr]
+            try:
+                await self._store.add_presignature(request.key_id, blob, item_id=request.session_id, audit=audit)
+            except ItemExists:
+                raise AlreadyExists(f"a presignature with id {request.session_id!r} is already stored") from None
+            await self._presignatures_changed()
+        else:
+            await self._store.append_audit(**asdict(audit))
 
+    @store_faults()
     async def _audit(self, session: Session) -> None:
         """The audit row of a session that ended without a result (a COMPLETED one has it already)."""
         if session.state is SessionState.COMPLETED:
@@ -474,8 +475,7 @@ class SessionManager:
         result = session.state.name.lower()
         if session.culprits:
             result += f" culprits={list(session.culprits)}"
-        with store_faults():
-            await self._store.append_audit(**asdict(self._audit_event(session, result)))
+        await self._store.append_audit(**asdict(self._audit_event(session, result)))
 
     def _audit_event(self, session: Session, result: str) -> AuditEvent:
         """What the audit log records of a session: what it was, for whom, how it ended."""
