@@ -123,7 +123,22 @@ async def serve_forever(config: Config) -> None:
     """`signer serve`: run the node and handle SIGINT/SIGTERM as described in the module docstring."""
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
+            starting, watched = trio.CancelScope(), trio.Event()
+
+            async def stop_while_starting() -> None:
+                # Start-up can wait for the database (storage.connect_timeout_s): a stop then is immediate.
+                try:
+                    with starting:
+                        async for signum in signals:
+                            log.info("%s received while starting: exiting", signal.Signals(signum).name)
+                            nursery.cancel_scope.cancel()
+                finally:
+                    watched.set()
+
+            nursery.start_soon(stop_while_starting)
             node: NodeHandle = await nursery.start(run_node, config)
+            starting.cancel()
+            await watched.wait()  # one reader of the signals at a time
             async for signum in signals:
                 log.info(
                     "%s received: draining (grace %.1fs)", signal.Signals(signum).name, config["session.grace_period_s"]

@@ -6,10 +6,12 @@ calls get UNAVAILABLE instead of INTERNAL."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -111,7 +113,7 @@ def test_postgres_down_at_start_is_waited_for_then_unavailable_while_stopped(
             [sys.executable, "-m", "signer", "serve", "--listen", f"127.0.0.1:{free_port}", "--data-dir",
              str(tmp_path), "--storage-url", url, "--set", "pools.preparams_size=0"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env={**__import__("os").environ, "NOTIFY_SOCKET": str(tmp_path / "notify")},
+            env={**os.environ, "NOTIFY_SOCKET": str(tmp_path / "notify")},
         )  # fmt: skip
         try:
             assert listener.recv(4096).decode().startswith("STATUS=waiting for the database (")
@@ -147,3 +149,26 @@ def test_postgres_down_past_the_connect_timeout_is_one_line(pg_server: PrivatePo
     last = res.stderr.strip().splitlines()[-1]
     assert last.startswith("signer: error: storage: storage.url: cannot reach PostgreSQL"), res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_a_stop_while_waiting_for_postgres_exits_at_once(pg_server: PrivatePostgres, tmp_path, free_port):
+    url = create_database(pg_server, "node_stopped_waiting")
+    pg_server.stop()
+    with notify_socket(tmp_path / "notify") as listener:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "signer", "serve", "--listen", f"127.0.0.1:{free_port}", "--data-dir",
+             str(tmp_path), "--storage-url", url],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env={**os.environ, "NOTIFY_SOCKET": str(tmp_path / "notify")},
+        )  # fmt: skip
+        try:
+            assert listener.recv(4096).decode().startswith("STATUS=waiting for the database (")
+            started = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=20) == 0
+            assert time.monotonic() - started < 5
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert "SIGTERM received while starting: exiting" in proc.stderr.read().decode()
