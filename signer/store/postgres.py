@@ -16,6 +16,7 @@ under a live node.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
@@ -54,6 +55,21 @@ _TRANSIENT = (
     # leaves the client protocol in a state it refuses to continue from; a fresh connection is fine.
     asyncpg.exceptions.InternalClientError,
 )
+
+
+class _OneLine(logging.Filter):
+    """asyncpg's pool logs a full traceback each time it fails to reconnect (every 1 to 60 s while the
+    server is down): keep its message and the error, on one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            record.msg, record.args = f"{record.getMessage()} ({type(error).__name__}: {error})", ()
+            record.exc_info = record.exc_text = None
+        return True
+
+
+logging.getLogger("asyncpg.pool").addFilter(_OneLine())
 
 
 def is_transient(exc: BaseException) -> bool:
