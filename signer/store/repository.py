@@ -271,14 +271,13 @@ class Store:
         """Append one audit row on its own (a session that ended without a result to store); rows are
         never updated or deleted. A stored result takes its row as `audit=` in its own call instead."""
         event = AuditEvent(session_id, key_id, operation, message_digest, result, client_identity)
-        write = self._audit_write(event)
-        assert write is not None
-        await self._backend.audit_append(*write)
+        await self._backend.audit_append(*self._audit_row(event))
 
     def _audit_write(self, event: AuditEvent | None) -> AuditWrite | None:
+        return None if event is None else self._audit_row(event)
+
+    def _audit_row(self, event: AuditEvent) -> AuditWrite:
         """Check an audit event and make its row (with a fresh entry id, fixed across retries)."""
-        if event is None:
-            return None
         if not isinstance(event, AuditEvent):
             raise StoreConfigError("audit must be an AuditEvent")
         _check_id("session_id", event.session_id)
