@@ -71,7 +71,22 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[NodeHandle] =
         install_rpc_observer(server)
         install_call_auth(server, security.token_verifier)
 
-    async with trio_asyncio.open_loop(), open_store(config.storage_url, security.kek, config["node.id"]) as store:
+    def waiting(error: BaseException, pause_s: float) -> None:
+        # Starting before the database (a reboot, a failover) is normal: say so, instead of exiting at once
+        # and tripping the service manager's start limit.
+        log.warning("storage unreachable (%s: %s); trying again in %.1fs", type(error).__name__, error, pause_s)
+        sd_notify(f"STATUS=waiting for the database ({type(error).__name__})")
+
+    async with (
+        trio_asyncio.open_loop(),
+        open_store(
+            config.storage_url,
+            security.kek,
+            config["node.id"],
+            connect_timeout_s=config["storage.connect_timeout_s"],
+            on_wait=waiting,
+        ) as store,
+    ):
         engine = SessionManager(engine_config(config), store)
         service = SignerService(config["node.id"], engine, security.authenticator)
         async with trio.open_nursery() as nursery:
@@ -80,7 +95,7 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[NodeHandle] =
             address = await nursery.start(serve_grpc, services, host, port, security.ssl_context, configure)
             log.info("node %s (mpc-signer %s) ready", config["node.id"], __version__)
             with _metrics_server(config):
-                sd_notify("READY=1")
+                sd_notify("READY=1\nSTATUS=serving")
                 task_status.started(NodeHandle(address, health, engine))
                 await trio.sleep_forever()
 
@@ -108,7 +123,22 @@ async def serve_forever(config: Config) -> None:
     """`signer serve`: run the node and handle SIGINT/SIGTERM as described in the module docstring."""
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
+            starting, watched = trio.CancelScope(), trio.Event()
+
+            async def stop_while_starting() -> None:
+                # Start-up can wait for the database (storage.connect_timeout_s): a stop then is immediate.
+                try:
+                    with starting:
+                        async for signum in signals:
+                            log.info("%s received while starting: exiting", signal.Signals(signum).name)
+                            nursery.cancel_scope.cancel()
+                finally:
+                    watched.set()
+
+            nursery.start_soon(stop_while_starting)
             node: NodeHandle = await nursery.start(run_node, config)
+            starting.cancel()
+            await watched.wait()  # one reader of the signals at a time
             async for signum in signals:
                 log.info(
                     "%s received: draining (grace %.1fs)", signal.Signals(signum).name, config["session.grace_period_s"]

@@ -19,7 +19,7 @@ from signer import __version__, schemes
 from signer.auth.keyfiles import KeyFileError
 from signer.auth.tls import TlsConfigError
 from signer.config import KEYS, KEYS_BY_PATH, Config, ConfigError, load_config, unknown_env_warnings
-from signer.store.errors import StoreError
+from signer.store.errors import StoreConfigError, StoreError, StoreInUse
 
 EXIT_USAGE = 2
 
@@ -94,6 +94,8 @@ def operator_error(exc: BaseException, config: Config) -> BaseException:
     cause = first_of(exc, (ConfigError, StoreError, OSError))
     if isinstance(cause, ConfigError):
         return cause
+    if isinstance(cause, StoreConfigError):  # the operator's to fix (path, permissions): like a config error
+        return CliError(f"storage: {cause}", EXIT_USAGE)
     if isinstance(cause, StoreError):
         return CliError(f"storage: {cause}")
     if isinstance(cause, OSError):
@@ -264,7 +266,10 @@ def cmd_kek_rotate(args: argparse.Namespace) -> int:
     from signer.store import commands
 
     config = config_from_args(args)
-    count = commands.kek_rotate(config.storage_url, config.kek_file, args.new, config["node.id"])
+    try:
+        count = commands.kek_rotate(config.storage_url, config.kek_file, args.new, config["node.id"])
+    except StoreInUse as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
     print(f"re-wrapped {count} record(s) under {args.new}; now set storage.kek_file to it and restart the node")
     return 0
 
@@ -381,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
         "rotate",
         help="re-wrap every data key under a new KEK",
         description="Re-wrap every data key from storage.kek_file to the KEK in --new (created if missing), in "
-        "one transaction; the shares themselves are not touched. Stop the nodes using the store first.",
+        "one transaction; the shares themselves are not touched. Refused (exit 2) while a node uses the store.",
     )
     add_config_flags(rotate)
     rotate.add_argument("--new", type=Path, required=True, metavar="FILE", help="the new KEK file")

@@ -93,6 +93,14 @@ KEYS: tuple[Key, ...] = (
     ),
     Key("storage.kek_file", "MPC_KEK_FILE", "path", "", "key-encryption key file; default <data_dir>/kek.hex"),
     Key(
+        "storage.connect_timeout_s",
+        "MPC_STORAGE_CONNECT_TIMEOUT_S",
+        "float",
+        60.0,
+        "at start-up, how long to wait for an unreachable database (PostgreSQL) before exiting",
+        minimum=0,
+    ),
+    Key(
         "session.round_timeout_s",
         "MPC_SESSION_ROUND_TIMEOUT_S",
         "float",

@@ -18,6 +18,11 @@ session id. A signing that names a `presignature_id` claims that item from the s
 durable delete) before its session exists, so a presignature is never used twice, also across
 restarts and replicas; then only the online round runs.
 
+No result without its audit row (docs/contract.md §5): a DKG's key share, a presigning's presignature and a
+presignature's claim are stored in one transaction with their audit rows; a signature is shown to callers
+only after its audit row committed. A session that ends without a result gets its row afterwards. Store
+faults become engine errors through `errors.STORE_FAULTS` (DATA_LOSS, RESOURCE_EXHAUSTED, UNAVAILABLE).
+
 The store is an `EngineStore` (storage.py): signer.store.Store, or the in-memory store of the tests.
 Ids, party counts and indices are checked with `signer.limits`, the functions the gRPC edge uses.
 """
@@ -28,6 +33,7 @@ import hashlib
 import logging
 from collections import deque
 from collections.abc import Callable, Mapping
+from dataclasses import asdict
 from typing import Any, TypeVar
 
 import trio
@@ -41,12 +47,14 @@ from signer.engine.errors import (
     NotFound,
     ResourceExhausted,
     Unavailable,
+    store_faults,
 )
 from signer.engine.model import (
     DeliverResult,
     DkgRequest,
     ProtocolMessage,
     SessionKind,
+    SessionState,
     SessionView,
     SignRequest,
 )
@@ -55,8 +63,8 @@ from signer.engine.registry import PresignResult, ProtocolBinding, SchemeKey, de
 from signer.engine.session import Builder, Session, SessionSetup
 from signer.engine.storage import EngineStore
 from signer.protocols.base import DkgResult, ProtocolError, SessionProtocol, SignResult
-from signer.store.errors import ItemExists, KeyExists, KeyNotFound
-from signer.store.records import KeyInfo
+from signer.store.errors import ItemExists, KeyExists, KeyNotFound, StoreError
+from signer.store.records import AuditEvent, KeyInfo
 
 T = TypeVar("T")
 
@@ -163,7 +171,8 @@ class SessionManager:
             await other.wait()
         done = self._starting[sid] = trio.Event()
         try:
-            return await self._start(kind, request, client)
+            async with store_faults():
+                return await self._start(kind, request, client)
         finally:
             del self._starting[sid]
             done.set()
@@ -218,7 +227,7 @@ class SessionManager:
         elif kind is SessionKind.PRESIGN:
             build = self._presign_builder(binding, request, info.party_index, share.share)
         else:
-            presignature = await self._claim_presignature(request) if request.presignature_id else None
+            presignature = await self._claim_presignature(request, binding, client) if request.presignature_id else None
             build = self._sign_builder(binding, request, info.party_index, share.share, presignature)
         if isinstance(request, DkgRequest):
             self._dkg_keys.add(request.key_id)
@@ -248,12 +257,17 @@ class SessionManager:
         await self._nursery.start(session.run)
         return session.take_view()
 
-    async def _claim_presignature(self, request: SignRequest) -> bytes:
-        """Take the named presignature out of the store (durably, before any use); NotFound if it is not
-        there for this key: never made, already used, or another key's."""
+    async def _claim_presignature(self, request: SignRequest, binding: ProtocolBinding, client: str) -> bytes:
+        """Take the named presignature out of the store (durably, before any use, with an audit row naming
+        it and the signing); NotFound if it is not there for this key: never made, already used, or
+        another key's."""
+        audit = AuditEvent(
+            request.session_id, request.key_id, "claim", _digest(binding, request),
+            f"claimed presignature={request.presignature_id}", client or "unidentified",
+        )  # fmt: skip
         self._reserved += 1
         try:
-            blob = await self._store.claim_presignature(request.key_id, request.presignature_id)
+            blob = await self._store.claim_presignature(request.key_id, request.presignature_id, audit=audit)
         finally:
             self._reserved -= 1
         if blob is None:
@@ -267,7 +281,9 @@ class SessionManager:
     async def _presignatures_changed(self) -> None:
         try:
             telemetry.presignatures_ready(await self._store.count_presignatures())
-        except Exception:
+        except StoreError as exc:  # one line: while the database is down, this runs on every claim
+            log.warning("could not count presignatures for the pool metric: %s", exc)
+        except Exception:  # a bug: never let the metric take the manager's nursery down
             log.exception("could not count presignatures for the pool metric")
 
     async def deliver(self, message: ProtocolMessage) -> DeliverResult:
@@ -402,7 +418,8 @@ class SessionManager:
         async def build() -> SessionProtocol:
             preparams = None
             if binding.needs_preparams:
-                preparams = await self._preparams.take({"session_id": req.session_id, "key_id": req.key_id})
+                async with store_faults():
+                    preparams = await self._preparams.take({"session_id": req.session_id, "key_id": req.key_id})
             return await _construct(binding, binding.new_dkg, req, preparams)
 
         return build
@@ -423,10 +440,13 @@ class SessionManager:
 
     # ----- session hooks -------------------------------------------------------------------------
 
+    @store_faults()
     async def _finish(self, session: Session, result: DkgResult | SignResult | PresignResult) -> None:
-        """Runs before a session becomes COMPLETED: a DKG's key share is stored first (put-once), and so is
-        a presigning's presignature (under id = the session id)."""
+        """Runs before a session becomes COMPLETED, and commits its audit row: a DKG's key share is stored
+        with it (put-once), a presigning's presignature too (under id = the session id), a signing's row
+        alone. If this fails the session FAILS: nothing is released without its row."""
         request = session.setup.request
+        audit = self._audit_event(session, "completed")
         if isinstance(request, DkgRequest) and isinstance(result, DkgResult):
             try:
                 await self._store.put_share(
@@ -438,35 +458,38 @@ class SessionManager:
                     threshold=request.threshold,
                     parties=request.total_parties,
                     party_index=request.party_index,
+                    audit=audit,
                 )
             except KeyExists:
                 raise AlreadyExists(f"key id {request.key_id!r} was stored meanwhile") from None
         elif session.setup.kind is SessionKind.PRESIGN and not isinstance(result, DkgResult | SignResult):
             blob = result.consume()
             try:
-                await self._store.add_presignature(request.key_id, blob, item_id=request.session_id)
+                await self._store.add_presignature(request.key_id, blob, item_id=request.session_id, audit=audit)
             except ItemExists:
                 raise AlreadyExists(f"a presignature with id {request.session_id!r} is already stored") from None
             await self._presignatures_changed()
+        else:
+            await self._store.append_audit(**asdict(audit))
 
+    @store_faults()
     async def _audit(self, session: Session) -> None:
-        """One audit row per finished session: what it was, for whom, how it ended."""
-        request = session.setup.request
+        """The audit row of a session that ended without a result (a COMPLETED one has it already)."""
+        if session.state is SessionState.COMPLETED:
+            return
         result = session.state.name.lower()
         if session.culprits:
             result += f" culprits={list(session.culprits)}"
+        await self._store.append_audit(**asdict(self._audit_event(session, result)))
+
+    def _audit_event(self, session: Session, result: str) -> AuditEvent:
+        """What the audit log records of a session: what it was, for whom, how it ended."""
+        setup = session.setup
         digest = None
-        if session.setup.kind is SessionKind.SIGN and isinstance(request, SignRequest):
-            binding = self._protocols[session.setup.scheme]
-            digest = request.message if binding.message_is_digest else hashlib.sha256(request.message).digest()
-        await self._store.append_audit(
-            session_id=session.setup.session_id,
-            key_id=session.setup.key_id,
-            operation=session.setup.kind.value,
-            message_digest=digest,
-            result=result,
-            client_identity=self._clients.get(session.setup.session_id, "unidentified"),
-        )
+        if setup.kind is SessionKind.SIGN and isinstance(setup.request, SignRequest):
+            digest = _digest(self._protocols[setup.scheme], setup.request)
+        client = self._clients.get(setup.session_id, "unidentified")
+        return AuditEvent(setup.session_id, setup.key_id, setup.kind.value, digest, result, client)
 
     def _on_terminal(self, session: Session) -> None:
         """The session's state just became terminal: a DKG's key id is free again (a COMPLETED one is in
@@ -508,6 +531,12 @@ async def _construct(binding: ProtocolBinding, make: Any, *args: Any) -> Session
 def _check(check: Callable[..., T], *args: object) -> T:
     """Apply one `signer.limits` check (the gRPC edge applies the same); LimitError -> InvalidArgument."""
     return limits.check_as(InvalidArgument, check, *args)
+
+
+def _digest(binding: ProtocolBinding, request: SignRequest) -> bytes:
+    """The message digest the audit log keeps: the digest itself for ECDSA, SHA-256 of an EdDSA message."""
+    return request.message if binding.message_is_digest else hashlib.sha256(request.message).digest()
+
 
 
 def _check_message(m: ProtocolMessage) -> None:

@@ -260,6 +260,8 @@ class Session:
             with trio.CancelScope(shield=True), trio.move_on_after(self._config.round_timeout_s):
                 try:
                     await self._audit(self)
+                except EngineError as exc:  # a store fault, already logged with its detail
+                    log.error("audit row not written: %s", exc, extra=self._log_extra)
                 except Exception:
                     log.exception("audit row not written", extra=self._log_extra)
             self.done.set()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from signer.store.records import KeyInfo, StoredKeyShare
+from signer.store.records import AuditEvent, KeyInfo, StoredKeyShare
 
 
 class EngineStore(Protocol):
@@ -35,8 +35,9 @@ class EngineStore(Protocol):
         threshold: int,
         parties: int,
         party_index: int,
+        audit: AuditEvent | None = None,
     ) -> KeyInfo:
-        """Store a DKG's key share once."""
+        """Store a DKG's key share once, in one transaction with its `audit` row."""
         ...
 
     async def add_preparams(self, blob: bytes) -> str:
@@ -49,12 +50,18 @@ class EngineStore(Protocol):
 
     async def count_preparams(self) -> int: ...
 
-    async def add_presignature(self, key_id: str, blob: bytes, item_id: str | None = None) -> str:
-        """Keep one presignature for `key_id` under `item_id` (a random id if None); returns the id."""
+    async def add_presignature(
+        self, key_id: str, blob: bytes, item_id: str | None = None, *, audit: AuditEvent | None = None
+    ) -> str:
+        """Keep one presignature for `key_id` under `item_id` (a random id if None), in one transaction with
+        its `audit` row; returns the id."""
         ...
 
-    async def claim_presignature(self, key_id: str, item_id: str | None = None) -> bytes | None:
-        """Remove and return one presignature of `key_id` (that item, or the oldest); None if there is none."""
+    async def claim_presignature(
+        self, key_id: str, item_id: str | None = None, *, audit: AuditEvent | None = None
+    ) -> bytes | None:
+        """Remove and return one presignature of `key_id` (that item, or the oldest), in one transaction with
+        its `audit` row (written only when an item was claimed); None if there is none."""
         ...
 
     async def count_presignatures(self, key_id: str | None = None) -> int:

@@ -37,7 +37,6 @@ from signer.auth.mac import MessageAuthenticator
 from signer.engine.errors import EngineError
 from signer.engine.manager import SessionManager
 from signer.engine.model import SessionKind, SessionView
-from signer.store.errors import StoreError
 from signer.transport import convert
 from signer.transport.auth import CURRENT_CALLER
 
@@ -48,17 +47,15 @@ T = TypeVar("T")
 async def in_trio(fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
     """Run an engine coroutine in Trio; map its errors to gRPC statuses.
 
-    A store failure (database unreachable after the retries) is UNAVAILABLE: the call may succeed on
-    another replica or later. Anything else is a bug: logged with its traceback here, answered INTERNAL
-    with no detail, so nothing from inside the node reaches the caller.
+    Only engine errors carry a status (store faults arrive as engine errors already, per
+    `signer.engine.errors.STORE_FAULTS`: DATA_LOSS, RESOURCE_EXHAUSTED, UNAVAILABLE). Anything else is a
+    bug: logged with its traceback here, answered INTERNAL with no detail, so nothing from inside the node
+    reaches the caller.
     """
     try:
         return await trio_asyncio.trio_as_aio(functools.partial(fn, *args, **kwargs))()
     except EngineError as exc:
         raise grpclib.GRPCError(Status[exc.code], str(exc)) from None
-    except StoreError as exc:
-        log.error("storage failure: %s", exc)
-        raise grpclib.GRPCError(Status.UNAVAILABLE, "storage unavailable; retry later") from None
     except Exception:
         log.exception("internal error in %s", getattr(fn, "__name__", "engine call"))
         raise grpclib.GRPCError(Status.INTERNAL, "internal error") from None

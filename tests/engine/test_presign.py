@@ -100,6 +100,12 @@ async def test_presign_then_sign_through_two_engines(tmp_path):
             assert [m.round for m in view.outbound] == [1]  # the online round alone
             for p in SIGNERS:
                 assert await stores[p].count_presignatures() == 0
+                # The claim's row was committed with the claim, the signing's before its signature showed.
+                audit = await stores[p].read_audit(session_id="sign-1")
+                assert [(a.operation, a.result, a.message_digest) for a in audit] == [
+                    ("claim", "claimed presignature=pre-1", digest),
+                    ("sign", "completed", digest),
+                ]
             assert sample("mpc_pool_level", pool="presignatures") == 0
 
             with pytest.raises(NotFound):

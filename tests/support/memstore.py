@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import secrets
 from collections import deque
+from dataclasses import asdict
 from datetime import UTC, datetime
 
 import trio
 
 from signer.engine.storage import EngineStore
 from signer.store.errors import ItemExists, KeyExists, KeyNotFound
-from signer.store.records import KeyInfo, StoredKeyShare
+from signer.store.records import AuditEvent, KeyInfo, StoredKeyShare
 
 
 class MemoryStore:
@@ -49,13 +50,20 @@ class MemoryStore:
         threshold: int,
         parties: int,
         party_index: int,
+        audit: AuditEvent | None = None,
     ) -> KeyInfo:
         await trio.lowlevel.checkpoint()
         if key_id in self.shares:
             raise KeyExists(f"a key share with key id {key_id!r} already exists")
         info = KeyInfo(key_id, protocol, curve, public_key, threshold, parties, party_index, datetime.now(UTC))
         self.shares[key_id] = StoredKeyShare(info, share)
+        self._record(audit)
         return info
+
+    def _record(self, audit: AuditEvent | None) -> None:
+        """The audit row that the real store commits in the same transaction as the result."""
+        if audit is not None:
+            self.audit.append(asdict(audit))
 
     async def add_preparams(self, blob: bytes) -> str:
         await trio.lowlevel.checkpoint()
@@ -70,21 +78,27 @@ class MemoryStore:
         await trio.lowlevel.checkpoint()
         return len(self.preparams)
 
-    async def add_presignature(self, key_id: str, blob: bytes, item_id: str | None = None) -> str:
+    async def add_presignature(
+        self, key_id: str, blob: bytes, item_id: str | None = None, *, audit: AuditEvent | None = None
+    ) -> str:
         await trio.lowlevel.checkpoint()
         item_id = secrets.token_hex(16) if item_id is None else item_id
         if item_id in self.presignatures:
             raise ItemExists(f"a pool item with id {item_id!r} already exists")
         self.presignatures[item_id] = (key_id, blob)
+        self._record(audit)
         return item_id
 
-    async def claim_presignature(self, key_id: str, item_id: str | None = None) -> bytes | None:
+    async def claim_presignature(
+        self, key_id: str, item_id: str | None = None, *, audit: AuditEvent | None = None
+    ) -> bytes | None:
         await trio.lowlevel.checkpoint()
         mine = [i for i, (owner, _) in self.presignatures.items() if owner == key_id]
         if item_id is None:
             item_id = mine[0] if mine else None
         if item_id is None or item_id not in mine:
             return None
+        self._record(audit)
         return self.presignatures.pop(item_id)[1]
 
     async def count_presignatures(self, key_id: str | None = None) -> int:
