@@ -46,7 +46,8 @@ def signing() -> dict:
     nonces = {}
     for out in V["round_one_outputs"]["outputs"]:
         i = out["identifier"]
-        nonces[i] = core.commit(SUITE, shares[i], h(out["hiding_nonce_randomness"]), h(out["binding_nonce_randomness"]))
+        randomness = h(out["hiding_nonce_randomness"]), h(out["binding_nonce_randomness"])
+        nonces[i] = core.commit_with_randomness(SUITE, shares[i], *randomness)
     commitments = {i: n.commitments for i, n in nonces.items()}
     ctx = core.signing_context(SUITE, pk, commitments, msg)
     return {"pk": pk, "msg": msg, "shares": shares, "nonces": nonces, "ctx": ctx, "commitments": commitments}

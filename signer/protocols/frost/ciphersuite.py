@@ -13,7 +13,7 @@ from typing import Any
 import nacl.bindings as sodium
 from nacl.exceptions import BadSignatureError
 
-from signer.crypto.ed25519 import ED25519, Ed25519Group
+from signer.crypto.ed25519 import ED25519, Ed25519Group, verify_cofactored
 from signer.crypto.group import Group
 from signer.protocols.base import DecodeError
 
@@ -63,6 +63,12 @@ class Ciphersuite(ABC):
         c = self.H2(signature[: g.point_size] + g.encode_point(group_public_key) + message)
         return g.base_mul(z) == g.add(r, g.mul(c, group_public_key))
 
+    def verify_cofactored(self, group_public_key: Any, message: bytes, signature: bytes) -> bool:
+        """The verifier for a signature this node did not make (RFC 9591 section 6.1 recommends the
+        cofactored equation). In a prime-order group it is `verify`; suites over a curve with a cofactor
+        override it."""
+        return self.verify(group_public_key, message, signature)
+
 
 class Ed25519Sha512(Ciphersuite):
     """FROST(Ed25519, SHA-512), RFC 9591 section 6.1; signatures verify under RFC 8032."""
@@ -95,7 +101,9 @@ class Ed25519Sha512(Ciphersuite):
         return self._scalar(self.context_string, b"dkg", m)
 
     def verify(self, group_public_key: bytes, message: bytes, signature: bytes) -> bool:
-        """RFC 8032 verification by libsodium (its checks are a superset of the generic Schnorr check)."""
+        """Strict RFC 8032 verification by libsodium, [z]B = R + [c]A (its checks are a superset of the
+        generic Schnorr check): for the signatures this node outputs, which every verifier must accept.
+        `verify_cofactored` is the one for signatures from others (ed25519.py compares the two)."""
         if len(signature) != 64:
             return False
         try:
@@ -103,6 +111,10 @@ class Ed25519Sha512(Ciphersuite):
         except BadSignatureError:
             return False
         return True
+
+    def verify_cofactored(self, group_public_key: bytes, message: bytes, signature: bytes) -> bool:
+        """RFC 9591 section 6.1: [8][z]B = [8]R + [8][c]PK (signer.crypto.ed25519.verify_cofactored)."""
+        return verify_cofactored(group_public_key, message, signature)
 
 
 FROST_ED25519_SHA512 = Ed25519Sha512()

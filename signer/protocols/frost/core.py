@@ -108,13 +108,17 @@ def nonce_generate(suite: Ciphersuite, secret: int, random_bytes: bytes | None =
     return suite.H3(random_bytes + suite.group.encode_scalar(secret))
 
 
-def commit(
-    suite: Ciphersuite,
-    signing_share: int,
-    hiding_randomness: bytes | None = None,
-    binding_randomness: bytes | None = None,
+def commit(suite: Ciphersuite, signing_share: int) -> SigningNonces:
+    """RFC 9591 5.1 commit(sk_i), with fresh OS randomness for both nonces."""
+    return commit_with_randomness(suite, signing_share, os.urandom(32), os.urandom(32))
+
+
+def commit_with_randomness(
+    suite: Ciphersuite, signing_share: int, hiding_randomness: bytes, binding_randomness: bytes
 ) -> SigningNonces:
-    """RFC 9591 5.1 commit(sk_i). The randomness arguments exist for the RFC test vectors only."""
+    """TEST VECTORS ONLY: `commit` with the caller's 32-byte randomness, to reproduce RFC 9591 appendix E.
+    Node code calls `commit`: randomness a caller can repeat gives the same nonces twice, and two
+    signatures with one nonce pair reveal the signing share."""
     g = suite.group
     hiding = nonce_generate(suite, signing_share, hiding_randomness)
     binding = nonce_generate(suite, signing_share, binding_randomness)
@@ -199,8 +203,16 @@ def signing_context(
 
 
 def sign(suite: Ciphersuite, key_package: KeyPackage, nonces: SigningNonces, ctx: SigningContext) -> int:
-    """RFC 9591 5.2: z_i = hiding + binding * rho_i + lambda_i * sk_i * c. Consumes the nonces."""
+    """RFC 9591 5.2: z_i = hiding + binding * rho_i + lambda_i * sk_i * c. Consumes the nonces.
+
+    Refuses a signing set smaller than the threshold (RFC 9591 section 5: MIN_PARTICIPANTS <=
+    NUM_PARTICIPANTS) before touching the nonces: the Lagrange coefficients of too few participants do
+    not interpolate the group key, so the share would be useless and the nonces wasted."""
     i = key_package.identifier
+    if len(ctx.participants) < key_package.threshold:
+        raise ValueError(
+            f"{len(ctx.participants)} signing participants, fewer than the threshold {key_package.threshold}"
+        )
     if i not in ctx.binding_factors:
         raise ValueError("this participant is not in the signing set")
     if key_package.group_public_key != ctx.group_public_key:
@@ -208,8 +220,9 @@ def sign(suite: Ciphersuite, key_package: KeyPackage, nonces: SigningNonces, ctx
     hiding, binding = nonces.take()
     if ctx.commitments.get(i) != nonces.commitments:
         raise ValueError("the signing package does not carry this participant's commitments")
-    n = suite.group.order
-    return (hiding + binding * ctx.binding_factors[i] + ctx.lagrange[i] * key_package.signing_share * ctx.challenge) % n
+    g = suite.group  # secret scalars: the group's constant-time scalar_muladd (side channels: crypto/vss.py)
+    weighted_share = g.scalar_muladd(ctx.lagrange[i], key_package.signing_share, 0)
+    return g.scalar_muladd(binding, ctx.binding_factors[i], g.scalar_muladd(weighted_share, ctx.challenge, hiding))
 
 
 def verify_signature_share(
