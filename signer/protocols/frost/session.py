@@ -33,6 +33,7 @@ from signer.protocols.frost import core, dkg
 from signer.protocols.frost.ciphersuite import FROST_ED25519_SHA512, Ciphersuite
 from signer.protocols.frost.keys import KeyShare, KeyShareInfo, key_share_info, public_key_of
 from signer.protocols.frost.messages import DkgConfirm, DkgRound1, DkgRound2, SignRound1, SignRound2
+from signer.protocols.frost.taproot import TaprootOutput, output_key_share
 from signer.protocols.params import validate_keygen_args, validate_session_id, validate_signers
 
 __all__ = ["FrostDkgSession", "FrostSignSession", "KeyShareInfo", "key_share_info", "public_key_of"]
@@ -173,8 +174,16 @@ class FrostSignSession(_Rounds):
     """One signer's FROST signing (RFC 9591 rounds one and two, then share verification and aggregation)."""
 
     def __init__(
-        self, session_id: str, party_index: int, key_share: bytes, message: bytes, signers: tuple[int, ...]
+        self,
+        session_id: str,
+        party_index: int,
+        key_share: bytes,
+        message: bytes,
+        signers: tuple[int, ...],
+        taproot: TaprootOutput | None = None,
     ) -> None:
+        """With `taproot`, a FROST(secp256k1) key signs BIP-340 for its BIP-341 output key (`taproot`
+        module); the result's public_key is then 0x02 || the 32-byte x-only output key."""
         validate_session_id(session_id)
         try:
             key = KeyShare.decode(key_share)
@@ -188,6 +197,8 @@ class FrostSignSession(_Rounds):
             raise ValueError("message must be bytes")
         super().__init__(party_index, signers)
         self.session_id = session_id
+        if taproot is not None:
+            key = output_key_share(key, taproot)
         self.suite = key.suite
         self._key = key
         self._message = message
