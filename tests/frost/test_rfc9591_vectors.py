@@ -1,8 +1,9 @@
 """RFC 9591 Appendix E, every suite we implement: every intermediate value from the JSON vectors.
 
-E.1 FROST(Ed25519, SHA-512) and E.5 FROST(secp256k1, SHA-256). Final signatures are also checked by a
-verifier that shares no code with ours: libsodium and pyca/cryptography for Ed25519, the frost-rs
-(ZcashFoundation) binding for secp256k1.
+E.1 FROST(Ed25519, SHA-512) and E.5 FROST(secp256k1, SHA-256), plus ZcashFoundation's own vectors for its
+Taproot variant (frost-secp256k1-tr, untweaked key) in the same format. Final signatures are also checked
+by a verifier that shares no code with ours: libsodium and pyca/cryptography for Ed25519, the frost-rs
+(ZcashFoundation) binding for secp256k1, libsecp256k1's BIP-340 verifier for the Taproot variant.
 """
 
 import base64
@@ -11,14 +12,17 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import coincurve
 import frost_rs
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from nacl.signing import VerifyKey
 
 from signer.crypto import vss
+from signer.crypto.secp256k1 import Point
 from signer.protocols.frost import core
 from signer.protocols.frost.ciphersuite import FROST_ED25519_SHA512, FROST_SECP256K1_SHA256, Ciphersuite
+from signer.protocols.frost.taproot import FROST_SECP256K1_TR_SHA256
 from tests.frost import frost_rs_codec
 
 h = bytes.fromhex
@@ -35,11 +39,16 @@ def _secp256k1_independent(pk: object, msg: bytes, sig: bytes) -> None:
     assert frost_rs.utility_secp256k1.verify(msg, package, base64.urlsafe_b64encode(sig).decode())
 
 
+def _bip340_independent(pk: Point, msg: bytes, sig: bytes) -> None:
+    assert coincurve.PublicKeyXOnly(pk.encode()[1:]).verify(sig, msg)
+
+
 SUITES: list[tuple[Ciphersuite, str, Callable]] = [
     (FROST_ED25519_SHA512, "rfc9591-frost-ed25519-sha512.json", _ed25519_independent),
     (FROST_SECP256K1_SHA256, "rfc9591-frost-secp256k1-sha256.json", _secp256k1_independent),
+    (FROST_SECP256K1_TR_SHA256, "zf-frost-secp256k1-tr-sha256.json", _bip340_independent),
 ]
-CASES = [pytest.param(s, json.loads((VECTORS / f).read_text()), v, id=s.group.name) for s, f, v in SUITES]
+CASES = [pytest.param(s, json.loads((VECTORS / f).read_text()), v, id=f.split(".")[0]) for s, f, v in SUITES]
 
 
 def _scalar(suite: Ciphersuite, hexstr: str) -> int:
@@ -116,8 +125,9 @@ def test_round_two_aggregate_and_verify(suite: Ciphersuite, V: dict, independent
         sig_shares[i] = z
     sig = core.aggregate(suite, sig_shares, ctx)
     assert sig.hex() == V["final_output"]["sig"]
-    n = G.point_size
-    for verify in (suite.verify, functools.partial(Ciphersuite.verify, suite)):  # native and generic
+    n = len(sig) - G.scalar_size  # the R part: a point, or its x alone for BIP-340
+    generic = [functools.partial(Ciphersuite.verify, suite)] if n == G.point_size else []
+    for verify in [suite.verify, *generic]:  # native and (for RFC encodings) generic
         assert verify(signing["pk"], signing["msg"], sig)
         assert not verify(signing["pk"], signing["msg"] + b"!", sig)
         assert not verify(signing["pk"], signing["msg"], sig[:n] + G.encode_scalar(1))
