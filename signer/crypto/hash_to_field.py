@@ -24,9 +24,7 @@ def expand_message_xmd_sha256(msg: bytes, dst: bytes, len_in_bytes: int) -> byte
         # RFC 9380 5.3.3 reduces an oversized DST by hashing it; no caller here needs that.
         raise ValueError("expand_message_xmd: DST longer than 255 bytes")
     dst_prime = dst + bytes([len(dst)])
-    b0 = hashlib.sha256(
-        bytes(SHA256_BLOCK) + msg + len_in_bytes.to_bytes(2, "big") + b"\x00" + dst_prime
-    ).digest()
+    b0 = hashlib.sha256(bytes(SHA256_BLOCK) + msg + len_in_bytes.to_bytes(2, "big") + b"\x00" + dst_prime).digest()
     b = hashlib.sha256(b0 + b"\x01" + dst_prime).digest()
     out = [b]
     for i in range(2, ell + 1):

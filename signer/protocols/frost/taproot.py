@@ -21,14 +21,13 @@ by libsecp256k1's BIP-340 verifier against x(Q) before it is released (`Secp256k
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Protocol, TypeVar
 
 from signer.crypto import bip340
 from signer.crypto.secp256k1 import Point
-from signer.protocols.frost.ciphersuite import FROST_SECP256K1_SHA256, Secp256k1Sha256
+from signer.protocols.frost.ciphersuite import FROST_SECP256K1_SHA256, Ciphersuite, Secp256k1Sha256
 from signer.protocols.frost.core import KeyPackage, PublicKeyPackage
-from signer.protocols.frost.keys import KeyShare
 
 
 class Secp256k1TrSha256(Secp256k1Sha256):
@@ -88,7 +87,23 @@ def _shift(kp: KeyPackage, public: PublicKeyPackage, negate: bool, t: int) -> tu
     )
 
 
-def output_key_share(key: KeyShare, output: TaprootOutput) -> KeyShare:
+class _KeyShare(Protocol):
+    """What is read of a decoded key share (`keys`): its suite and key packages."""
+
+    @property
+    def suite(self) -> Ciphersuite: ...
+
+    @property
+    def key_package(self) -> KeyPackage: ...
+
+    @property
+    def public(self) -> PublicKeyPackage: ...
+
+
+K = TypeVar("K", bound=_KeyShare)
+
+
+def output_key_share(key: K, output: TaprootOutput) -> K:
     """The key share that signs for `output`'s even-y output key Q (see the module docstring)."""
     if key.suite.suite_id != FROST_SECP256K1_SHA256.suite_id:
         raise ValueError("taproot output needs a FROST(secp256k1) key share")
@@ -99,7 +114,8 @@ def output_key_share(key: KeyShare, output: TaprootOutput) -> KeyShare:
         raise ValueError("taproot output key is the point at infinity")
     if not bip340.has_even_y(public.group_public_key):
         kp, public = _shift(kp, public, True, 0)
-    return KeyShare(FROST_SECP256K1_TR_SHA256, kp, public)
+    # `key` is the frozen dataclass of `keys`; only its three fields change.
+    return replace(key, suite=FROST_SECP256K1_TR_SHA256, key_package=kp, public=public)  # type: ignore[type-var]
 
 
 def output_key(group_public_key: bytes, output: TaprootOutput = TaprootOutput()) -> bytes:
