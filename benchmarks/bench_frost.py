@@ -58,7 +58,11 @@ def sign_2of3():
 def sign_2of2_ref():
     import frost_rs
 
-    u = frost_rs.utility_ed25519
+    return frost_rs_sign_op(frost_rs.utility_ed25519, MESSAGE)
+
+
+def frost_rs_sign_op(u, message: bytes):
+    """2-of-2 signing with one of frost-rs's suite modules `u`, keys from its own DKG."""
     ids = [u.get_id() for _ in range(2)]
     r1_secret, r1_public = {}, {}
     for i in ids:
@@ -75,7 +79,7 @@ def sign_2of2_ref():
     def op() -> str:
         pre = {i: u.preprocess(key_packages[i]) for i in ids}
         commitments = {i: p[1] for i, p in pre.items()}
-        shares = {i: u.sign(MESSAGE, commitments, pre[i][0], key_packages[i]) for i in ids}
-        return u.aggregate(MESSAGE, commitments, shares, pubkey_packages[ids[0]])
+        shares = {i: u.sign(message, commitments, pre[i][0], key_packages[i]) for i in ids}
+        return u.aggregate(message, commitments, shares, pubkey_packages[ids[0]])
 
     return op

@@ -27,8 +27,10 @@ def expand_message_xmd_sha256(msg: bytes, dst: bytes, len_in_bytes: int) -> byte
     b0 = hashlib.sha256(bytes(SHA256_BLOCK) + msg + len_in_bytes.to_bytes(2, "big") + b"\x00" + dst_prime).digest()
     b = hashlib.sha256(b0 + b"\x01" + dst_prime).digest()
     out = [b]
+    b0_int = int.from_bytes(b0, "big")
     for i in range(2, ell + 1):
-        b = hashlib.sha256(bytes(x ^ y for x, y in zip(b0, b, strict=True)) + bytes([i]) + dst_prime).digest()
+        mixed = (b0_int ^ int.from_bytes(b, "big")).to_bytes(SHA256_SIZE, "big")  # strxor(b_0, b_(i-1))
+        b = hashlib.sha256(mixed + bytes([i]) + dst_prime).digest()
         out.append(b)
     return b"".join(out)[:len_in_bytes]
 
