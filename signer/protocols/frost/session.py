@@ -34,6 +34,7 @@ from signer.protocols.frost.ciphersuite import FROST_ED25519_SHA512, Ciphersuite
 from signer.protocols.frost.keys import KeyShare, KeyShareInfo, key_share_info, public_key_of
 from signer.protocols.frost.messages import DkgConfirm, DkgRound1, DkgRound2, SignRound1, SignRound2
 from signer.protocols.frost.taproot import TaprootOutput, output_key_share
+from signer.protocols.frost.tweak import derived_key_share
 from signer.protocols.params import validate_keygen_args, validate_session_id, validate_signers
 
 __all__ = ["FrostDkgSession", "FrostSignSession", "KeyShareInfo", "key_share_info", "public_key_of"]
@@ -181,9 +182,11 @@ class FrostSignSession(_Rounds):
         message: bytes,
         signers: tuple[int, ...],
         taproot: TaprootOutput | None = None,
+        derivation_path: tuple[int, ...] = (),
     ) -> None:
-        """With `taproot`, a FROST(secp256k1) key signs BIP-340 for its BIP-341 output key (`taproot`
-        module); the result's public_key is then 0x02 || the 32-byte x-only output key."""
+        """A FROST(secp256k1) key may sign for its BIP-32 child at a non-hardened `derivation_path`
+        (`tweak`), and with `taproot` BIP-340 for the BIP-341 output key of that key (`taproot`); the
+        result's public_key is the key the signature verifies under (0x02 || x-only key for Taproot)."""
         validate_session_id(session_id)
         try:
             key = KeyShare.decode(key_share)
@@ -197,6 +200,7 @@ class FrostSignSession(_Rounds):
             raise ValueError("message must be bytes")
         super().__init__(party_index, signers)
         self.session_id = session_id
+        key = derived_key_share(key, derivation_path)
         if taproot is not None:
             key = output_key_share(key, taproot)
         self.suite = key.suite

@@ -21,13 +21,12 @@ by libsecp256k1's BIP-340 verifier against x(Q) before it is released (`Secp256k
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Any, Protocol, TypeVar
+from dataclasses import dataclass
 
 from signer.crypto import bip340
 from signer.crypto.secp256k1 import Point
-from signer.protocols.frost.ciphersuite import FROST_SECP256K1_SHA256, Ciphersuite, Secp256k1Sha256
-from signer.protocols.frost.core import KeyPackage, PublicKeyPackage
+from signer.protocols.frost.ciphersuite import FROST_SECP256K1_SHA256, Secp256k1Sha256
+from signer.protocols.frost.tweak import K, shift
 
 
 class Secp256k1TrSha256(Secp256k1Sha256):
@@ -69,53 +68,16 @@ class TaprootOutput:
             raise ValueError("a taproot merkle root is 32 bytes")
 
 
-def _shift(kp: KeyPackage, public: PublicKeyPackage, negate: bool, t: int) -> tuple[KeyPackage, PublicKeyPackage]:
-    """(±s_i + t, ±Y_i + t·G, ±PK + t·G) for this party and every verifying share."""
-    g = FROST_SECP256K1_SHA256.group
-    sign = -1 if negate else 1
-    tg = g.base_mul(t)
-
-    def point(p: Any) -> Any:
-        return g.add(g.neg(p) if negate else p, tg)
-
-    shares = {j: point(y) for j, y in public.verifying_shares.items()}
-    group_key = point(public.group_public_key)
-    signing_share = (sign * kp.signing_share + t) % g.order
-    return (
-        KeyPackage(kp.identifier, signing_share, shares[kp.identifier], group_key, kp.threshold),
-        PublicKeyPackage(shares, group_key),
-    )
-
-
-class _KeyShare(Protocol):
-    """What is read of a decoded key share (`keys`): its suite and key packages."""
-
-    @property
-    def suite(self) -> Ciphersuite: ...
-
-    @property
-    def key_package(self) -> KeyPackage: ...
-
-    @property
-    def public(self) -> PublicKeyPackage: ...
-
-
-K = TypeVar("K", bound=_KeyShare)
-
-
 def output_key_share(key: K, output: TaprootOutput) -> K:
     """The key share that signs for `output`'s even-y output key Q (see the module docstring)."""
     if key.suite.suite_id != FROST_SECP256K1_SHA256.suite_id:
         raise ValueError("taproot output needs a FROST(secp256k1) key share")
     internal = key.public.group_public_key
     t = bip340.taproot_tweak(internal, output.merkle_root)
-    kp, public = _shift(key.key_package, key.public, not bip340.has_even_y(internal), t)
-    if FROST_SECP256K1_SHA256.group.is_identity(public.group_public_key):
-        raise ValueError("taproot output key is the point at infinity")
-    if not bip340.has_even_y(public.group_public_key):
-        kp, public = _shift(kp, public, True, 0)
-    # `key` is the frozen dataclass of `keys`; only its three fields change.
-    return replace(key, suite=FROST_SECP256K1_TR_SHA256, key_package=kp, public=public)  # type: ignore[type-var]
+    key = shift(key, t, negate=not bip340.has_even_y(internal), suite=FROST_SECP256K1_TR_SHA256)
+    if not bip340.has_even_y(key.public.group_public_key):
+        key = shift(key, 0, negate=True)
+    return key
 
 
 def output_key(group_public_key: bytes, output: TaprootOutput = TaprootOutput()) -> bytes:
