@@ -16,6 +16,7 @@ import pytest
 from signer.crypto import bip340
 from signer.crypto.secp256k1 import ORDER, Point, base_mul
 from signer.protocols.frost.ciphersuite import FROST_SECP256K1_SHA256 as SUITE
+from signer.protocols.frost.keys import KeyShare
 from signer.protocols.frost.session import FrostDkgSession, FrostSignSession
 from signer.protocols.frost.taproot import TaprootOutput, output_key
 from tests.frost import driver
@@ -108,9 +109,7 @@ def test_random_taproot_signings_verify_under_bip340(t: int, n: int) -> None:
 
 
 def _public_key(shares: dict[int, bytes]) -> bytes:
-    from signer.protocols.frost.keys import public_key_of
-
-    return public_key_of(shares[1])
+    return KeyShare.decode(shares[1]).info.public_key
 
 
 def _pick(n: int, t: int, k: int) -> tuple[int, ...]:
@@ -120,6 +119,9 @@ def _pick(n: int, t: int, k: int) -> tuple[int, ...]:
 
 def test_plain_and_taproot_signatures_from_one_key() -> None:
     shares = dkg(2, 2)
+    # the stored key share records its suite (after the codec's kind and version bytes)
+    assert shares[1][2] == SUITE.suite_id == 2 and KeyShare.decode(shares[1]).suite is SUITE
+    assert len(_public_key(shares)) == 33
     message = b"m" * 32
     plain = sign(shares, (1, 2), message, None)[1].result
     assert len(plain.signature) == 65 and plain.public_key == _public_key(shares)
