@@ -45,11 +45,6 @@ def even_y(p: Point) -> Point:
     return p if has_even_y(p) else -p
 
 
-def challenge(r_x: bytes, p_x: bytes, message: bytes) -> int:
-    """BIP-340's e = int(tagged_hash("BIP0340/challenge", x(R) || x(P) || m)) mod n."""
-    return int.from_bytes(tagged_hash("BIP0340/challenge", r_x + p_x + message), "big") % ORDER
-
-
 def taproot_tweak(internal_key: Point, merkle_root: bytes | None = None) -> int:
     """BIP-341's t for the internal key (any y; only x(P) is hashed) and an optional 32-byte merkle root."""
     if merkle_root is not None and len(merkle_root) != MERKLE_ROOT_LEN:
