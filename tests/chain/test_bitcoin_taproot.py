@@ -1,11 +1,14 @@
 """P2TR addresses (BIP-341 output key, BIP-350 Bech32m) against BIP-86's and BIP-350's vectors and bip_utils."""
 
+import hashlib
+
 import coincurve
 import pytest
 from bip_utils import CoinsConf, P2TRAddrDecoder, P2TRAddrEncoder
 
-from signer.chain import bitcoin
+from signer.chain import bitcoin, chain_output
 from signer.chain.encoding import segwit_address
+from signer.chain.secp256k1 import N as N_ORDER
 
 h = bytes.fromhex
 BIP340_OFF_CURVE = "eefdea4cdb677750a420fee807eacf21eb9898ae79b9768766e4faa04a2d4a34"  # BIP-340 vector 5's key
@@ -105,3 +108,19 @@ def test_segwit_address_rejects_bad_versions_and_lengths() -> None:
         segwit_address("bc", 1, bytes(41))
     with pytest.raises(ValueError):
         segwit_address("bc", 1, bytes(1))
+
+
+def test_chain_output_for_a_taproot_key_checks_bip340() -> None:
+    priv = coincurve.PrivateKey(b"\x31" * 32)
+    digest = bytes(range(32))
+    output = bitcoin.taproot_output_key(priv.public_key.format())
+    # BIP-341 key-path signing by libsecp256k1: d' = even-y(d) + t, then BIP-340 (which makes d' even itself)
+    t = hashlib.sha256(hashlib.sha256(b"TapTweak").digest() * 2 + priv.public_key.format()[1:]).digest()
+    d = priv.to_int() if priv.public_key.format()[0] == 2 else N_ORDER - priv.to_int()
+    sig = coincurve.PrivateKey.from_int(d).add(t).sign_schnorr(digest)
+    out = chain_output("bitcoin", output, sig, 0, digest)
+    assert out == {"chain": "bitcoin", "address": bitcoin.p2tr_address(output), "chain_signature": sig.hex()}
+    with pytest.raises(ValueError, match="BIP-340"):
+        chain_output("bitcoin", output, sig[:32] + bytes(32), 0, digest)
+    with pytest.raises(ValueError, match="BIP-340"):
+        chain_output("bitcoin", output, sig, 0, digest[::-1])
