@@ -24,7 +24,8 @@ def chain_output(chain: str, public_key: bytes, signature: bytes, recovery_id: i
     the node signed; ethereum gives the EIP-55 address and 0x-hex r||s||v (v = 27 + recovery_id), bitcoin the
     mainnet P2WPKH address and the hex DER signature; given a 32-byte x-only Taproot output key instead (FROST
     secp256k1 in Taproot mode), bitcoin checks the 64-byte BIP-340 signature and gives the P2TR address.
-    Solana takes the 32-byte Ed25519 key and the message itself and gives Base58 address and signature. `recovery_id` is checked for ethereum, ignored otherwise.
+    Solana takes the 32-byte Ed25519 key and the message itself and gives Base58 address and signature.
+    `recovery_id` is checked for ethereum, ignored otherwise.
     ValueError with a readable message for a wrong chain, key, signature or message.
     """
     if chain == "ethereum":
