@@ -149,7 +149,8 @@ def binding_factor_inputs(
 @dataclass(frozen=True)
 class SigningContext:
     """Everything RFC 9591 derives from (PK, commitment list, msg): computed once, used by sign, verify
-    and aggregate. `commitment_shares[i]` = hiding_i + binding_i * rho_i (section 5.4's comm_share)."""
+    and aggregate. `commitment_shares[i]` = hiding_i + binding_i * rho_i (section 5.4's comm_share), both
+    it and `group_commitment` negated when `nonce_sign` is -1 (`Ciphersuite.negates_nonces`)."""
 
     message: bytes
     group_public_key: Any
@@ -160,6 +161,7 @@ class SigningContext:
     group_commitment: Any
     challenge: int
     lagrange: Mapping[int, int]
+    nonce_sign: int = 1  # -1 when the suite negated R (and so every commitment share and nonce)
 
 
 def signing_context(
@@ -187,11 +189,24 @@ def signing_context(
     group_commitment = g.sum(shares.values())
     if g.is_identity(group_commitment):
         raise ProtocolError("group commitment is the identity")
-    # RFC 9591 4.6 compute_challenge: H2(SerializeElement(R) || SerializeElement(PK) || msg).
-    challenge = suite.H2(g.encode_point(group_commitment) + g.encode_point(group_public_key) + message)
+    nonce_sign = 1
+    if suite.negates_nonces(group_commitment):  # BIP-340: the signature's R must have even y
+        nonce_sign = -1
+        group_commitment = g.neg(group_commitment)
+        shares = {i: g.neg(s) for i, s in shares.items()}
+    challenge = suite.challenge(group_commitment, group_public_key, message)
     lagrange = {i: lagrange_at_zero(i, participants, g.order) for i in participants}
     return SigningContext(
-        message, group_public_key, dict(commitments), participants, rho, shares, group_commitment, challenge, lagrange
+        message,
+        group_public_key,
+        dict(commitments),
+        participants,
+        rho,
+        shares,
+        group_commitment,
+        challenge,
+        lagrange,
+        nonce_sign,
     )
 
 
@@ -199,7 +214,8 @@ def signing_context(
 
 
 def sign(suite: Ciphersuite, key_package: KeyPackage, nonces: SigningNonces, ctx: SigningContext) -> int:
-    """RFC 9591 5.2: z_i = hiding + binding * rho_i + lambda_i * sk_i * c. Consumes the nonces."""
+    """RFC 9591 5.2: z_i = hiding + binding * rho_i + lambda_i * sk_i * c (the nonce part negated when the
+    suite negated R). Consumes the nonces."""
     i = key_package.identifier
     if i not in ctx.binding_factors:
         raise ValueError("this participant is not in the signing set")
@@ -209,7 +225,8 @@ def sign(suite: Ciphersuite, key_package: KeyPackage, nonces: SigningNonces, ctx
     if ctx.commitments.get(i) != nonces.commitments:
         raise ValueError("the signing package does not carry this participant's commitments")
     n = suite.group.order
-    return (hiding + binding * ctx.binding_factors[i] + ctx.lagrange[i] * key_package.signing_share * ctx.challenge) % n
+    nonce = ctx.nonce_sign * (hiding + binding * ctx.binding_factors[i])
+    return (nonce + ctx.lagrange[i] * key_package.signing_share * ctx.challenge) % n
 
 
 def verify_signature_share(
@@ -225,8 +242,7 @@ def verify_signature_share(
 
 
 def aggregate(suite: Ciphersuite, shares: Mapping[int, int], ctx: SigningContext) -> bytes:
-    """RFC 9591 5.3: z = sum of shares; the signature is SerializeElement(R) || SerializeScalar(z)."""
+    """RFC 9591 5.3: z = sum of shares; the suite encodes (R, z) (RFC 9591: SerializeElement(R) || z)."""
     if set(shares) != set(ctx.participants):
         raise ValueError("need exactly one signature share per participant")
-    z = sum(shares.values()) % suite.group.order
-    return suite.group.encode_point(ctx.group_commitment) + suite.group.encode_scalar(z)
+    return suite.encode_signature(ctx.group_commitment, sum(shares.values()) % suite.group.order)

@@ -29,6 +29,8 @@ from signer.protocols.frost import core, dkg
 from signer.protocols.frost.ciphersuite import FROST_ED25519_SHA512, Ciphersuite
 from signer.protocols.frost.keys import FrostKeyInfo, FrostKeyShare, key_share_info, public_key_of
 from signer.protocols.frost.messages import DkgConfirm, DkgRound1, DkgRound2, SignRound1, SignRound2
+from signer.protocols.frost.taproot import TaprootOutput, output_key_share
+from signer.protocols.frost.tweak import derived_key_share
 from signer.protocols.params import validate_keygen_args, validate_signers
 
 __all__ = ["FrostDkgSession", "FrostKeyInfo", "FrostSignSession", "key_share_info", "public_key_of"]
@@ -93,8 +95,18 @@ class FrostSignSession(RoundMachine):
     """One signer's FROST signing (RFC 9591 rounds one and two, then share verification and aggregation)."""
 
     def __init__(
-        self, session_id: str, party_index: int, key_share: bytes, message: bytes, signers: tuple[int, ...]
+        self,
+        session_id: str,
+        party_index: int,
+        key_share: bytes,
+        message: bytes,
+        signers: tuple[int, ...],
+        taproot: TaprootOutput | None = None,
+        derivation_path: tuple[int, ...] = (),
     ) -> None:
+        """A FROST(secp256k1) key may sign for its BIP-32 child at a non-hardened `derivation_path`
+        (`tweak`), and with `taproot` BIP-340 for the BIP-341 output key of that key (`taproot`); the
+        result's public_key is the key the signature verifies under (0x02 || x-only key for Taproot)."""
         try:
             key = FrostKeyShare.decode(key_share)
         except DecodeError as exc:
@@ -106,6 +118,9 @@ class FrostSignSession(RoundMachine):
         if not isinstance(message, bytes):
             raise ValueError("message must be bytes")
         super().__init__(session_id, party_index, signers)
+        key = derived_key_share(key, derivation_path)
+        if taproot is not None:
+            key = output_key_share(key, taproot)
         self.suite = key.suite
         self._key = key
         self._message = message
