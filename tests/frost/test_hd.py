@@ -62,7 +62,7 @@ def test_child_taproot_signature(shares: dict[int, bytes], path: tuple[int, ...]
     child = bip_utils_child(shares, path)
     output_key = P2TRAddrDecoder.DecodeAddr(P2TRAddrEncoder.EncodeKey(child, hrp="bc"), hrp="bc")
     result = sign(shares, (2, 3), path, TaprootOutput())[2].result
-    assert result.public_key == b"\x02" + output_key
+    assert result.public_key == child and result.output_key == output_key
     assert coincurve.PublicKeyXOnly(output_key).verify(result.signature, MESSAGE)
 
 

@@ -96,7 +96,7 @@ def test_random_taproot_signings_verify_under_bip340(t: int, n: int) -> None:
             assert output_key(internal, output) == key
             seen["output_odd"].add(bip340.output_key(Point.decode(internal), root).encode()[0] == 3)
             for s in sessions.values():
-                assert s.result.public_key == b"\x02" + key
+                assert s.result.public_key == internal and s.result.output_key == key
                 assert len(s.result.signature) == 64
                 assert coincurve.PublicKeyXOnly(key).verify(s.result.signature, message)
             seen["nonce_sign"].add(sessions[signers[0]]._ctx.nonce_sign)
@@ -127,7 +127,8 @@ def test_plain_and_taproot_signatures_from_one_key() -> None:
     assert len(plain.signature) == 65 and plain.public_key == _public_key(shares)
     assert SUITE.verify(Point.decode(plain.public_key), message, plain.signature)
     tap = sign(shares, (1, 2), message, TaprootOutput())[1].result
-    assert coincurve.PublicKeyXOnly(tap.public_key[1:]).verify(tap.signature, message)
+    assert tap.public_key == _public_key(shares) and len(tap.output_key) == 32
+    assert coincurve.PublicKeyXOnly(tap.output_key).verify(tap.signature, message)
 
 
 def test_taproot_option_is_checked() -> None:
