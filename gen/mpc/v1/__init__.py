@@ -109,7 +109,7 @@ class Protocol(betterproto2.Enum):
     FROST = 2
     """
     FROST threshold Schnorr (RFC 9591); curve Ed25519 (§7.2, §7.3) or secp256k1, whose signings may
-    also be BIP-340 signatures for a Taproot output key (§7.7).
+    also be BIP-340 signatures for a Taproot output key (§7.8).
     """
 
     @classmethod
@@ -535,7 +535,7 @@ class SignStatusResponse(betterproto2.Message):
     output_key: "bytes" = betterproto2.field(10, betterproto2.TYPE_BYTES)
     """
     On a COMPLETED Taproot signing: the 32-byte x-only BIP-341 output key the BIP-340 signature verifies
-    under (public_key is then the 33-byte internal key it was tweaked from, §7.7); otherwise empty.
+    under (public_key is then the 33-byte internal key it was tweaked from, §7.8); otherwise empty.
     """
 
 
@@ -647,7 +647,7 @@ class StartSignRequest(betterproto2.Message):
     message: "bytes" = betterproto2.field(3, betterproto2.TYPE_BYTES)
     """
     GG20: a 32-byte digest; FROST: the message itself (1..session.max_message_bytes); Taproot: the
-    32-byte BIP-341 signature hash (§7.7); presign: empty.
+    32-byte BIP-341 signature hash (§7.8); presign: empty.
     """
 
     signers: "list[int]" = betterproto2.field(4, betterproto2.TYPE_UINT32, repeated=True)
@@ -658,7 +658,7 @@ class StartSignRequest(betterproto2.Message):
     derivation_path: "list[int]" = betterproto2.field(5, betterproto2.TYPE_UINT32, repeated=True)
     """
     GG20 and FROST(secp256k1), optional: non-hardened BIP-32 indices (each < 2^31) to sign with a
-    derived key (§7.7 for FROST's chain code). FROST(Ed25519): INVALID_ARGUMENT.
+    derived key (§7.8 for FROST's chain code). FROST(Ed25519): INVALID_ARGUMENT.
     """
 
     presign: "bool" = betterproto2.field(6, betterproto2.TYPE_BOOL)
@@ -679,7 +679,7 @@ class StartSignRequest(betterproto2.Message):
     taproot: "bool" = betterproto2.field(8, betterproto2.TYPE_BOOL)
     """
     FROST(secp256k1) only: produce a BIP-340 signature for the BIP-341 output key of the key (after
-    derivation_path), instead of an RFC 9591 one (§7.7). `message` must then be the 32-byte sighash.
+    derivation_path), instead of an RFC 9591 one (§7.8). `message` must then be the 32-byte sighash.
     On another key, or with presign/presignature_id: INVALID_ARGUMENT.
     """
 
