@@ -10,14 +10,11 @@ import itertools
 import coincurve
 import frost_rs
 import pytest
-import trio_asyncio
 from bip_utils import Bip32KeyData, Bip32Secp256k1
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError
 
-from signer.auth.keyfiles import load_hex_key
-from signer.auth.tls import client_ssl_context
-from signer.client.coordinator import Coordinator, NodeClient
+from signer.client.coordinator import Coordinator
 from signer.protocols.frost.ciphersuite import FROST_SECP256K1_SHA256 as SUITE
 from signer.protocols.frost.keys import FrostKeyShare
 from signer.protocols.frost.session import FrostDkgSession, FrostSignSession
@@ -25,24 +22,11 @@ from signer.protocols.frost.taproot import TaprootOutput
 from signer.protocols.frost.tweak import chain_code
 from tests.frost import frost_rs_codec as rs
 from tests.frost.test_taproot import independent_output_key
+from tests.transport import test_e2e_frost
 
+coordinator = test_e2e_frost.coordinator  # the fixture: a Coordinator for the node over mTLS (party 2)
 _SIGNINGS = itertools.count()
 SIGHASH = bytes.fromhex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-
-
-@pytest.fixture
-async def coordinator(secure_node):
-    certs = secure_node.certs
-    ctx = client_ssl_context(certs.ca_cert, certs.client_cert, certs.client_key)
-    async with trio_asyncio.open_loop():
-        async with NodeClient.connect(
-            "localhost",
-            secure_node.port,
-            hmac_key=load_hex_key(certs.hmac_key).key,
-            ssl_context=ctx,
-            minter=secure_node.minter(),
-        ) as node:
-            yield Coordinator({2: node})
 
 
 async def _keygen(coordinator: Coordinator, key_id: str) -> bytes:
