@@ -154,6 +154,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise ConfigError("--count: must be at least 1")
     options = DemoOptions(
         protocol=args.protocol,
+        curve=args.curve,
         key_id=args.key_id,
         chain=args.chain,
         target=args.target,
@@ -171,10 +172,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if messages is not None:
         options.messages = messages
     options.messages = options.messages * args.count
+    curve = args.curve or schemes.default_curve(args.protocol)
+    if curve not in schemes.curves_of(args.protocol):
+        raise ConfigError(
+            f"--curve {curve}: --protocol {args.protocol} runs on {', '.join(schemes.curves_of(args.protocol))}"
+        )
     if args.chain is not None:
-        needed = schemes.FROST if args.chain == "solana" else schemes.GG20
-        if args.protocol != needed:
-            raise ConfigError(f"--chain {args.chain}: needs --protocol {needed}")
+        # the schemes whose signatures the chain takes: Solana Ed25519, Ethereum ECDSA, Bitcoin ECDSA or Taproot
+        allowed = {
+            "solana": [(schemes.FROST, schemes.ED25519)],
+            "ethereum": [(schemes.GG20, schemes.SECP256K1)],
+            "bitcoin": [(schemes.GG20, schemes.SECP256K1), (schemes.FROST, schemes.SECP256K1)],
+        }[args.chain]
+        if (args.protocol, curve) not in allowed:
+            needs = " or ".join(f"--protocol {p} --curve {c}" for p, c in allowed)
+            raise ConfigError(f"--chain {args.chain}: needs {needs}")
     from signer.logs import setup_logging
 
     setup_logging("warning")
@@ -338,6 +350,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--target", metavar="HOST:PORT", help="a running node (default: start one in-process)")
     demo.add_argument("--protocol", choices=schemes.PROTOCOLS, default=schemes.FROST, help="default %(default)s")
+    demo.add_argument(
+        "--curve",
+        choices=schemes.CURVES,
+        help="default: the protocol's first (frost ed25519, gg20 secp256k1); frost secp256k1 signs for Taproot",
+    )
     demo.add_argument("--key-id", help="sign with this key (made by an earlier DKG); default: a new key")
     demo.add_argument("--message", action="append", metavar="HEX", help="message to sign, hex (repeatable)")
     demo.add_argument("--count", type=int, default=1, help="sign each message this many times")

@@ -98,3 +98,19 @@ def check_party_index(value: object, field: str = "party_index", parties: int = 
 
 def check_threshold(value: object, parties: int, field: str = "threshold") -> int:
     return check_int(field, value, MIN_THRESHOLD, parties)
+
+
+def check_taproot(taproot: object, merkle_root: object, presign: object, presignature_id: object) -> None:
+    """A StartSign's Taproot fields, as far as the request alone tells: a boolean `taproot`, a merkle root
+    of 32 bytes (or empty) only with it, and no Taproot presigning. Whether the key's scheme signs Taproot,
+    and that the message is a 32-byte sighash, are the engine's checks."""
+    if taproot is not True and taproot is not False:
+        raise LimitError("taproot: must be a boolean")
+    if not isinstance(merkle_root, bytes):
+        raise LimitError("taproot_merkle_root: must be bytes")
+    if merkle_root and not taproot:
+        raise LimitError("taproot_merkle_root: needs taproot")
+    if merkle_root and len(merkle_root) != DIGEST_BYTES:
+        raise LimitError(f"taproot_merkle_root: must be {DIGEST_BYTES} bytes, got {len(merkle_root)}")
+    if taproot and (presign or presignature_id):
+        raise LimitError("taproot: does not go with presign or presignature_id")

@@ -62,6 +62,7 @@ class NodeView:
     public_key: bytes = b""
     signature: bytes = b""
     recovery_id: int = 0
+    output_key: bytes = b""
     error: str = ""
     culprits: tuple[int, ...] = ()
 
@@ -101,14 +102,21 @@ class NodeClient:
         return await trio_asyncio.aio_as_trio(self._stub.ping)(PingRequest())
 
     async def start_dkg(
-        self, session_id: str, key_id: str, protocol: str, threshold: int, total: int, index: int
+        self,
+        session_id: str,
+        key_id: str,
+        protocol: str,
+        threshold: int,
+        total: int,
+        index: int,
+        curve: str | None = None,
     ) -> NodeView:
-        """StartDKG for `protocol` (a `signer.schemes` name) on its default curve."""
+        """StartDKG for `protocol` (a `signer.schemes` name) on `curve` (default: the protocol's default)."""
         request = StartDkgRequest(
             session_id=session_id,
             key_id=key_id,
             protocol=Protocol[protocol.upper()],
-            curve=Curve[default_curve(protocol).upper()],
+            curve=Curve[(curve or default_curve(protocol)).upper()],
             threshold=threshold,
             total_parties=total,
             party_index=index,
@@ -125,9 +133,12 @@ class NodeClient:
         *,
         presign: bool = False,
         presignature_id: str = "",
+        taproot: bool = False,
+        taproot_merkle_root: bytes = b"",
     ) -> NodeView:
         """StartSign: a signing; with `presign`, a GG20 presigning (message b""); with `presignature_id`,
-        a signing that uses the presignature the node keeps under that id."""
+        a signing that uses the presignature the node keeps under that id; with `taproot`, a BIP-340
+        signing for the key's Taproot output key (FROST secp256k1)."""
         request = StartSignRequest(
             session_id=session_id,
             key_id=key_id,
@@ -136,6 +147,8 @@ class NodeClient:
             derivation_path=list(path),
             presign=presign,
             presignature_id=presignature_id,
+            taproot=taproot,
+            taproot_merkle_root=taproot_merkle_root,
         )
         return self._view(await self._call(self._stub.start_sign, request))
 
@@ -161,6 +174,7 @@ class NodeClient:
             public_key=getattr(resp, "public_key", b""),
             signature=getattr(resp, "signature", b""),
             recovery_id=getattr(resp, "recovery_id", 0),
+            output_key=getattr(resp, "output_key", b""),
             error=getattr(resp, "error", ""),
             culprits=tuple(getattr(resp, "culprits", ())),
         )
@@ -197,9 +211,11 @@ class Coordinator:
         threshold: int,
         total: int,
         local: Mapping[int, SessionProtocol],
+        curve: str | None = None,
     ) -> Outcome:
         starts = {
-            i: (lambda n, i=i: n.start_dkg(session_id, key_id, protocol, threshold, total, i)) for i in self.nodes
+            i: (lambda n, i=i: n.start_dkg(session_id, key_id, protocol, threshold, total, i, curve))
+            for i in self.nodes
         }
         return await self._run(session_id, "dkg", starts, local)
 
@@ -212,13 +228,23 @@ class Coordinator:
         local: Mapping[int, SessionProtocol],
         derivation_path: tuple[int, ...] = (),
         presignature_id: str = "",
+        taproot: bool = False,
+        taproot_merkle_root: bytes = b"",
     ) -> Outcome:
         """A signing; with `presignature_id` (a finished `presign` session's id) each node uses the
-        presignature it kept under that id, and local parties are given theirs by the caller."""
+        presignature it kept under that id, and local parties are given theirs by the caller. `taproot`
+        (and its merkle root) go to every node as they are; the local parties must sign the same way."""
         starts = {
             i: (
                 lambda n: n.start_sign(
-                    session_id, key_id, message, signers, derivation_path, presignature_id=presignature_id
+                    session_id,
+                    key_id,
+                    message,
+                    signers,
+                    derivation_path,
+                    presignature_id=presignature_id,
+                    taproot=taproot,
+                    taproot_merkle_root=taproot_merkle_root,
                 )
             )
             for i in self.nodes

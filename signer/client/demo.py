@@ -4,6 +4,10 @@ Without `--target` an in-process node is started on loopback with the full secur
 node (mTLS, service tokens, message MACs) from freshly made development credentials, so the demo shows
 the real path, not a shortcut. P1's key shares are kept in `<data dir>/p1/` (0600 files): the demo's
 stand-in for a wallet app's secure storage, so `--key-id` can sign with a key made by an earlier run.
+
+FROST over secp256k1 signs for Bitcoin Taproot: a BIP-340 signature under the BIP-341 key-path output key
+of the group key (the independent verifier there is libsecp256k1's BIP-340 one), over a 32-byte digest
+that stands in for a transaction's sighash.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from signer.auth.tls import client_ssl_context
 from signer.client.coordinator import Coordinator, NodeClient, Outcome
 from signer.client.verify import verify_signature
 from signer.protocols.base import DkgResult
-from signer.schemes import FROST, GG20
+from signer.schemes import FROST, GG20, SECP256K1, default_curve
 
 P1 = 1
 NODE = 2
@@ -41,6 +45,7 @@ class DemoError(Exception):
 @dataclass
 class DemoOptions:
     protocol: str = FROST
+    curve: str | None = None  # None: the protocol's default curve
     key_id: str | None = None
     messages: list[bytes] = field(default_factory=lambda: [b"hello from mpc-signer"])
     chain: str | None = None
@@ -57,10 +62,10 @@ class DemoOptions:
     timeout_s: float = 120.0
 
 
-def signed_bytes(protocol: str, chain: str | None, message: bytes) -> bytes:
-    """What StartSign carries: EdDSA signs the message itself; ECDSA a 32-byte digest of it, hashed the way
-    the chain would (EIP-191 for Ethereum, double SHA-256 for Bitcoin, SHA-256 otherwise)."""
-    if protocol == FROST:
+def signed_bytes(protocol: str, chain: str | None, message: bytes, taproot: bool = False) -> bytes:
+    """What StartSign carries: EdDSA signs the message itself; ECDSA and Taproot a 32-byte digest of it,
+    hashed the way the chain would (EIP-191 for Ethereum, double SHA-256 for Bitcoin, SHA-256 otherwise)."""
+    if protocol == FROST and not taproot:
         return message
     if chain == "ethereum":
         from signer.chain.ethereum import personal_message_digest
@@ -89,8 +94,20 @@ class P1Store:
         write_secret_file(self._path(key_id), share)
 
 
-def _protocols(protocol: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
+def _protocols(protocol: str, curve: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
     """(new_dkg(session_id, index, threshold, parties), new_sign(session_id, index, share, message, signers))."""
+    if protocol == FROST and curve == SECP256K1:
+        from signer.protocols.frost.ciphersuite import FROST_SECP256K1_SHA256
+        from signer.protocols.frost.session import FrostDkgSession, FrostSignSession
+        from signer.protocols.frost.taproot import TaprootOutput
+
+        def new_frost_dkg(session_id: str, index: int, threshold: int, parties: tuple[int, ...]) -> Any:
+            return FrostDkgSession(session_id, index, threshold, parties, FROST_SECP256K1_SHA256)
+
+        def new_taproot_sign(session_id: str, index: int, share: bytes, message: bytes, signers: tuple) -> Any:
+            return FrostSignSession(session_id, index, share, message, signers, taproot=TaprootOutput())
+
+        return new_frost_dkg, new_taproot_sign
     if protocol == FROST:
         from signer.protocols.frost.session import FrostDkgSession, FrostSignSession
 
@@ -109,12 +126,14 @@ async def run_demo(options: DemoOptions, emit: Callable[[dict[str, Any]], None])
     with trio.fail_after(options.timeout_s):
         async with _node(options) as (coordinator, p1_store):
             key_id = options.key_id or f"demo-{secrets.token_hex(4)}"
-            new_dkg, new_sign = _protocols(options.protocol)
+            curve = options.curve or default_curve(options.protocol)
+            taproot = options.protocol == FROST and curve == SECP256K1
+            new_dkg, new_sign = _protocols(options.protocol, curve)
             share = p1_store.get(key_id)
             if share is None:
                 sid = f"dkg-{secrets.token_hex(8)}"
                 local = await trio.to_thread.run_sync(new_dkg, sid, P1, 2, (P1, NODE))
-                outcome = await coordinator.dkg(sid, key_id, options.protocol, 2, 2, {P1: local})
+                outcome = await coordinator.dkg(sid, key_id, options.protocol, 2, 2, {P1: local}, curve)
                 _check(outcome, "DKG")
                 p1_result = outcome.local[P1]
                 assert isinstance(p1_result, DkgResult)
@@ -124,14 +143,16 @@ async def run_demo(options: DemoOptions, emit: Callable[[dict[str, Any]], None])
                 p1_store.put(key_id, share)
             verified_all = True
             for message in options.messages:
-                payload = signed_bytes(options.protocol, options.chain, message)
+                payload = signed_bytes(options.protocol, options.chain, message, taproot)
                 sid = f"sign-{secrets.token_hex(8)}"
                 local = new_sign(sid, P1, share, payload, (P1, NODE))
-                outcome = await coordinator.sign(sid, key_id, payload, (P1, NODE), {P1: local})
+                outcome = await coordinator.sign(sid, key_id, payload, (P1, NODE), {P1: local}, taproot=taproot)
                 _check(outcome, "signing")
                 view = outcome.nodes[NODE]
+                if taproot and len(view.output_key) != 32:
+                    raise DemoError("signing: the node gave no 32-byte Taproot output key")
                 verified = verify_signature(
-                    options.protocol, view.public_key, payload, view.signature, view.recovery_id
+                    options.protocol, view.public_key, payload, view.signature, view.recovery_id, view.output_key
                 )
                 verified_all &= verified
                 result: dict[str, Any] = {
@@ -143,15 +164,17 @@ async def run_demo(options: DemoOptions, emit: Callable[[dict[str, Any]], None])
                     "recovery_id": view.recovery_id,
                     "verified": verified,
                 }
-                if options.protocol == GG20:
+                if taproot:
+                    result["output_key"] = view.output_key.hex()
+                if options.protocol == GG20 or taproot:
                     result["digest"] = payload.hex()
                 if options.chain:
                     from signer.chain import chain_output
 
+                    # Taproot: the chain sees the x-only output key (a P2TR address), not the group key.
+                    key = view.output_key or view.public_key
                     try:
-                        result.update(
-                            chain_output(options.chain, view.public_key, view.signature, view.recovery_id, payload)
-                        )
+                        result.update(chain_output(options.chain, key, view.signature, view.recovery_id, payload))
                     except ValueError as exc:
                         raise DemoError(str(exc)) from None
                 emit(result)

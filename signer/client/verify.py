@@ -2,7 +2,8 @@
 for their own arithmetic, so a bug in our code cannot vouch for itself.
 
 EdDSA: pynacl's RFC 8032 verifier. ECDSA: pyca/cryptography's verifier over secp256k1 (OpenSSL), plus
-public-key recovery with coincurve from `recovery_id`, as Ethereum's ecrecover would do it.
+public-key recovery with coincurve from `recovery_id`, as Ethereum's ecrecover would do it. BIP-340
+(FROST secp256k1 for Taproot): coincurve's (libsecp256k1's) Schnorr verifier under the x-only output key.
 """
 
 from __future__ import annotations
@@ -44,7 +45,22 @@ def verify_ecdsa(public_key: bytes, digest: bytes, signature: bytes, recovery_id
     return recovered.format(compressed=True) == public_key
 
 
-def verify_signature(protocol: str, public_key: bytes, message: bytes, signature: bytes, recovery_id: int) -> bool:
+def verify_bip340(output_key: bytes, message: bytes, signature: bytes) -> bool:
+    """A 64-byte BIP-340 signature under a 32-byte x-only key."""
+    if len(output_key) != 32 or len(signature) != 64:
+        return False
+    try:
+        return coincurve.PublicKeyXOnly(output_key).verify(signature, message)
+    except ValueError:
+        return False
+
+
+def verify_signature(
+    protocol: str, public_key: bytes, message: bytes, signature: bytes, recovery_id: int, output_key: bytes = b""
+) -> bool:
+    """Under `output_key` if given (a Taproot signing), else by the protocol's verifier under `public_key`."""
+    if output_key:
+        return verify_bip340(output_key, message, signature)
     if protocol == "frost":
         return verify_ed25519(public_key, message, signature)
     return verify_ecdsa(public_key, message, signature, recovery_id)

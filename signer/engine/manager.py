@@ -412,7 +412,20 @@ class SessionManager:
         if not isinstance(path, tuple) or not all(limits.is_int(i) and 0 <= i < limits.HARDENED for i in path):
             raise InvalidArgument("derivation_path must be non-hardened indices below 2^31")
         if path and not binding.derivation:
-            raise InvalidArgument(f"protocol {info.protocol} does not support derivation paths")
+            raise InvalidArgument(f"protocol {info.protocol} on {info.curve} does not support derivation paths")
+        self._check_taproot(req, binding, info)
+
+    @staticmethod
+    def _check_taproot(req: SignRequest, binding: ProtocolBinding, info: KeyInfo) -> None:
+        """A Taproot signing needs well-formed fields (`limits.check_taproot`), a scheme that has it and a
+        32-byte sighash."""
+        _check(limits.check_taproot, req.taproot, req.taproot_merkle_root, req.presign, req.presignature_id)
+        if not req.taproot:
+            return
+        if not binding.taproot:
+            raise InvalidArgument(f"protocol {info.protocol} on {info.curve} has no taproot signing")
+        if len(req.message) != limits.DIGEST_BYTES:
+            raise InvalidArgument(f"message: a taproot message is the {limits.DIGEST_BYTES}-byte BIP-341 sighash")
 
     def _dkg_builder(self, binding: ProtocolBinding, req: DkgRequest) -> Builder:
         async def build() -> SessionProtocol:

@@ -112,6 +112,7 @@ class Session:
         self.public_key = b""
         self.signature = b""
         self.recovery_id = 0
+        self.output_key = b""
         self.outbound: list[ProtocolMessage] = []
         # How many outbound messages a response has already carried: the long-poll "new outbound" cursor.
         self.reported = 0
@@ -149,6 +150,7 @@ class Session:
             public_key=self.public_key,
             signature=self.signature,
             recovery_id=self.recovery_id,
+            output_key=self.output_key,
             error=self.error,
             culprits=self.culprits,
         )
@@ -290,6 +292,7 @@ class Session:
         self.public_key = result.public_key
         if isinstance(result, SignResult):
             self.signature, self.recovery_id = result.signature, result.recovery_id
+            self.output_key = result.output_key
         self._end(SessionState.COMPLETED, "")
 
     def _round_finished(self, began: float) -> None:

@@ -143,11 +143,14 @@ class DkgResult:
 
 @dataclass(frozen=True)
 class SignResult:
-    """A finished signing: 64-byte signature (r||s low-s, or R||S) and the ECDSA recovery id (0 for EdDSA)."""
+    """A finished signing: the signature (64-byte r||s low-s, RFC 9591's R||z, or BIP-340's x(R)||s), the
+    ECDSA recovery id (0 for Schnorr) and, for a Taproot signing, the 32-byte x-only output key it verifies
+    under (`public_key` is then the internal key)."""
 
     signature: bytes
     public_key: bytes
     recovery_id: int = 0
+    output_key: bytes = b""
 
 
 class SessionProtocol(ABC):

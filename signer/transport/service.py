@@ -109,6 +109,7 @@ class SignerService(SignerServiceBase):
             outbound=self._out(view),
             error=view.error,
             culprits=list(view.culprits),
+            output_key=view.output_key,
         )
 
     async def submit_protocol_message(self, message: ProtocolMessageRequest) -> ProtocolMessageResponse:
@@ -123,6 +124,7 @@ class SignerService(SignerServiceBase):
             recovery_id=view.recovery_id,
             error=view.error,
             culprits=list(view.culprits),
+            output_key=view.output_key,
         )
 
     async def _status(self, session_id: str, wait_ms: int, kind: SessionKind) -> SessionView:

@@ -189,13 +189,23 @@ def requests(pb2):
         st.builds(
             lambda *a: (
                 "StartSign",
-                pb2.StartSignRequest(session_id=a[0], key_id=a[1], message=a[2], signers=a[3], derivation_path=a[4]),
+                pb2.StartSignRequest(
+                    session_id=a[0],
+                    key_id=a[1],
+                    message=a[2],
+                    signers=a[3],
+                    derivation_path=a[4],
+                    taproot=a[5],
+                    taproot_merkle_root=a[6],
+                ),
             ),
             session_ids,
             st.sampled_from(["", "wallet-fuzz", "nope"]),
             st.binary(max_size=100),
             st.lists(u32, max_size=5),
             st.lists(u32, max_size=3),
+            st.booleans(),
+            st.one_of(st.just(b""), st.binary(min_size=31, max_size=33)),
         ),
         st.builds(
             lambda s, w: ("GetDKGStatus", pb2.GetDKGStatusRequest(session_id=s, wait_ms=w)),

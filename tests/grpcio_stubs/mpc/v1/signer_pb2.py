@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13mpc/v1/signer.proto\x12\x06mpc.v1\"\x8a\x01\n\x0fProtocolMessage\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x12\n\nfrom_party\x18\x02 \x01(\r\x12\x10\n\x08to_party\x18\x03 \x01(\r\x12\r\n\x05round\x18\x04 \x01(\r\x12\x10\n\x08sequence\x18\x05 \x01(\x04\x12\x0f\n\x07payload\x18\x06 \x01(\x0c\x12\x0b\n\x03mac\x18\x07 \x01(\x0c\"\xb6\x01\n\x0fStartDKGRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t\x12\"\n\x08protocol\x18\x03 \x01(\x0e\x32\x10.mpc.v1.Protocol\x12\x1c\n\x05\x63urve\x18\x04 \x01(\x0e\x32\r.mpc.v1.Curve\x12\x11\n\tthreshold\x18\x05 \x01(\r\x12\x15\n\rtotal_parties\x18\x06 \x01(\r\x12\x13\n\x0bparty_index\x18\x07 \x01(\r\"v\n\x10StartDKGResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.mpc.v1.SessionState\x12)\n\x08outbound\x18\x03 \x03(\x0b\x32\x17.mpc.v1.ProtocolMessage\":\n\x13GetDKGStatusRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0f\n\x07wait_ms\x18\x02 \x01(\r\"\xcb\x01\n\x11\x44KGStatusResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.mpc.v1.SessionState\x12\r\n\x05round\x18\x03 \x01(\r\x12\x0e\n\x06key_id\x18\x04 \x01(\t\x12\x12\n\npublic_key\x18\x05 \x01(\x0c\x12)\n\x08outbound\x18\x06 \x03(\x0b\x32\x17.mpc.v1.ProtocolMessage\x12\r\n\x05\x65rror\x18\x07 \x01(\t\x12\x10\n\x08\x63ulprits\x18\x08 \x03(\r\"\x9b\x01\n\x10StartSignRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\x0c\x12\x0f\n\x07signers\x18\x04 \x03(\r\x12\x17\n\x0f\x64\x65rivation_path\x18\x05 \x03(\r\x12\x0f\n\x07presign\x18\x06 \x01(\x08\x12\x17\n\x0fpresignature_id\x18\x07 \x01(\t\"w\n\x11StartSignResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.mpc.v1.SessionState\x12)\n\x08outbound\x18\x03 \x03(\x0b\x32\x17.mpc.v1.ProtocolMessage\";\n\x14GetSignStatusRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0f\n\x07wait_ms\x18\x02 \x01(\r\"\xe4\x01\n\x12SignStatusResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.mpc.v1.SessionState\x12\r\n\x05round\x18\x03 \x01(\r\x12\x11\n\tsignature\x18\x04 \x01(\x0c\x12\x13\n\x0brecovery_id\x18\x05 \x01(\r\x12\x12\n\npublic_key\x18\x06 \x01(\x0c\x12)\n\x08outbound\x18\x07 \x03(\x0b\x32\x17.mpc.v1.ProtocolMessage\x12\r\n\x05\x65rror\x18\x08 \x01(\t\x12\x10\n\x08\x63ulprits\x18\t \x03(\r\"B\n\x16ProtocolMessageRequest\x12(\n\x07message\x18\x01 \x01(\x0b\x32\x17.mpc.v1.ProtocolMessage\"\xd8\x01\n\x17ProtocolMessageResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x08\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.mpc.v1.SessionState\x12)\n\x08outbound\x18\x03 \x03(\x0b\x32\x17.mpc.v1.ProtocolMessage\x12\x12\n\npublic_key\x18\x04 \x01(\x0c\x12\x11\n\tsignature\x18\x05 \x01(\x0c\x12\x13\n\x0brecovery_id\x18\x06 \x01(\r\x12\r\n\x05\x65rror\x18\x07 \x01(\t\x12\x10\n\x08\x63ulprits\x18\x08 \x03(\r\"\r\n\x0bPingRequest\"F\n\x0cPongResponse\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x14\n\x0ctimestamp_ms\x18\x03 \x01(\x03*K\n\x08Protocol\x12\x18\n\x14PROTOCOL_UNSPECIFIED\x10\x00\x12\x11\n\rPROTOCOL_GG20\x10\x01\x12\x12\n\x0ePROTOCOL_FROST\x10\x02*F\n\x05\x43urve\x12\x15\n\x11\x43URVE_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x43URVE_SECP256K1\x10\x01\x12\x11\n\rCURVE_ED25519\x10\x02*\xb9\x01\n\x0cSessionState\x12\x1d\n\x19SESSION_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15SESSION_STATE_RUNNING\x10\x01\x12\x1b\n\x17SESSION_STATE_COMPLETED\x10\x02\x12\x18\n\x14SESSION_STATE_FAILED\x10\x03\x12\x1b\n\x17SESSION_STATE_TIMED_OUT\x10\x04\x12\x1b\n\x17SESSION_STATE_CANCELLED\x10\x05\x32\xb0\x03\n\rSignerService\x12=\n\x08StartDKG\x12\x17.mpc.v1.StartDKGRequest\x1a\x18.mpc.v1.StartDKGResponse\x12\x46\n\x0cGetDKGStatus\x12\x1b.mpc.v1.GetDKGStatusRequest\x1a\x19.mpc.v1.DKGStatusResponse\x12@\n\tStartSign\x12\x18.mpc.v1.StartSignRequest\x1a\x19.mpc.v1.StartSignResponse\x12I\n\rGetSignStatus\x12\x1c.mpc.v1.GetSignStatusRequest\x1a\x1a.mpc.v1.SignStatusResponse\x12X\n\x15SubmitProtocolMessage\x12\x1e.mpc.v1.ProtocolMessageRequest\x1a\x1f.mpc.v1.ProtocolMessageResponse\x12\x31\n\x04Ping\x12\x13.mpc.v1.PingRequest\x1a\x14.mpc.v1.PongResponseB6Z4github.com/mpc-wallet/mpc-signer/gen/go/mpc/v1;mpcv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13mpc/v1/signer.proto\x12\x06mpc.v1\"\x8a\x01\n\x0fProtocolMessage\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x12\n\nfrom_party\x18\x02 \x01(\r\x12\x10\n\x08to_party\x18\x03 \x01(\r\x12\r\n\x05round\x18\x04 \x01(\r\x12\x10\n\x08sequence\x18\x05 \x01(\x04\x12\x0f\n\x07payload\x18\x06 \x01(\x0c\x12\x0b\n\x03mac\x18\x07 \x01(\x0c\"\xb6\x01\n\x0fStartDKGRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t\x12\"\n\x08protocol\x18\x03 \x01(\x0e\x32\x10.mpc.v1.Protocol\x12\x1c\n\x05\x63urve\x18\x04 \x01(\x0e\x32\r.mpc.v1.Curve\x12\x11\n\tthreshold\x18\x05 \x01(\r\x12\x15\n\rtotal_parties\x18\x06 \x01(\r\x12\x13\n\x0bparty_index\x18\x07 \x01(\r\"v\n\x10StartDKGResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.mpc.v1.SessionState\x12)\n\x08outbound\x18\x03 \x03(\x0b\x32\x17.mpc.v1.ProtocolMessage\":\n\x13GetDKGStatusRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0f\n\x07wait_ms\x18\x02 \x01(\r\"\xcb\x01\n\x11\x44KGStatusResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.mpc.v1.SessionState\x12\r\n\x05round\x18\x03 \x01(\r\x12\x0e\n\x06key_id\x18\x04 \x01(\t\x12\x12\n\npublic_key\x18\x05 \x01(\x0c\x12)\n\x08outbound\x18\x06 \x03(\x0b\x32\x17.mpc.v1.ProtocolMessage\x12\r\n\x05\x65rror\x18\x07 \x01(\t\x12\x10\n\x08\x63ulprits\x18\x08 \x03(\r\"\xc9\x01\n\x10StartSignRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\x0c\x12\x0f\n\x07signers\x18\x04 \x03(\r\x12\x17\n\x0f\x64\x65rivation_path\x18\x05 \x03(\r\x12\x0f\n\x07presign\x18\x06 \x01(\x08\x12\x17\n\x0fpresignature_id\x18\x07 \x01(\t\x12\x0f\n\x07taproot\x18\x08 \x01(\x08\x12\x1b\n\x13taproot_merkle_root\x18\t \x01(\x0c\"w\n\x11StartSignResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.mpc.v1.SessionState\x12)\n\x08outbound\x18\x03 \x03(\x0b\x32\x17.mpc.v1.ProtocolMessage\";\n\x14GetSignStatusRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0f\n\x07wait_ms\x18\x02 \x01(\r\"\xf8\x01\n\x12SignStatusResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.mpc.v1.SessionState\x12\r\n\x05round\x18\x03 \x01(\r\x12\x11\n\tsignature\x18\x04 \x01(\x0c\x12\x13\n\x0brecovery_id\x18\x05 \x01(\r\x12\x12\n\npublic_key\x18\x06 \x01(\x0c\x12)\n\x08outbound\x18\x07 \x03(\x0b\x32\x17.mpc.v1.ProtocolMessage\x12\r\n\x05\x65rror\x18\x08 \x01(\t\x12\x10\n\x08\x63ulprits\x18\t \x03(\r\x12\x12\n\noutput_key\x18\n \x01(\x0c\"B\n\x16ProtocolMessageRequest\x12(\n\x07message\x18\x01 \x01(\x0b\x32\x17.mpc.v1.ProtocolMessage\"\xec\x01\n\x17ProtocolMessageResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x08\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.mpc.v1.SessionState\x12)\n\x08outbound\x18\x03 \x03(\x0b\x32\x17.mpc.v1.ProtocolMessage\x12\x12\n\npublic_key\x18\x04 \x01(\x0c\x12\x11\n\tsignature\x18\x05 \x01(\x0c\x12\x13\n\x0brecovery_id\x18\x06 \x01(\r\x12\r\n\x05\x65rror\x18\x07 \x01(\t\x12\x10\n\x08\x63ulprits\x18\x08 \x03(\r\x12\x12\n\noutput_key\x18\t \x01(\x0c\"\r\n\x0bPingRequest\"F\n\x0cPongResponse\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x14\n\x0ctimestamp_ms\x18\x03 \x01(\x03*K\n\x08Protocol\x12\x18\n\x14PROTOCOL_UNSPECIFIED\x10\x00\x12\x11\n\rPROTOCOL_GG20\x10\x01\x12\x12\n\x0ePROTOCOL_FROST\x10\x02*F\n\x05\x43urve\x12\x15\n\x11\x43URVE_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x43URVE_SECP256K1\x10\x01\x12\x11\n\rCURVE_ED25519\x10\x02*\xb9\x01\n\x0cSessionState\x12\x1d\n\x19SESSION_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15SESSION_STATE_RUNNING\x10\x01\x12\x1b\n\x17SESSION_STATE_COMPLETED\x10\x02\x12\x18\n\x14SESSION_STATE_FAILED\x10\x03\x12\x1b\n\x17SESSION_STATE_TIMED_OUT\x10\x04\x12\x1b\n\x17SESSION_STATE_CANCELLED\x10\x05\x32\xb0\x03\n\rSignerService\x12=\n\x08StartDKG\x12\x17.mpc.v1.StartDKGRequest\x1a\x18.mpc.v1.StartDKGResponse\x12\x46\n\x0cGetDKGStatus\x12\x1b.mpc.v1.GetDKGStatusRequest\x1a\x19.mpc.v1.DKGStatusResponse\x12@\n\tStartSign\x12\x18.mpc.v1.StartSignRequest\x1a\x19.mpc.v1.StartSignResponse\x12I\n\rGetSignStatus\x12\x1c.mpc.v1.GetSignStatusRequest\x1a\x1a.mpc.v1.SignStatusResponse\x12X\n\x15SubmitProtocolMessage\x12\x1e.mpc.v1.ProtocolMessageRequest\x1a\x1f.mpc.v1.ProtocolMessageResponse\x12\x31\n\x04Ping\x12\x13.mpc.v1.PingRequest\x1a\x14.mpc.v1.PongResponseB6Z4github.com/mpc-wallet/mpc-signer/gen/go/mpc/v1;mpcv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,12 +32,12 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mpc.v1.signer_pb2', _global
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z4github.com/mpc-wallet/mpc-signer/gen/go/mpc/v1;mpcv1'
-  _globals['_PROTOCOL']._serialized_start=1688
-  _globals['_PROTOCOL']._serialized_end=1763
-  _globals['_CURVE']._serialized_start=1765
-  _globals['_CURVE']._serialized_end=1835
-  _globals['_SESSIONSTATE']._serialized_start=1838
-  _globals['_SESSIONSTATE']._serialized_end=2023
+  _globals['_PROTOCOL']._serialized_start=1774
+  _globals['_PROTOCOL']._serialized_end=1849
+  _globals['_CURVE']._serialized_start=1851
+  _globals['_CURVE']._serialized_end=1921
+  _globals['_SESSIONSTATE']._serialized_start=1924
+  _globals['_SESSIONSTATE']._serialized_end=2109
   _globals['_PROTOCOLMESSAGE']._serialized_start=32
   _globals['_PROTOCOLMESSAGE']._serialized_end=170
   _globals['_STARTDKGREQUEST']._serialized_start=173
@@ -49,21 +49,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DKGSTATUSRESPONSE']._serialized_start=538
   _globals['_DKGSTATUSRESPONSE']._serialized_end=741
   _globals['_STARTSIGNREQUEST']._serialized_start=744
-  _globals['_STARTSIGNREQUEST']._serialized_end=899
-  _globals['_STARTSIGNRESPONSE']._serialized_start=901
-  _globals['_STARTSIGNRESPONSE']._serialized_end=1020
-  _globals['_GETSIGNSTATUSREQUEST']._serialized_start=1022
-  _globals['_GETSIGNSTATUSREQUEST']._serialized_end=1081
-  _globals['_SIGNSTATUSRESPONSE']._serialized_start=1084
-  _globals['_SIGNSTATUSRESPONSE']._serialized_end=1312
-  _globals['_PROTOCOLMESSAGEREQUEST']._serialized_start=1314
-  _globals['_PROTOCOLMESSAGEREQUEST']._serialized_end=1380
-  _globals['_PROTOCOLMESSAGERESPONSE']._serialized_start=1383
-  _globals['_PROTOCOLMESSAGERESPONSE']._serialized_end=1599
-  _globals['_PINGREQUEST']._serialized_start=1601
-  _globals['_PINGREQUEST']._serialized_end=1614
-  _globals['_PONGRESPONSE']._serialized_start=1616
-  _globals['_PONGRESPONSE']._serialized_end=1686
-  _globals['_SIGNERSERVICE']._serialized_start=2026
-  _globals['_SIGNERSERVICE']._serialized_end=2458
+  _globals['_STARTSIGNREQUEST']._serialized_end=945
+  _globals['_STARTSIGNRESPONSE']._serialized_start=947
+  _globals['_STARTSIGNRESPONSE']._serialized_end=1066
+  _globals['_GETSIGNSTATUSREQUEST']._serialized_start=1068
+  _globals['_GETSIGNSTATUSREQUEST']._serialized_end=1127
+  _globals['_SIGNSTATUSRESPONSE']._serialized_start=1130
+  _globals['_SIGNSTATUSRESPONSE']._serialized_end=1378
+  _globals['_PROTOCOLMESSAGEREQUEST']._serialized_start=1380
+  _globals['_PROTOCOLMESSAGEREQUEST']._serialized_end=1446
+  _globals['_PROTOCOLMESSAGERESPONSE']._serialized_start=1449
+  _globals['_PROTOCOLMESSAGERESPONSE']._serialized_end=1685
+  _globals['_PINGREQUEST']._serialized_start=1687
+  _globals['_PINGREQUEST']._serialized_end=1700
+  _globals['_PONGRESPONSE']._serialized_start=1702
+  _globals['_PONGRESPONSE']._serialized_end=1772
+  _globals['_SIGNERSERVICE']._serialized_start=2112
+  _globals['_SIGNERSERVICE']._serialized_end=2544
 # @@protoc_insertion_point(module_scope)

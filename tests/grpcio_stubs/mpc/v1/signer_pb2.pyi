@@ -115,7 +115,7 @@ class DKGStatusResponse(_message.Message):
     def __init__(self, session_id: _Optional[str] = ..., state: _Optional[_Union[SessionState, str]] = ..., round: _Optional[int] = ..., key_id: _Optional[str] = ..., public_key: _Optional[bytes] = ..., outbound: _Optional[_Iterable[_Union[ProtocolMessage, _Mapping]]] = ..., error: _Optional[str] = ..., culprits: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class StartSignRequest(_message.Message):
-    __slots__ = ("session_id", "key_id", "message", "signers", "derivation_path", "presign", "presignature_id")
+    __slots__ = ("session_id", "key_id", "message", "signers", "derivation_path", "presign", "presignature_id", "taproot", "taproot_merkle_root")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
@@ -123,6 +123,8 @@ class StartSignRequest(_message.Message):
     DERIVATION_PATH_FIELD_NUMBER: _ClassVar[int]
     PRESIGN_FIELD_NUMBER: _ClassVar[int]
     PRESIGNATURE_ID_FIELD_NUMBER: _ClassVar[int]
+    TAPROOT_FIELD_NUMBER: _ClassVar[int]
+    TAPROOT_MERKLE_ROOT_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     key_id: str
     message: bytes
@@ -130,7 +132,9 @@ class StartSignRequest(_message.Message):
     derivation_path: _containers.RepeatedScalarFieldContainer[int]
     presign: bool
     presignature_id: str
-    def __init__(self, session_id: _Optional[str] = ..., key_id: _Optional[str] = ..., message: _Optional[bytes] = ..., signers: _Optional[_Iterable[int]] = ..., derivation_path: _Optional[_Iterable[int]] = ..., presign: _Optional[bool] = ..., presignature_id: _Optional[str] = ...) -> None: ...
+    taproot: bool
+    taproot_merkle_root: bytes
+    def __init__(self, session_id: _Optional[str] = ..., key_id: _Optional[str] = ..., message: _Optional[bytes] = ..., signers: _Optional[_Iterable[int]] = ..., derivation_path: _Optional[_Iterable[int]] = ..., presign: _Optional[bool] = ..., presignature_id: _Optional[str] = ..., taproot: _Optional[bool] = ..., taproot_merkle_root: _Optional[bytes] = ...) -> None: ...
 
 class StartSignResponse(_message.Message):
     __slots__ = ("session_id", "state", "outbound")
@@ -151,7 +155,7 @@ class GetSignStatusRequest(_message.Message):
     def __init__(self, session_id: _Optional[str] = ..., wait_ms: _Optional[int] = ...) -> None: ...
 
 class SignStatusResponse(_message.Message):
-    __slots__ = ("session_id", "state", "round", "signature", "recovery_id", "public_key", "outbound", "error", "culprits")
+    __slots__ = ("session_id", "state", "round", "signature", "recovery_id", "public_key", "outbound", "error", "culprits", "output_key")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     ROUND_FIELD_NUMBER: _ClassVar[int]
@@ -161,6 +165,7 @@ class SignStatusResponse(_message.Message):
     OUTBOUND_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     CULPRITS_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_KEY_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     state: SessionState
     round: int
@@ -170,7 +175,8 @@ class SignStatusResponse(_message.Message):
     outbound: _containers.RepeatedCompositeFieldContainer[ProtocolMessage]
     error: str
     culprits: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, session_id: _Optional[str] = ..., state: _Optional[_Union[SessionState, str]] = ..., round: _Optional[int] = ..., signature: _Optional[bytes] = ..., recovery_id: _Optional[int] = ..., public_key: _Optional[bytes] = ..., outbound: _Optional[_Iterable[_Union[ProtocolMessage, _Mapping]]] = ..., error: _Optional[str] = ..., culprits: _Optional[_Iterable[int]] = ...) -> None: ...
+    output_key: bytes
+    def __init__(self, session_id: _Optional[str] = ..., state: _Optional[_Union[SessionState, str]] = ..., round: _Optional[int] = ..., signature: _Optional[bytes] = ..., recovery_id: _Optional[int] = ..., public_key: _Optional[bytes] = ..., outbound: _Optional[_Iterable[_Union[ProtocolMessage, _Mapping]]] = ..., error: _Optional[str] = ..., culprits: _Optional[_Iterable[int]] = ..., output_key: _Optional[bytes] = ...) -> None: ...
 
 class ProtocolMessageRequest(_message.Message):
     __slots__ = ("message",)
@@ -179,7 +185,7 @@ class ProtocolMessageRequest(_message.Message):
     def __init__(self, message: _Optional[_Union[ProtocolMessage, _Mapping]] = ...) -> None: ...
 
 class ProtocolMessageResponse(_message.Message):
-    __slots__ = ("accepted", "state", "outbound", "public_key", "signature", "recovery_id", "error", "culprits")
+    __slots__ = ("accepted", "state", "outbound", "public_key", "signature", "recovery_id", "error", "culprits", "output_key")
     ACCEPTED_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     OUTBOUND_FIELD_NUMBER: _ClassVar[int]
@@ -188,6 +194,7 @@ class ProtocolMessageResponse(_message.Message):
     RECOVERY_ID_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     CULPRITS_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_KEY_FIELD_NUMBER: _ClassVar[int]
     accepted: bool
     state: SessionState
     outbound: _containers.RepeatedCompositeFieldContainer[ProtocolMessage]
@@ -196,7 +203,8 @@ class ProtocolMessageResponse(_message.Message):
     recovery_id: int
     error: str
     culprits: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, accepted: _Optional[bool] = ..., state: _Optional[_Union[SessionState, str]] = ..., outbound: _Optional[_Iterable[_Union[ProtocolMessage, _Mapping]]] = ..., public_key: _Optional[bytes] = ..., signature: _Optional[bytes] = ..., recovery_id: _Optional[int] = ..., error: _Optional[str] = ..., culprits: _Optional[_Iterable[int]] = ...) -> None: ...
+    output_key: bytes
+    def __init__(self, accepted: _Optional[bool] = ..., state: _Optional[_Union[SessionState, str]] = ..., outbound: _Optional[_Iterable[_Union[ProtocolMessage, _Mapping]]] = ..., public_key: _Optional[bytes] = ..., signature: _Optional[bytes] = ..., recovery_id: _Optional[int] = ..., error: _Optional[str] = ..., culprits: _Optional[_Iterable[int]] = ..., output_key: _Optional[bytes] = ...) -> None: ...
 
 class PingRequest(_message.Message):
     __slots__ = ()
