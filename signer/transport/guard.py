@@ -39,6 +39,7 @@ the node keeps while calls run.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import struct
 import time
@@ -47,6 +48,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import grpclib
+from google.protobuf import message_factory
+from google.protobuf.message import Message
+from google.protobuf.unknown_fields import UnknownFieldSet
 from grpclib.config import Configuration
 from grpclib.const import Status
 from grpclib.encoding.proto import ProtoCodec, ProtoStatusDetailsCodec, _googleapis_available
@@ -94,15 +98,44 @@ class NodeBudget:
 
 
 class StrictProtoCodec(ProtoCodec):
-    """ProtoCodec whose decoding failure is the caller's INVALID_ARGUMENT, not an "Internal Server Error"."""
+    """ProtoCodec that refuses, with INVALID_ARGUMENT, what is not a well-formed message of the method's type.
+
+    betterproto2 is lenient: it cuts a truncated field short and stores a varint in a string field. So a
+    betterproto2 request is first parsed by protobuf's own (upb) parser from the same descriptor, which
+    rejects truncation and bad UTF-8; a field whose number is known but whose wire type is not is kept by
+    protobuf as an unknown field, and refused here. Health and reflection requests are protobuf classes
+    already. Each refusal is one log line.
+    """
 
     def decode(self, data: bytes, message_type: Any) -> Any:
+        name = getattr(message_type, "__name__", "message")
         try:
+            reference = _reference_class(message_type)
+            if reference is not None:
+                _refuse_wrong_wire_types(reference.FromString(data))
             return super().decode(data, message_type)
         except Exception as exc:
-            name = getattr(message_type, "__name__", "message")
-            log.warning("malformed %s refused: %s", name, type(exc).__name__)
+            log.warning("malformed %s refused: %s", name, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
             raise grpclib.GRPCError(Status.INVALID_ARGUMENT, f"malformed {name}") from None
+
+
+@functools.cache
+def _reference_class(message_type: type) -> type[Message] | None:
+    """The protobuf class for a betterproto2 type (None for a protobuf class, which parses strictly itself)."""
+    if issubclass(message_type, Message):
+        return None
+    return message_factory.GetMessageClass(message_type.DESCRIPTOR)  # type: ignore[attr-defined]
+
+
+def _refuse_wrong_wire_types(message: Message) -> None:
+    known = message.DESCRIPTOR.fields_by_number
+    for unknown in UnknownFieldSet(message):
+        if unknown.field_number in known:
+            raise ValueError(f"field {known[unknown.field_number].name} has the wrong wire type")
+    for descriptor, value in message.ListFields():
+        if descriptor.message_type is not None:
+            for child in [value] if isinstance(value, Message) else value:
+                _refuse_wrong_wire_types(child)
 
 
 class GuardedServer(Server):
