@@ -22,7 +22,8 @@ Each refusal is one log line, never a traceback.
 
 Per connection (GOAWAY, then close):
 - at most `grpc.max_concurrent_streams` open streams (SETTINGS_MAX_CONCURRENT_STREAMS; h2 treats an
-  excess stream as a protocol error);
+  excess stream as a protocol error); and while more calls than that are still running — streams the
+  peer reset stay running until their task ends — the node stops reading from the connection;
 - client resets (RST_STREAM) at most `grpc.max_resets_per_s` per second, with a burst of as many:
   past that, GOAWAY ENHANCE_YOUR_CALM (the rapid-reset attack, CVE-2023-44487);
 - any h2 protocol error, undecodable header or unexpected failure while handling the peer's bytes;
@@ -200,7 +201,6 @@ class _Inbound:
     prefix: bytearray = field(default_factory=bytearray)
     remaining: int = 0  # body bytes of the current message still to come
     held: int = 0
-    timer: asyncio.TimerHandle | None = None
 
 
 class _Refusal(Exception):
@@ -249,13 +249,19 @@ class GuardedProtocol(H2Protocol):
         self.counted = False
         self.tokens = limits.max_resets_per_s
         self.refilled = time.monotonic()
-        self.idle_timer: asyncio.TimerHandle | None = None
+        self.deadlines: dict[int, float] = {}  # incomplete requests, oldest first (all share one timeout)
+        self.busy_at = time.monotonic()
+        self.tick: asyncio.TimerHandle | None = None
         self.peer = "?"
+        self.transport: Any = None
+        self.reset_now: set[int] = set()
+        self.paused = False
 
     # -- connection lifecycle
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
+        self.transport = transport
         self.processor = _Processor(self.handler, self.connection, self._released)
         h2 = self.connection._connection
         h2.update_settings({SettingCodes.MAX_CONCURRENT_STREAMS: self.limits.max_concurrent_streams})
@@ -267,7 +273,7 @@ class GuardedProtocol(H2Protocol):
             return
         self.budget.connections += 1
         self.counted = True
-        self._arm_idle()
+        self._schedule_tick()
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self._shutdown("connection lost")
@@ -284,16 +290,21 @@ class GuardedProtocol(H2Protocol):
         except Exception as exc:  # e.g. a header h2 cannot decode as ASCII
             self._goaway(ErrorCodes.PROTOCOL_ERROR, f"undecodable frame: {type(exc).__name__}")
             return
+        # A stream the peer opens and resets within the same read never reaches grpclib (no task at all).
+        self.reset_now = {e.stream_id for e in events if isinstance(e, StreamReset) and e.remote_reset}
         try:
             self.connection.flush()
             for event in events:
                 if self.closed:
                     return
                 self._on_event(event)
+            self.reset_now = set()
             self.connection.flush()
-        except Exception as exc:  # a bug here must cost this peer its connection, not the node its life
-            log.error("closing connection from %s after an error: %r", self.peer, exc)
-            self._goaway(ErrorCodes.INTERNAL_ERROR, "internal error")
+            if len(self.processor.streams) > self.limits.max_concurrent_streams and not self.paused:
+                self.paused = True
+                self.transport.pause_reading()
+        except Exception as exc:
+            self._fail(exc)
 
     # -- events
 
@@ -314,11 +325,12 @@ class GuardedProtocol(H2Protocol):
 
     def _on_request(self, event: RequestReceived) -> None:
         stream_id = event.stream_id
+        if stream_id in self.reset_now:
+            return
         self.processor.process(event)
-        self._cancel_idle()
-        state = self.inbound[stream_id] = _Inbound()
-        loop = asyncio.get_event_loop()
-        state.timer = loop.call_later(self.limits.request_timeout_s, self._request_timed_out, stream_id)
+        self.inbound[stream_id] = _Inbound()
+        self.busy_at = time.monotonic()
+        self.deadlines[stream_id] = self.busy_at + self.limits.request_timeout_s
         headers: dict[Any, Any] = dict(event.headers or ())  # str pairs: the server decodes headers as ASCII
         length = str(headers.get("content-length", ""))
         if length.isdigit() and int(length) > self.limits.max_message_bytes + GRPC_PREFIX:
@@ -341,16 +353,15 @@ class GuardedProtocol(H2Protocol):
 
     def _on_end(self, event: StreamEnded) -> None:
         state = self.inbound.get(event.stream_id)
+        self.deadlines.pop(event.stream_id, None)
         if state is not None:
-            if state.timer is not None:
-                state.timer.cancel()
-                state.timer = None
             if state.prefix or state.remaining:
                 self._refuse(event.stream_id, Status.INVALID_ARGUMENT, "request body ends inside a message")
                 return
         self.processor.process(event)
 
     def _on_reset(self, event: StreamReset) -> None:
+        self.deadlines.pop(event.stream_id, None)
         if event.remote_reset:
             now = time.monotonic()
             rate = self.limits.max_resets_per_s
@@ -401,11 +412,6 @@ class GuardedProtocol(H2Protocol):
     def _too_large(self, size: int) -> str:
         return f"request message of {size} bytes exceeds grpc.max_message_bytes ({self.limits.max_message_bytes})"
 
-    def _request_timed_out(self, stream_id: int) -> None:
-        if stream_id in self.inbound and not self.closed:
-            self._refuse(stream_id, Status.DEADLINE_EXCEEDED, "request not received within grpc.request_timeout_s")
-            self.connection.flush()
-
     def _refuse(self, stream_id: int, status: Status, message: str) -> None:
         """Answer `status` on the stream (trailers), reset it, cancel its handler and forget its bytes."""
         log.warning("refused stream %d from %s: %s %s", stream_id, self.peer, status.name, message)
@@ -429,31 +435,50 @@ class GuardedProtocol(H2Protocol):
 
     def _released(self, stream_id: int) -> None:
         self._forget(stream_id)
-        if not self.processor.streams and not self.closed:
-            self._arm_idle()
+        self.busy_at = time.monotonic()
+        if self.paused and not self.closed and len(self.processor.streams) <= self.limits.max_concurrent_streams:
+            self.paused = False
+            self.transport.resume_reading()
 
     def _forget(self, stream_id: int) -> None:
+        self.deadlines.pop(stream_id, None)
         state = self.inbound.pop(stream_id, None)
         if state is not None:
-            if state.timer is not None:
-                state.timer.cancel()
             self.held -= state.held
             self.budget.buffered -= state.held
 
-    # -- idle connections and closing
+    # -- timeouts and closing
 
-    def _arm_idle(self) -> None:
-        self._cancel_idle()
-        self.idle_timer = asyncio.get_event_loop().call_later(self.limits.idle_timeout_s, self._idle)
+    def _schedule_tick(self) -> None:
+        """One timer per connection, re-armed as it fires (cancelled timers would linger in the loop)."""
+        period = min(self.limits.request_timeout_s, self.limits.idle_timeout_s) / 4
+        self.tick = asyncio.get_event_loop().call_later(period, self._on_tick)
 
-    def _cancel_idle(self) -> None:
-        if self.idle_timer is not None:
-            self.idle_timer.cancel()
-            self.idle_timer = None
+    def _on_tick(self) -> None:
+        """Refuse requests past their deadline; close the connection when idle for too long."""
+        if self.closed:
+            return
+        try:
+            now = time.monotonic()
+            for stream_id, deadline in list(self.deadlines.items()):
+                if deadline > now:
+                    break
+                self._refuse(stream_id, Status.DEADLINE_EXCEEDED, "request not received within grpc.request_timeout_s")
+            self.connection.flush()
+            if self.processor.streams:
+                self.busy_at = now
+            elif now - self.busy_at >= self.limits.idle_timeout_s:
+                self._goaway(ErrorCodes.NO_ERROR, "idle", logging.DEBUG)
+                return
+        except Exception as exc:
+            self._fail(exc)
+            return
+        self._schedule_tick()
 
-    def _idle(self) -> None:
-        if not self.processor.streams:
-            self._goaway(ErrorCodes.NO_ERROR, "idle", logging.DEBUG)
+    def _fail(self, exc: Exception) -> None:
+        """A bug while handling this peer costs the peer its connection, never the node its life."""
+        log.error("closing connection from %s after an error: %r", self.peer, exc)
+        self._goaway(ErrorCodes.INTERNAL_ERROR, "internal error")
 
     def _goaway(self, code: ErrorCodes, reason: str, level: int = logging.WARNING) -> None:
         """Tell the peer why (GOAWAY) and close this connection only."""
@@ -473,7 +498,8 @@ class GuardedProtocol(H2Protocol):
         if self.closed:
             return
         self.closed = True
-        self._cancel_idle()
+        if self.tick is not None:
+            self.tick.cancel()
         for stream_id in list(self.inbound):
             self._forget(stream_id)
         if self.counted:
