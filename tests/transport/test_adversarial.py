@@ -1,6 +1,6 @@
 """Hostile and malformed input through gRPC: the MAC matrix, a relay that flips a byte, and
-hypothesis-generated requests (well-formed messages and raw bytes) for every RPC. Every answer is a SPEC.md status; the node stays healthy and
-other sessions are unaffected."""
+hypothesis-generated requests (well-formed messages and raw bytes) for every RPC. Every answer is a
+SPEC.md status; the node stays healthy and other sessions are unaffected."""
 
 from __future__ import annotations
 
@@ -261,9 +261,7 @@ RPC_METHODS = ["StartDKG", "GetDKGStatus", "StartSign", "GetSignStatus", "Submit
 async def test_fuzzed_raw_bodies_get_spec_statuses(client):
     """Raw bytes as request bodies (not only well-formed messages): never UNKNOWN or INTERNAL."""
     metadata = (("authorization", client.node.minter().authorization()),)
-    calls = {
-        m: client.channel.unary_unary(f"/mpc.v1.SignerService/{m}", lambda b: b, lambda b: b) for m in RPC_METHODS
-    }
+    calls = {m: client.channel.unary_unary(f"/mpc.v1.SignerService/{m}", lambda b: b, lambda b: b) for m in RPC_METHODS}
     answers = []
 
     @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
