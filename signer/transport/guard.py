@@ -430,8 +430,7 @@ class GuardedProtocol(H2Protocol):
                 h2.reset_stream(stream_id, ErrorCodes.NO_ERROR)
         stream = self.processor.streams.get(stream_id)
         if stream is not None:
-            stream.__terminated__(message)
-            self.handler.cancel(stream)
+            self.handler.cancel(stream)  # a plain cancel: grpclib logs nothing more for it
 
     def _released(self, stream_id: int) -> None:
         self._forget(stream_id)
