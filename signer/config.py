@@ -90,7 +90,7 @@ KEYS: tuple[Key, ...] = (
         "calls a client may cancel per second before its connection is closed (rapid reset)",
         minimum=1,
     ),
-    Key("grpc.max_connections", "MPC_GRPC_MAX_CONNECTIONS", "int", 1000, "open client connections", minimum=1),
+    Key("grpc.max_connections", "MPC_GRPC_MAX_CONNECTIONS", "int", 256, "open client connections", minimum=1),
     Key(
         "grpc.idle_timeout_s",
         "MPC_GRPC_IDLE_TIMEOUT_S",
