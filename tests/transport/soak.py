@@ -4,7 +4,7 @@ hostile clients send bad frames, rapid resets, oversized and junk requests, and 
 Used by tests/transport/test_soak.py, and as a script that prints the node's RSS and open file descriptors
 (from /proc/PID/status and /proc/PID/fd) before and after N signings and after each abuse:
 
-    python -m tests.transport.soak --signings 10000
+    python -m tests.transport.soak --signings 10000 [--set session.retention_s=5]
 """
 
 from __future__ import annotations
@@ -169,12 +169,16 @@ async def soak(node: ServeProcess, seconds: float) -> SoakResult:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--signings", type=int, default=10_000)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="node setting (repeatable)")
     args = parser.parse_args()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     result = SoakResult()
-    with tempfile.TemporaryDirectory(prefix="signer-soak-") as tmp, serve(Path(tmp), port, "log.level=warning") as node:
+    with (
+        tempfile.TemporaryDirectory(prefix="signer-soak-") as tmp,
+        serve(Path(tmp), port, "log.level=warning", *args.set) as node,
+    ):
         sample(node, "started", result, print)
         started = time.monotonic()
         trio.run(sign_many, node, args.signings, None, result)
