@@ -36,7 +36,7 @@ async def test_node_survives_mixed_load_and_abuse(tmp_path, request):
         assert not warm.failures, warm.failures
         baseline_rss, baseline_fds = node.rss_kb(), node.fds()
         result = await soak(node, _seconds(request.config))
-        sample(node, "after soak", result, print)
+        sample(node, f"after soak ({result.signatures} signed, {result.abuses} abuses)", result, print)
         assert node.alive(), node.log()
         assert ping_ok(port)
         assert not result.failures, result.failures[:5]
