@@ -28,6 +28,7 @@ from signer.sdnotify import sd_notify
 from signer.security import load_security
 from signer.store import open_store
 from signer.transport.auth import install_call_auth
+from signer.transport.guard import ConnectionLimits
 from signer.transport.observe import install_rpc_observer
 from signer.transport.server import HealthState, serve_grpc
 from signer.transport.service import SignerService
@@ -58,6 +59,11 @@ def engine_config(config: Config) -> EngineConfig:
         retention_s=config["session.retention_s"],
         preparams_target=config["pools.preparams_size"],
     )
+
+
+def connection_limits(config: Config) -> ConnectionLimits:
+    """The `grpc.*` connection limits, by their config key names."""
+    return ConnectionLimits(**{name: config[f"grpc.{name}"] for name in ConnectionLimits.__dataclass_fields__})
 
 
 async def run_node(config: Config, *, task_status: trio.TaskStatus[NodeHandle] = trio.TASK_STATUS_IGNORED) -> None:
@@ -92,7 +98,8 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[NodeHandle] =
         async with trio.open_nursery() as nursery:
             await nursery.start(engine.run)
             services = [service, health.service(service)]
-            address = await nursery.start(serve_grpc, services, host, port, security.ssl_context, configure)
+            limits = connection_limits(config)
+            address = await nursery.start(serve_grpc, services, host, port, security.ssl_context, limits, configure)
             log.info("node %s (mpc-signer %s) ready", config["node.id"], __version__)
             with _metrics_server(config):
                 sd_notify("READY=1\nSTATUS=serving")

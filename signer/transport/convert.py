@@ -90,6 +90,11 @@ def dkg_request(message: StartDkgRequest) -> model.DkgRequest:
     )
 
 
+def wait_seconds(wait_ms: int | None) -> float:
+    """A status call's long-poll bound; an absent `wait_ms` means do not wait."""
+    return (wait_ms or 0) / 1000.0
+
+
 def sign_request(message: StartSignRequest) -> model.SignRequest:
     """StartSign -> a signing, a signing with a stored presignature, or (presign) a GG20 presigning.
 

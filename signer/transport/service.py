@@ -127,8 +127,8 @@ class SignerService(SignerServiceBase):
             output_key=view.output_key,
         )
 
-    async def _status(self, session_id: str, wait_ms: int, kind: SessionKind) -> SessionView:
-        return await in_trio(self.engine.status, session_id, wait_ms / 1000.0, kind=kind)
+    async def _status(self, session_id: str, wait_ms: int | None, kind: SessionKind) -> SessionView:
+        return await in_trio(self.engine.status, session_id, convert.wait_seconds(wait_ms), kind=kind)
 
     def _out(self, view: SessionView) -> list:
         return convert.outbound(view, self.authenticator)

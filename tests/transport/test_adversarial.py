@@ -1,6 +1,6 @@
 """Hostile and malformed input through gRPC: the MAC matrix, a relay that flips a byte, and
-hypothesis-generated requests for every RPC. Every answer is a SPEC.md status; the node stays healthy and
-other sessions are unaffected."""
+hypothesis-generated requests (well-formed messages and raw bytes) for every RPC. Every answer is a
+SPEC.md status; the node stays healthy and other sessions are unaffected."""
 
 from __future__ import annotations
 
@@ -263,6 +263,30 @@ async def test_fuzzed_requests_get_spec_statuses(client, secure_node):
     assert code == grpc.StatusCode.OK
     code, status = await call(client, "GetDKGStatus", pb2.GetDKGStatusRequest(session_id="bystander"))
     assert code == grpc.StatusCode.OK and status.state == pb2.SESSION_STATE_RUNNING
+
+
+RPC_METHODS = ["StartDKG", "GetDKGStatus", "StartSign", "GetSignStatus", "SubmitProtocolMessage", "Ping"]
+
+
+async def test_fuzzed_raw_bodies_get_spec_statuses(client):
+    """Raw bytes as request bodies (not only well-formed messages): never UNKNOWN or INTERNAL."""
+    metadata = (("authorization", client.node.minter().authorization()),)
+    calls = {m: client.channel.unary_unary(f"/mpc.v1.SignerService/{m}", lambda b: b, lambda b: b) for m in RPC_METHODS}
+    answers = []
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.sampled_from(RPC_METHODS), st.binary(max_size=300))
+    def fuzz(method, body):
+        try:
+            calls[method](body, timeout=10, metadata=metadata)
+            code = grpc.StatusCode.OK
+        except grpc.RpcError as err:
+            code = err.code()
+        answers.append(code)
+        assert code in SPEC_CODES | {grpc.StatusCode.OK}, (method, body, code)
+
+    await trio.to_thread.run_sync(fuzz)
+    assert grpc.StatusCode.INVALID_ARGUMENT in answers
 
 
 async def test_enum_zero_is_rejected(client):
