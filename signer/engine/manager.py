@@ -55,10 +55,13 @@ from signer.engine.registry import PresignResult, ProtocolBinding, SchemeKey, de
 from signer.engine.session import Builder, Session, SessionSetup
 from signer.engine.storage import EngineStore
 from signer.protocols.base import DkgResult, ProtocolError, SessionProtocol, SignResult
-from signer.store.errors import ItemExists, KeyExists, KeyNotFound
+from signer.store.errors import AlreadyConsumed, ItemExists, KeyExists, KeyNotFound
 from signer.store.records import KeyInfo
 
 T = TypeVar("T")
+
+# The `consume_once` kind under which started session ids are kept.
+SESSION_ID_KIND = "session"
 
 log = logging.getLogger("signer.engine.manager")
 
@@ -208,6 +211,7 @@ class SessionManager:
             setup = SessionSetup(
                 kind, request, info.protocol, info.curve, info.party_index, signers, binding.slow_start
             )
+        await self._use_session_id(request.session_id)
         # The awaits above let other calls run: check again before registering.
         self._check_accepting()
         self._check_capacity()
@@ -247,6 +251,18 @@ class SessionManager:
         telemetry.session_started(setup.protocol, kind.value)
         await self._nursery.start(session.run)
         return session.take_view()
+
+    async def _use_session_id(self, session_id: str) -> None:
+        """Record the id as used, durably, before the session exists; ALREADY_EXISTS if it was used before.
+        Capacity is held meanwhile, so a start that passed the capacity check cannot lose its slot to a
+        start that ran during this await (the id would then be burnt for nothing)."""
+        self._reserved += 1
+        try:
+            await self._store.consume_once(SESSION_ID_KIND, session_id)
+        except AlreadyConsumed:
+            raise AlreadyExists(f"session id {session_id!r} was already used") from None
+        finally:
+            self._reserved -= 1
 
     async def _claim_presignature(self, request: SignRequest) -> bytes:
         """Take the named presignature out of the store (durably, before any use); NotFound if it is not
@@ -319,6 +335,8 @@ class SessionManager:
             return None
         if session.setup.kind is not kind or session.setup.request != request:
             raise AlreadyExists(f"session {request.session_id!r} exists with other parameters")
+        if session.state.terminal:
+            raise AlreadyExists(f"session id {request.session_id!r} was already used (that session has ended)")
         return session.take_view()
 
     def _get(self, session_id: str) -> Session | None:
