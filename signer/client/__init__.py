@@ -1,0 +1,51 @@
+"""The client library for the teams that build on the node: what mpc-service (the relay) and a wallet app
+(P1) need, in plain asyncio.
+
+    from signer.client import Coordinator, NodeClient, new_session_id
+
+- `NodeClient`: one node over gRPC (mTLS, service tokens, message MACs), every call retried on transient
+  failures (see `signer.client.coordinator` for the retry and idempotency rules).
+- `Coordinator`: runs a DKG, signing or presigning across nodes and local parties (contract §6.1) and
+  returns an `Outcome` (`.ok`, `.error`, `.culprits`; results through accessors that raise
+  `SessionFailed` on a failed outcome).
+- `LocalParty`: a party run in this process from relayed messages (P1); the protocol sessions it drives
+  come from `signer.protocols` (imported by the caller, so a pure relay never loads protocol math).
+- `WireMessage`, `seal`, `unseal`, `MessageAuthenticator`: the relayed message and its MAC (contract §3),
+  for relays that move messages themselves.
+- Trio programs: `signer.client.in_trio` wraps the same objects (trio-asyncio).
+
+Importing this package loads neither the node's store nor its metrics nor protocol arithmetic
+(tests/client/test_imports.py checks it).
+"""
+
+from signer.auth.jwt import TokenMinter
+from signer.auth.mac import MacError, MessageAuthenticator
+from signer.client.coordinator import (
+    Coordinator,
+    NodeClient,
+    NodeView,
+    Outcome,
+    RelayError,
+    SessionFailed,
+    new_session_id,
+)
+from signer.client.party import LocalParty
+from signer.wire import ProtocolMessage as WireMessage
+from signer.wire import seal, unseal
+
+__all__ = [
+    "Coordinator",
+    "LocalParty",
+    "MacError",
+    "MessageAuthenticator",
+    "NodeClient",
+    "NodeView",
+    "Outcome",
+    "RelayError",
+    "SessionFailed",
+    "TokenMinter",
+    "WireMessage",
+    "new_session_id",
+    "seal",
+    "unseal",
+]
