@@ -12,6 +12,7 @@
   come from `signer.protocols` (imported by the caller, so a pure relay never loads protocol math).
 - `WireMessage`, `seal`, `unseal`, `MessageAuthenticator`: the relayed message and its MAC (contract §3),
   for relays that move messages themselves.
+- `client_ssl_context`, `load_hex_key`, `TokenMinter`: credentials; `verify_*`: independent signature checks.
 - Trio programs: `signer.client.in_trio` wraps the same objects (trio-asyncio).
 
 Importing this package loads neither the node's store nor its metrics nor protocol arithmetic
@@ -19,7 +20,9 @@ Importing this package loads neither the node's store nor its metrics nor protoc
 """
 
 from signer.auth.jwt import TokenMinter
+from signer.auth.keyfiles import load_hex_key
 from signer.auth.mac import MacError, MessageAuthenticator
+from signer.auth.tls import client_ssl_context
 from signer.client.coordinator import (
     Coordinator,
     NodeClient,
@@ -30,6 +33,7 @@ from signer.client.coordinator import (
     new_session_id,
 )
 from signer.client.party import LocalParty
+from signer.client.verify import verify_ecdsa, verify_ed25519, verify_signature
 from signer.wire import ProtocolMessage as WireMessage
 from signer.wire import seal, unseal
 
@@ -45,7 +49,12 @@ __all__ = [
     "SessionFailed",
     "TokenMinter",
     "WireMessage",
+    "client_ssl_context",
+    "load_hex_key",
     "new_session_id",
     "seal",
     "unseal",
+    "verify_ecdsa",
+    "verify_ed25519",
+    "verify_signature",
 ]
