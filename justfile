@@ -37,13 +37,13 @@ gen: venv
 
 # Lint: ruff and mypy.
 lint: venv
-    {{bin}}/ruff check signer tests benchmarks tools
+    {{bin}}/ruff check signer tests benchmarks tools examples
     {{bin}}/mypy signer tests/support/memstore.py
 
 # Format the code.
 fmt: venv
-    {{bin}}/ruff format signer tests benchmarks tools
-    {{bin}}/ruff check --fix signer tests benchmarks tools
+    {{bin}}/ruff format signer tests benchmarks tools examples
+    {{bin}}/ruff check --fix signer tests benchmarks tools examples
 
 # Benchmarks: JSON results (median, p99) in bench-results.json; FILTER selects entries by prefix.
 bench *ARGS: venv
