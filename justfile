@@ -18,8 +18,8 @@ venv EXTRAS="dev":
     if [ ! -x {{bin}}/python ]; then {{python}} -m venv {{venv}}; fi
     if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
         echo "installing mpc-signer[{{EXTRAS}}] into {{venv}} ..." >&2
-        {{bin}}/pip install -q --upgrade pip
-        {{bin}}/pip install -q -e '.[{{EXTRAS}}]'
+        # The venv's own pip (Python 3.11+) installs this project as is; upgrading it first costs ~7 s.
+        {{bin}}/pip install -q --disable-pip-version-check -e '.[{{EXTRAS}}]'
         touch "$stamp"
     fi
 
