@@ -5,7 +5,7 @@ python examples/trio_client.py --certs certs/ --port 9091
 
 from __future__ import annotations
 
-import argparse
+import sys
 from pathlib import Path
 
 import trio
@@ -35,9 +35,4 @@ async def main(certs: Path, host: str, port: int) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--certs", type=Path, default=Path("certs"), help="a `signer certs dev` directory")
-    parser.add_argument("--host", default="localhost", help="a name in the node's certificate")
-    parser.add_argument("--port", type=int, default=9091)
-    args = parser.parse_args()
-    trio.run(main, args.certs, args.host, args.port)
+    trio.run(main, Path(sys.argv[1]), "localhost", int(sys.argv[2]))

@@ -16,18 +16,12 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 
 
-@pytest.fixture
-def served(tmp_path, free_port):
-    node = ServedNode(tmp_path, free_port)
-    node.start()
-    try:
-        yield node
-    finally:
-        node.stop()
-
-
 def run_example(name: str, node: ServedNode) -> str:
-    args = [sys.executable, str(EXAMPLES / name), "--certs", str(node.certs.dir), "--port", str(node.port)]
+    args = [sys.executable, str(EXAMPLES / name)]
+    if name == "trio_client.py":
+        args += [str(node.certs.dir), str(node.port)]
+    else:
+        args += ["--certs", str(node.certs.dir), "--port", str(node.port)]
     res = subprocess.run(args, capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert res.returncode == 0, res.stderr
     return res.stdout

@@ -31,16 +31,6 @@ SIGNERS = (1, 2)
 MESSAGE = b"pay bob 5"
 
 
-@pytest.fixture
-def served(tmp_path, free_port):
-    node = ServedNode(tmp_path, free_port)
-    node.start()
-    try:
-        yield node
-    finally:
-        node.stop()
-
-
 def connect(served: ServedNode) -> AbstractAsyncContextManager[NodeClient]:
     certs = served.certs
     ctx = client_ssl_context(certs.ca_cert, certs.client_cert, certs.client_key)
