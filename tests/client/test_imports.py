@@ -47,3 +47,23 @@ def test_the_check_would_see_a_forbidden_import():
     """The same check after importing protocol code does name it (the test above is not vacuous)."""
     modules = loaded_after("import signer.client\nimport signer.protocols.gg20")
     assert "gmpy2" in offenders(modules) and "signer.protocols.gg20" in offenders(modules)
+
+
+def test_the_signer_command_on_a_client_only_install_says_what_to_install():
+    """Without the node extra (Trio hidden here) the command answers one line, not a traceback."""
+    hide_trio = (
+        "import sys, importlib.abc\n"
+        "class Hide(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'trio': raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, Hide())\n"
+        "sys.argv = ['signer', 'version']\n"
+        "from signer.launcher import main\n"
+        "sys.exit(main())\n"
+    )
+    res = subprocess.run([sys.executable, "-c", hide_trio], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 1
+    assert res.stderr.strip() == (
+        "signer: error: this command needs the node's dependencies (no module 'trio'); "
+        "install them with: pip install 'mpc-signer[node]'"
+    )

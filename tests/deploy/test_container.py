@@ -103,4 +103,4 @@ def test_wheel_contains_the_node(tmp_path: Path) -> None:
         assert module in names, module
     assert any(n.startswith("gen/") for n in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "signer = signer.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "signer = signer.launcher:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
