@@ -18,6 +18,11 @@ session id. A signing that names a `presignature_id` claims that item from the s
 durable delete) before its session exists, so a presignature is never used twice, also across
 restarts and replicas; then only the online round runs.
 
+Session ids are single-use (contract §4.7): a start records its id in the store (`consume_once`, kind
+"session") before the session exists, so no message of a new session leaves the node under an id used
+before, whether that session is still retained, was forgotten, or ran before a restart. A start naming
+an ended session, or an id the store already holds, is ALREADY_EXISTS.
+
 The store is an `EngineStore` (storage.py): signer.store.Store, or the in-memory store of the tests.
 Ids, party counts and indices are checked with `signer.limits`, the functions the gRPC edge uses.
 """
