@@ -19,8 +19,10 @@ exponential backoff for up to `retry_s` seconds. That is safe because a repeated
 running session is the same session, a repeated message is acknowledged as a duplicate, and status
 calls only read. Every other refusal ends the session's outcome at once (never an exception): a Start
 answered ALREADY_EXISTS means the session id was used before (or, for a DKG, the key id is taken);
-the outcome says so and names no culprit. Session ids are single-use on a node, also across restarts:
-take a fresh one (`new_session_id()`) for every session and every retry after a failure.
+the outcome says so and names no culprit. A node still unreachable after `retry_s` is not an outcome
+(the session's fate is unknown): its GRPCError or OSError propagates. Session ids are single-use on a
+node, also across restarts: take a fresh one (`new_session_id()`) for every session and every retry
+after a failure.
 """
 
 from __future__ import annotations
