@@ -26,7 +26,7 @@ from signer.auth.devcerts import DevCertPaths, make_dev_certs
 from signer.auth.jwt import TokenMinter
 from signer.auth.keyfiles import load_hex_key
 from signer.auth.tls import client_ssl_context
-from signer.client.coordinator import Coordinator, NodeClient
+from signer.client.in_trio import TrioCoordinator, TrioNodeClient
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "grpcio_stubs"))
@@ -136,8 +136,8 @@ async def _signings(protocol: str, runs: int, concurrency: int, presigned: bool 
         minter = TokenMinter.from_file(certs.jwt_private_key, "mpc-service", "mpc-signer")
         key = load_hex_key(certs.hmac_key).key
         async with trio_asyncio.open_loop():
-            async with NodeClient.connect("localhost", port, hmac_key=key, ssl_context=ctx, minter=minter) as node:
-                coordinator = Coordinator({2: node})
+            async with TrioNodeClient.connect("localhost", port, hmac_key=key, ssl_context=ctx, minter=minter) as node:
+                coordinator = TrioCoordinator({2: node})
                 local = await trio.to_thread.run_sync(new_dkg, "bench-dkg", 1, 2, signers)
                 dkg = await coordinator.dkg("bench-dkg", "bench-key", protocol, 2, 2, {1: local})
                 assert dkg.ok, dkg.error

@@ -1,30 +1,43 @@
 """The coordinator side: what mpc-service does, as a library (used by `signer demo`, tests, benchmarks).
 
-`NodeClient` is one signer node reached over gRPC (grpclib under trio-asyncio, with optional mTLS, a
-fresh service token per call, and the SPEC.md §3 MAC on every relayed message). `Coordinator` runs a
-session across remote nodes and local parties (P1): it starts the session everywhere, relays every
-message to the parties it is addressed to, long-polls the nodes, and returns the outcome.
+`NodeClient` is one signer node reached over gRPC (grpclib, with optional mTLS, a fresh service token per
+call, and the contract §3 MAC on every relayed message). `Coordinator` runs a session across remote nodes
+and local parties (P1): it starts the session everywhere, relays every message to the parties it is
+addressed to, long-polls the nodes, and returns an `Outcome` (contract §6.1).
 
-Must be used inside `trio_asyncio.open_loop()`:
+Plain asyncio: it runs under `asyncio.run` as is. A Trio program uses the same code through
+`signer.client.in_trio` (trio-asyncio). Nothing here imports the store, metrics, Trio or protocol math.
 
-    async with trio_asyncio.open_loop():
-        async with NodeClient.connect("127.0.0.1", 9091, hmac_key=key, ssl_context=ctx, minter=minter) as node:
-            coordinator = Coordinator({2: node})
-            outcome = await coordinator.dkg("s-1", "wallet-1", "frost", 2, 2, {1: FrostDkgSession(...)})
+    async with NodeClient.connect("localhost", 9091, hmac_key=key, ssl_context=ctx, minter=minter) as node:
+        outcome = await Coordinator({2: node}).dkg(new_session_id(), "wallet-1", "frost", 2, 2, {1: p1})
+        if not outcome.ok:
+            print(outcome.error, outcome.culprits)
+
+Retries and idempotency (contract §4.7, §6.2): every call is retried on transport failures
+(UNAVAILABLE, DEADLINE_EXCEEDED, a broken connection) and a Start also on RESOURCE_EXHAUSTED, with
+exponential backoff for up to `retry_s` seconds. That is safe because a repeated identical Start of a
+running session is the same session, a repeated message is acknowledged as a duplicate, and status
+calls only read. Every other refusal ends the session's outcome at once (never an exception): a Start
+answered ALREADY_EXISTS means the session id was used before (or, for a DKG, the key id is taken);
+the outcome says so and names no culprit. A node still unreachable after `retry_s` is not an outcome
+(the session's fate is unknown): its GRPCError or OSError propagates. Session ids are single-use on a
+node, also across restarts: take a fresh one (`new_session_id()`) for every session and every retry
+after a failure.
 """
 
 from __future__ import annotations
 
+import asyncio
+import secrets
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-import trio_asyncio
 from grpclib.client import Channel
 from grpclib.const import Status
-from grpclib.exceptions import GRPCError
+from grpclib.exceptions import GRPCError, StreamTerminatedError
 
 from gen.mpc.v1 import (
     Curve,
@@ -43,10 +56,21 @@ from gen.mpc.v1 import (
 from signer.auth.jwt import TokenMinter
 from signer.auth.mac import MacError, MessageAuthenticator
 from signer.client.party import LocalParty
-from signer.protocols.base import ProtocolError, SessionProtocol
+from signer.protocols.base import DkgResult, ProtocolError, SessionProtocol, SignResult
 from signer.schemes import default_curve
 from signer.wire import ProtocolMessage as WireMessage
 from signer.wire import seal, unseal
+
+T = TypeVar("T")
+
+# Statuses a call is retried on (contract §6.2): the call may not have reached the node, or the node
+# could not take it just now; retrying is safe for every RPC.
+TRANSIENT = frozenset({Status.UNAVAILABLE, Status.DEADLINE_EXCEEDED})
+
+
+def new_session_id(prefix: str = "s") -> str:
+    """A fresh session id (128 random bits): a node refuses an id it has seen before (contract §4.7)."""
+    return f"{prefix}-{secrets.token_hex(16)}"
 
 
 class RelayError(Exception):
@@ -70,10 +94,18 @@ class NodeView:
 class NodeClient:
     """One signer node: gRPC stub, token minting and message MACs."""
 
-    def __init__(self, channel: Channel, authenticator: MessageAuthenticator, minter: TokenMinter | None) -> None:
+    def __init__(
+        self,
+        channel: Channel,
+        authenticator: MessageAuthenticator,
+        minter: TokenMinter | None,
+        *,
+        retry_s: float = 10.0,
+    ) -> None:
         self._stub = SignerServiceStub(channel)
         self._mac = authenticator
         self._minter = minter
+        self.retry_s = retry_s
 
     @classmethod
     @asynccontextmanager
@@ -85,21 +117,40 @@ class NodeClient:
         hmac_key: bytes,
         ssl_context: ssl.SSLContext | None = None,
         minter: TokenMinter | None = None,
+        retry_s: float = 10.0,
     ) -> AsyncIterator[NodeClient]:
+        """A client for the node at host:port. `host` must be a name in the node's certificate when
+        `ssl_context` is given (the development certificates name `localhost`)."""
         channel = Channel(host, port, ssl=ssl_context)
         try:
-            yield cls(channel, MessageAuthenticator(hmac_key), minter)
+            yield cls(channel, MessageAuthenticator(hmac_key), minter, retry_s=retry_s)
         finally:
             channel.close()
 
     def _metadata(self) -> dict[str, str]:
         return {"authorization": self._minter.authorization()} if self._minter else {}
 
-    async def _call(self, method: Callable[..., Awaitable[Any]], request: object) -> Any:
-        return await trio_asyncio.aio_as_trio(method)(request, metadata=self._metadata())
+    async def _call(self, method: Callable[..., Awaitable[T]], request: object, *, start: bool = False) -> T:
+        """One RPC with a fresh token, retried on transient failures for up to `retry_s` (module docstring);
+        a Start is also retried while the node is at its session limit."""
+        retryable = TRANSIENT | {Status.RESOURCE_EXHAUSTED} if start else TRANSIENT
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + self.retry_s
+        delay = 0.05
+        while True:
+            try:
+                return await method(request, metadata=self._metadata())
+            except GRPCError as exc:
+                if exc.status not in retryable or loop.time() + delay > give_up:
+                    raise
+            except (OSError, StreamTerminatedError):
+                if loop.time() + delay > give_up:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
     async def ping(self) -> PongResponse:
-        return await trio_asyncio.aio_as_trio(self._stub.ping)(PingRequest())
+        return await self._call(self._stub.ping, PingRequest())
 
     async def start_dkg(
         self,
@@ -121,7 +172,7 @@ class NodeClient:
             total_parties=total,
             party_index=index,
         )
-        return self._view(await self._call(self._stub.start_dkg, request))
+        return self._view(await self._call(self._stub.start_dkg, request, start=True))
 
     async def start_sign(
         self,
@@ -150,14 +201,13 @@ class NodeClient:
             taproot=taproot,
             taproot_merkle_root=taproot_merkle_root,
         )
-        return self._view(await self._call(self._stub.start_sign, request))
+        return self._view(await self._call(self._stub.start_sign, request, start=True))
 
     async def status(self, session_id: str, kind: str, wait_ms: int) -> NodeView:
+        """GetDKGStatus (`kind` "dkg") or GetSignStatus (signings and presignings), a long-poll of `wait_ms`."""
         if kind == "dkg":
-            resp = await self._call(self._stub.get_dkg_status, GetDkgStatusRequest(session_id, wait_ms))
-        else:
-            resp = await self._call(self._stub.get_sign_status, GetSignStatusRequest(session_id, wait_ms))
-        return self._view(resp)
+            return self._view(await self._call(self._stub.get_dkg_status, GetDkgStatusRequest(session_id, wait_ms)))
+        return self._view(await self._call(self._stub.get_sign_status, GetSignStatusRequest(session_id, wait_ms)))
 
     async def submit(self, m: WireMessage) -> NodeView:
         request = ProtocolMessageRequest(seal(m, self._mac, ProtocolMessage))
@@ -180,20 +230,86 @@ class NodeClient:
         )
 
 
+class SessionFailed(Exception):
+    """A result was asked of an outcome that is not COMPLETED (`Outcome.check()` and the result accessors)."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        culprits = f" (culprits: {', '.join(map(str, outcome.culprits))})" if outcome.culprits else ""
+        super().__init__(f"session ended {outcome.state.name}: {outcome.error}{culprits}")
+        self.outcome = outcome
+
+
 @dataclass
 class Outcome:
-    """A finished session as the coordinator saw it: every node's final view and every local result
-    (a DkgResult, a SignResult, or a local party's presignature)."""
+    """A finished session as the coordinator saw it.
+
+    `ok` is True only when every party completed. Otherwise `error` says why and `culprits` names the
+    parties proved to have cheated (empty when no one can be blamed: a refused start, a timeout, a
+    relay fault); `status` is set when a node refused a call with that gRPC status (ALREADY_EXISTS: the
+    session id was used before). `nodes` holds every node's last view, `local` every local party's
+    result (a DkgResult, a SignResult, or a presignature) and is empty unless `ok`. The accessors below
+    raise `SessionFailed` on a failed outcome, so a caller that skips the `ok` check gets a clear error.
+    """
 
     state: SessionState
     nodes: dict[int, NodeView]
     local: dict[int, Any] = field(default_factory=dict)
     error: str = ""
     culprits: tuple[int, ...] = ()
+    status: Status | None = None
 
     @property
     def ok(self) -> bool:
         return self.state == SessionState.COMPLETED
+
+    def check(self) -> Outcome:
+        """This outcome if it is COMPLETED; SessionFailed otherwise."""
+        if not self.ok:
+            raise SessionFailed(self)
+        return self
+
+    def _node(self) -> NodeView:
+        self.check()
+        if not self.nodes:
+            raise SessionFailed(self)
+        return next(iter(self.nodes.values()))
+
+    @property
+    def public_key(self) -> bytes:
+        """The group key (DKG, presigning) or the key that verifies the signature (signing), as the nodes
+        report it; local parties' keys are in `local`."""
+        return self._node().public_key
+
+    @property
+    def signature(self) -> bytes:
+        return self._node().signature
+
+    @property
+    def recovery_id(self) -> int:
+        return self._node().recovery_id
+
+    def dkg_result(self, index: int) -> DkgResult:
+        """Local party `index`'s DKG result (its key share and the group key)."""
+        result = self.check().local.get(index)
+        if not isinstance(result, DkgResult):
+            raise SessionFailed(self) if result is None else TypeError(f"party {index} did not run a DKG")
+        return result
+
+    def sign_result(self, index: int) -> SignResult:
+        """Local party `index`'s signing result."""
+        result = self.check().local.get(index)
+        if not isinstance(result, SignResult):
+            raise SessionFailed(self) if result is None else TypeError(f"party {index} did not run a signing")
+        return result
+
+
+def _refused(index: int, exc: GRPCError, views: dict[int, NodeView]) -> Outcome:
+    """The outcome when node `index` refused a call outright: nobody is blamed for it."""
+    if exc.status == Status.ALREADY_EXISTS:
+        what = "session id already used (or, for a DKG, the key id is taken)"
+    else:
+        what = f"refused with {exc.status.name}"
+    return Outcome(SessionState.FAILED, views, error=f"node {index}: {what}: {exc.message}", status=exc.status)
 
 
 class Coordinator:
@@ -213,6 +329,8 @@ class Coordinator:
         local: Mapping[int, SessionProtocol],
         curve: str | None = None,
     ) -> Outcome:
+        """A key generation: every node gets StartDKG with its own index; `local` are the local parties'
+        DKG sessions, made with the same session id."""
         starts = {
             i: (lambda n, i=i: n.start_dkg(session_id, key_id, protocol, threshold, total, i, curve))
             for i in self.nodes
@@ -276,6 +394,7 @@ class Coordinator:
         queue: list[WireMessage] = []
         seen: set[tuple[int, int]] = set()
         views: dict[int, NodeView] = {}
+        current = 0  # the node being called, for an outcome naming the node that refused
 
         def take(index: int, view: NodeView) -> None:
             views[index] = view
@@ -285,10 +404,12 @@ class Coordinator:
                     queue.append(m)
 
         try:
+            for i, node in nodes.items():
+                current = i
+                take(i, await starts[i](node))
+            # Local parties start once every node accepted: a refused start must not cost local work.
             for party in parties.values():
                 queue += party.start()
-            for i, node in nodes.items():
-                take(i, await starts[i](node))
             while True:
                 while queue:
                     m = queue.pop(0)
@@ -297,6 +418,7 @@ class Coordinator:
                             queue += party.receive(m)
                     for i, node in nodes.items():
                         if m.from_party != i and m.to_party in (0, i) and views[i].state == SessionState.RUNNING:
+                            current = i
                             take(i, await self._submit(node, m, kind))
                 failed = [v for v in views.values() if v.state not in (SessionState.RUNNING, SessionState.COMPLETED)]
                 if failed:
@@ -307,9 +429,14 @@ class Coordinator:
                     return Outcome(SessionState.COMPLETED, views, {i: p.result for i, p in parties.items()})
                 wait = self.poll_ms if len(nodes) == 1 else 20
                 for i, node in nodes.items():
+                    current = i
                     take(i, await node.status(session_id, kind, wait))
         except ProtocolError as exc:
             return Outcome(SessionState.FAILED, views, error=str(exc), culprits=exc.culprits)
+        except GRPCError as exc:
+            if exc.status in TRANSIENT:
+                raise  # the node could not be reached within retry_s: not an outcome of the session
+            return _refused(current, exc, views)
 
     @staticmethod
     async def _submit(node: NodeClient, m: WireMessage, kind: str) -> NodeView:

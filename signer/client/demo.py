@@ -15,7 +15,9 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import sys
 import tempfile
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -29,13 +31,18 @@ from signer.auth.devcerts import DevCertPaths, dev_cert_paths, make_dev_certs
 from signer.auth.jwt import TokenMinter
 from signer.auth.keyfiles import create_hex_key_file, load_hex_key, write_secret_file
 from signer.auth.tls import client_ssl_context
-from signer.client.coordinator import Coordinator, NodeClient, Outcome
+from signer.client.coordinator import Outcome
+from signer.client.in_trio import TrioCoordinator, TrioNodeClient
 from signer.client.verify import verify_signature
-from signer.protocols.base import DkgResult
 from signer.schemes import FROST, GG20, SECP256K1, default_curve
 
 P1 = 1
 NODE = 2
+
+
+def progress(text: str) -> None:
+    """One progress line on stderr (stdout carries only the results)."""
+    print(f"[demo] {text}", file=sys.stderr, flush=True)
 
 
 class DemoError(Exception):
@@ -132,11 +139,15 @@ async def run_demo(options: DemoOptions, emit: Callable[[dict[str, Any]], None])
             share = p1_store.get(key_id)
             if share is None:
                 sid = f"dkg-{secrets.token_hex(8)}"
+                began = time.monotonic()
+                if options.protocol == GG20:
+                    progress("P1: generating GG20 pre-parameters (Paillier and ring-Pedersen; often 5-30 s) ...")
                 local = await trio.to_thread.run_sync(new_dkg, sid, P1, 2, (P1, NODE))
+                progress(f"key generation ({options.protocol}, 2-of-2, key id {key_id}) ...")
                 outcome = await coordinator.dkg(sid, key_id, options.protocol, 2, 2, {P1: local}, curve)
                 _check(outcome, "DKG")
-                p1_result = outcome.local[P1]
-                assert isinstance(p1_result, DkgResult)
+                p1_result = outcome.dkg_result(P1)
+                progress(f"key generation done in {time.monotonic() - began:.1f} s")
                 share = p1_result.key_share
                 if p1_result.public_key != outcome.nodes[NODE].public_key:
                     raise DemoError("DKG: P1 and the node disagree on the public key")
@@ -145,6 +156,7 @@ async def run_demo(options: DemoOptions, emit: Callable[[dict[str, Any]], None])
             for message in options.messages:
                 payload = signed_bytes(options.protocol, options.chain, message, taproot)
                 sid = f"sign-{secrets.token_hex(8)}"
+                progress(f"signing {len(message)} bytes ...")
                 local = new_sign(sid, P1, share, payload, (P1, NODE))
                 outcome = await coordinator.sign(sid, key_id, payload, (P1, NODE), {P1: local}, taproot=taproot)
                 _check(outcome, "signing")
@@ -188,7 +200,7 @@ def _check(outcome: Outcome, what: str) -> None:
 
 
 @asynccontextmanager
-async def _node(options: DemoOptions) -> AsyncIterator[tuple[Coordinator, P1Store]]:
+async def _node(options: DemoOptions) -> AsyncIterator[tuple[TrioCoordinator, P1Store]]:
     """A coordinator connected to the target node, or to an in-process node it starts."""
     if options.target:
         async with _remote(options) as pair:
@@ -201,7 +213,7 @@ async def _node(options: DemoOptions) -> AsyncIterator[tuple[Coordinator, P1Stor
 
 
 @asynccontextmanager
-async def _in_process(data_dir: Path, protocol: str) -> AsyncIterator[tuple[Coordinator, P1Store]]:
+async def _in_process(data_dir: Path, protocol: str) -> AsyncIterator[tuple[TrioCoordinator, P1Store]]:
     from signer.app import run_node
     from signer.config import load_config
 
@@ -224,16 +236,17 @@ async def _in_process(data_dir: Path, protocol: str) -> AsyncIterator[tuple[Coor
             "pools.preparams_size": "1" if protocol == GG20 else "0",
         },
     )
+    progress(f"starting an in-process node (mTLS, service tokens, message MACs; data in {data_dir}) ...")
     async with trio.open_nursery() as nursery:
         node = await nursery.start(run_node, config)
         minter = TokenMinter.from_file(certs.jwt_private_key, "mpc-service", "mpc-signer")
         ctx = client_ssl_context(certs.ca_cert, certs.client_cert, certs.client_key)
         key = load_hex_key(certs.hmac_key).key
         async with trio_asyncio.open_loop():
-            async with NodeClient.connect(
+            async with TrioNodeClient.connect(
                 "localhost", node.address[1], hmac_key=key, ssl_context=ctx, minter=minter
             ) as client:
-                yield Coordinator({NODE: client}), P1Store(data_dir / "p1")
+                yield TrioCoordinator({NODE: client}), P1Store(data_dir / "p1")
         nursery.cancel_scope.cancel()
 
 
@@ -244,7 +257,7 @@ def _dev_certs(directory: Path) -> DevCertPaths:
 
 
 @asynccontextmanager
-async def _remote(options: DemoOptions) -> AsyncIterator[tuple[Coordinator, P1Store]]:
+async def _remote(options: DemoOptions) -> AsyncIterator[tuple[TrioCoordinator, P1Store]]:
     from signer.config import ConfigError, parse_listen
 
     assert options.target is not None
@@ -265,8 +278,8 @@ async def _remote(options: DemoOptions) -> AsyncIterator[tuple[Coordinator, P1St
         )
     p1_dir = (options.data_dir or Path("data")) / "p1"
     async with trio_asyncio.open_loop():
-        async with NodeClient.connect(host, port, hmac_key=key, ssl_context=ctx, minter=minter) as client:
-            yield Coordinator({NODE: client}), P1Store(p1_dir)
+        async with TrioNodeClient.connect(host, port, hmac_key=key, ssl_context=ctx, minter=minter) as client:
+            yield TrioCoordinator({NODE: client}), P1Store(p1_dir)
 
 
 def print_result(as_json: bool) -> Callable[[dict[str, Any]], None]:

@@ -16,8 +16,6 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
 
-from signer.crypto.secp256k1 import ORDER
-
 
 def verify_ed25519(public_key: bytes, message: bytes, signature: bytes) -> bool:
     try:
@@ -29,6 +27,8 @@ def verify_ed25519(public_key: bytes, message: bytes, signature: bytes) -> bool:
 
 def verify_ecdsa(public_key: bytes, digest: bytes, signature: bytes, recovery_id: int) -> bool:
     """r||s over a 32-byte digest, low-s, and `recovery_id` recovering `public_key`."""
+    from signer.crypto.secp256k1 import ORDER  # here, not at import: a relay importing signer.client loads no gmpy2
+
     if len(signature) != 64 or len(digest) != 32 or recovery_id not in (0, 1):
         return False
     r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")

@@ -23,6 +23,11 @@ presignature's claim are stored in one transaction with their audit rows; a sign
 only after its audit row committed. A session that ends without a result gets its row afterwards. Store
 faults become engine errors through `errors.STORE_FAULTS` (DATA_LOSS, RESOURCE_EXHAUSTED, UNAVAILABLE).
 
+Session ids are single-use (contract §4.7): a start records its id in the store (`consume_once`, kind
+"session") before the session exists, so no message of a new session leaves the node under an id used
+before, whether that session is still retained, was forgotten, or ran before a restart. A start naming
+an ended session, or an id the store already holds, is ALREADY_EXISTS.
+
 The store is an `EngineStore` (storage.py): signer.store.Store, or the in-memory store of the tests.
 Ids, party counts and indices are checked with `signer.limits`, the functions the gRPC edge uses.
 """
@@ -63,10 +68,13 @@ from signer.engine.registry import PresignResult, ProtocolBinding, SchemeKey, de
 from signer.engine.session import Builder, Session, SessionSetup
 from signer.engine.storage import EngineStore
 from signer.protocols.base import DkgResult, ProtocolError, SessionProtocol, SignResult
-from signer.store.errors import ItemExists, KeyExists, KeyNotFound, StoreError
+from signer.store.errors import AlreadyConsumed, ItemExists, KeyExists, KeyNotFound, StoreError
 from signer.store.records import AuditEvent, KeyInfo
 
 T = TypeVar("T")
+
+# The `consume_once` kind under which started session ids are kept.
+SESSION_ID_KIND = "session"
 
 log = logging.getLogger("signer.engine.manager")
 
@@ -217,6 +225,7 @@ class SessionManager:
             setup = SessionSetup(
                 kind, request, info.protocol, info.curve, info.party_index, signers, binding.slow_start
             )
+        await self._use_session_id(request.session_id)
         # The awaits above let other calls run: check again before registering.
         self._check_accepting()
         self._check_capacity()
@@ -256,6 +265,18 @@ class SessionManager:
         telemetry.session_started(setup.protocol, kind.value)
         await self._nursery.start(session.run)
         return session.take_view()
+
+    async def _use_session_id(self, session_id: str) -> None:
+        """Record the id as used, durably, before the session exists; ALREADY_EXISTS if it was used before.
+        Capacity is held meanwhile, so a start that passed the capacity check cannot lose its slot to a
+        start that ran during this await (the id would then be burnt for nothing)."""
+        self._reserved += 1
+        try:
+            await self._store.consume_once(SESSION_ID_KIND, session_id)
+        except AlreadyConsumed:
+            raise AlreadyExists(f"session id {session_id!r} was already used") from None
+        finally:
+            self._reserved -= 1
 
     async def _claim_presignature(self, request: SignRequest, binding: ProtocolBinding, client: str) -> bytes:
         """Take the named presignature out of the store (durably, before any use, with an audit row naming
@@ -335,6 +356,8 @@ class SessionManager:
             return None
         if session.setup.kind is not kind or session.setup.request != request:
             raise AlreadyExists(f"session {request.session_id!r} exists with other parameters")
+        if session.state.terminal:
+            raise AlreadyExists(f"session id {request.session_id!r} was already used (that session has ended)")
         return session.take_view()
 
     def _get(self, session_id: str) -> Session | None:

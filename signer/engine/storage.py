@@ -3,7 +3,8 @@
 `signer.store.Store` (SQLite or PostgreSQL) is the real one; tests use an in-memory one. Both are
 checked against `EngineStore` by mypy and by one contract test run over all three. Errors are the store's
 own: `get_share`/`key_info` raise KeyNotFound for an unknown key id, `put_share` KeyExists for a taken
-one, `add_presignature` ItemExists for a taken item id; anything else (a StoreError) is a storage failure.
+one, `add_presignature` ItemExists for a taken item id, `consume_once` AlreadyConsumed for a used one;
+anything else (a StoreError) is a storage failure.
 """
 
 from __future__ import annotations
@@ -66,6 +67,11 @@ class EngineStore(Protocol):
 
     async def count_presignatures(self, key_id: str | None = None) -> int:
         """Presignatures ready for `key_id`, or for all keys when None."""
+        ...
+
+    async def consume_once(self, kind: str, item_id: str) -> None:
+        """Mark (kind, item_id) used, durably and atomically; AlreadyConsumed for every call after the first
+        (the engine keeps started session ids this way, so none is ever started twice)."""
         ...
 
     async def append_audit(

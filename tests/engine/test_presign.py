@@ -17,6 +17,7 @@ from signer.crypto.preparams import load_fixture_preparams
 from signer.engine import (
     GG20,
     SECP256K1,
+    AlreadyExists,
     DkgRequest,
     EngineConfig,
     InvalidArgument,
@@ -75,9 +76,11 @@ async def test_presign_then_sign_through_two_engines(tmp_path):
             assert sample("mpc_round_duration_seconds_count", protocol="gg20", kind="presign") == before["rounds"] + 10
             assert sample("mpc_pool_level", pool="presignatures") == 1  # the last store written holds one
 
-            # Starting it again is the same session; it does not run (or store) a second presignature.
-            again = await parties[1].start(SessionKind.PRESIGN, presign)
-            assert again.state is SessionState.COMPLETED
+            # Starting the finished session again is refused (ids are single-use, contract §4.7): it does
+            # not run (or store) a second presignature.
+            with pytest.raises(AlreadyExists, match="already used"):
+                await parties[1].start(SessionKind.PRESIGN, presign)
+            assert await stores[1].count_presignatures("eth") == 1
 
             digest = hashlib.sha256(b"tx").digest()
             sign = SignRequest("sign-1", "eth", digest, SIGNERS, presignature_id="pre-1")

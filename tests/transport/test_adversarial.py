@@ -15,7 +15,7 @@ from gen.mpc.v1 import SessionState
 from signer.auth.keyfiles import load_hex_key
 from signer.auth.mac import message_mac
 from signer.auth.tls import client_ssl_context
-from signer.client.coordinator import Coordinator, NodeClient
+from signer.client.in_trio import TrioCoordinator, TrioNodeClient
 from signer.client.party import LocalParty, WireMessage
 from signer.protocols.frost.session import FrostDkgSession
 
@@ -132,10 +132,10 @@ async def test_relay_flipping_a_p1_byte_fails_the_dkg_with_p1_as_culprit(secure_
     ctx = client_ssl_context(certs.ca_cert, certs.client_cert, certs.client_key)
     key = load_hex_key(certs.hmac_key).key
     async with trio_asyncio.open_loop():
-        async with NodeClient.connect(
+        async with TrioNodeClient.connect(
             "localhost", secure_node.port, hmac_key=key, ssl_context=ctx, minter=secure_node.minter()
         ) as node:
-            original_submit = node.submit
+            original_submit = node.aio.submit  # the asyncio client the coordinator drives
 
             async def flipping_submit(m: WireMessage):
                 if m.from_party == 1 and m.round == 1:
@@ -144,16 +144,16 @@ async def test_relay_flipping_a_p1_byte_fails_the_dkg_with_p1_as_culprit(secure_
                     m = WireMessage(m.session_id, m.from_party, m.to_party, m.round, m.sequence, bytes(payload))
                 return await original_submit(m)
 
-            node.submit = flipping_submit
-            coordinator = Coordinator({2: node}, poll_ms=200)
+            node.aio.submit = flipping_submit  # type: ignore[method-assign]
+            coordinator = TrioCoordinator({2: node}, poll_ms=200)
             outcome = await coordinator.dkg(
                 "flip", "wallet-flip", "frost", 2, 2, {1: FrostDkgSession("flip", 1, 2, (1, 2))}
             )
             assert outcome.state == SessionState.FAILED
             assert outcome.nodes[2].culprits == (1,)
-            node.submit = original_submit
+            node.aio.submit = original_submit  # type: ignore[method-assign]
             # Nothing stored for the failed DKG: the same key id can be generated afresh, and the node is healthy.
-            retry = await Coordinator({2: node}).dkg(
+            retry = await TrioCoordinator({2: node}).dkg(
                 "flip-2", "wallet-flip", "frost", 2, 2, {1: FrostDkgSession("flip-2", 1, 2, (1, 2))}
             )
             assert retry.ok, retry.error
