@@ -143,6 +143,8 @@ class NodeClient:
             except GRPCError as exc:
                 if exc.status not in retryable or loop.time() + delay > give_up:
                     raise
+            except ssl.SSLError:
+                raise  # a TLS configuration mismatch: retrying cannot help
             except (OSError, StreamTerminatedError):
                 if loop.time() + delay > give_up:
                     raise

@@ -108,7 +108,8 @@ class StrictProtoCodec(ProtoCodec):
     betterproto2 request is first parsed by protobuf's own (upb) parser from the same descriptor, which
     rejects truncation and bad UTF-8; a field whose number is known but whose wire type is not is kept by
     protobuf as an unknown field, and refused here. Health and reflection requests are protobuf classes
-    already. Each refusal is one log line.
+    already. The refusal carries the parser's reason; the RPC observer logs it once, under the rate limit of
+    the `invalid_argument` event (observe.py), so junk cannot flood the log.
     """
 
     def decode(self, data: bytes, message_type: Any) -> Any:
@@ -119,8 +120,8 @@ class StrictProtoCodec(ProtoCodec):
                 _refuse_wrong_wire_types(reference.FromString(data))
             return super().decode(data, message_type)
         except Exception as exc:
-            log.warning("malformed %s refused: %s", name, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-            raise grpclib.GRPCError(Status.INVALID_ARGUMENT, f"malformed {name}") from None
+            reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise grpclib.GRPCError(Status.INVALID_ARGUMENT, f"malformed {name}: {reason}") from None
 
 
 @functools.cache

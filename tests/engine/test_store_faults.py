@@ -13,6 +13,7 @@ from grpclib.const import Status
 from signer.engine import (
     DataLoss,
     EngineConfig,
+    ResourceExhausted,
     SessionKind,
     SessionManager,
     SessionState,
@@ -52,10 +53,14 @@ async def test_a_full_disk_fails_the_signing_and_releases_no_signature(tmp_path,
         parties = {p: SessionManager(EngineConfig(round_timeout_s=20.0), stores[p]) for p in (1, 2)}
         async with serving(*parties.values()):
             public_key = await frost_keygen(parties)
-            checkpoint(db)
-            volume.fill()
             for m in parties.values():
                 await m.start(SessionKind.SIGN, SignRequest("sign-full", "wallet-1", b"pay", (1, 2)))
+            # The disk fills once the signing runs (its start recorded the session id): the result's write
+            # is what fails. A start on a full disk is refused outright (below).
+            checkpoint(db)
+            volume.fill()
+            with pytest.raises(ResourceExhausted):
+                await parties[1].start(SessionKind.SIGN, SignRequest("sign-refused", "wallet-1", b"pay", (1, 2)))
             finals = await relay(parties, "sign-full")
             full = finals[1]
             assert full.state is SessionState.FAILED and full.signature == b""
