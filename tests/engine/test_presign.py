@@ -97,7 +97,7 @@ async def test_presign_then_sign_through_two_engines(tmp_path):
             assert view.state is SessionState.COMPLETED, view.error
             assert finals[2].signature == view.signature
             check_ecdsa(view.signature, view.recovery_id, digest, public_key)
-            assert [m.round for m in view.outbound] == [1]  # the online round alone
+            assert [m.round for m in view.outbound] == [1, 2]  # the online rounds alone: ρ_2, then s_2
             for p in SIGNERS:
                 assert await stores[p].count_presignatures() == 0
             assert sample("mpc_pool_level", pool="presignatures") == 0

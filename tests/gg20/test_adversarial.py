@@ -30,14 +30,14 @@ VAR = None  # a u32-length-prefixed field in a layout; ints are fixed-size field
 
 
 def split(payload: bytes, kind: int, layout: list[int | None]) -> list[bytes]:
-    r = Reader(payload, kind, 1)
+    r = Reader(payload, kind, payload[1])  # the version byte: some messages are at version 2
     fields = [r.var(1 << 22) if size is None else r.fixed(size) for size in layout]
     r.end()
     return fields
 
 
-def join(kind: int, layout: list[int | None], fields: list[bytes]) -> bytes:
-    w = Writer(kind, 1)
+def join(kind: int, layout: list[int | None], fields: list[bytes], version: int = 1) -> bytes:
+    w = Writer(kind, version)
     for size, value in zip(layout, fields, strict=True):
         w.var(value) if size is None else w.fixed(value)
     return w.done()
@@ -51,7 +51,7 @@ def rewrite(kind: int, layout: list[int | None], index: int, change: Callable[[b
             return out.payload
         fields = split(out.payload, kind, layout)
         fields[index] = change(fields[index])
-        return join(kind, layout, fields)
+        return join(kind, layout, fields, out.payload[1])
 
     return tamper
 
