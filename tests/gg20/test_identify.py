@@ -62,9 +62,7 @@ def test_shifted_mta_opening_names_the_liar(keys, tn, signers, victim) -> None:
     shares = {i: s.result.key_share for i, s in keys[tn].items()}
     n_liar = int(Gg20KeyShare.decode(shares[LIAR]).paillier[LIAR].n)
     session_cls = _framing_session(n_liar)
-    sessions = {
-        i: session_cls(f"frame-{tn}", i, shares[i], digest_of("frame"), signers) for i in signers
-    }
+    sessions = {i: session_cls(f"frame-{tn}", i, shares[i], digest_of("frame"), signers) for i in signers}
     errors = run(sessions, _shifted_reveal(n_liar, victim, signers))
     honest = [i for i in signers if i != LIAR]
     for i in honest:

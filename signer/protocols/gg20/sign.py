@@ -38,10 +38,9 @@ to every signature, derived or not. The share check becomes s_i·R' = (m + r·δ
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-import secrets
 
 from signer.crypto.errors import DecodeError
 from signer.crypto.hd import derive_public
