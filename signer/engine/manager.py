@@ -51,6 +51,7 @@ from signer.engine.model import (
     SignRequest,
 )
 from signer.engine.pools import PreparamsPool
+from signer.engine.presignatures import PresignatureGuard
 from signer.engine.registry import PresignResult, ProtocolBinding, SchemeKey, default_protocols
 from signer.engine.session import Builder, Session, SessionSetup
 from signer.engine.storage import EngineStore
@@ -78,6 +79,7 @@ class SessionManager:
         self._store = store
         self._protocols = dict(default_protocols() if protocols is None else protocols)
         self._preparams = preparams if preparams is not None else PreparamsPool(store, config.preparams_target)
+        self._presignatures = PresignatureGuard(store, config.state_dir, config.presignature_ttl_s)
         self._sessions: dict[str, Session] = {}
         self._clients: dict[str, str] = {}
         self._dkg_keys: set[str] = set()
@@ -218,7 +220,7 @@ class SessionManager:
         elif kind is SessionKind.PRESIGN:
             build = self._presign_builder(binding, request, info.party_index, share.share)
         else:
-            presignature = await self._claim_presignature(request) if request.presignature_id else None
+            presignature = await self._claim_presignature(request, info.protocol) if request.presignature_id else None
             build = self._sign_builder(binding, request, info.party_index, share.share, presignature)
         if isinstance(request, DkgRequest):
             self._dkg_keys.add(request.key_id)
@@ -248,20 +250,25 @@ class SessionManager:
         await self._nursery.start(session.run)
         return session.take_view()
 
-    async def _claim_presignature(self, request: SignRequest) -> bytes:
+    async def _claim_presignature(self, request: SignRequest, protocol: str) -> bytes:
         """Take the named presignature out of the store (durably, before any use); NotFound if it is not
-        there for this key: never made, already used, or another key's."""
+        there for this key: never made, already used, or another key's; FailedPrecondition if it was there
+        but is refused (earlier store epoch, expired, or already used: presignatures.py)."""
         self._reserved += 1
         try:
             blob = await self._store.claim_presignature(request.key_id, request.presignature_id)
+            if blob is not None:
+                try:
+                    blob = await self._presignatures.release(protocol, blob)
+                finally:
+                    if self._nursery is not None:
+                        self._nursery.start_soon(self._presignatures_changed)  # off the signing's path
         finally:
             self._reserved -= 1
         if blob is None:
             raise NotFound(f"no presignature {request.presignature_id!r} for key {request.key_id!r}")
         # Claimed is gone: if the node stopped accepting meanwhile, the presignature is lost, never reused.
         self._check_accepting()
-        assert self._nursery is not None
-        self._nursery.start_soon(self._presignatures_changed)  # off the signing's path
         return blob
 
     async def _presignatures_changed(self) -> None:
@@ -442,7 +449,7 @@ class SessionManager:
             except KeyExists:
                 raise AlreadyExists(f"key id {request.key_id!r} was stored meanwhile") from None
         elif session.setup.kind is SessionKind.PRESIGN and not isinstance(result, DkgResult | SignResult):
-            blob = result.consume()
+            blob = await self._presignatures.seal(result.presignature_id, result.consume())
             try:
                 await self._store.add_presignature(request.key_id, blob, item_id=request.session_id)
             except ItemExists:

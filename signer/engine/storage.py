@@ -57,6 +57,10 @@ class EngineStore(Protocol):
         """Remove and return one presignature of `key_id` (that item, or the oldest); None if there is none."""
         ...
 
+    async def consume_once(self, kind: str, item_id: str) -> None:
+        """Mark (kind, item_id) used, durably; AlreadyConsumed for every call after the first."""
+        ...
+
     async def count_presignatures(self, key_id: str | None = None) -> int:
         """Presignatures ready for `key_id`, or for all keys when None."""
         ...

@@ -1,5 +1,5 @@
 """GG20 presigning through two engines with real stores: the presignature is stored under the session id
-before COMPLETED, a signing that names it claims it first and runs one round, idempotent starts never
+before COMPLETED, a signing that names it claims it first and runs the online rounds, idempotent starts never
 claim twice, and the sessions, rounds and pool level are observed in the Prometheus metrics."""
 
 from __future__ import annotations
