@@ -15,6 +15,7 @@ import pytest
 
 from signer.crypto import e2e, mta
 from signer.crypto.codec import Reader, Writer
+from signer.crypto.ringpedersen import RingPedersenParams
 from signer.crypto.secp256k1 import ORDER, SECP256K1, base_mul
 from signer.crypto.vss import share_for
 from signer.crypto.zk import affg, enc, fac, logstar, mod, prm, schnorr
@@ -131,6 +132,14 @@ def test_keygen_cheater_named(preparams, message, index, change, check) -> None:
     kind, layout = message
     sessions, errors = _keygen(preparams, rewrite(kind, layout, index, change))
     assert_cheater_named(sessions, errors, check)
+
+
+def test_keygen_ring_pedersen_modulus_equal_to_another_partys_paillier_modulus_named(preparams) -> None:
+    """Ñ_2 = N_1: a ring-Pedersen modulus whose factorisation party 1 knows is refused before Π^prm."""
+    n_1 = int(preparams[0].paillier.public.n)
+    copied = RingPedersenParams(n_1, 4, 9).to_bytes()
+    sessions, errors = _keygen(preparams, rewrite(*KG_R1, 3, lambda _: copied))
+    assert_cheater_named(sessions, errors, "reuses another party's")
 
 
 def test_keygen_inconsistent_vss_share_named(preparams) -> None:
