@@ -31,7 +31,8 @@ Public API:
     request(session_id, alice, bob, label, alice_sk, bob_rp, k, K, rho) -> MtaRequest
     respond(session_id, alice, bob, label, alice_pk, alice_rp, bob_sk, bob_rp, req, x)
         -> (MtaResponse, beta)                       verifies Π^enc first (raises ProofError)
-    respond_many(..., req, xs) -> [(MtaResponse, beta), ...]   one Π^enc check for several answers
+    respond_many(..., req, xs, answer_labels=None) -> [(MtaResponse, beta), ...]
+                                                     one Π^enc check for several answers
     finish(session_id, alice, bob, label, alice_sk, alice_rp, bob_pk, K, resp, expected_X=None)
         -> alpha                                     verifies Π^aff-g (raises ProofError)
 """
@@ -146,12 +147,20 @@ def respond_many(
     bob_rp: RingPedersenSecret | RingPedersenParams,
     req: MtaRequest,
     xs: tuple[int, ...],
+    answer_labels: tuple[bytes, ...] | None = None,
 ) -> list[tuple[MtaResponse, int]]:
     """`respond` for several of Bob's values against one request (GG20's MtA for γ and MtAwc for w share
-    Alice's Enc(k)): Alice's Π^enc is verified once, each answer gets its own fresh β' and Π^aff-g."""
+    Alice's Enc(k)): Alice's Π^enc is verified once (under `label`), each answer gets its own fresh β'
+    and Π^aff-g, under its own label from `answer_labels` (default `label` for all) — Alice's `finish`
+    takes the same label, so two answers cannot stand in for each other."""
     enc.verify(ProofContext(session_id, alice, bob, label), alice_pk, bob_rp, req.K, req.proof)
-    ctx = ProofContext(session_id, bob, alice, label)
-    return [_answer(ctx, alice_pk, alice_rp, bob_sk, req.K, _check_scalar(x, "x")) for x in xs]
+    labels = (label,) * len(xs) if answer_labels is None else answer_labels
+    if len(labels) != len(xs):
+        raise ValueError("one answer label per value")
+    return [
+        _answer(ProofContext(session_id, bob, alice, lbl), alice_pk, alice_rp, bob_sk, req.K, _check_scalar(x, "x"))
+        for x, lbl in zip(xs, labels, strict=True)
+    ]
 
 
 def _answer(

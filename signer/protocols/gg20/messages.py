@@ -17,7 +17,7 @@ Kinds: keygen 0x41-0x44, presigning 0x51-0x57, identification 0x58, online signi
     presign round 1  broadcast  PresignCommit    Com(Γ_i), K_i = Enc_i(k_i)
                      p2p        MtaRequestMsg    K_i with Π^enc under P_j's ring-Pedersen
     presign round 2  broadcast  GammaOpening     salt, Γ_i, and every (D, D̂) this party answered with
-                     p2p        MtaResponses     the MtA (γ) and MtAwc (w) answers with Π^aff-g
+                     p2p        MtaResponses     the MtA (γ) and MtAwc (w) answers with Π^aff-g (version 2)
     presign round 3  broadcast  DeltaShare       δ_i, T_i, proof of T_i's opening
     presign round 4  broadcast  NonceShares      R̄_i, S_i, proof that S_i and T_i share σ_i
                      p2p        RBarProof        Π^log* that K_i encrypts log_R R̄_i
@@ -63,6 +63,8 @@ KIND_REVEAL, KIND_SIGNATURE_SHARE, KIND_ONLINE_NONCE = 0x58, 0x59, 0x5B
 #: Version 1 shares were re-randomized by a hash the requester could compute alone; a version-1 peer's
 #: share is refused at decoding rather than failing as a wrong share.
 SIGNATURE_SHARE_VERSION = 2
+#: Version 1 proved both answers under one label; version 2 proves each under its own (presign.py).
+MTA_RESPONSES_VERSION = 2
 ONLINE_NONCE_LEN = 32
 
 
@@ -242,11 +244,12 @@ class MtaResponses:
     w: MtaResponse
 
     def encode(self) -> bytes:
-        return Writer(KIND_MTA_RESPONSES, VERSION).var(self.gamma.to_bytes()).var(self.w.to_bytes()).done()
+        w = Writer(KIND_MTA_RESPONSES, MTA_RESPONSES_VERSION)
+        return w.var(self.gamma.to_bytes()).var(self.w.to_bytes()).done()
 
     @classmethod
     def decode(cls, data: bytes) -> MtaResponses:
-        r = Reader(data, KIND_MTA_RESPONSES, VERSION)
+        r = Reader(data, KIND_MTA_RESPONSES, MTA_RESPONSES_VERSION)
         msg = cls(MtaResponse.from_bytes(r.var(MAX_MESSAGE)), MtaResponse.from_bytes(r.var(MAX_MESSAGE)))
         r.end()
         return msg
