@@ -37,6 +37,7 @@ from signer.engine import telemetry
 from signer.engine.config import EngineConfig
 from signer.engine.errors import (
     AlreadyExists,
+    FailedPrecondition,
     InvalidArgument,
     NotFound,
     ResourceExhausted,
@@ -220,7 +221,7 @@ class SessionManager:
         elif kind is SessionKind.PRESIGN:
             build = self._presign_builder(binding, request, info.party_index, share.share)
         else:
-            presignature = await self._claim_presignature(request, info.protocol) if request.presignature_id else None
+            presignature = await self._claim_presignature(request) if request.presignature_id else None
             build = self._sign_builder(binding, request, info.party_index, share.share, presignature)
         if isinstance(request, DkgRequest):
             self._dkg_keys.add(request.key_id)
@@ -250,25 +251,31 @@ class SessionManager:
         await self._nursery.start(session.run)
         return session.take_view()
 
-    async def _claim_presignature(self, request: SignRequest, protocol: str) -> bytes:
+    async def _claim_presignature(self, request: SignRequest) -> bytes:
         """Take the named presignature out of the store (durably, before any use); NotFound if it is not
-        there for this key: never made, already used, or another key's; FailedPrecondition if it was there
-        but is refused (earlier store epoch, expired, or already used: presignatures.py)."""
+        there for this key: never made, already used, or another key's."""
         self._reserved += 1
         try:
             blob = await self._store.claim_presignature(request.key_id, request.presignature_id)
-            if blob is not None:
-                try:
-                    blob = await self._presignatures.release(protocol, blob)
-                finally:
-                    if self._nursery is not None:
-                        self._nursery.start_soon(self._presignatures_changed)  # off the signing's path
         finally:
             self._reserved -= 1
         if blob is None:
             raise NotFound(f"no presignature {request.presignature_id!r} for key {request.key_id!r}")
+        # FailedPrecondition if the claimed presignature is refused (earlier store epoch, expired, already
+        # used: presignatures.py); no checkpoint since the claim, so the capacity stays held meanwhile.
+        self._reserved += 1
+        try:
+            blob = await self._presignatures.release(blob)
+        except FailedPrecondition:
+            if self._nursery is not None:
+                self._nursery.start_soon(self._presignatures_changed)  # the refused one is gone too
+            raise
+        finally:
+            self._reserved -= 1
         # Claimed is gone: if the node stopped accepting meanwhile, the presignature is lost, never reused.
         self._check_accepting()
+        assert self._nursery is not None
+        self._nursery.start_soon(self._presignatures_changed)  # off the signing's path
         return blob
 
     async def _presignatures_changed(self) -> None:

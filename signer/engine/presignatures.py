@@ -16,7 +16,7 @@ each checked when a presignature is released for signing (`PresignatureGuard.rel
   * Lifetime. A presignature older than `presignature_ttl_s` is refused (bounds the window a copy of
     an old row is worth anything, and what a restore from long ago can bring back).
   * Used record. The presignature id (a hash of its session id and R, the same for every copy of the
-    row) is marked used in the store's `used_once` table (kind `<protocol>.R`) before release; a
+    row) is marked used in the store's `used_once` table (kind `gg20.R`) before release; a
     re-imported row that the epoch cannot catch (no restore of the rest) is refused by it.
 
 A refused presignature has already been claimed, so it is deleted; the request fails with
@@ -47,6 +47,7 @@ from .errors import FailedPrecondition
 
 STATE_FILE = "presignature-epoch.json"
 CLAIM_MARKER = "presign.claim"
+USED_KIND = "gg20.R"  # GG20 is the one protocol with presignatures
 EPOCH_LEN = 16
 _MAGIC = b"MPS1"
 _HEADER = struct.Struct(f">4s{EPOCH_LEN}sQB")  # magic, epoch, created (unix seconds), id length
@@ -160,7 +161,7 @@ class PresignatureGuard:
             epoch = await self._current()
         return seal(epoch, int(self._clock()), presignature_id, blob)
 
-    async def release(self, protocol: str, stored: bytes) -> bytes:
+    async def release(self, stored: bytes) -> bytes:
         """The protocol's encoding of a claimed presignature, or FailedPrecondition (epoch, age, reuse)."""
         async with self._lock:
             epoch = await self._current()
@@ -173,7 +174,7 @@ class PresignatureGuard:
                 )
             if not 0 <= self._clock() - created <= self._ttl_s:
                 raise FailedPrecondition("presignature has expired (pools.presignature_ttl_s); make a new one")
-            if not await self._mark(f"{protocol}.R", presignature_id.hex()):
+            if not await self._mark(USED_KIND, presignature_id.hex()):
                 raise FailedPrecondition("presignature was already used (a re-imported row); refused")
             self._claims += 1
             # The database first: after a crash in between it is ahead of the file, which passes the check

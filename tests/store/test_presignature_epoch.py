@@ -61,7 +61,7 @@ async def test_restored_backup_refuses_every_earlier_presignature(target, tmp_pa
     async with open_store(target.url, KEK, "node-p") as store:
         guard = PresignatureGuard(store, state, TTL)  # a restarted node reads its state file
         blob = await store.claim_presignature("k", "pre-1")
-        assert blob is not None and await guard.release("gg20", blob) == b"pre-1"
+        assert blob is not None and await guard.release(blob) == b"pre-1"
     _restore(target, backup)
     async with open_store(target.url, KEK, "node-p") as store:
         assert await store.count_presignatures("k") == 3, "the backup brought pre-1 back"
@@ -70,18 +70,18 @@ async def test_restored_backup_refuses_every_earlier_presignature(target, tmp_pa
             blob = await store.claim_presignature("k", f"pre-{n}")
             assert blob is not None
             with pytest.raises(FailedPrecondition, match="store epoch"):
-                await guard.release("gg20", blob)
+                await guard.release(blob)
         assert await store.claim_presignature("k", "pre-1") is None, "a refused presignature is gone"
         # The new epoch stays: after a restart of the node, presignatures made now are good.
         await store.add_presignature("k", await guard.seal(b"\x04" * 32, b"pre-4"), item_id="pre-4")
     async with open_store(target.url, KEK, "node-p") as store:
         guard = PresignatureGuard(store, state, TTL)
         blob = await store.claim_presignature("k", "pre-4")
-        assert blob is not None and await guard.release("gg20", blob) == b"pre-4"
+        assert blob is not None and await guard.release(blob) == b"pre-4"
         blob = await store.claim_presignature("k", "pre-3")
         assert blob is not None
         with pytest.raises(FailedPrecondition, match="store epoch"):
-            await guard.release("gg20", blob)
+            await guard.release(blob)
 
 
 async def test_reimported_row_expired_row_and_lost_state_file(target, tmp_path) -> None:
@@ -91,28 +91,28 @@ async def test_reimported_row_expired_row_and_lost_state_file(target, tmp_path) 
         row = await guard.seal(b"\x01" * 32, b"pre-1")
         await store.add_presignature("k", row, item_id="pre-1")
         blob = await store.claim_presignature("k", "pre-1")
-        assert blob is not None and await guard.release("gg20", blob) == b"pre-1"
+        assert blob is not None and await guard.release(blob) == b"pre-1"
         # An operator re-imports the old row (same sealed bytes, same id): its R is recorded as used.
         await store.add_presignature("k", row, item_id="pre-1")
         blob = await store.claim_presignature("k", "pre-1")
         assert blob is not None
         with pytest.raises(FailedPrecondition, match="already used"):
-            await guard.release("gg20", blob)
+            await guard.release(blob)
 
         await store.add_presignature("k", await guard.seal(b"\x02" * 32, b"pre-2"), item_id="pre-2")
         now[0] += TTL + 1
         blob = await store.claim_presignature("k", "pre-2")
         assert blob is not None
         with pytest.raises(FailedPrecondition, match="expired"):
-            await guard.release("gg20", blob)
+            await guard.release(blob)
 
         await store.add_presignature("k", await guard.seal(b"\x03" * 32, b"pre-3"), item_id="pre-3")
         with pytest.raises(FailedPrecondition, match="no epoch"):
-            await guard.release("gg20", b"pre-x")  # a row from before this check existed
+            await guard.release(b"pre-x")  # a row from before this check existed
     (tmp_path / STATE_FILE).unlink()  # the node's data directory is lost
     async with open_store(target.url, KEK, "node-p") as store:
         guard = PresignatureGuard(store, tmp_path, TTL, clock=lambda: now[0])
         blob = await store.claim_presignature("k", "pre-3")
         assert blob is not None
         with pytest.raises(FailedPrecondition, match="store epoch"):
-            await guard.release("gg20", blob)
+            await guard.release(blob)

@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 import trio
 
 from signer.engine.storage import EngineStore
-from signer.store.errors import AlreadyConsumed, ItemExists, KeyExists, KeyNotFound
+from signer.store import AlreadyConsumed
+from signer.store.errors import ItemExists, KeyExists, KeyNotFound
 from signer.store.records import KeyInfo, StoredKeyShare
 
 
