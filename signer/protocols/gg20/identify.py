@@ -24,7 +24,7 @@ have produced is accepted, |α| ≤ `OPENING_BOUND`:
     x is a scalar and y = −β' ∈ ±2^ℓ', well inside);
   * so the plaintext k·x + y of D = K^x ⊙ Enc(y) is an integer with |α| ≤ (q−1)·2^(ℓ+ε+1) + 2^(ℓ'+ε+1)
     (about 2^1793). Alice's honest signed decryption (−N/2, N/2) returns exactly that integer, and since
-    N_j ≥ 2^(2047) > 2·OPENING_BOUND no other integer in the interval opens the same D.
+    N_j ≥ 2^2047 > 2·OPENING_BOUND no other integer in the interval opens the same D.
 The same holds for α̂ (MtAwc, x = w_b).
 """
 
@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from signer.crypto.paillier import MIN_MODULUS_BITS, PaillierError, PaillierPublicKey
+from signer.crypto.paillier import PaillierError, PaillierPublicKey
 from signer.crypto.secp256k1 import ORDER, base_mul
 from signer.crypto.zk.base import ELL, ELL_PRIME, EPSILON
 from signer.protocols.base import ProtocolError
@@ -46,7 +46,6 @@ if TYPE_CHECKING:
 
 #: The largest |plaintext| an MtA ciphertext D can hold once Π^enc and Π^aff-g passed (module docstring).
 OPENING_BOUND = (ORDER - 1) * (1 << (ELL + EPSILON + 1)) + (1 << (ELL_PRIME + EPSILON + 1))
-assert 2 * OPENING_BOUND < 1 << (MIN_MODULUS_BITS - 1), "two openings of one D could both be in range"
 
 
 def reveal(abandoned: Abandoned) -> Reveal:
@@ -75,8 +74,12 @@ def _encrypts(pk: PaillierPublicKey, m: int, nonce: int, c: int) -> bool:
 
 
 def _opens_mta(pk: PaillierPublicKey, alpha: int, nonce: int, d: int) -> bool:
-    """`alpha` is the one plaintext of the MtA ciphertext d that the proofs allow, |alpha| ≤ OPENING_BOUND."""
-    return -OPENING_BOUND <= alpha <= OPENING_BOUND and _encrypts(pk, alpha, nonce, d)
+    """`alpha` is the one plaintext of the MtA ciphertext d that the proofs allow, |alpha| ≤ OPENING_BOUND.
+
+    It is the only one when N > 2·OPENING_BOUND, which keygen's 2048-bit moduli give with room to spare
+    (checked here all the same, so that the argument does not rest on another module's constant)."""
+    in_range = -OPENING_BOUND <= alpha <= OPENING_BOUND and 2 * OPENING_BOUND < pk.n
+    return in_range and _encrypts(pk, alpha, nonce, d)
 
 
 @dataclass(frozen=True)
