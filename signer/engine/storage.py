@@ -57,12 +57,13 @@ class EngineStore(Protocol):
         """Remove and return one presignature of `key_id` (that item, or the oldest); None if there is none."""
         ...
 
-    async def consume_once(self, kind: str, item_id: str) -> None:
-        """Mark (kind, item_id) used, durably; AlreadyConsumed for every call after the first."""
-        ...
-
     async def count_presignatures(self, key_id: str | None = None) -> int:
         """Presignatures ready for `key_id`, or for all keys when None."""
+        ...
+
+    async def consume_once(self, kind: str, item_id: str) -> None:
+        """Mark (kind, item_id) used, durably and atomically; AlreadyConsumed for every call after the first
+        (the engine keeps started session ids this way, so none is ever started twice)."""
         ...
 
     async def append_audit(

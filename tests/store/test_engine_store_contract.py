@@ -84,12 +84,13 @@ async def test_presignatures_are_per_key_single_use_and_unique_by_id(store_url):
         assert await store.claim_presignature("k2", "ps-3") == b"q1"
 
 
-async def test_consume_once_marks_each_kind_and_id_once(store_url):
+async def test_consume_once_marks_each_kind_and_id_used_once(store_url):
     async with opened(store_url) as store:
-        await store.consume_once("gg20.R", "ab" * 32)
+        await store.consume_once("session", "s-1")
+        await store.consume_once("session", "s-2")
+        await store.consume_once("other", "s-1")  # kinds are separate namespaces
         with pytest.raises(AlreadyConsumed):
-            await store.consume_once("gg20.R", "ab" * 32)
-        await store.consume_once("presign.claim", "ab" * 32)  # the kind is part of the key
+            await store.consume_once("session", "s-1")
 
 
 async def test_audit_rows_are_appended(store_url):

@@ -15,8 +15,7 @@ from datetime import UTC, datetime
 import trio
 
 from signer.engine.storage import EngineStore
-from signer.store import AlreadyConsumed
-from signer.store.errors import ItemExists, KeyExists, KeyNotFound
+from signer.store.errors import AlreadyConsumed, ItemExists, KeyExists, KeyNotFound
 from signer.store.records import KeyInfo, StoredKeyShare
 
 
@@ -29,7 +28,7 @@ class MemoryStore:
         # item id -> (key id, presignature), in insertion order (claims without an id take the oldest).
         self.presignatures: dict[str, tuple[str, bytes]] = {}
         self.audit: list[dict[str, object]] = []
-        self.used: set[tuple[str, str]] = set()
+        self.used_once: set[tuple[str, str]] = set()
 
     async def key_info(self, key_id: str) -> KeyInfo:
         return (await self.get_share(key_id)).info
@@ -89,15 +88,15 @@ class MemoryStore:
             return None
         return self.presignatures.pop(item_id)[1]
 
-    async def consume_once(self, kind: str, item_id: str) -> None:
-        await trio.lowlevel.checkpoint()
-        if (kind, item_id) in self.used:
-            raise AlreadyConsumed(f"{kind} {item_id!r} was already used")
-        self.used.add((kind, item_id))
-
     async def count_presignatures(self, key_id: str | None = None) -> int:
         await trio.lowlevel.checkpoint()
         return sum(1 for owner, _ in self.presignatures.values() if key_id is None or owner == key_id)
+
+    async def consume_once(self, kind: str, item_id: str) -> None:
+        await trio.lowlevel.checkpoint()
+        if (kind, item_id) in self.used_once:
+            raise AlreadyConsumed(f"{kind} {item_id!r} was already used")
+        self.used_once.add((kind, item_id))
 
     async def append_audit(
         self,
