@@ -199,6 +199,14 @@ KEYS: tuple[Key, ...] = (
         minimum=0,
     ),
     Key("pools.preparams_size", "MPC_POOLS_PREPARAMS_SIZE", "int", 2, "GG20 pre-parameter sets kept ready", minimum=0),
+    Key(
+        "pools.presignature_ttl_s",
+        "MPC_POOLS_PRESIGNATURE_TTL_S",
+        "float",
+        86400.0,
+        "a stored GG20 presignature older than this is refused (never used)",
+        minimum=1,
+    ),
     Key("log.level", "MPC_LOG_LEVEL", "choice", "info", "log level", ("debug", "info", "warning", "error")),
     Key(
         "log.format", "MPC_LOG_FORMAT", "choice", "text", "'text' for people, 'json' for log shippers", ("text", "json")

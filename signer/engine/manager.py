@@ -48,6 +48,7 @@ from signer.engine import telemetry
 from signer.engine.config import EngineConfig
 from signer.engine.errors import (
     AlreadyExists,
+    FailedPrecondition,
     InvalidArgument,
     NotFound,
     ResourceExhausted,
@@ -64,6 +65,7 @@ from signer.engine.model import (
     SignRequest,
 )
 from signer.engine.pools import PreparamsPool
+from signer.engine.presignatures import PresignatureGuard
 from signer.engine.registry import PresignResult, ProtocolBinding, SchemeKey, default_protocols
 from signer.engine.session import Builder, Session, SessionSetup
 from signer.engine.storage import EngineStore
@@ -94,6 +96,7 @@ class SessionManager:
         self._store = store
         self._protocols = dict(default_protocols() if protocols is None else protocols)
         self._preparams = preparams if preparams is not None else PreparamsPool(store, config.preparams_target)
+        self._presignatures = PresignatureGuard(store, config.state_dir, config.presignature_ttl_s)
         self._sessions: dict[str, Session] = {}
         self._clients: dict[str, str] = {}
         self._dkg_keys: set[str] = set()
@@ -293,6 +296,17 @@ class SessionManager:
             self._reserved -= 1
         if blob is None:
             raise NotFound(f"no presignature {request.presignature_id!r} for key {request.key_id!r}")
+        # FailedPrecondition if the claimed presignature is refused (earlier store epoch, expired, already
+        # used: presignatures.py); no checkpoint since the claim, so the capacity stays held meanwhile.
+        self._reserved += 1
+        try:
+            blob = await self._presignatures.release(blob)
+        except FailedPrecondition:
+            if self._nursery is not None:
+                self._nursery.start_soon(self._presignatures_changed)  # the refused one is gone too
+            raise
+        finally:
+            self._reserved -= 1
         # Claimed is gone: if the node stopped accepting meanwhile, the presignature is lost, never reused.
         self._check_accepting()
         assert self._nursery is not None
@@ -499,7 +513,7 @@ class SessionManager:
             except KeyExists:
                 raise AlreadyExists(f"key id {request.key_id!r} was stored meanwhile") from None
         elif session.setup.kind is SessionKind.PRESIGN and not isinstance(result, DkgResult | SignResult):
-            blob = result.consume()
+            blob = await self._presignatures.seal(result.presignature_id, result.consume())
             try:
                 await self._store.add_presignature(request.key_id, blob, item_id=request.session_id, audit=audit)
             except ItemExists:

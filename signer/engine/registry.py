@@ -26,11 +26,15 @@ PresignBuilder = Callable[[SignRequest, int, bytes], SessionProtocol]
 
 
 class PresignResult(Protocol):
-    """What a presigning session's `result` is: the key's public key and the presignature, handed out
-    once (`consume`) in the encoding `new_sign` takes back as `presignature`."""
+    """What a presigning session's `result` is: the key's public key, the presignature's public id (the
+    same for every signer's share, and for every copy of it) and the presignature, handed out once
+    (`consume`) in the encoding `new_sign` takes back as `presignature`."""
 
     @property
     def public_key(self) -> bytes: ...
+
+    @property
+    def presignature_id(self) -> bytes: ...
 
     def consume(self) -> bytes: ...
 

@@ -124,9 +124,9 @@ async def test_presign_twice_then_sign_twice_with_one_round_each(coordinator):
     check_ecdsa(out.nodes[2].signature, out.nodes[2].recovery_id, digest2, child)
     assert pool_level() == 0
 
-    # Online signing is one round: one broadcast from the node.
+    # Online signing is two short rounds: the node's fresh ρ_2, then its share s_2, both broadcast.
     status = await node.status("sign-1", "sign", 0)
-    assert [(m.round, m.to_party) for m in status.outbound] == [(1, 0)]
+    assert [(m.round, m.to_party) for m in status.outbound] == [(1, 0), (2, 0)]
     # A repeated start of the finished session is refused (single-use ids, contract §4.7), not a second claim.
     with pytest.raises(GRPCError) as err:
         await node.start_sign("sign-1", "key-a", digest, SIGNERS, presignature_id="pre-1")

@@ -125,13 +125,16 @@ def round2(
     """Verify every Π^mod and Π^prm; 'broadcast KGD_i' and send each P_j its share f_i(j), sealed, with Π^fac."""
     params, pre = secret.params, secret.preparams
     state = Round2Secret(secret, dict(received))
-    seen = {params.party_index: (pre.paillier.public.n, pre.ring_pedersen.public.n)}
+    seen = {params.party_index: {pre.paillier.public.n, pre.ring_pedersen.public.n}}
     for j in params.others:
         peer = received[j]
-        # A modulus or ring-Pedersen Ñ reused from another party is refused (it would be another's key).
-        if any(peer.paillier.n == n or peer.ring_pedersen.n == rp_n for n, rp_n in seen.values()):
+        # A Paillier N or ring-Pedersen Ñ equal to any modulus of another party (its N or its Ñ) is refused:
+        # it would be another's key, whose factorisation that party knows (a proof made under it by that
+        # party would not bind). One party's own N and Ñ may coincide.
+        mine = {peer.paillier.n, peer.ring_pedersen.n}
+        if any(mine & theirs for theirs in seen.values()):
             raise ProtocolError(f"party {j} reuses another party's Paillier or ring-Pedersen modulus", [j])
-        seen[j] = (peer.paillier.n, peer.ring_pedersen.n)
+        seen[j] = mine
         with attribute(j, "Π^mod proof"):
             mod.verify(state.peer_context(j), peer.paillier, peer.mod_proof)
         with attribute(j, "Π^prm proof"):

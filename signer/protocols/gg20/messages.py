@@ -7,7 +7,8 @@ scalar out of range, a Paillier key, ring-Pedersen parameters or ciphertext that
 it belongs to, a count that differs from what the session expects. A round decodes a sender's payload
 inside `attribute(sender, ...)`, so such a failure names the sender.
 
-Kinds: keygen 0x41-0x44, presigning 0x51-0x57, identification 0x58, online signing 0x59. Who sends what:
+Kinds: keygen 0x41-0x44, presigning 0x51-0x57, identification 0x58, online signing 0x5B, 0x59
+(0x5A is the stored presignature's encoding). Who sends what:
 
     keygen round 1   broadcast  KeygenCommit     commitment, X25519 key, Paillier key + Π^mod, ring-Pedersen + Π^prm
     keygen round 2   broadcast  KeygenOpening    salt, chain-code share, Feldman commitments
@@ -16,12 +17,13 @@ Kinds: keygen 0x41-0x44, presigning 0x51-0x57, identification 0x58, online signi
     presign round 1  broadcast  PresignCommit    Com(Γ_i), K_i = Enc_i(k_i)
                      p2p        MtaRequestMsg    K_i with Π^enc under P_j's ring-Pedersen
     presign round 2  broadcast  GammaOpening     salt, Γ_i, and every (D, D̂) this party answered with
-                     p2p        MtaResponses     the MtA (γ) and MtAwc (w) answers with Π^aff-g
+                     p2p        MtaResponses     the MtA (γ) and MtAwc (w) answers with Π^aff-g (version 2)
     presign round 3  broadcast  DeltaShare       δ_i, T_i, proof of T_i's opening
     presign round 4  broadcast  NonceShares      R̄_i, S_i, proof that S_i and T_i share σ_i
                      p2p        RBarProof        Π^log* that K_i encrypts log_R R̄_i
     identification   broadcast  Reveal           k_i, ρ_i, γ_i and the openings of every D received
-    online           broadcast  SignatureShare   s_i
+    online round 1   broadcast  OnlineNonce      this signer's fresh re-randomization contribution ρ_i
+    online round 2   broadcast  SignatureShare   s_i (version 2: re-randomized with every ρ_j, see sign.py)
 """
 
 from __future__ import annotations
@@ -57,7 +59,13 @@ MAX_MESSAGE = 1 << 17
 KIND_KEYGEN_COMMIT, KIND_KEYGEN_OPENING, KIND_KEYGEN_SHARE, KIND_KEYGEN_PROOF = 0x41, 0x42, 0x43, 0x44
 KIND_PRESIGN_COMMIT, KIND_MTA_REQUEST, KIND_GAMMA_OPENING, KIND_MTA_RESPONSES = 0x51, 0x52, 0x53, 0x54
 KIND_DELTA_SHARE, KIND_NONCE_SHARES, KIND_R_BAR_PROOF = 0x55, 0x56, 0x57
-KIND_REVEAL, KIND_SIGNATURE_SHARE = 0x58, 0x59
+KIND_REVEAL, KIND_SIGNATURE_SHARE, KIND_ONLINE_NONCE = 0x58, 0x59, 0x5B
+#: Version 1 shares were re-randomized by a hash the requester could compute alone; a version-1 peer's
+#: share is refused at decoding rather than failing as a wrong share.
+SIGNATURE_SHARE_VERSION = 2
+#: Version 1 proved both answers under one label; version 2 proves each under its own (presign.py).
+MTA_RESPONSES_VERSION = 2
+ONLINE_NONCE_LEN = 32
 
 
 def _ciphertext(r: Reader, key: PaillierPublicKey) -> mpz:
@@ -236,11 +244,12 @@ class MtaResponses:
     w: MtaResponse
 
     def encode(self) -> bytes:
-        return Writer(KIND_MTA_RESPONSES, VERSION).var(self.gamma.to_bytes()).var(self.w.to_bytes()).done()
+        w = Writer(KIND_MTA_RESPONSES, MTA_RESPONSES_VERSION)
+        return w.var(self.gamma.to_bytes()).var(self.w.to_bytes()).done()
 
     @classmethod
     def decode(cls, data: bytes) -> MtaResponses:
-        r = Reader(data, KIND_MTA_RESPONSES, VERSION)
+        r = Reader(data, KIND_MTA_RESPONSES, MTA_RESPONSES_VERSION)
         msg = cls(MtaResponse.from_bytes(r.var(MAX_MESSAGE)), MtaResponse.from_bytes(r.var(MAX_MESSAGE)))
         r.end()
         return msg
@@ -338,17 +347,34 @@ class Reveal:
 
 
 @dataclass(frozen=True)
+class OnlineNonce:
+    """Online round 1: this signer's fresh random contribution ρ_i to the re-randomizer e (sign.py)."""
+
+    rho: bytes
+
+    def encode(self) -> bytes:
+        return Writer(KIND_ONLINE_NONCE, VERSION).fixed(self.rho).done()
+
+    @classmethod
+    def decode(cls, data: bytes) -> OnlineNonce:
+        r = Reader(data, KIND_ONLINE_NONCE, VERSION)
+        msg = cls(r.fixed(ONLINE_NONCE_LEN))
+        r.end()
+        return msg
+
+
+@dataclass(frozen=True)
 class SignatureShare:
-    """The online round: "P_i broadcasts s_i"."""
+    """Online round 2: "P_i broadcasts s_i"."""
 
     s: int
 
     def encode(self) -> bytes:
-        return Writer(KIND_SIGNATURE_SHARE, VERSION).scalar(GROUP, self.s).done()
+        return Writer(KIND_SIGNATURE_SHARE, SIGNATURE_SHARE_VERSION).scalar(GROUP, self.s).done()
 
     @classmethod
     def decode(cls, data: bytes) -> SignatureShare:
-        r = Reader(data, KIND_SIGNATURE_SHARE, VERSION)
+        r = Reader(data, KIND_SIGNATURE_SHARE, SIGNATURE_SHARE_VERSION)
         msg = cls(r.scalar(GROUP))
         r.end()
         return msg
