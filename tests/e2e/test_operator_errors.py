@@ -121,7 +121,8 @@ def test_demo_with_an_es256_service_key(es256_node):
     assert res.returncode == 1
     assert (
         one_line(res)
-        == "signer: error: DKG ended FAILED: node 2: refused with UNAUTHENTICATED: service token algorithm RS256 does not fit the key"
+        == "signer: error: DKG ended FAILED: node 2: refused with UNAUTHENTICATED: "
+        "service token algorithm RS256 does not fit the key"
     )
 
 
