@@ -280,15 +280,19 @@ class _LifecycleSession(_RoundMachine):
         session_id: str,
         party_index: int,
         suite: Ciphersuite,
+        key: KeyShare | None,
         dealers: tuple[int, ...],
         receivers: tuple[int, ...],
         threshold: int,
+        expected_key: Any = None,
     ) -> None:
         super().__init__(session_id, party_index, tuple(sorted(set(dealers) | set(receivers))))
         self.suite = suite
         self.dealers = dealers
         self.receivers = receivers
         self.threshold = threshold
+        self._key = key
+        self._expected_key = expected_key
         self._e2e = e2e.E2EKeyPair.generate()
         self._polynomial: vss.Polynomial | None = None
         self._round1: dict[int, LifecycleRound1] = {}
@@ -299,18 +303,20 @@ class _LifecycleSession(_RoundMachine):
         self._share: int | None = None
 
     # what the operations differ in
-    def _deal(self) -> tuple[vss.Polynomial, tuple[Any, ...], OldPublicPackage | None]:
-        """This dealer's polynomial, the commitments it sends and the old package it sends (if any)."""
+    wire_commitments: int  # how many commitments a dealer sends
+
+    def _deal(self) -> tuple[vss.Polynomial, tuple[Any, ...]]:
+        """This dealer's polynomial and the commitments it sends."""
         raise NotImplementedError
 
-    def _decode_round1(self, sender: int, payload: bytes) -> LifecycleRound1:
+    def _full_commitments(self, sent: tuple[Any, ...]) -> tuple[Any, ...]:
+        """A dealer's whole commitment vector from what it sent."""
+        return sent
+
+    def _check_dealing(self, dealer: int, commitments: tuple[Any, ...], old: OldPublicPackage) -> None:
         raise NotImplementedError
 
-    def _check_round1(self, received: dict[int, LifecycleRound1]) -> tuple[dict[int, tuple[Any, ...]], Any]:
-        """Check every dealing; return the full commitment vectors by dealer and the group key."""
-        raise NotImplementedError
-
-    def _new_verifying_shares(self, dealings: dict[int, tuple[Any, ...]], group_key: Any) -> dict[int, Any]:
+    def _new_verifying_shares(self, dealings: dict[int, tuple[Any, ...]], old: OldPublicPackage) -> dict[int, Any]:
         raise NotImplementedError
 
     def _new_share(self, received_sum: int) -> int:
@@ -322,7 +328,9 @@ class _LifecycleSession(_RoundMachine):
         old_public = None
         commitments: tuple[Any, ...] = ()
         if self.party_index in self.dealers:
-            self._polynomial, commitments, old_public = self._deal()
+            assert self._key is not None  # every dealer holds a share (checked by the constructors)
+            self._polynomial, commitments = self._deal()
+            old_public = OldPublicPackage.of(self._key)
         msg = LifecycleRound1(self._e2e.public, commitments, old_public)
         self._round1[self.party_index] = msg
         self._expect(1, self._on_round1, broadcast_from=self.others)
@@ -331,12 +339,44 @@ class _LifecycleSession(_RoundMachine):
     def _context(self, sender: int, recipient: int) -> bytes:
         return e2e.context(self.suite.context_string + self.label, self.session_id, sender, recipient, SHARE_ROUND)
 
+    def _decode_round1(self, sender: int, payload: bytes) -> LifecycleRound1:
+        dealer = sender in self.dealers
+        count = self.wire_commitments if dealer else 0
+        return LifecycleRound1.decode(self.suite, payload, count, with_old_public=dealer)
+
+    def _reference_package(self) -> OldPublicPackage:
+        """The old public key package every check refers to: our own if we hold a share, else the one the
+        dealers all sent, checked to be a consistent sharing of the expected key."""
+        if self._key is not None:
+            return OldPublicPackage.of(self._key)
+        packages = [self._round1[j].old_public for j in self.dealers]
+        first = packages[0]
+        assert first is not None  # a dealer's round 1 always carries its package
+        if any(p != first for p in packages):
+            raise ProtocolError("the dealers sent different old public key packages (different key versions)")
+        if self._expected_key is not None and first.group_public_key != self._expected_key:
+            raise ProtocolError("the dealers' key is not the expected public key")
+        try:
+            _check_quorum(self.dealers, first)
+        except ValueError as exc:
+            raise ProtocolError(f"the old public key package does not fit old_parties: {exc}") from exc
+        g = self.suite.group
+        reshare.check_verifying_shares(g, first.verifying_shares, first.group_public_key, first.threshold)
+        return first
+
     def _on_round1(self, broadcasts: dict[int, bytes], _: dict[int, bytes]) -> list[Outgoing]:
         received = {j: _decode_from(j, self._decode_round1, j, p) for j, p in broadcasts.items()}
         self._round1.update(received)
-        self._dealings, group_key = self._check_round1(self._round1)
-        self._verifying = self._new_verifying_shares(self._dealings, group_key)
-        self._group_key = group_key
+        old = self._reference_package()
+        # A dealer with another package most likely holds another version of the key (a lost commit, a
+        # restored backup): not provably malice, so no culprit; and its dealing is not judged against ours.
+        stale = [j for j in self.dealers if self._round1[j].old_public != old]
+        if stale:
+            raise ProtocolError(f"parties {stale} started from a different version of the key")
+        self._dealings = {j: self._full_commitments(self._round1[j].commitments) for j in self.dealers}
+        _check_each(self._dealings, lambda j, c: self._check_dealing(j, c, old))
+        self._verifying = self._new_verifying_shares(self._dealings, old)
+        self._group_key = old.group_public_key
         out = []
         if self._polynomial is not None:
             g = self.suite.group
@@ -428,31 +468,39 @@ class FrostRefreshSession(_LifecycleSession):
     def __init__(self, session_id: str, party_index: int, key_share: bytes) -> None:
         key = _decode_key_share(key_share, party_index)
         parties = tuple(sorted(key.public.verifying_shares))
-        super().__init__(session_id, party_index, key.suite, parties, parties, key.key_package.threshold)
-        self._key = key
+        super().__init__(session_id, party_index, key.suite, key, parties, parties, key.key_package.threshold)
+        self.wire_commitments = self.threshold - 1
 
-    def _deal(self) -> tuple[vss.Polynomial, tuple[Any, ...], OldPublicPackage | None]:
+    def _deal(self) -> tuple[vss.Polynomial, tuple[Any, ...]]:
         poly = reshare.zero_sharing(self.suite.group, self.threshold)
-        return poly, tuple(poly.commit(self.suite.group)[1:]), None
+        return poly, tuple(poly.commit(self.suite.group)[1:])
 
-    def _decode_round1(self, sender: int, payload: bytes) -> LifecycleRound1:
-        return LifecycleRound1.decode(self.suite, payload, self.threshold - 1, with_old_public=False)
+    def _full_commitments(self, sent: tuple[Any, ...]) -> tuple[Any, ...]:
+        return (self.suite.group.identity(), *sent)
 
-    def _check_round1(self, received: dict[int, LifecycleRound1]) -> tuple[dict[int, tuple[Any, ...]], Any]:
+    def _check_dealing(self, dealer: int, commitments: tuple[Any, ...], old: OldPublicPackage) -> None:
+        reshare.check_zero_dealing(self.suite.group, dealer, commitments, self.threshold)
+
+    def _new_verifying_shares(self, dealings: dict[int, tuple[Any, ...]], old: OldPublicPackage) -> dict[int, Any]:
         g = self.suite.group
-        dealings = {j: (g.identity(), *received[j].commitments) for j in self.dealers}
-        _check_each(dealings, lambda j, c: reshare.check_zero_dealing(g, j, c, self.threshold))
-        return dealings, self._key.public.group_public_key
-
-    def _new_verifying_shares(self, dealings: dict[int, tuple[Any, ...]], group_key: Any) -> dict[int, Any]:
-        old = self._key.public.verifying_shares
-        return reshare.refreshed_verifying_shares(self.suite.group, old, dealings, group_key, self.threshold)
+        return reshare.refreshed_verifying_shares(
+            g, old.verifying_shares, dealings, old.group_public_key, self.threshold
+        )
 
     def _new_share(self, received_sum: int) -> int:
+        assert self._key is not None
         return (self._key.key_package.signing_share + received_sum) % self.suite.group.order
 
 
 # --- reshare -------------------------------------------------------------------------------------------
+
+
+def _check_quorum(quorum: tuple[int, ...], old: OldPublicPackage) -> None:
+    unknown = sorted(set(quorum) - set(old.verifying_shares))
+    if unknown:
+        raise ValueError(f"old_parties {unknown} hold no share of this key")
+    if len(quorum) < old.threshold:
+        raise ValueError(f"old_parties must hold at least the key's threshold ({old.threshold}) of shares")
 
 
 class FrostReshareSession(_LifecycleSession):
@@ -490,69 +538,26 @@ class FrostReshareSession(_LifecycleSession):
         if key is None and party_index in quorum:
             raise ValueError("a party of the old quorum must bring its key share")
         if key is not None:
-            self._check_quorum(quorum, OldPublicPackage.of(key))
+            _check_quorum(quorum, OldPublicPackage.of(key))
             suite = key.suite
-        super().__init__(session_id, party_index, suite, quorum, new_parties, new_threshold)
-        self._key = key
-        self._expected_key = None if public_key is None else _decode_public_key(suite, public_key)
+        expected = None if public_key is None else _decode_public_key(suite, public_key)
+        super().__init__(session_id, party_index, suite, key, quorum, new_parties, new_threshold, expected)
+        self.wire_commitments = self.threshold
 
-    @staticmethod
-    def _check_quorum(quorum: tuple[int, ...], old: OldPublicPackage) -> None:
-        unknown = sorted(set(quorum) - set(old.verifying_shares))
-        if unknown:
-            raise ValueError(f"old_parties {unknown} hold no share of this key")
-        if len(quorum) < old.threshold:
-            raise ValueError(f"old_parties must hold at least the key's threshold ({old.threshold}) of shares")
-
-    def _deal(self) -> tuple[vss.Polynomial, tuple[Any, ...], OldPublicPackage | None]:
+    def _deal(self) -> tuple[vss.Polynomial, tuple[Any, ...]]:
         assert self._key is not None
         g = self.suite.group
-        poly = reshare.reshare_polynomial(
-            g, self._key.key_package.signing_share, self.party_index, self.dealers, self.threshold
-        )
-        return poly, tuple(poly.commit(g)), OldPublicPackage.of(self._key)
+        share = self._key.key_package.signing_share
+        poly = reshare.reshare_polynomial(g, share, self.party_index, self.dealers, self.threshold)
+        return poly, tuple(poly.commit(g))
 
-    def _decode_round1(self, sender: int, payload: bytes) -> LifecycleRound1:
-        dealer = sender in self.dealers
-        return LifecycleRound1.decode(self.suite, payload, self.threshold if dealer else 0, with_old_public=dealer)
-
-    def _old_package(self, received: dict[int, LifecycleRound1]) -> OldPublicPackage:
-        """The old public key package every check refers to: our own if we hold a share, else the one all
-        dealers sent (checked to be a consistent sharing of the expected key)."""
-        packages = {j: received[j].old_public for j in self.dealers}
-        if self._key is not None:
-            own = OldPublicPackage.of(self._key)
-            liars = sorted(j for j, p in packages.items() if p != own)
-            if liars:
-                raise ProtocolError(f"parties {liars} sent an old public key package that is not the key's", liars)
-            return own
-        first = packages[self.dealers[0]]
-        assert first is not None  # a dealer's round 1 always decodes with a package
-        if any(p != first for p in packages.values()):
-            raise ProtocolError("the dealers sent different old public key packages")
-        if self._expected_key is not None and first.group_public_key != self._expected_key:
-            raise ProtocolError("the dealers' key is not the expected public key")
-        try:
-            self._check_quorum(self.dealers, first)
-        except ValueError as exc:
-            raise ProtocolError(f"the old public key package does not fit old_parties: {exc}") from exc
-        reshare.check_verifying_shares(
-            self.suite.group, first.verifying_shares, first.group_public_key, first.threshold
-        )
-        return first
-
-    def _check_round1(self, received: dict[int, LifecycleRound1]) -> tuple[dict[int, tuple[Any, ...]], Any]:
-        old = self._old_package(received)
+    def _check_dealing(self, dealer: int, commitments: tuple[Any, ...], old: OldPublicPackage) -> None:
         g = self.suite.group
-        dealings = {j: received[j].commitments for j in self.dealers}
-        _check_each(
-            dealings,
-            lambda j, c: reshare.check_reshare_dealing(g, j, c, self.threshold, self.dealers, old.verifying_shares),
-        )
-        return dealings, old.group_public_key
+        reshare.check_reshare_dealing(g, dealer, commitments, self.threshold, self.dealers, old.verifying_shares)
 
-    def _new_verifying_shares(self, dealings: dict[int, tuple[Any, ...]], group_key: Any) -> dict[int, Any]:
-        return reshare.reshared_verifying_shares(self.suite.group, dealings, self.receivers, group_key, self.threshold)
+    def _new_verifying_shares(self, dealings: dict[int, tuple[Any, ...]], old: OldPublicPackage) -> dict[int, Any]:
+        g = self.suite.group
+        return reshare.reshared_verifying_shares(g, dealings, self.receivers, old.group_public_key, self.threshold)
 
     def _new_share(self, received_sum: int) -> int:
         return received_sum
