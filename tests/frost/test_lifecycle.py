@@ -377,3 +377,31 @@ def test_constructor_validation() -> None:
         FrostReshareSession("s", 1, old[1], (1, 2), 2, (1, 1, 3))
     with pytest.raises(ValueError, match="public_key"):
         FrostReshareSession("s", 4, None, (1, 2), 2, (1, 4), public_key=b"\x00" * 32)
+
+
+# --- the commit rule's hooks ---------------------------------------------------------------------------
+
+
+def test_pending_version_is_fixed_before_the_confirmation_and_can_roll_forward() -> None:
+    # Party 2's confirmation never reaches party 1 (a crash, a lost relay): party 2 committed, party 1
+    # did not. Party 1's pending version, kept as the commit rule says, signs with party 2's new one.
+    suite = FROST_ED25519_SHA512
+    old = dkg(suite, 2, (1, 2))
+    sessions = {i: FrostRefreshSession("life-refresh", i, s) for i, s in old.items()}
+    assert all(s.pending is None and s.confirm_digest == b"" for s in sessions.values())
+
+    def drop(frm: int, to: int, msg: Outgoing) -> bytes | None:
+        return None if frm == 2 and msg.round == lifecycle.CONFIRM_ROUND else msg.payload
+
+    with pytest.raises(RuntimeError, match="never came"):
+        driver.run(sessions, drop)
+    assert sessions[1].expected() is not None  # still waiting for party 2's confirmation
+    with pytest.raises(ProtocolError):
+        _ = sessions[1].result
+    assert sessions[2].result == sessions[2].pending
+    assert sessions[1].confirm_digest == sessions[2].confirm_digest
+    pending = sessions[1].pending
+    assert pending is not None and pending.public_key == sessions[2].result.public_key
+    rolled_forward = {1: pending.key_share, 2: sessions[2].result.key_share}
+    pk = pending.public_key
+    assert_verifies(suite, pk, b"roll forward", sign(rolled_forward, (1, 2), b"roll forward"))

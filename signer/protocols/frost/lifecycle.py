@@ -301,6 +301,7 @@ class _LifecycleSession(_RoundMachine):
         self._group_key: Any = None
         self._digest = b""
         self._share: int | None = None
+        self._pending: DkgResult | None = None
 
     # what the operations differ in
     wire_commitments: int  # how many commitments a dealer sends
@@ -418,9 +419,35 @@ class _LifecycleSession(_RoundMachine):
 
     # round 3
     def _confirm(self) -> list[Outgoing]:
+        """Fix the new version as `pending` and send the confirmation of its transcript digest."""
+        g = self.suite.group
+        public_key = g.encode_point(self._group_key)
+        if self._share is None:
+            self._pending = DkgResult(public_key=public_key, key_share=RETIRED)
+        else:
+            me = self.party_index
+            package = KeyPackage(me, self._share, self._verifying[me], self._group_key, self.threshold)
+            key = KeyShare(self.suite, package, PublicKeyPackage(dict(self._verifying), self._group_key))
+            self._share = None
+            self._pending = DkgResult(public_key=public_key, key_share=key.encode())
         self._digest = self._transcript_digest()
         self._expect(CONFIRM_ROUND, self._on_confirm, broadcast_from=self.others)
         return [Outgoing(BROADCAST, CONFIRM_ROUND, LifecycleConfirm(self._digest).encode(self.suite))]
+
+    @property
+    def pending(self) -> DkgResult | None:
+        """The new version once this party has computed it, before anyone confirmed it (None until then).
+
+        The engine stores it as the key's pending version before it releases this party's confirmation,
+        and makes it current only with `result`, i.e. once every participant confirmed the same digest
+        (the commit rule in docs/lifecycle.md)."""
+        return self._pending
+
+    @property
+    def confirm_digest(self) -> bytes:
+        """The digest this party confirms (empty before round 3): what a restarted engine compares the
+        relayed confirmations with to commit a pending version without this session object."""
+        return self._digest
 
     def _transcript_digest(self) -> bytes:
         """SHA-256 over the operation, session parameters, every round-1 broadcast and the new public key
@@ -443,16 +470,8 @@ class _LifecycleSession(_RoundMachine):
         if differing:
             # Those parties or the relay showed different broadcasts: not provable who, so no culprit.
             raise ProtocolError(f"parties {differing} confirmed a different {self.label.decode()} transcript")
-        g = self.suite.group
-        public_key = g.encode_point(self._group_key)
-        if self._share is None:
-            self._finish(DkgResult(public_key=public_key, key_share=RETIRED))
-            return []
-        me = self.party_index
-        package = KeyPackage(me, self._share, self._verifying[me], self._group_key, self.threshold)
-        key = KeyShare(self.suite, package, PublicKeyPackage(dict(self._verifying), self._group_key))
-        self._share = None
-        self._finish(DkgResult(public_key=public_key, key_share=key.encode()))
+        assert self._pending is not None
+        self._finish(self._pending)
         return []
 
 
