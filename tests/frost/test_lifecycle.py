@@ -1,13 +1,16 @@
 """FROST refresh and reshare sessions with every party in memory: the group key never changes, the new
 shares sign (checked by libsodium), old and new shares never mix, and a cheating dealer is named."""
 
+import functools
 import itertools
 
 import nacl.bindings as sodium
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from signer.crypto import vss
-from signer.protocols.base import DecodeError, Outgoing, ProtocolError
+from signer.crypto import e2e, vss
+from signer.protocols.base import DecodeError, InboxKey, Outgoing, ProtocolError
 from signer.protocols.frost import lifecycle
 from signer.protocols.frost.ciphersuite import FROST_ED25519_SHA512, SUITES, Ciphersuite
 from signer.protocols.frost.keys import KeyShare, key_share_info
@@ -405,3 +408,64 @@ def test_pending_version_is_fixed_before_the_confirmation_and_can_roll_forward()
     rolled_forward = {1: pending.key_share, 2: sessions[2].result.key_share}
     pk = pending.public_key
     assert_verifies(suite, pk, b"roll forward", sign(rolled_forward, (1, 2), b"roll forward"))
+
+
+# --- hostile bytes -------------------------------------------------------------------------------------
+
+
+@functools.cache
+def fuzz_keys() -> dict[int, bytes]:
+    return dkg(FROST_ED25519_SHA512, 2, (1, 2))
+
+
+def _reshare_round1_of(dealer: int) -> tuple[FrostReshareSession, bytes]:
+    """A fresh new-party session (party 3) and dealer's real round-1 payload."""
+    s = FrostReshareSession("fz", dealer, fuzz_keys()[dealer], (1, 2), 2, (1, 2, 3))
+    return s, s.start()[0].payload
+
+
+@given(data=st.data())
+@settings(max_examples=120, deadline=None)
+def test_mutated_round1_is_refused_with_a_protocol_error(data) -> None:
+    _, payload = _reshare_round1_of(2)
+    _, other = _reshare_round1_of(1)
+    victim = FrostReshareSession("fz", 3, None, (1, 2), 2, (1, 2, 3))
+    victim.start()
+    mutated = bytearray(payload)
+    i = data.draw(st.integers(0, len(mutated) - 1))
+    how = data.draw(st.sampled_from(["flip", "truncate", "extend"]))
+    if how == "flip":
+        mutated[i] ^= data.draw(st.integers(1, 255))
+    elif how == "truncate":
+        mutated = mutated[:i]
+    else:
+        mutated += data.draw(st.binary(min_size=1, max_size=40))
+    try:
+        victim.advance({InboxKey(1, True): other, InboxKey(2, True): bytes(mutated)})
+    except ProtocolError as exc:
+        assert exc.culprits in ((), (2,))  # the sender, or nobody when two packages simply disagree
+        assert victim.expected() is None
+    else:
+        # Round 1 cannot judge the sender's X25519 key nor its non-constant commitments (any valid point
+        # is a possible coefficient): its share then fails to open or to match in round 2, and the
+        # confirmation digests differ.
+        e2e_key = range(2, 2 + e2e.PUBLIC_KEY_SIZE)
+        higher_commitments = range(e2e_key.stop + 2 + 32, e2e_key.stop + 2 + 32 * 2)
+        assert how == "flip" and (i in e2e_key or i in higher_commitments)
+
+
+@given(payload=st.binary(max_size=200), round_no=st.sampled_from([1, 2, 3]))
+@settings(max_examples=60, deadline=None)
+def test_refresh_garbage_names_the_sender(payload: bytes, round_no: int) -> None:
+    s1 = FrostRefreshSession("fz", 1, fuzz_keys()[1])
+    s2 = FrostRefreshSession("fz", 2, fuzz_keys()[2])
+    r1 = {1: s1.start()[0].payload, 2: s2.start()[0].payload}
+    if round_no > 1:
+        s1.advance({InboxKey(2, True): r1[2]})
+        share_for_1 = s2.advance({InboxKey(1, True): r1[1]})[0].payload
+    if round_no > 2:
+        s1.advance({InboxKey(2, False): share_for_1})
+    with pytest.raises(ProtocolError) as info:
+        s1.advance({InboxKey(2, round_no != 2): payload})
+    assert info.value.culprits == (2,)
+    assert s1.expected() is None and s1.pending is (None if round_no < 3 else s1.pending)
