@@ -4,17 +4,19 @@ The math is `signer.crypto.reshare`; this module is the rounds around it. Both o
 same three rounds among the participants (refresh: every holder of the key; reshare: the old quorum
 and the new parties together):
 
-  1 broadcast `LifecycleRound1`: the party's X25519 key for round 2, and, from each dealer, its Feldman
+  1 broadcast `LifecycleRound1`: the party's X25519 key for round 2 and, from each dealer, its Feldman
     commitments (refresh: C_1..C_{t-1}, C_0 is the identity and is not sent, as in frost-core's
-    refresh.rs; reshare: all t' commitments, with the old public key package the constant terms are
-    checked against, so a party that holds no share yet can check them too). Every party checks every
+    refresh.rs; reshare: all t' commitments) and its old public key package, which lets a party with no
+    share yet check the reshare constants, and lets a holder see at once that a peer holds another
+    version of the key (the session then stops before any share is dealt). Every party checks every
     dealing here and computes the new public key package from the commitments alone.
   2 point-to-point `LifecycleShare`: each dealer's share for each receiving party, sealed end to end
     (`signer.crypto.e2e`) and checked against the dealer's commitments on arrival. A reshare party that
     receives nothing (an old party leaving the key) skips this round and confirms at once.
   3 broadcast `LifecycleConfirm`: a digest of the parameters, every round-1 broadcast and the new public
-    key package. A party's result exists only once every other participant confirmed the same digest:
-    this is the confirmation issue 17's commit rule waits for before anyone switches key versions.
+    key package. The new version is `pending` from the moment this party confirms, and its `result` only
+    once every other participant confirmed the same digest: the confirmation issue 17's commit rule
+    waits for before anyone switches key versions (docs/lifecycle.md).
 
 No proof of knowledge is needed for the constant terms: they are not chosen by the dealer but fixed
 by public values (zero for a refresh, lambda_i X_i for a reshare), so there is no rogue-key freedom to
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -189,8 +192,9 @@ class _RoundMachine(SessionProtocol):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(session={self.session_id!r}, party={self.party_index}, secret=<redacted>)"
 
+    @abstractmethod
     def _start(self) -> list[Outgoing]:
-        raise NotImplementedError
+        """Round 1: this party's first messages (and `_expect` round 1's inbox)."""
 
     def _expect(
         self,
@@ -306,23 +310,23 @@ class _LifecycleSession(_RoundMachine):
     # what the operations differ in
     wire_commitments: int  # how many commitments a dealer sends
 
+    @abstractmethod
     def _deal(self) -> tuple[vss.Polynomial, tuple[Any, ...]]:
         """This dealer's polynomial and the commitments it sends."""
-        raise NotImplementedError
 
     def _full_commitments(self, sent: tuple[Any, ...]) -> tuple[Any, ...]:
         """A dealer's whole commitment vector from what it sent."""
         return sent
 
-    def _check_dealing(self, dealer: int, commitments: tuple[Any, ...], old: OldPublicPackage) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _check_dealing(self, dealer: int, commitments: tuple[Any, ...], old: OldPublicPackage) -> None: ...
 
-    def _new_verifying_shares(self, dealings: dict[int, tuple[Any, ...]], old: OldPublicPackage) -> dict[int, Any]:
-        raise NotImplementedError
+    @abstractmethod
+    def _new_verifying_shares(self, dealings: dict[int, tuple[Any, ...]], old: OldPublicPackage) -> dict[int, Any]: ...
 
+    @abstractmethod
     def _new_share(self, received_sum: int) -> int:
         """This party's new signing share from the sum of the shares dealt to it."""
-        raise NotImplementedError
 
     # round 1
     def _start(self) -> list[Outgoing]:
