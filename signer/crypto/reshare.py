@@ -20,7 +20,7 @@ x_i instead and lets the receivers apply the weights, which is the same sum.
 
 Every new verifying share is public: the dealers' summed commitment vector evaluated at j (plus the old
 X_j for a refresh), and `check_verifying_shares` proves the new ones still describe a degree t-1
-sharing of the unchanged group key. Failures raise `ProtocolError` naming the dealer when it is provable.
+sharing of the unchanged group key. Failures raise `DealingError` naming the dealer when it is provable.
 """
 
 from __future__ import annotations
@@ -30,9 +30,19 @@ from typing import TypeVar
 
 from signer.crypto import vss
 from signer.crypto.group import Group
-from signer.protocols.base import ProtocolError
 
 P = TypeVar("P")
+
+
+class DealingError(ValueError):
+    """A dealing, a share or a key package that fails a check. `dealer` is the party index the failure is
+    provably due to (its commitments or its share), or None when no single dealer can be blamed. The
+    crypto layer owns this error and imports nothing above it; the protocol layer turns it into a
+    ProtocolError naming the dealer."""
+
+    def __init__(self, message: str, dealer: int | None = None) -> None:
+        super().__init__(message)
+        self.dealer = dealer
 
 
 # --- dealing -----------------------------------------------------------------------------------------
@@ -56,16 +66,14 @@ def reshare_polynomial(
 
 def _check_length(dealer: int, commitments: Sequence[P], threshold: int) -> None:
     if len(commitments) != threshold:
-        raise ProtocolError(
-            f"party {dealer} committed to {len(commitments)} coefficients, expected {threshold}", [dealer]
-        )
+        raise DealingError(f"party {dealer} committed to {len(commitments)} coefficients, expected {threshold}", dealer)
 
 
 def check_zero_dealing(group: Group[P], dealer: int, commitments: Sequence[P], threshold: int) -> None:
     """A refresh dealing must commit to a degree threshold-1 polynomial whose constant is zero (C_0 = identity)."""
     _check_length(dealer, commitments, threshold)
     if not group.is_identity(commitments[0]):
-        raise ProtocolError(f"party {dealer}'s refresh dealing does not share zero", [dealer])
+        raise DealingError(f"party {dealer}'s refresh dealing does not share zero", dealer)
 
 
 def expected_constant(group: Group[P], dealer: int, quorum: Sequence[int], verifying_share: P) -> P:
@@ -85,15 +93,15 @@ def check_reshare_dealing(
     taken from the old public key package."""
     _check_length(dealer, commitments, new_threshold)
     if dealer not in quorum or dealer not in old_verifying_shares:
-        raise ProtocolError(f"party {dealer} holds no share of the old key", [dealer])
+        raise DealingError(f"party {dealer} holds no share of the old key", dealer)
     if commitments[0] != expected_constant(group, dealer, quorum, old_verifying_shares[dealer]):
-        raise ProtocolError(f"party {dealer}'s reshare dealing has the wrong constant term", [dealer])
+        raise DealingError(f"party {dealer}'s reshare dealing has the wrong constant term", dealer)
 
 
 def check_received_share(group: Group[P], dealer: int, commitments: Sequence[P], recipient: int, share: int) -> None:
     """The share `dealer` sent `recipient` must lie on the dealer's committed polynomial."""
     if not vss.verify_share(group, commitments, recipient, share):
-        raise ProtocolError(f"party {dealer}'s share does not match its commitments", [dealer])
+        raise DealingError(f"party {dealer}'s share does not match its commitments", dealer)
 
 
 # --- the new public key package ------------------------------------------------------------------------
@@ -113,11 +121,11 @@ def check_verifying_shares(group: Group[P], verifying: Mapping[int, P], group_ke
     So this checks exactly the n - threshold + 1 such subsets (each a Lagrange-weighted sum = Y)."""
     indices = sorted(verifying)
     if len(indices) < threshold:
-        raise ProtocolError(f"{len(indices)} verifying shares cannot carry a threshold of {threshold}")
+        raise DealingError(f"{len(indices)} verifying shares cannot carry a threshold of {threshold}")
     base = indices[: threshold - 1]
     for j in indices[threshold - 1 :]:
         if interpolate_at_zero(group, {k: verifying[k] for k in [*base, j]}) != group_key:
-            raise ProtocolError("the verifying shares do not interpolate to the group key")
+            raise DealingError("the verifying shares do not interpolate to the group key")
 
 
 def refreshed_verifying_shares(
@@ -146,7 +154,7 @@ def reshared_verifying_shares(
     Every dealing must already have passed `check_reshare_dealing`."""
     summed = vss.sum_commitments(group, list(dealings.values()))
     if summed[0] != group_key:
-        raise ProtocolError("the reshare dealings do not add up to the group key (inconsistent old key package)")
+        raise DealingError("the reshare dealings do not add up to the group key (inconsistent old key package)")
     new = {j: vss.evaluate_commitments(group, summed, j) for j in new_parties}
     check_verifying_shares(group, new, group_key, new_threshold)
     return new

@@ -9,7 +9,6 @@ from signer.crypto import reshare, vss
 from signer.crypto.ed25519 import ED25519
 from signer.crypto.group import Group
 from signer.crypto.secp256k1 import SECP256K1
-from signer.protocols.base import ProtocolError
 
 GROUPS = [pytest.param(ED25519, id="ed25519"), pytest.param(SECP256K1, id="secp256k1")]
 
@@ -63,22 +62,22 @@ def test_reshare_to_a_new_set_and_threshold(group: Group) -> None:
 def test_each_check_names_the_dealer(group: Group) -> None:
     _, shares, verifying = shamir(group, 2, (1, 2))
     nonzero = vss.Polynomial.random(group, 5, 1).commit(group)
-    with pytest.raises(ProtocolError, match="does not share zero") as info:
+    with pytest.raises(reshare.DealingError, match="does not share zero") as info:
         reshare.check_zero_dealing(group, 4, nonzero, 2)
-    assert info.value.culprits == (4,)
-    with pytest.raises(ProtocolError, match="coefficients") as info:
+    assert info.value.dealer == 4
+    with pytest.raises(reshare.DealingError, match="coefficients") as info:
         reshare.check_zero_dealing(group, 3, [group.identity()], 2)
-    assert info.value.culprits == (3,)
+    assert info.value.dealer == 3
     poly = reshare.reshare_polynomial(group, shares[1] + 1, 1, (1, 2), 2)  # not its real share
-    with pytest.raises(ProtocolError, match="wrong constant term") as info:
+    with pytest.raises(reshare.DealingError, match="wrong constant term") as info:
         reshare.check_reshare_dealing(group, 1, poly.commit(group), 2, (1, 2), verifying)
-    assert info.value.culprits == (1,)
-    with pytest.raises(ProtocolError, match="holds no share") as info:
+    assert info.value.dealer == 1
+    with pytest.raises(reshare.DealingError, match="holds no share") as info:
         reshare.check_reshare_dealing(group, 5, poly.commit(group), 2, (1, 5), verifying)
-    assert info.value.culprits == (5,)
-    with pytest.raises(ProtocolError, match="does not match its commitments") as info:
+    assert info.value.dealer == 5
+    with pytest.raises(reshare.DealingError, match="does not match its commitments") as info:
         reshare.check_received_share(group, 2, poly.commit(group), 3, poly(3) + 1)
-    assert info.value.culprits == (2,)
+    assert info.value.dealer == 2
 
 
 @pytest.mark.parametrize("group", GROUPS)
@@ -88,11 +87,12 @@ def test_verifying_shares_off_the_polynomial_are_refused(group: Group) -> None:
     reshare.check_verifying_shares(group, verifying, key, 2)
     for j in verifying:  # any single point moved off the line is caught
         moved = dict(verifying) | {j: group.add(verifying[j], group.base_mul(1))}
-        with pytest.raises(ProtocolError, match="interpolate"):
+        with pytest.raises(reshare.DealingError, match="interpolate") as info:
             reshare.check_verifying_shares(group, moved, key, 2)
-    with pytest.raises(ProtocolError, match="cannot carry"):
+        assert info.value.dealer is None  # a package, not one dealer's dealing
+    with pytest.raises(reshare.DealingError, match="cannot carry"):
         reshare.check_verifying_shares(group, verifying, key, 5)
     # Dealings whose constants do not add up to the key (an inconsistent old package) are refused.
     dealings = {1: vss.Polynomial.random(group, 1, 1).commit(group)}
-    with pytest.raises(ProtocolError, match="do not add up"):
+    with pytest.raises(reshare.DealingError, match="do not add up"):
         reshare.reshared_verifying_shares(group, dealings, (1, 2), key, 2)

@@ -212,6 +212,9 @@ class _RoundMachine(SessionProtocol):
     def _guarded(self, step: Callable[..., list[Outgoing]], *args: Any) -> list[Outgoing]:
         try:
             return step(*args)
+        except reshare.DealingError as exc:
+            self._dead, self._spec, self._handler = True, None, None
+            raise _blame(exc) from exc
         except BaseException:
             self._dead, self._spec, self._handler = True, None, None
             raise
@@ -249,16 +252,21 @@ def _decode_from(sender: int, decode: Callable[..., Any], *args: Any) -> Any:
         raise DecodeError(f"malformed payload from party {sender}: {exc}", [sender]) from exc
 
 
+def _blame(exc: reshare.DealingError) -> ProtocolError:
+    """The crypto layer's DealingError as a ProtocolError naming its dealer (if it names one)."""
+    return ProtocolError(str(exc), [] if exc.dealer is None else [exc.dealer])
+
+
 def _check_each(dealings: Mapping[int, tuple[Any, ...]], check: Callable[[int, tuple[Any, ...]], None]) -> None:
     """Run `check` on every dealer's commitments; one ProtocolError names every dealer that failed."""
     failures = []
     for j, commitments in sorted(dealings.items()):
         try:
             check(j, commitments)
-        except ProtocolError as exc:
+        except reshare.DealingError as exc:
             failures.append(exc)
     if failures:
-        raise ProtocolError("; ".join(map(str, failures)), [c for exc in failures for c in exc.culprits])
+        raise ProtocolError("; ".join(map(str, failures)), [exc.dealer for exc in failures if exc.dealer is not None])
 
 
 def _decode_key_share(key_share: bytes, party_index: int) -> KeyShare:
@@ -366,7 +374,10 @@ class _LifecycleSession(_RoundMachine):
         except ValueError as exc:
             raise ProtocolError(f"the old public key package does not fit old_parties: {exc}") from exc
         g = self.suite.group
-        reshare.check_verifying_shares(g, first.verifying_shares, first.group_public_key, first.threshold)
+        try:
+            reshare.check_verifying_shares(g, first.verifying_shares, first.group_public_key, first.threshold)
+        except reshare.DealingError as exc:
+            raise ProtocolError(f"the dealers' old public key package is inconsistent: {exc}") from exc
         return first
 
     def _on_round1(self, broadcasts: dict[int, bytes], _: dict[int, bytes]) -> list[Outgoing]:
