@@ -1,21 +1,20 @@
 """Key lifecycle benchmarks: FROST refresh and reshare with every party's work in one process.
 
 The entries run the real sessions (`FrostRefreshSession`, `FrostReshareSession`) through the in-memory
-relay the tests use, so they include the three rounds, e2e sealing, every Feldman check and the
+relay (`signer.protocols.local.run_local`), so they include the three rounds, e2e sealing, every Feldman check and the
 confirmation; the key shares come from one DKG made before timing.
 """
 
 from __future__ import annotations
 
 from benchmarks.harness import entry
-from signer.protocols.frost.lifecycle import FrostRefreshSession, FrostReshareSession
-from signer.protocols.frost.session import FrostDkgSession
-from tests.frost import driver
+from signer.protocols.frost import FrostDkgSession, FrostRefreshSession, FrostReshareSession
+from signer.protocols.local import run_local
 
 
 def _dkg(t: int, parties: tuple[int, ...]) -> dict[int, bytes]:
     sessions = {i: FrostDkgSession("bench-dkg", i, t, parties) for i in parties}
-    driver.run(sessions)
+    assert not run_local(sessions)
     return {i: s.result.key_share for i, s in sessions.items()}
 
 
@@ -27,7 +26,7 @@ def refresh_2of2():
 
     def op() -> bytes:
         sessions = {i: FrostRefreshSession("bench-refresh", i, s) for i, s in shares.items()}
-        driver.run(sessions)
+        assert not run_local(sessions)
         return sessions[1].result.key_share
 
     return op
@@ -39,7 +38,7 @@ def reshare_2to3():
 
     def op() -> bytes:
         sessions = {i: FrostReshareSession("bench-reshare", i, shares.get(i), (1, 2), 2, (1, 2, 3)) for i in (1, 2, 3)}
-        driver.run(sessions)
+        assert not run_local(sessions)
         return sessions[3].result.key_share
 
     return op

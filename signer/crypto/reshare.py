@@ -29,19 +29,20 @@ from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
 from signer.crypto import vss
+from signer.crypto.errors import ProofError
 from signer.crypto.group import Group
 
 P = TypeVar("P")
 
 
-class DealingError(ValueError):
-    """A dealing, a share or a key package that fails a check. `dealer` is the party index the failure is
-    provably due to (its commitments or its share), or None when no single dealer can be blamed. The
-    crypto layer owns this error and imports nothing above it; the protocol layer turns it into a
-    ProtocolError naming the dealer."""
+class DealingError(ProofError):
+    """A dealing, a share or a key package that fails a check: a Feldman statement that does not verify,
+    hence a `ProofError`, which the protocol layer blames on the party that sent it (`attribute`).
+    `dealer` is the party index the failure is provably due to (its commitments or its share), or None
+    when no single dealer can be blamed (then it is raised outside any sender's block: a bug of ours)."""
 
     def __init__(self, message: str, dealer: int | None = None) -> None:
-        super().__init__(message)
+        super().__init__("Feldman dealing", message)
         self.dealer = dealer
 
 

@@ -11,25 +11,25 @@ from hypothesis import strategies as st
 
 from signer.crypto import e2e, vss
 from signer.protocols.base import DecodeError, InboxKey, Outgoing, ProtocolError
-from signer.protocols.frost import lifecycle
+from signer.protocols.frost import FrostRefreshSession, FrostReshareSession, lifecycle
 from signer.protocols.frost.ciphersuite import FROST_ED25519_SHA512, SUITES, Ciphersuite
-from signer.protocols.frost.keys import KeyShare, key_share_info
-from signer.protocols.frost.lifecycle import RETIRED, FrostRefreshSession, FrostReshareSession, LifecycleRound1
+from signer.protocols.frost.keys import FrostKeyShare, key_share_info
+from signer.protocols.frost.lifecycle import RETIRED, LifecycleRound1
 from signer.protocols.frost.session import FrostDkgSession, FrostSignSession
-from tests.frost import driver
+from tests.support import driver
 
 SUITE_PARAMS = [pytest.param(s, id=type(s).__name__) for s in SUITES.values()]
 
 
 def dkg(suite: Ciphersuite, t: int, parties: tuple[int, ...]) -> dict[int, bytes]:
     sessions = {i: FrostDkgSession("life-dkg", i, t, parties, suite) for i in parties}
-    driver.run(sessions)
+    driver.run_ok(sessions)
     return {i: s.result.key_share for i, s in sessions.items()}
 
 
 def refresh(shares: dict[int, bytes], sid: str = "life-refresh") -> dict[int, bytes]:
     sessions = {i: FrostRefreshSession(sid, i, s) for i, s in shares.items()}
-    driver.run(sessions)
+    driver.run_ok(sessions)
     return {i: s.result.key_share for i, s in sessions.items()}
 
 
@@ -46,14 +46,14 @@ def reshare(
     shares: dict[int, bytes], quorum: tuple[int, ...], t: int, new: tuple[int, ...], suite: Ciphersuite
 ) -> dict[int, bytes]:
     sessions = reshare_sessions(shares, quorum, t, new, suite)
-    driver.run(sessions)
+    driver.run_ok(sessions)
     public_keys = {s.result.public_key for s in sessions.values()}
     assert public_keys == {key_share_info(next(iter(shares.values()))).public_key}
     return {i: s.result.key_share for i, s in sessions.items()}
 
 
 def signing_share(share: bytes) -> int:
-    return KeyShare.decode(share).key_package.signing_share
+    return FrostKeyShare.decode(share).key_package.signing_share
 
 
 def interpolate(suite: Ciphersuite, points: dict[int, int]) -> int:
@@ -63,7 +63,7 @@ def interpolate(suite: Ciphersuite, points: dict[int, int]) -> int:
 
 def sign(shares: dict[int, bytes], signers: tuple[int, ...], message: bytes) -> bytes:
     sessions = {i: FrostSignSession("life-sign", i, shares[i], message, signers) for i in signers}
-    driver.run(sessions)
+    driver.run_ok(sessions)
     signatures = {s.result.signature for s in sessions.values()}
     assert len(signatures) == 1
     return signatures.pop()
@@ -101,7 +101,9 @@ def test_refresh_keeps_the_key_and_the_new_shares_sign(suite: Ciphersuite, t: in
         before, after = key_share_info(old[i]), key_share_info(new[i])
         assert after == before  # same parties, threshold, index and group key
         assert signing_share(new[i]) != signing_share(old[i])
-        assert KeyShare.decode(new[i]).public.verifying_shares != KeyShare.decode(old[i]).public.verifying_shares
+        assert (
+            FrostKeyShare.decode(new[i]).public.verifying_shares != FrostKeyShare.decode(old[i]).public.verifying_shares
+        )
     secret = interpolate(suite, {i: signing_share(old[i]) for i in parties[:t]})
     assert interpolate(suite, {i: signing_share(new[i]) for i in parties[-t:]}) == secret
     assert_every_quorum_signs(suite, new)
@@ -118,8 +120,7 @@ def test_refresh_old_and_new_shares_do_not_mix(suite: Ciphersuite) -> None:
     # A signing with party 1 on its old share and party 2 on its new one: each names the other.
     mixed = {1: old[1], 2: new[2]}
     sessions = {i: FrostSignSession("life-mixed", i, mixed[i], b"mixed", (1, 2)) for i in (1, 2)}
-    errors: dict[int, ProtocolError] = {}
-    driver.run(sessions, errors=errors)
+    errors = driver.run(sessions)
     assert errors[1].culprits == (2,) and errors[2].culprits == (1,)
     assert_no_result(sessions)
 
@@ -140,8 +141,7 @@ def test_refresh_dealer_sharing_a_non_zero_constant_is_named(suite: Ciphersuite)
     old = dkg(suite, 2, (1, 2, 3))
     sessions = {i: FrostRefreshSession("life-refresh", i, s) for i, s in old.items()}
     _lying_refresh_dealer(sessions[2], 12345)
-    errors: dict[int, ProtocolError] = {}
-    driver.run(sessions, errors=errors)
+    errors = driver.run(sessions)
     assert errors[1].culprits == errors[3].culprits == (2,)
     assert "does not match its commitments" in str(errors[1])
     assert_no_result(sessions)
@@ -172,8 +172,7 @@ def test_share_not_matching_commitments_is_named(operation: str) -> None:
             return _reseal(sessions, 2, 1, msg.payload, lambda x: x + 1)
         return msg.payload
 
-    errors: dict[int, ProtocolError] = {}
-    driver.run(sessions, tamper, errors=errors)
+    errors = driver.run(sessions, tamper)
     assert errors[1].culprits == (2,)
     assert_no_result(sessions)
 
@@ -187,8 +186,7 @@ def test_share_tampered_in_transit_is_refused() -> None:
             return msg.payload[:-1] + bytes([msg.payload[-1] ^ 1])
         return msg.payload
 
-    errors: dict[int, ProtocolError] = {}
-    driver.run(sessions, flip, errors=errors)
+    errors = driver.run(sessions, flip)
     assert errors[2].culprits == (1,)
     assert_no_result(sessions)
 
@@ -201,8 +199,7 @@ def test_malformed_payload_names_its_sender(round_no: int) -> None:
     def truncate(frm: int, to: int, msg: Outgoing) -> bytes:
         return msg.payload[:-1] if frm == 2 and msg.round == round_no else msg.payload
 
-    errors: dict[int, ProtocolError] = {}
-    driver.run(sessions, truncate, errors=errors)
+    errors = driver.run(sessions, truncate)
     assert isinstance(errors[1], DecodeError) and errors[1].culprits == (2,)
     # Until round 3 nobody has a result. A bad confirmation only stops its receiver: party 2 got party
     # 1's good one. That asymmetry is why the engine stores the result as pending before it confirms
@@ -225,8 +222,7 @@ def test_equivocated_broadcast_is_caught_by_the_confirmation() -> None:
             return LifecycleRound1(m.e2e_public, tuple(other), m.old_public).encode(suite)
         return msg.payload
 
-    errors: dict[int, ProtocolError] = {}
-    driver.run(sessions, tamper, errors=errors)
+    errors = driver.run(sessions, tamper)
     assert errors  # party 3 finds party 1's share off the commitments it saw
     assert_no_result(sessions)
 
@@ -286,8 +282,7 @@ def test_reshare_dealer_with_wrong_constant_term_is_named() -> None:
         return shifted, tuple(shifted.commit(suite.group))
 
     s1._deal = deal  # type: ignore[method-assign]
-    errors: dict[int, ProtocolError] = {}
-    driver.run(sessions, errors=errors)
+    errors = driver.run(sessions)
     assert errors[2].culprits == errors[3].culprits == (1,)
     assert "wrong constant term" in str(errors[3])
     assert_no_result(sessions)
@@ -309,8 +304,7 @@ def test_reshare_dealer_sending_another_old_package() -> None:
             return LifecycleRound1(m.e2e_public, m.commitments, package).encode(suite)
         return msg.payload
 
-    errors: dict[int, ProtocolError] = {}
-    driver.run(sessions, tamper, errors=errors)
+    errors = driver.run(sessions, tamper)
     # Party 1 knows the real package; a different one is not provably malice (it may be a stale version).
     assert "different version of the key" in str(errors[1]) and errors[1].culprits == ()
     assert "different old public key packages" in str(errors[3])  # party 3 cannot tell who is right
@@ -335,8 +329,7 @@ def test_parties_on_different_key_versions_stop_at_round_one(operation: str) -> 
             sent_shares.append(frm)
         return msg.payload
 
-    errors: dict[int, ProtocolError] = {}
-    driver.run(sessions, watch, errors=errors)
+    errors = driver.run(sessions, watch)
     assert not sent_shares
     assert all(e.culprits == () for e in errors.values())
     assert "different version of the key" in str(errors[1])
@@ -349,8 +342,7 @@ def test_reshare_new_party_checks_the_expected_public_key() -> None:
     other_key = key_share_info(dkg(suite, 2, (1, 2))[1]).public_key
     sessions = reshare_sessions(old, (1, 2), 2, (1, 2, 3), suite)
     sessions[3] = FrostReshareSession("life-reshare", 3, None, (1, 2), 2, (1, 2, 3), public_key=other_key)
-    errors: dict[int, ProtocolError] = {}
-    driver.run(sessions, errors=errors)
+    errors = driver.run(sessions)
     assert "not the expected public key" in str(errors[3])
     assert_no_result(sessions)
 

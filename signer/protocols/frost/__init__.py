@@ -2,10 +2,19 @@
 
 Modules: `ciphersuite` (suites: group + H1..H5), `core` (RFC 9591 signing steps), `dkg` (key
 generation parts 1-3), `messages` (wire payloads), `keys` (the stored key share), `session` (the
-`SessionProtocol` adapters the engine drives).
+`SessionProtocol` adapters the engine drives), `lifecycle` (share refresh and reshare of an existing key).
 """
 
 from signer.protocols.frost.keys import FrostKeyInfo, key_share_info, public_key_of
+from signer.protocols.frost.lifecycle import FrostRefreshSession, FrostReshareSession
 from signer.protocols.frost.session import FrostDkgSession, FrostSignSession
 
-__all__ = ["FrostDkgSession", "FrostSignSession", "FrostKeyInfo", "key_share_info", "public_key_of"]
+__all__ = [
+    "FrostDkgSession",
+    "FrostKeyInfo",
+    "FrostRefreshSession",
+    "FrostReshareSession",
+    "FrostSignSession",
+    "key_share_info",
+    "public_key_of",
+]

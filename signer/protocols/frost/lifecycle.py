@@ -22,12 +22,12 @@ No proof of knowledge is needed for the constant terms: they are not chosen by t
 by public values (zero for a refresh, lambda_i X_i for a reshare), so there is no rogue-key freedom to
 rule out; the e2e contexts and the confirmation digest bind everything to the session id.
 
-The result is a `DkgResult` with the unchanged `public_key` and a `KeyShare` encoding (`keys`) of the
+The result is a `DkgResult` with the unchanged `public_key` and a `FrostKeyShare` encoding (`keys`) of the
 new share, decodable by `FrostSignSession`. A reshare party outside the new set gets an empty
 `key_share` (`RETIRED`): it must drop its share once the new version is committed.
 
-The round bookkeeping `_RoundMachine` is the shape of the shared round machine planned for
-`signer.protocols.base`, with per-round sender sets (a reshare's round 2 comes only from dealers).
+The round bookkeeping is `signer.protocols.base.RoundMachine`; a reshare's round 2 waits only for the
+dealers (`_expect(..., senders=...)`).
 """
 
 from __future__ import annotations
@@ -48,13 +48,13 @@ from signer.protocols.base import (
     InboxKey,
     Outgoing,
     ProtocolError,
-    RoundSpec,
-    SessionProtocol,
+    RoundMachine,
+    attribute,
 )
 from signer.protocols.frost.ciphersuite import FROST_ED25519_SHA512, Ciphersuite
 from signer.protocols.frost.core import KeyPackage, PublicKeyPackage
-from signer.protocols.frost.keys import KeyShare
-from signer.protocols.params import MAX_PARTIES, validate_indices, validate_session_id
+from signer.protocols.frost.keys import FrostKeyShare
+from signer.protocols.params import MAX_PARTIES, validate_indices
 
 __all__ = ["RETIRED", "FrostRefreshSession", "FrostReshareSession", "LifecycleConfirm", "LifecycleRound1"]
 
@@ -80,7 +80,7 @@ class OldPublicPackage:
     group_public_key: Any
 
     @classmethod
-    def of(cls, key: KeyShare) -> OldPublicPackage:
+    def of(cls, key: FrostKeyShare) -> OldPublicPackage:
         return cls(key.key_package.threshold, dict(key.public.verifying_shares), key.public.group_public_key)
 
 
@@ -168,93 +168,7 @@ class LifecycleConfirm:
         return msg
 
 
-# --- round bookkeeping ---------------------------------------------------------------------------------
-
-Handler = Callable[[dict[int, bytes], dict[int, bytes]], list[Outgoing]]
-
-
-class _RoundMachine(SessionProtocol):
-    """Rounds as handlers: `_expect(round, handler, broadcast_from, p2p_from)` names what the next round
-    waits for; the handler gets (broadcasts, point-to-point payloads) by sender. Any failure is terminal."""
-
-    def __init__(self, session_id: str, party_index: int, parties: tuple[int, ...]) -> None:
-        validate_session_id(session_id)
-        self.session_id = session_id
-        self.party_index = party_index
-        self.parties = parties
-        self.others = frozenset(parties) - {party_index}
-        self._spec: RoundSpec | None = None
-        self._handler: Handler | None = None
-        self._started = False
-        self._dead = False
-        self._result: DkgResult | None = None
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(session={self.session_id!r}, party={self.party_index}, secret=<redacted>)"
-
-    @abstractmethod
-    def _start(self) -> list[Outgoing]:
-        """Round 1: this party's first messages (and `_expect` round 1's inbox)."""
-
-    def _expect(
-        self,
-        round_no: int,
-        handler: Handler,
-        broadcast_from: frozenset[int] = frozenset(),
-        p2p_from: frozenset[int] = frozenset(),
-    ) -> None:
-        self._spec = RoundSpec(round_no, broadcast_from, p2p_from)
-        self._handler = handler
-
-    def _finish(self, result: DkgResult) -> None:
-        self._spec, self._handler, self._result = None, None, result
-
-    def _guarded(self, step: Callable[..., list[Outgoing]], *args: Any) -> list[Outgoing]:
-        try:
-            return step(*args)
-        except reshare.DealingError as exc:
-            self._dead, self._spec, self._handler = True, None, None
-            raise _blame(exc) from exc
-        except BaseException:
-            self._dead, self._spec, self._handler = True, None, None
-            raise
-
-    def start(self) -> list[Outgoing]:
-        if self._started:
-            raise ProtocolError("session already started")
-        self._started = True
-        return self._guarded(self._start)
-
-    def expected(self) -> RoundSpec | None:
-        return None if self._dead else self._spec
-
-    def advance(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
-        if self._spec is None or self._handler is None:
-            raise ProtocolError("session is not waiting for messages")
-        if frozenset(inbox) != self._spec.keys():
-            raise ValueError("inbox must hold exactly the messages expected() names")
-        broadcasts = {k.from_party: v for k, v in inbox.items() if k.broadcast}
-        p2p = {k.from_party: v for k, v in inbox.items() if not k.broadcast}
-        return self._guarded(self._handler, broadcasts, p2p)
-
-    @property
-    def result(self) -> DkgResult:
-        if self._result is None:
-            raise ProtocolError("session has no result")
-        return self._result
-
-
-def _decode_from(sender: int, decode: Callable[..., Any], *args: Any) -> Any:
-    """Decode one party's payload; a malformed payload is that party's fault."""
-    try:
-        return decode(*args)
-    except DecodeError as exc:
-        raise DecodeError(f"malformed payload from party {sender}: {exc}", [sender]) from exc
-
-
-def _blame(exc: reshare.DealingError) -> ProtocolError:
-    """The crypto layer's DealingError as a ProtocolError naming its dealer (if it names one)."""
-    return ProtocolError(str(exc), [] if exc.dealer is None else [exc.dealer])
+# --- helpers -------------------------------------------------------------------------------------------
 
 
 def _check_each(dealings: Mapping[int, tuple[Any, ...]], check: Callable[[int, tuple[Any, ...]], None]) -> None:
@@ -269,9 +183,9 @@ def _check_each(dealings: Mapping[int, tuple[Any, ...]], check: Callable[[int, t
         raise ProtocolError("; ".join(map(str, failures)), [exc.dealer for exc in failures if exc.dealer is not None])
 
 
-def _decode_key_share(key_share: bytes, party_index: int) -> KeyShare:
+def _decode_key_share(key_share: bytes, party_index: int) -> FrostKeyShare:
     try:
-        key = KeyShare.decode(key_share)
+        key = FrostKeyShare.decode(key_share)
     except DecodeError as exc:
         raise ValueError(f"invalid key share: {exc}") from exc
     if key.key_package.identifier != party_index:
@@ -282,7 +196,7 @@ def _decode_key_share(key_share: bytes, party_index: int) -> KeyShare:
 # --- the shared three rounds ---------------------------------------------------------------------------
 
 
-class _LifecycleSession(_RoundMachine):
+class _LifecycleSession(RoundMachine):
     """The three rounds both operations share; subclasses say who deals what and how shares combine."""
 
     label: bytes  # names the operation in the e2e context and the confirmation digest
@@ -292,7 +206,7 @@ class _LifecycleSession(_RoundMachine):
         session_id: str,
         party_index: int,
         suite: Ciphersuite,
-        key: KeyShare | None,
+        key: FrostKeyShare | None,
         dealers: tuple[int, ...],
         receivers: tuple[int, ...],
         threshold: int,
@@ -346,7 +260,7 @@ class _LifecycleSession(_RoundMachine):
             old_public = OldPublicPackage.of(self._key)
         msg = LifecycleRound1(self._e2e.public, commitments, old_public)
         self._round1[self.party_index] = msg
-        self._expect(1, self._on_round1, broadcast_from=self.others)
+        self._expect(1, self._on_round1)
         return [Outgoing(BROADCAST, 1, msg.encode(self.suite))]
 
     def _context(self, sender: int, recipient: int) -> bytes:
@@ -380,8 +294,8 @@ class _LifecycleSession(_RoundMachine):
             raise ProtocolError(f"the dealers' old public key package is inconsistent: {exc}") from exc
         return first
 
-    def _on_round1(self, broadcasts: dict[int, bytes], _: dict[int, bytes]) -> list[Outgoing]:
-        received = {j: _decode_from(j, self._decode_round1, j, p) for j, p in broadcasts.items()}
+    def _on_round1(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
+        received = self._receive(inbox, "round-1 broadcast", self._decode_round1)
         self._round1.update(received)
         old = self._reference_package()
         # A dealer with another package most likely holds another version of the key (a lost commit, a
@@ -406,26 +320,27 @@ class _LifecycleSession(_RoundMachine):
                     raise ProtocolError(f"party {j}'s X25519 key is unusable", [j]) from exc
                 out.append(Outgoing(j, SHARE_ROUND, LifecycleShare(sealed).encode(self.suite)))
         if self.party_index in self.receivers:
-            self._expect(SHARE_ROUND, self._on_shares, p2p_from=frozenset(self.dealers) - {self.party_index})
+            self._expect(SHARE_ROUND, self._on_shares, broadcast=False, p2p=True, senders=self.dealers)
             return out
         self._polynomial = None
         return out + self._confirm()
 
     # round 2
-    def _on_shares(self, _: dict[int, bytes], p2p: dict[int, bytes]) -> list[Outgoing]:
+    def _on_shares(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
         g = self.suite.group
         me = self.party_index
         total = 0 if self._polynomial is None else vss.share_for(self._polynomial, me)
         self._polynomial = None
-        for j, payload in sorted(p2p.items()):
-            msg = _decode_from(j, LifecycleShare.decode, self.suite, payload)
+        received = self._receive(inbox, "share", lambda _, p: LifecycleShare.decode(self.suite, p), p2p=True)
+        for j, msg in received.items():
             try:
                 share = g.decode_scalar(
                     self._e2e.open(self._round1[j].e2e_public, msg.sealed_share, self._context(j, me))
                 )
             except (e2e.E2EError, DecodeError) as exc:
                 raise ProtocolError(f"party {j}'s share cannot be opened or decoded", [j]) from exc
-            reshare.check_received_share(g, j, self._dealings[j], me, share)
+            with attribute(j, "share"):
+                reshare.check_received_share(g, j, self._dealings[j], me, share)
             total = (total + share) % g.order
         self._share = self._new_share(total)
         if g.base_mul(self._share) != self._verifying[me]:
@@ -442,11 +357,11 @@ class _LifecycleSession(_RoundMachine):
         else:
             me = self.party_index
             package = KeyPackage(me, self._share, self._verifying[me], self._group_key, self.threshold)
-            key = KeyShare(self.suite, package, PublicKeyPackage(dict(self._verifying), self._group_key))
+            key = FrostKeyShare(self.suite, package, PublicKeyPackage(dict(self._verifying), self._group_key))
             self._share = None
             self._pending = DkgResult(public_key=public_key, key_share=key.encode())
         self._digest = self._transcript_digest()
-        self._expect(CONFIRM_ROUND, self._on_confirm, broadcast_from=self.others)
+        self._expect(CONFIRM_ROUND, self._on_confirm)
         return [Outgoing(BROADCAST, CONFIRM_ROUND, LifecycleConfirm(self._digest).encode(self.suite))]
 
     @property
@@ -479,8 +394,8 @@ class _LifecycleSession(_RoundMachine):
         h.update(g.encode_point(self._group_key))
         return h.digest()
 
-    def _on_confirm(self, broadcasts: dict[int, bytes], _: dict[int, bytes]) -> list[Outgoing]:
-        confirms = {j: _decode_from(j, LifecycleConfirm.decode, self.suite, p) for j, p in broadcasts.items()}
+    def _on_confirm(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
+        confirms = self._receive(inbox, "confirmation", lambda _, p: LifecycleConfirm.decode(self.suite, p))
         differing = sorted(j for j, c in confirms.items() if c.digest != self._digest)
         if differing:
             # Those parties or the relay showed different broadcasts: not provable who, so no culprit.
