@@ -352,3 +352,75 @@ class SignatureShare:
         msg = cls(r.scalar(GROUP))
         r.end()
         return msg
+
+
+# ---- key refresh (signer.protocols.gg20.refresh) ---------------------------------------------------------
+# Kinds 0x45-0x47. Round 2's point-to-point payload is keygen's `KeygenShare` (the same sealed share and Π^fac).
+
+KIND_REFRESH_COMMIT, KIND_REFRESH_OPENING, KIND_REFRESH_CONFIRM = 0x45, 0x46, 0x47
+FINGERPRINT_LEN = 32
+CONFIRM_DIGEST_LEN = 32
+
+
+@dataclass(frozen=True)
+class RefreshCommit:
+    """Refresh round 1: the fingerprint of the key version the sender starts from, and a keygen round-1
+    message: the hash commitment (to the zero-sharing's C_1..C_{t-1}), the X25519 key, and the *new*
+    Paillier key with Π^mod and ring-Pedersen parameters with Π^prm."""
+
+    fingerprint: bytes
+    keygen: KeygenCommit
+
+    def encode(self) -> bytes:
+        return Writer(KIND_REFRESH_COMMIT, VERSION).fixed(self.fingerprint).var(self.keygen.encode()).done()
+
+    @classmethod
+    def decode(cls, data: bytes) -> RefreshCommit:
+        r = Reader(data, KIND_REFRESH_COMMIT, VERSION)
+        msg = cls(r.fixed(FINGERPRINT_LEN), KeygenCommit.decode(r.var(3 * MAX_PROOF)))
+        r.end()
+        return msg
+
+
+@dataclass(frozen=True)
+class RefreshOpening:
+    """Refresh round 2 broadcast: the opening (salt, C_1..C_{t-1}) of the round-1 commitment; C_0 is the
+    identity (the sender shares zero) and is not sent."""
+
+    salt: bytes
+    commitments: tuple[Point, ...]
+
+    def encode(self) -> bytes:
+        w = Writer(KIND_REFRESH_OPENING, VERSION).fixed(self.salt).u8(len(self.commitments))
+        for p in self.commitments:
+            w.point(GROUP, p)
+        return w.done()
+
+    @classmethod
+    def decode(cls, data: bytes, threshold: int) -> RefreshOpening:
+        r = Reader(data, KIND_REFRESH_OPENING, VERSION)
+        salt, count = r.fixed(SALT_LEN), r.u8()
+        if count != threshold - 1:
+            raise DecodeError(f"expected {threshold - 1} Feldman commitments, got {count}")
+        msg = cls(salt, tuple(r.point(GROUP) for _ in range(count)))
+        r.end()
+        return msg
+
+
+@dataclass(frozen=True)
+class RefreshConfirm:
+    """Refresh round 3: the Schnorr proof of knowledge of the new x_i, and the digest of the transcript and
+    the new public key package that every party must confirm alike."""
+
+    proof: SchnorrProof
+    digest: bytes
+
+    def encode(self) -> bytes:
+        return Writer(KIND_REFRESH_CONFIRM, VERSION).var(self.proof.to_bytes()).fixed(self.digest).done()
+
+    @classmethod
+    def decode(cls, data: bytes) -> RefreshConfirm:
+        r = Reader(data, KIND_REFRESH_CONFIRM, VERSION)
+        msg = cls(SchnorrProof.from_bytes(r.var(MAX_PROOF)), r.fixed(CONFIRM_DIGEST_LEN))
+        r.end()
+        return msg
