@@ -8,16 +8,16 @@ import dataclasses
 import pytest
 
 from signer.crypto.preparams import PreParams
-from signer.crypto.secp256k1 import ORDER, base_mul
 from signer.crypto.secp256k1 import SECP256K1 as GROUP
-from signer.crypto.vss import Polynomial, lagrange_at_zero
+from signer.crypto.secp256k1 import base_mul
+from signer.crypto.vss import Polynomial
 from signer.protocols.base import DecodeError, Outgoing, ProtocolError
-from signer.protocols.gg20 import Gg20PresignSession, Gg20RefreshSession, Gg20SignSession, key_share_info
+from signer.protocols.gg20 import Gg20RefreshSession, key_share_info
 from signer.protocols.gg20.keyshare import Gg20KeyShare
 from signer.protocols.gg20.messages import RefreshCommit
 from tests.support.driver import run
 
-from .conftest import assert_valid_signature, digest_of
+from .conftest import assert_valid_signature, digest_of, presign_and_sign, secret_of
 
 # Pre-parameter sets 0..2 are the keys' current ones (conftest's keygen); a refresh takes fresh ones.
 FRESH = 3
@@ -43,26 +43,6 @@ def _decode(shares: dict[int, bytes]) -> dict[int, Gg20KeyShare]:
     return {i: Gg20KeyShare.decode(s) for i, s in shares.items()}
 
 
-def _secret(shares: dict[int, Gg20KeyShare]) -> int:
-    signers = tuple(sorted(shares))
-    return sum(s.secret_share * lagrange_at_zero(i, signers, ORDER) for i, s in shares.items()) % ORDER
-
-
-def _presign_and_sign(shares: dict[int, bytes], signers: tuple[int, ...], digest: bytes, sid: str):
-    """Presign, then sign online with the presignatures: every signer outputs the same signature."""
-    presign = {i: Gg20PresignSession(f"{sid}-pre", i, shares[i], signers) for i in signers}
-    failures = run(presign)
-    if failures:
-        return failures, None
-    sign = {i: Gg20SignSession(f"{sid}-sign", i, shares[i], digest, signers, (), presign[i].result) for i in signers}
-    failures = run(sign)
-    if failures:
-        return failures, None
-    results = {s.result for s in sign.values()}
-    assert len(results) == 1
-    return {}, results.pop()
-
-
 def test_refresh_keeps_the_key_and_replaces_shares_and_auxiliary_keys(refreshed, preparams) -> None:
     old_blobs, sessions = refreshed
     new_blobs = {i: s.result.key_share for i, s in sessions.items()}
@@ -82,15 +62,15 @@ def test_refresh_keeps_the_key_and_replaces_shares_and_auxiliary_keys(refreshed,
     assert new[1].paillier_secret.public == preparams[FRESH].paillier.public
     assert new[1].public_shares == new[2].public_shares
     assert sessions[1].confirm_digest == sessions[2].confirm_digest != b""
-    assert _secret(new) == _secret(old)
-    assert base_mul(_secret(new)).encode() == public_key
+    assert secret_of(new) == secret_of(old)
+    assert base_mul(secret_of(new)).encode() == public_key
 
 
 def test_refreshed_shares_presign_and_sign_for_the_same_key(refreshed) -> None:
     old_blobs, sessions = refreshed
     new_blobs = {i: s.result.key_share for i, s in sessions.items()}
     digest = digest_of("pay after refresh")
-    failures, result = _presign_and_sign(new_blobs, (1, 2), digest, "refreshed")
+    failures, result = presign_and_sign(new_blobs, (1, 2), digest, "refreshed")
     assert failures == {}
     assert_valid_signature(result, digest, key_share_info(old_blobs[1]).public_key)
 
@@ -99,13 +79,13 @@ def test_old_and_new_shares_do_not_mix(refreshed) -> None:
     old_blobs, sessions = refreshed
     old = _decode(old_blobs)
     new = _decode({i: s.result.key_share for i, s in sessions.items()})
-    secret = _secret(old)
-    assert _secret({1: old[1], 2: new[2]}) != secret
-    assert _secret({1: new[1], 2: old[2]}) != secret
+    secret = secret_of(old)
+    assert secret_of({1: old[1], 2: new[2]}) != secret
+    assert secret_of({1: new[1], 2: old[2]}) != secret
     # Party 1 still on its old share (old N_2, old ring-Pedersen), party 2 on its new one: presigning
     # stops (each refuses the other's MtA proofs, stated under keys the other no longer uses).
     mixed = {1: old_blobs[1], 2: sessions[2].result.key_share}
-    failures, result = _presign_and_sign(mixed, (1, 2), digest_of("mixed"), "mixed")
+    failures, result = presign_and_sign(mixed, (1, 2), digest_of("mixed"), "mixed")
     assert result is None
     assert failures[1].culprits == (2,) and failures[2].culprits == (1,)
 
@@ -134,7 +114,7 @@ def test_bad_auxiliary_key_proof_is_named(keys, preparams, proof: str) -> None:
 class _NonZeroDealer(Gg20RefreshSession):
     """A lying party: it deals a sharing of 7 instead of zero (and commits to C_1.. as if it were zero)."""
 
-    def _zero_sharing(self) -> Polynomial:
+    def _polynomial(self) -> Polynomial:
         return Polynomial.random(GROUP, 7, self.threshold - 1)
 
 
