@@ -62,6 +62,16 @@ def reshare_polynomial(
     return vss.Polynomial.random(group, weight * share, new_threshold - 1)
 
 
+def check_quorum(quorum: Sequence[int], holders: Sequence[int], threshold: int) -> None:
+    """A reshare's dealing quorum must be holders of the old key, at least its threshold of them.
+    Raises ValueError (an argument error, not a dealing a peer could be blamed for)."""
+    unknown = sorted(set(quorum) - set(holders))
+    if unknown:
+        raise ValueError(f"old_parties {unknown} hold no share of this key")
+    if len(quorum) < threshold:
+        raise ValueError(f"old_parties must hold at least the key's threshold ({threshold}) of shares")
+
+
 # --- checking one dealer -------------------------------------------------------------------------------
 
 

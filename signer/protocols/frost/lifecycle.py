@@ -284,7 +284,7 @@ class _LifecycleSession(RoundMachine):
         if self._expected_key is not None and first.group_public_key != self._expected_key:
             raise ProtocolError("the dealers' key is not the expected public key")
         try:
-            _check_quorum(self.dealers, first)
+            reshare.check_quorum(self.dealers, list(first.verifying_shares), first.threshold)
         except ValueError as exc:
             raise ProtocolError(f"the old public key package does not fit old_parties: {exc}") from exc
         g = self.suite.group
@@ -444,14 +444,6 @@ class FrostRefreshSession(_LifecycleSession):
 # --- reshare -------------------------------------------------------------------------------------------
 
 
-def _check_quorum(quorum: tuple[int, ...], old: OldPublicPackage) -> None:
-    unknown = sorted(set(quorum) - set(old.verifying_shares))
-    if unknown:
-        raise ValueError(f"old_parties {unknown} hold no share of this key")
-    if len(quorum) < old.threshold:
-        raise ValueError(f"old_parties must hold at least the key's threshold ({old.threshold}) of shares")
-
-
 class FrostReshareSession(_LifecycleSession):
     """One party's reshare from the old quorum `old_parties` to `new_parties` with `new_threshold`.
 
@@ -487,7 +479,7 @@ class FrostReshareSession(_LifecycleSession):
         if key is None and party_index in quorum:
             raise ValueError("a party of the old quorum must bring its key share")
         if key is not None:
-            _check_quorum(quorum, OldPublicPackage.of(key))
+            reshare.check_quorum(quorum, list(key.public.verifying_shares), key.key_package.threshold)
             suite = key.suite
         expected = None if public_key is None else _decode_public_key(suite, public_key)
         super().__init__(session_id, party_index, suite, key, quorum, new_parties, new_threshold, expected)

@@ -365,7 +365,7 @@ class Gg20ReshareSession(_KeyChangeSession):
         if key is None and party_index in quorum:
             raise ValueError("a party of the old quorum must bring its key share")
         if key is not None:
-            _check_quorum(quorum, old_package(key))
+            reshare.check_quorum(quorum, key.parties, key.threshold)
         try:
             expected = None if public_key is None else GROUP.decode_point(public_key)
         except (DecodeError, ValueError) as exc:
@@ -404,7 +404,7 @@ class Gg20ReshareSession(_KeyChangeSession):
         if self._expected_key is not None and first.public_key != self._expected_key:
             raise ProtocolError("the old quorum's key is not the expected public key")
         try:
-            _check_quorum(self.old_parties, first)
+            reshare.check_quorum(self.old_parties, first.parties, first.threshold)
             reshare.check_verifying_shares(GROUP, first.public_shares, first.public_key, first.threshold)
         except ValueError as exc:  # DealingError included
             raise ProtocolError(f"the old key package is unusable: {exc}") from None
@@ -426,11 +426,3 @@ class Gg20ReshareSession(_KeyChangeSession):
             old.public_key, old.chain_code, constants, dict.fromkeys(self.parties, identity), _moduli(self._key)
         )
         return plan, 0
-
-
-def _check_quorum(quorum: tuple[int, ...], old: OldKeyPackage) -> None:
-    unknown = sorted(set(quorum) - set(old.parties))
-    if unknown:
-        raise ValueError(f"old_parties {unknown} hold no share of this key")
-    if len(quorum) < old.threshold:
-        raise ValueError(f"old_parties must hold at least the key's threshold ({old.threshold}) of shares")
