@@ -102,3 +102,24 @@ def test_constructor_refuses_bad_arguments(keys, preparams) -> None:
         Gg20ReshareSession("s", 1, share, (1, 2), 2, NEW, preparams[0])
     with pytest.raises(ValueError, match="public_key"):
         Gg20ReshareSession("s", 3, None, (1, 2), 2, NEW, preparams[FRESH], public_key=b"\x02" + b"\x00" * 32)
+
+
+def test_replacing_a_party_in_two_reshares(reshared, preparams) -> None:
+    # 2-of-2 {1, 2} -> party 2 replaced by party 3: first add party 3 (the `reshared` 2-of-3), then reshare
+    # from the quorum {1, 3} to the 2-of-2 {1, 3}; party 2 takes no part and its share is worth nothing.
+    old, added = reshared
+    shrink = {
+        i: Gg20ReshareSession("reshare-shrink", i, added[i], (1, 3), 2, (1, 3), preparams[6 + k])
+        for k, i in enumerate((1, 3))
+    }
+    assert run(shrink) == {}
+    final = {i: s.result.key_share for i, s in shrink.items()}
+    assert {key_share_info(s).parties for s in final.values()} == {(1, 3)}
+    digest = digest_of("pay after replacing party 2")
+    failures, result = presign_and_sign(final, (1, 3), digest, "replaced")
+    assert failures == {}
+    assert_valid_signature(result, digest, key_share_info(old[1]).public_key)
+    secret = secret_of({i: Gg20KeyShare.decode(s) for i, s in old.items()})
+    leaver = Gg20KeyShare.decode(added[2])
+    for stayer in (1, 3):
+        assert secret_of({stayer: Gg20KeyShare.decode(final[stayer]), 2: leaver}) != secret
