@@ -111,6 +111,16 @@ def test_bad_auxiliary_key_proof_is_named(keys, preparams, proof: str) -> None:
     assert all(s.pending is None for s in sessions.values())
 
 
+def test_party_announcing_a_modulus_the_key_already_uses_is_named(keys, preparams) -> None:
+    # Party 2 "refreshes" to party 1's current Paillier key and ring-Pedersen parameters (valid proofs):
+    # whoever leaked that key would keep reading party 2's MtA ciphertexts.
+    sessions = _sessions(_shares(keys, (2, 2)), preparams, "refresh-stale-modulus")
+    sessions[2]._preparams = preparams[0]  # past the constructor, which refuses the key's own moduli
+    failures = run(sessions)
+    assert isinstance(failures[1], ProtocolError) and failures[1].culprits == (2,)
+    assert "the key already uses" in str(failures[1])
+
+
 class _NonZeroDealer(Gg20RefreshSession):
     """A lying party: it deals a sharing of 7 instead of zero (and commits to C_1.. as if it were zero)."""
 

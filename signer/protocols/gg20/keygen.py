@@ -16,7 +16,7 @@ each sender's payload (a failure names the sender) and calls the round.
 Pre-parameters (Paillier key, ring-Pedersen) come from outside: keygen never generates safe primes.
 The steps a key refresh shares with keygen (`announce`, `verify_aux_and_deal`, `check_opening`,
 `receive_share`, `prove_knowledge`, `verify_knowledge`, `package`) are functions of their own, which
-`signer.protocols.gg20.refresh` runs with a sharing of zero.
+`signer.protocols.gg20.refresh` runs for key refresh and reshare.
 """
 
 from __future__ import annotations
@@ -48,8 +48,8 @@ SHARE_ROUND = 2
 @dataclass(frozen=True)
 class KeygenParams:
     """What every party of one key generation agrees on. `protocol` names the operation in every proof
-    context, e2e context and hash commitment: b"keygen", or b"refresh" when `signer.protocols.gg20.refresh`
-    runs these steps to replace an existing key's shares and auxiliary keys."""
+    context, e2e context and hash commitment: b"keygen", or b"refresh" / b"reshare" when
+    `signer.protocols.gg20.refresh` runs these steps to replace an existing key's shares and auxiliary keys."""
 
     session_id: str
     party_index: int
@@ -130,7 +130,7 @@ def round1(params: KeygenParams, preparams: PreParams) -> tuple[Round1Secret, Ke
 def announce(
     params: KeygenParams, preparams: PreParams, poly: Polynomial, sent: tuple[Point, ...], chain: bytes
 ) -> tuple[Round1Secret, KeygenCommit]:
-    """Round 1 of keygen and refresh: a hash commitment to the Feldman commitments `sent` of `poly` and to
+    """Round 1 of keygen, refresh and reshare: a hash commitment to the Feldman commitments `sent` of `poly` and to
     `chain`, broadcast with the Paillier key and Π^mod, the ring-Pedersen parameters and Π^prm, and an
     X25519 key."""
     commitment, salt = commit(params.session_id, params.party_index, params.commit_purpose, _vss_message(sent, chain))
@@ -152,9 +152,9 @@ def round2(
 def verify_aux_and_deal(
     secret: Round1Secret, received: Mapping[int, KeygenCommit], refused: frozenset[int] = frozenset()
 ) -> tuple[Round2Secret, dict[int, KeygenShare]]:
-    """Round 2 of keygen and refresh: verify every peer's Π^mod and Π^prm, then seal each P_j its share
-    f_i(j) with Π^fac for N_i under P_j's ring-Pedersen parameters. A modulus in `refused` (a refresh
-    refuses the key's current ones) or reused from another party names its sender."""
+    """Round 2 of keygen, refresh and reshare: verify every peer's Π^mod and Π^prm, then seal each P_j its share
+    f_i(j) with Π^fac for N_i under P_j's ring-Pedersen parameters. A modulus in `refused` (a refresh or
+    reshare refuses the key's current ones) or reused from another party names its sender."""
     params, pre = secret.params, secret.preparams
     state = Round2Secret(secret, dict(received))
     seen = {params.party_index: (pre.paillier.public.n, pre.ring_pedersen.public.n)}
