@@ -4,16 +4,21 @@ every pair of the three presigns and signs (checked by coincurve and `ecdsa`); a
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from signer.crypto.secp256k1 import ORDER, base_mul
 from signer.crypto.secp256k1 import SECP256K1 as GROUP
 from signer.crypto.vss import Polynomial
-from signer.protocols.base import ProtocolError
+from signer.protocols.base import DecodeError, Outgoing, ProtocolError
 from signer.protocols.gg20 import Gg20ReshareSession, key_share_info
+from signer.protocols.gg20 import messages as m
 from signer.protocols.gg20.keyshare import Gg20KeyShare
 from tests.support.driver import run
+from tests.support.mutate import mutate
 
 from .conftest import assert_valid_signature, digest_of, presign_and_sign, secret_of
 
@@ -30,10 +35,21 @@ def _sessions(old: dict[int, bytes], preparams, sid: str, public_key: dict[int, 
 
 
 @pytest.fixture(scope="module")
-def reshared(keys, preparams) -> tuple[dict[int, bytes], dict[int, bytes]]:
+def captured() -> dict[tuple[int, int], bytes]:
+    """The first payload of each kind each party sent in the `reshared` run, by (sender, kind)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def reshared(keys, preparams, captured) -> tuple[dict[int, bytes], dict[int, bytes]]:
     old = {i: s.result.key_share for i, s in keys[(2, 2)].items()}
     sessions = _sessions(old, preparams, "reshare-2-to-3")
-    assert run(sessions) == {}
+
+    def spy(frm: int, to: int, msg: Outgoing) -> bytes:
+        captured.setdefault((frm, msg.payload[0]), msg.payload)
+        return msg.payload
+
+    assert run(sessions, spy) == {}
     assert all(s.pending == s.result for s in sessions.values())
     return old, {i: s.result.key_share for i, s in sessions.items()}
 
@@ -123,3 +139,41 @@ def test_replacing_a_party_in_two_reshares(reshared, preparams) -> None:
     leaver = Gg20KeyShare.decode(added[2])
     for stayer in (1, 3):
         assert secret_of({stayer: Gg20KeyShare.decode(final[stayer]), 2: leaver}) != secret
+
+
+def _decoders(captured) -> dict[tuple[int, int], Callable[[bytes], object]]:
+    """Every refresh and reshare payload kind, from a dealer (1) and a new party (3); a refresh round-1
+    message is built around party 1's keygen part (no refresh run needed)."""
+    keygen_part = m.ReshareCommit.decode(captured[(1, m.KIND_RESHARE_COMMIT)]).keygen
+    captured[(1, m.KIND_REFRESH_COMMIT)] = m.RefreshCommit(b"\x07" * m.FINGERPRINT_LEN, keygen_part).encode()
+    return {
+        (1, m.KIND_REFRESH_COMMIT): m.RefreshCommit.decode,
+        (1, m.KIND_RESHARE_COMMIT): m.ReshareCommit.decode,
+        (3, m.KIND_RESHARE_COMMIT): m.ReshareCommit.decode,
+        (1, m.KIND_REFRESH_OPENING): lambda d: m.RefreshOpening.decode(d, 2),
+        (3, m.KIND_KEYGEN_SHARE): m.KeygenShare.decode,
+        (1, m.KIND_REFRESH_CONFIRM): m.RefreshConfirm.decode,
+    }
+
+
+def test_captured_messages_round_trip(reshared, captured) -> None:
+    decoders = _decoders(captured)
+    assert m.ReshareCommit.decode(captured[(1, m.KIND_RESHARE_COMMIT)]).old is not None
+    assert m.ReshareCommit.decode(captured[(3, m.KIND_RESHARE_COMMIT)]).old is None
+    for key, decode in decoders.items():
+        msg = decode(captured[key])
+        assert msg.encode() == captured[key], key
+
+
+@given(data=st.data())
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=150, deadline=None)
+def test_mutated_messages_raise_only_decode_error(reshared, captured, data) -> None:
+    decoders = _decoders(captured)
+    key = data.draw(st.sampled_from(sorted(decoders)))
+    how, payload = mutate(data, captured[key])
+    try:
+        decoders[key](payload)
+    except DecodeError:
+        return
+    # a flipped byte or a splice may land on a still-valid value (a salt, a point); nothing else may pass
+    assert how in ("flip", "splice"), f"{how} of {key} was accepted"
