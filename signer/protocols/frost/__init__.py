@@ -2,7 +2,7 @@
 
 Modules: `ciphersuite` (suites: group + H1..H5), `core` (RFC 9591 signing steps), `dkg` (key
 generation parts 1-3), `messages` (wire payloads), `keys` (the stored key share), `session` (the
-`SessionProtocol` adapters the engine drives), `lifecycle` (share refresh and reshare of an existing key).
+`SessionProtocol` adapters the engine drives).
 """
 
 from signer.protocols.frost.keys import FrostKeyInfo, key_share_info, public_key_of
