@@ -8,6 +8,15 @@ derivation), `messages` (wire payloads), `keys` (the stored key share), `session
 """
 
 from signer.protocols.frost.keys import FrostKeyInfo, key_share_info, public_key_of
+from signer.protocols.frost.lifecycle import FrostRefreshSession, FrostReshareSession
 from signer.protocols.frost.session import FrostDkgSession, FrostSignSession
 
-__all__ = ["FrostDkgSession", "FrostSignSession", "FrostKeyInfo", "key_share_info", "public_key_of"]
+__all__ = [
+    "FrostDkgSession",
+    "FrostKeyInfo",
+    "FrostRefreshSession",
+    "FrostReshareSession",
+    "FrostSignSession",
+    "key_share_info",
+    "public_key_of",
+]

@@ -378,3 +378,138 @@ class SignatureShare:
         msg = cls(r.scalar(GROUP))
         r.end()
         return msg
+
+
+# ---- key refresh (signer.protocols.gg20.refresh) ---------------------------------------------------------
+# Kinds 0x45-0x47. Round 2's point-to-point payload is keygen's `KeygenShare` (the same sealed share and Π^fac).
+
+KIND_REFRESH_COMMIT, KIND_REFRESH_OPENING, KIND_REFRESH_CONFIRM = 0x45, 0x46, 0x47
+FINGERPRINT_LEN = 32
+CONFIRM_DIGEST_LEN = 32
+
+
+@dataclass(frozen=True)
+class RefreshCommit:
+    """Refresh round 1: the fingerprint of the key version the sender starts from, and a keygen round-1
+    message: the hash commitment (to the zero-sharing's C_1..C_{t-1}), the X25519 key, and the *new*
+    Paillier key with Π^mod and ring-Pedersen parameters with Π^prm."""
+
+    fingerprint: bytes
+    keygen: KeygenCommit
+
+    def encode(self) -> bytes:
+        return Writer(KIND_REFRESH_COMMIT, VERSION).fixed(self.fingerprint).var(self.keygen.encode()).done()
+
+    @classmethod
+    def decode(cls, data: bytes) -> RefreshCommit:
+        r = Reader(data, KIND_REFRESH_COMMIT, VERSION)
+        msg = cls(r.fixed(FINGERPRINT_LEN), KeygenCommit.decode(r.var(3 * MAX_PROOF)))
+        r.end()
+        return msg
+
+
+@dataclass(frozen=True)
+class RefreshOpening:
+    """Refresh round 2 broadcast: the opening (salt, C_1..C_{t-1}) of the round-1 commitment; C_0 is the
+    identity (the sender shares zero) and is not sent."""
+
+    salt: bytes
+    commitments: tuple[Point, ...]
+
+    def encode(self) -> bytes:
+        w = Writer(KIND_REFRESH_OPENING, VERSION).fixed(self.salt).u8(len(self.commitments))
+        for p in self.commitments:
+            w.point(GROUP, p)
+        return w.done()
+
+    @classmethod
+    def decode(cls, data: bytes, threshold: int) -> RefreshOpening:
+        r = Reader(data, KIND_REFRESH_OPENING, VERSION)
+        salt, count = r.fixed(SALT_LEN), r.u8()
+        if count != threshold - 1:
+            raise DecodeError(f"expected {threshold - 1} Feldman commitments, got {count}")
+        msg = cls(salt, tuple(r.point(GROUP) for _ in range(count)))
+        r.end()
+        return msg
+
+
+@dataclass(frozen=True)
+class RefreshConfirm:
+    """Refresh round 3: the Schnorr proof of knowledge of the new x_i, and the digest of the transcript and
+    the new public key package that every party must confirm alike."""
+
+    proof: SchnorrProof
+    digest: bytes
+
+    def encode(self) -> bytes:
+        return Writer(KIND_REFRESH_CONFIRM, VERSION).var(self.proof.to_bytes()).fixed(self.digest).done()
+
+    @classmethod
+    def decode(cls, data: bytes) -> RefreshConfirm:
+        r = Reader(data, KIND_REFRESH_CONFIRM, VERSION)
+        msg = cls(SchnorrProof.from_bytes(r.var(MAX_PROOF)), r.fixed(CONFIRM_DIGEST_LEN))
+        r.end()
+        return msg
+
+
+# ---- key reshare (signer.protocols.gg20.refresh) ---------------------------------------------------------
+# Kind 0x48. Rounds 2 and 3 use the refresh's `RefreshOpening`, keygen's `KeygenShare` and `RefreshConfirm`.
+
+KIND_RESHARE_COMMIT = 0x48
+
+
+@dataclass(frozen=True)
+class OldKeyPackage:
+    """The public facts of the key version a reshare starts from: threshold, parties, Y, chain code and
+    every X_j. A holder of the key sends it so that a new party can check the dealings."""
+
+    threshold: int
+    parties: tuple[int, ...]
+    public_key: Point
+    chain_code: bytes
+    public_shares: Mapping[int, Point]
+
+    def write(self, w: Writer) -> Writer:
+        w.u8(self.threshold).u8(len(self.parties))
+        for p in self.parties:
+            w.u8(p)
+        w.point(GROUP, self.public_key).fixed(self.chain_code)
+        for p in self.parties:
+            w.point(GROUP, self.public_shares[p])
+        return w
+
+    @classmethod
+    def read(cls, r: Reader) -> OldKeyPackage:
+        threshold, count = r.u8(), r.u8()
+        parties = tuple(r.u8() for _ in range(count))
+        if not 2 <= threshold <= count or parties != tuple(sorted(set(parties))) or parties[0] < 1:
+            raise DecodeError("old key package: invalid threshold or parties")
+        public_key, chain_code = r.point(GROUP), r.fixed(CHAIN_CODE_LEN)
+        return cls(threshold, parties, public_key, chain_code, {p: r.point(GROUP) for p in parties})
+
+
+@dataclass(frozen=True)
+class ReshareCommit:
+    """Reshare round 1: the old key package (from a holder of the key; None from a new party) and a keygen
+    round-1 message: the hash commitment to the sender's C_1..C_{t'-1}, its X25519 key and its new Paillier
+    key (Π^mod) and ring-Pedersen parameters (Π^prm)."""
+
+    old: OldKeyPackage | None
+    keygen: KeygenCommit
+
+    def encode(self) -> bytes:
+        w = Writer(KIND_RESHARE_COMMIT, VERSION).u8(self.old is not None)
+        if self.old is not None:
+            self.old.write(w)
+        return w.var(self.keygen.encode()).done()
+
+    @classmethod
+    def decode(cls, data: bytes) -> ReshareCommit:
+        r = Reader(data, KIND_RESHARE_COMMIT, VERSION)
+        flag = r.u8()
+        if flag > 1:
+            raise DecodeError("old key package flag must be 0 or 1")
+        old = OldKeyPackage.read(r) if flag else None
+        msg = cls(old, KeygenCommit.decode(r.var(3 * MAX_PROOF)))
+        r.end()
+        return msg
