@@ -128,8 +128,9 @@ async def _signings(protocol: str, runs: int, concurrency: int, presigned: bool 
     timed part, so only the online round is measured."""
     from signer.client.demo import _protocols, signed_bytes
     from signer.protocols.gg20 import Gg20PresignSession
+    from signer.schemes import default_curve
 
-    new_dkg, new_sign = _protocols(protocol)
+    new_dkg, new_sign = _protocols(protocol, default_curve(protocol))
     signers = (1, 2)
     with served_node(preparams=1 if protocol == "gg20" else 0) as (certs, port):
         ctx = client_ssl_context(certs.ca_cert, certs.client_cert, certs.client_key)
