@@ -27,18 +27,9 @@ OK = grpc.StatusCode.OK
 
 
 def pb_message(client: GrpcioClient, m: WireMessage, *, mac: bytes | None = None, payload: bytes | None = None):
+    """`m` as a grpcio ProtocolMessage, MACed for `payload` (default: its own) unless `mac` is given."""
     payload = m.payload if payload is None else payload
-    if mac is None:
-        mac = message_mac(client.key, m.session_id, m.from_party, m.to_party, m.round, m.sequence, payload)
-    return client.pb2.ProtocolMessage(
-        session_id=m.session_id,
-        from_party=m.from_party,
-        to_party=m.to_party,
-        round=m.round,
-        sequence=m.sequence,
-        payload=payload,
-        mac=mac,
-    )
+    return client.message(m.session_id, m.from_party, m.to_party, m.round, m.sequence, payload, mac=mac).message
 
 
 def batch(client: GrpcioClient, messages):
