@@ -38,6 +38,10 @@ MAX_ROUND = 2**32 - 1
 MAX_SEQUENCE = 2**64 - 1
 #: Derivation path elements are non-hardened BIP-32 indices, below 2^31.
 HARDENED = 2**31
+#: Messages in one batched SubmitProtocolMessage (`ProtocolMessageRequest.messages`). Each is checked and
+#: answered on its own, so the bound is on the work one call holds the event loop for, not on safety; the
+#: request's bytes are bounded by grpc.max_message_bytes as always.
+MAX_BATCH_MESSAGES = 64
 
 
 class LimitError(ValueError):
@@ -86,6 +90,12 @@ def check_int(field: str, value: object, low: int, high: int) -> int:
     if not is_int(value) or not low <= value <= high:  # type: ignore[operator]
         raise LimitError(f"{field}: an integer in [{low}, {high}] is required")
     return value  # type: ignore[return-value]
+
+
+def check_batch_size(count: int, field: str = "messages") -> int:
+    if count > MAX_BATCH_MESSAGES:
+        raise LimitError(f"{field}: at most {MAX_BATCH_MESSAGES} messages in one call (got {count})")
+    return count
 
 
 def check_party_count(value: object, field: str = "total_parties") -> int:

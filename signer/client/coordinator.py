@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -214,6 +214,13 @@ class NodeClient:
     async def submit(self, m: WireMessage) -> NodeView:
         request = ProtocolMessageRequest(seal(m, self._mac, ProtocolMessage))
         return self._view(await self._call(self._stub.submit_protocol_message, request))
+
+    async def submit_many(self, messages: Sequence[WireMessage]) -> list[NodeView | GRPCError]:
+        """Relay several messages, of any sessions, in one call (at most `limits.MAX_BATCH_MESSAGES`). Each
+        gets its own answer, in order: the session's view, or the GRPCError a lone `submit` would raise."""
+        request = ProtocolMessageRequest(messages=[seal(m, self._mac, ProtocolMessage) for m in messages])
+        resp = await self._call(self._stub.submit_protocol_message, request)
+        return [self._view(r) if r.accepted else GRPCError(Status(r.code), r.status_message) for r in resp.results]
 
     def _view(self, resp: Any) -> NodeView:
         try:

@@ -236,6 +236,48 @@ class _Processor(EventsProcessor):
         return release_once
 
 
+class _CoalescingTransport:
+    """A connection's transport whose writes are gathered until the event loop's next turn.
+
+    grpclib writes a response in three pieces (headers, message, trailers), each its own TLS record and
+    its own send(), so its peer wakes up three times; gathered, a response (and whatever else the same
+    turn produced: other responses, h2's acknowledgements) is one record and one system call. The bytes
+    still go out in the loop iteration that wrote them (`call_soon`), so nothing waits for a timer, and
+    TCP_NODELAY stays set on the socket (grpclib sets it on the real transport's socket).
+    """
+
+    def __init__(self, transport: Any) -> None:
+        self._transport = transport
+        self._pending: list[bytes] = []
+        self._loop = asyncio.get_event_loop()
+
+    def write(self, data: bytes) -> None:
+        if not data:
+            return
+        if not self._pending:
+            self._loop.call_soon(self._flush)
+        self._pending.append(data)
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        data = b"".join(self._pending)
+        self._pending.clear()
+        if not self._transport.is_closing():
+            self._transport.write(data)
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._pending.clear()
+        self._transport.abort()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 class GuardedProtocol(H2Protocol):
     """grpclib's H2Protocol with the checks of the module docstring applied to every h2 event."""
 
@@ -264,6 +306,7 @@ class GuardedProtocol(H2Protocol):
     # -- connection lifecycle
 
     def connection_made(self, transport: Any) -> None:
+        transport = _CoalescingTransport(transport)
         super().connection_made(transport)
         self.transport = transport
         self.processor = _Processor(self.handler, self.connection, self._released)

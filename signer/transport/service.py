@@ -21,8 +21,10 @@ from gen.mpc.v1 import (
     DkgStatusResponse,
     GetDkgStatusRequest,
     GetSignStatusRequest,
+    MessageOutcome,
     PingRequest,
     PongResponse,
+    ProtocolMessage,
     ProtocolMessageRequest,
     ProtocolMessageResponse,
     SignerServiceBase,
@@ -32,16 +34,22 @@ from gen.mpc.v1 import (
     StartSignRequest,
     StartSignResponse,
 )
-from signer import __version__
+from signer import __version__, limits
 from signer.auth.mac import MessageAuthenticator
+from signer.engine import model
 from signer.engine.errors import EngineError
 from signer.engine.manager import SessionManager
 from signer.engine.model import SessionKind, SessionView
 from signer.transport import convert
 from signer.transport.auth import CURRENT_CALLER
+from signer.transport.observe import log_refusal
 
 log = logging.getLogger("signer.transport.service")
 T = TypeVar("T")
+
+
+def _status_error(exc: EngineError) -> grpclib.GRPCError:
+    return grpclib.GRPCError(Status[exc.code], str(exc))
 
 
 async def in_trio(fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
@@ -55,7 +63,7 @@ async def in_trio(fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) ->
     try:
         return await trio_asyncio.trio_as_aio(functools.partial(fn, *args, **kwargs))()
     except EngineError as exc:
-        raise grpclib.GRPCError(Status[exc.code], str(exc)) from None
+        raise _status_error(exc) from None
     except Exception:
         log.exception("internal error in %s", getattr(fn, "__name__", "engine call"))
         raise grpclib.GRPCError(Status.INTERNAL, "internal error") from None
@@ -113,19 +121,66 @@ class SignerService(SignerServiceBase):
         )
 
     async def submit_protocol_message(self, message: ProtocolMessageRequest) -> ProtocolMessageResponse:
+        if message.messages:
+            if message.message is not None:
+                raise convert.invalid("set message or messages, not both")
+            convert.checked(limits.check_batch_size, len(message.messages))
+            return ProtocolMessageResponse(accepted=True, results=await self._submit_batch(message.messages))
         inbound = convert.inbound(message.message, self.authenticator)
         view = (await in_trio(self.engine.deliver, inbound)).view
-        return ProtocolMessageResponse(
-            accepted=True,
-            state=convert.STATES[view.state],
-            outbound=self._out(view),
-            public_key=view.public_key,
-            signature=view.signature,
-            recovery_id=view.recovery_id,
-            error=view.error,
-            culprits=list(view.culprits),
-            output_key=view.output_key,
-        )
+        return ProtocolMessageResponse(accepted=True, **self._session_fields(view))
+
+    async def _submit_batch(self, messages: list[ProtocolMessage]) -> list[MessageOutcome]:
+        """Each message checked (MAC first) and delivered as if it came alone, in order, with one crossing
+        into Trio for the whole batch; a refusal becomes that message's outcome, never the call's status."""
+        checked: list[model.ProtocolMessage | grpclib.GRPCError] = []
+        for m in messages:
+            try:
+                checked.append(convert.inbound(m, self.authenticator))
+            except grpclib.GRPCError as exc:
+                checked.append(exc)
+        delivered = await in_trio(self._deliver_each, checked)
+        results = []
+        for index, (m, got) in enumerate(zip(messages, delivered, strict=True)):
+            if isinstance(got, grpclib.GRPCError):
+                log_refusal(got.status, got.message)
+                results.append(
+                    MessageOutcome(
+                        index=index, session_id=m.session_id, code=got.status.value, status_message=got.message or ""
+                    )
+                )
+            else:
+                results.append(
+                    MessageOutcome(index=index, session_id=m.session_id, accepted=True, **self._session_fields(got))
+                )
+        return results
+
+    async def _deliver_each(
+        self, items: list[model.ProtocolMessage | grpclib.GRPCError]
+    ) -> list[SessionView | grpclib.GRPCError]:
+        out: list[SessionView | grpclib.GRPCError] = []
+        for item in items:
+            if isinstance(item, grpclib.GRPCError):
+                out.append(item)
+                continue
+            try:
+                out.append((await self.engine.deliver(item)).view)
+            except EngineError as exc:
+                out.append(_status_error(exc))
+        return out
+
+    def _session_fields(self, view: SessionView) -> dict[str, Any]:
+        """A Submit answer's description of the session (ProtocolMessageResponse and MessageOutcome alike)."""
+        return {
+            "state": convert.STATES[view.state],
+            "outbound": self._out(view),
+            "public_key": view.public_key,
+            "signature": view.signature,
+            "recovery_id": view.recovery_id,
+            "error": view.error,
+            "culprits": list(view.culprits),
+            "output_key": view.output_key,
+        }
 
     async def _status(self, session_id: str, wait_ms: int | None, kind: SessionKind) -> SessionView:
         return await in_trio(self.engine.status, session_id, convert.wait_seconds(wait_ms), kind=kind)

@@ -179,13 +179,19 @@ class SignStatusResponse(_message.Message):
     def __init__(self, session_id: _Optional[str] = ..., state: _Optional[_Union[SessionState, str]] = ..., round: _Optional[int] = ..., signature: _Optional[bytes] = ..., recovery_id: _Optional[int] = ..., public_key: _Optional[bytes] = ..., outbound: _Optional[_Iterable[_Union[ProtocolMessage, _Mapping]]] = ..., error: _Optional[str] = ..., culprits: _Optional[_Iterable[int]] = ..., output_key: _Optional[bytes] = ...) -> None: ...
 
 class ProtocolMessageRequest(_message.Message):
-    __slots__ = ("message",)
+    __slots__ = ("message", "messages")
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGES_FIELD_NUMBER: _ClassVar[int]
     message: ProtocolMessage
-    def __init__(self, message: _Optional[_Union[ProtocolMessage, _Mapping]] = ...) -> None: ...
+    messages: _containers.RepeatedCompositeFieldContainer[ProtocolMessage]
+    def __init__(self, message: _Optional[_Union[ProtocolMessage, _Mapping]] = ..., messages: _Optional[_Iterable[_Union[ProtocolMessage, _Mapping]]] = ...) -> None: ...
 
-class ProtocolMessageResponse(_message.Message):
-    __slots__ = ("accepted", "state", "outbound", "public_key", "signature", "recovery_id", "error", "culprits", "output_key")
+class MessageOutcome(_message.Message):
+    __slots__ = ("index", "session_id", "code", "status_message", "accepted", "state", "outbound", "public_key", "signature", "recovery_id", "error", "culprits", "output_key")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_MESSAGE_FIELD_NUMBER: _ClassVar[int]
     ACCEPTED_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     OUTBOUND_FIELD_NUMBER: _ClassVar[int]
@@ -195,6 +201,10 @@ class ProtocolMessageResponse(_message.Message):
     ERROR_FIELD_NUMBER: _ClassVar[int]
     CULPRITS_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_KEY_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    session_id: str
+    code: int
+    status_message: str
     accepted: bool
     state: SessionState
     outbound: _containers.RepeatedCompositeFieldContainer[ProtocolMessage]
@@ -204,7 +214,31 @@ class ProtocolMessageResponse(_message.Message):
     error: str
     culprits: _containers.RepeatedScalarFieldContainer[int]
     output_key: bytes
-    def __init__(self, accepted: _Optional[bool] = ..., state: _Optional[_Union[SessionState, str]] = ..., outbound: _Optional[_Iterable[_Union[ProtocolMessage, _Mapping]]] = ..., public_key: _Optional[bytes] = ..., signature: _Optional[bytes] = ..., recovery_id: _Optional[int] = ..., error: _Optional[str] = ..., culprits: _Optional[_Iterable[int]] = ..., output_key: _Optional[bytes] = ...) -> None: ...
+    def __init__(self, index: _Optional[int] = ..., session_id: _Optional[str] = ..., code: _Optional[int] = ..., status_message: _Optional[str] = ..., accepted: _Optional[bool] = ..., state: _Optional[_Union[SessionState, str]] = ..., outbound: _Optional[_Iterable[_Union[ProtocolMessage, _Mapping]]] = ..., public_key: _Optional[bytes] = ..., signature: _Optional[bytes] = ..., recovery_id: _Optional[int] = ..., error: _Optional[str] = ..., culprits: _Optional[_Iterable[int]] = ..., output_key: _Optional[bytes] = ...) -> None: ...
+
+class ProtocolMessageResponse(_message.Message):
+    __slots__ = ("accepted", "state", "outbound", "public_key", "signature", "recovery_id", "error", "culprits", "output_key", "results")
+    ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    OUTBOUND_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    RECOVERY_ID_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    CULPRITS_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_KEY_FIELD_NUMBER: _ClassVar[int]
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    accepted: bool
+    state: SessionState
+    outbound: _containers.RepeatedCompositeFieldContainer[ProtocolMessage]
+    public_key: bytes
+    signature: bytes
+    recovery_id: int
+    error: str
+    culprits: _containers.RepeatedScalarFieldContainer[int]
+    output_key: bytes
+    results: _containers.RepeatedCompositeFieldContainer[MessageOutcome]
+    def __init__(self, accepted: _Optional[bool] = ..., state: _Optional[_Union[SessionState, str]] = ..., outbound: _Optional[_Iterable[_Union[ProtocolMessage, _Mapping]]] = ..., public_key: _Optional[bytes] = ..., signature: _Optional[bytes] = ..., recovery_id: _Optional[int] = ..., error: _Optional[str] = ..., culprits: _Optional[_Iterable[int]] = ..., output_key: _Optional[bytes] = ..., results: _Optional[_Iterable[_Union[MessageOutcome, _Mapping]]] = ...) -> None: ...
 
 class PingRequest(_message.Message):
     __slots__ = ()
