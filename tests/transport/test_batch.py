@@ -16,7 +16,7 @@ from signer.auth.devcerts import make_dev_certs
 from signer.auth.keyfiles import load_hex_key
 from signer.auth.mac import message_mac
 from signer.auth.tls import client_ssl_context
-from signer.client.coordinator import NodeClient
+from signer.client.in_trio import TrioNodeClient
 from signer.client.party import WireMessage
 from signer.engine.config import EngineConfig
 from signer.wire import ProtocolMessage as DomainMessage
@@ -166,7 +166,7 @@ async def test_client_submit_many_runs_two_signings_interleaved(secure_node):
     key = load_hex_key(secure_node.certs.hmac_key).key
     sids = ("many-1", "many-2")
     async with trio_asyncio.open_loop():
-        async with NodeClient.connect(
+        async with TrioNodeClient.connect(
             "localhost", secure_node.port, hmac_key=key, ssl_context=ctx, minter=secure_node.minter()
         ) as node:
             parties = {sid: LocalParty(sid, FrostDkgSession(sid, 1, 2, (1, 2))) for sid in sids}
