@@ -1,6 +1,6 @@
 """Node configuration: one table of keys, read from YAML, overridden by MPC_* variables, then by CLI flags.
 
-Precedence is file < environment < command line (SPEC.md §4). Every key is declared once in `KEYS` with
+Precedence is file < environment < command line (docs/contract.md §8). Every key is declared once in `KEYS` with
 its YAML path, environment name, type and default; validation runs at start-up and a bad value is a
 `ConfigError` whose one-line message names the key, which the CLI prints before exiting with code 2.
 """
@@ -237,7 +237,7 @@ TOOLING_ENV_PREFIXES = ("MPC_TEST_", "MPC_BENCH_", "MPC_REQUIRE_POSTGRES")
 
 def unknown_env_warnings(env: Mapping[str, str]) -> list[str]:
     """One warning per `MPC_*` variable that is no configuration key: a misspelt name is otherwise ignored
-    silently and the node runs with the default (SPEC.md §4's compatibility names are keys, so accepted)."""
+    silently and the node runs with the default (docs/contract.md §8: SPEC's compatibility names are keys, so accepted)."""
     known = {k.env for k in KEYS}
     warnings = []
     for name in sorted(env):

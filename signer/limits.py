@@ -33,7 +33,7 @@ DEFAULT_MAX_MESSAGE_BYTES = 1 << 20
 MIN_MAX_MESSAGE_BYTES = 1024
 #: ECDSA signs a digest of exactly this many bytes.
 DIGEST_BYTES = 32
-#: Wire field widths of a relayed message (SPEC.md §3): round is a u32, sequence a u64.
+#: Wire field widths of a relayed message (docs/contract.md §3.3): round is a u32, sequence a u64.
 MAX_ROUND = 2**32 - 1
 MAX_SEQUENCE = 2**64 - 1
 #: Derivation path elements are non-hardened BIP-32 indices, below 2^31.

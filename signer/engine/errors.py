@@ -1,4 +1,4 @@
-"""Typed engine errors, one class per SPEC.md §2 status code, and the table that turns store faults into them.
+"""Typed engine errors, one class per docs/contract.md §5 status code, and the table that turns store faults into them.
 
 Transport maps them mechanically: `grpclib.Status[err.code]`. Messages are human-readable, name the
 check that failed, and never carry secret values.
@@ -8,7 +8,7 @@ Store faults (`STORE_FAULTS`, the one place that decides what a storage failure 
 | store fault                                   | engine error        | gRPC status        | retrying helps?        |
 |-----------------------------------------------|---------------------|--------------------|------------------------|
 | DecryptionFailed (a stored record does not    | DataLoss            | DATA_LOSS          | never: the row is bad  |
-|   decrypt: wrong KEK on that row, altered row)|                     |                    |   (SPEC.md §3)         |
+|   decrypt: wrong KEK on that row, altered row)|                     |                    |   (contract.md §5)     |
 | StoreCorrupt (the database reports corruption)| DataLoss            | DATA_LOSS          | never                  |
 | StoreFull (database or disk full)             | ResourceExhausted   | RESOURCE_EXHAUSTED | after an operator      |
 |                                               |                     |                    |   frees space          |
@@ -36,7 +36,7 @@ log = logging.getLogger("signer.engine.errors")
 
 
 class EngineError(Exception):
-    """Base of every error the engine returns to a caller; `code` names the SPEC.md status."""
+    """Base of every error the engine returns to a caller; `code` names the docs/contract.md §5 status."""
 
     code: str = "INTERNAL"
 

@@ -10,7 +10,7 @@
 
 Every session is a task in the manager's nursery, wrapped in its own cancel scope (session.py); the
 pre-parameters pool runs in the same nursery under its own scope; a reaper forgets finished sessions
-after `retention_s`. Every error is an `EngineError` with the SPEC.md status code.
+after `retention_s`. Every error is an `EngineError` with the docs/contract.md §5 status code.
 
 GG20 presignatures (SessionKind.PRESIGN, asked for with StartSign's `presign`): mpc-service drives a
 presigning like any session; each party keeps its share of the result in the store under id = the

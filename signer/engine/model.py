@@ -37,7 +37,7 @@ class SessionKind(enum.Enum):
 
 
 class SessionState(enum.Enum):
-    """SPEC.md SessionState without the UNSPECIFIED zero value."""
+    """docs/contract.md §4.9 SessionState without the UNSPECIFIED zero value."""
 
     RUNNING = "running"
     COMPLETED = "completed"
@@ -89,7 +89,7 @@ class SignRequest:
 class SessionView:
     """A snapshot of one session for Start*/Get*Status/SubmitProtocolMessage responses.
 
-    `outbound` is every message this node produced in the session, in sequence order (SPEC.md §2:
+    `outbound` is every message this node produced in the session, in sequence order (docs/contract.md §4.8:
     outbound is never lost to a dropped response). `round` is the round the session waits in
     (the last one once finished). Result fields are empty until COMPLETED; `output_key` is set for a
     Taproot signing only.

@@ -7,7 +7,7 @@ computing it), run under `trio.fail_after(round_timeout)`. Callers never touch t
 it to the task through a bounded memory channel; the task files it into the current round or holds it
 for a later one.
 
-Inbound rules (SPEC.md §3): a message equal to one already received from that sender with that sequence
+Inbound rules (docs/contract.md §3.2): a message equal to one already received from that sender with that sequence
 is acknowledged and ignored; a different message reusing (from_party, sequence) is INVALID_ARGUMENT; a
 second, different message for the same (round, sender, broadcast|p2p) slot is INVALID_ARGUMENT; a message
 for a finished session or a round already passed is FAILED_PRECONDITION; messages for the next round are
@@ -166,7 +166,7 @@ class Session:
     def accept(self, msg: ProtocolMessage) -> bool:
         """Check and enqueue one inbound message; returns True for an exact duplicate (ignored).
 
-        Raises an EngineError with the SPEC.md status otherwise refusing it; a refused message changes
+        Raises an EngineError with the docs/contract.md §5 status otherwise refusing it; a refused message changes
         nothing.
         """
         me = self.setup.party_index

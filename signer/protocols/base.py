@@ -134,7 +134,7 @@ class DkgResult:
     """What a finished DKG leaves behind for this party.
 
     `key_share` is the party's secret key package in the protocol's own encoding (the store encrypts it);
-    `public_key` is the group key in the SPEC.md encoding (33-byte SEC1 or 32-byte Ed25519).
+    `public_key` is the group key in the docs/contract.md §4.10 encoding (33-byte SEC1 or 32-byte Ed25519).
     """
 
     public_key: bytes

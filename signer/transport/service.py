@@ -1,7 +1,7 @@
 """`mpc.v1.SignerService` on grpclib: proto in, engine calls in Trio, proto out.
 
 Handlers run in asyncio (grpclib); the engine lives in Trio and is reached with `trio_as_aio`. Engine
-errors carry their SPEC.md status code and map to gRPC mechanically; anything unexpected is logged and
+errors carry their docs/contract.md §5 status code and map to gRPC mechanically; anything unexpected is logged and
 answered INTERNAL without detail, so no secret can leak through an error message.
 """
 

@@ -1,6 +1,6 @@
 """Hostile and malformed input through gRPC: the MAC matrix, a relay that flips a byte, and
 hypothesis-generated requests (well-formed messages and raw bytes) for every RPC. Every answer is a
-SPEC.md status; the node stays healthy and other sessions are unaffected."""
+docs/contract.md §5 status; the node stays healthy and other sessions are unaffected."""
 
 from __future__ import annotations
 
