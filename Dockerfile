@@ -10,8 +10,9 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY gen ./gen
 COPY signer ./signer
-# The project's wheel plus a wheel for every runtime dependency (all publish manylinux wheels for 3.11).
-RUN pip wheel --wheel-dir /wheels .
+# The project's wheel plus a wheel for every dependency of the node (the `node` extra; all publish
+# manylinux wheels for 3.11).
+RUN pip wheel --wheel-dir /wheels '.[node]'
 
 FROM ${PYTHON_IMAGE} AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -24,7 +25,7 @@ RUN groupadd --system --gid 10001 mpc-signer \
  && install -d -o mpc-signer -g mpc-signer -m 0700 /var/lib/mpc-signer
 # Installed from the build stage's wheels only: no network and no compiler in the runtime image.
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
-    pip install --no-index --find-links /wheels mpc-signer
+    pip install --no-index --find-links /wheels 'mpc-signer[node]'
 
 ENV MPC_NODE_TYPE=signer \
     MPC_DATA_DIR=/var/lib/mpc-signer \

@@ -3,11 +3,19 @@
 grpc.ping / grpc.ping.ref: the same grpcio client calling Ping on our node and on a grpcio server
 answering the same Ping in this run (the per-call overhead of our stack against grpcio's C core).
 e2e.*: whole signings as mpc-service would drive them (StartSign, relayed messages with MACs, long-poll,
-fresh service token per call), P1's protocol work included.
+fresh service token per call), P1's protocol work included. Each e2e note also gives the CPU time per
+signing of the node process and of this one (from /proc and os.times), the figure that says where a
+slowdown comes from when the machine is shared.
+
+`MPC_BENCH_PROFILE=DIR` runs both processes under cProfile for the timed part and writes DIR/node.prof
+and DIR/client.prof (read them with `python -m pstats`); the timings are then not comparable.
 """
 
 from __future__ import annotations
 
+import asyncio
+import cProfile
+import os
 import subprocess
 import sys
 import tempfile
@@ -15,19 +23,24 @@ import time
 from collections.abc import Iterator
 from concurrent import futures
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
 import trio
 import trio_asyncio
+from grpclib.exceptions import GRPCError
 
 from benchmarks.harness import Result, entry, summarize, time_op
 from signer.auth.devcerts import DevCertPaths, make_dev_certs
 from signer.auth.jwt import TokenMinter
 from signer.auth.keyfiles import load_hex_key
 from signer.auth.tls import client_ssl_context
-from signer.client.coordinator import Coordinator, NodeClient
+from signer.client.coordinator import NodeClient
+from signer.client.in_trio import TrioCoordinator, TrioNodeClient
 from signer.crypto.identity import IdentityKey
+from signer.limits import MAX_BATCH_MESSAGES
+from signer.wire import ProtocolMessage as WireMessage
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "grpcio_stubs"))
@@ -42,9 +55,29 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+PROFILE_DIR = os.environ.get("MPC_BENCH_PROFILE")
+
+
+@dataclass(frozen=True)
+class ServedNode:
+    certs: DevCertPaths
+    port: int
+    pid: int
+
+    def cpu_s(self) -> float:
+        """The node process's user + system CPU seconds so far (/proc/PID/stat utime and stime)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_s() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
 @contextmanager
-def served_node(preparams: int = 0) -> Iterator[tuple[DevCertPaths, int]]:
-    """`signer serve` with mTLS, tokens and MACs in a subprocess; yields (credentials, port)."""
+def served_node(preparams: int = 0) -> Iterator[ServedNode]:
+    """`signer serve` with mTLS, tokens and MACs in a subprocess (under cProfile with MPC_BENCH_PROFILE)."""
     with tempfile.TemporaryDirectory(prefix="signer-bench-") as tmp:
         certs = make_dev_certs(Path(tmp) / "certs")
         port = _free_port()
@@ -56,7 +89,8 @@ def served_node(preparams: int = 0) -> Iterator[tuple[DevCertPaths, int]]:
             f"auth: {{jwt: {{public_key_file: {certs.jwt_public_key}}}, hmac: {{key_file: {certs.hmac_key}}}}}\n"
             f"pools: {{preparams_size: {preparams}}}\nlog: {{level: warning}}\n"
         )
-        proc = subprocess.Popen([sys.executable, "-m", "signer", "serve", "--config", str(config)])
+        profile = ["-m", "cProfile", "-o", str(Path(PROFILE_DIR) / "node.prof")] if PROFILE_DIR else []
+        proc = subprocess.Popen([sys.executable, *profile, "-m", "signer", "serve", "--config", str(config)])
         try:
             channel = _channel(certs, port)
             deadline = time.monotonic() + 30
@@ -69,7 +103,7 @@ def served_node(preparams: int = 0) -> Iterator[tuple[DevCertPaths, int]]:
                         raise
                     time.sleep(0.1)
             channel.close()
-            yield certs, port
+            yield ServedNode(certs, port, proc.pid)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -97,8 +131,8 @@ def _ping_result(certs: DevCertPaths, port: int, note: str) -> Result:
 
 @entry("grpc.ping", note="grpcio client -> signer serve (grpclib in trio-asyncio), loopback mTLS, sequential")
 def grpc_ping() -> Result:
-    with served_node() as (certs, port):
-        return _ping_result(certs, port, "grpcio client -> signer serve, loopback mTLS, sequential")
+    with served_node() as node:
+        return _ping_result(node.certs, node.port, "grpcio client -> signer serve, loopback mTLS, sequential")
 
 
 @entry("grpc.ping.ref", note="grpcio client -> grpcio server answering Ping, loopback mTLS, sequential")
@@ -123,22 +157,76 @@ def grpc_ping_ref() -> Result:
 WARMUP = 3
 
 
-async def _signings(protocol: str, runs: int, concurrency: int, presigned: bool = False) -> tuple[list[float], float]:
-    """Run `runs` signings (after one DKG and a warm-up) with `concurrency` in flight; per-signing ms and
-    signings per second. `presigned` (GG20): every signing uses a presignature made beforehand, outside the
-    timed part, so only the online round is measured."""
+class _BatchingRelay:
+    """A node as a batching relay sees it: `submit` queues the message, and `flushers` tasks send whatever
+    is queued (messages of any sessions, up to the batch maximum) in one SubmitProtocolMessage each, so
+    batches grow with the load. Everything else is the NodeClient's own call. asyncio, like the client."""
+
+    def __init__(self, node: NodeClient) -> None:
+        self.node = node
+        self.pending: list[tuple[WireMessage, asyncio.Future[object]]] = []
+        self.ready = asyncio.Event()
+
+    @property
+    def aio(self) -> _BatchingRelay:
+        """What `TrioCoordinator` drives (the asyncio client object)."""
+        return self
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.node, name)
+
+    async def submit(self, m: WireMessage) -> object:
+        answer: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        self.pending.append((m, answer))
+        self.ready.set()
+        got = await answer
+        if isinstance(got, GRPCError):
+            raise got
+        return got
+
+    async def flush_forever(self) -> None:
+        while True:
+            await self.ready.wait()
+            batch, self.pending = self.pending[:MAX_BATCH_MESSAGES], self.pending[MAX_BATCH_MESSAGES:]
+            if not self.pending:
+                self.ready.clear()
+            if not batch:
+                continue
+            answers = await self.node.submit_many([m for m, _ in batch])
+            for (_, answer), got in zip(batch, answers, strict=True):
+                answer.set_result(got)
+
+
+@dataclass
+class _Run:
+    samples: list[float]  # ms per signing
+    rate: float  # signings per second
+    node_cpu_ms: float  # CPU per signing, node process
+    client_cpu_ms: float  # CPU per signing, this process (coordinator + P1)
+
+
+async def _signings(protocol: str, runs: int, concurrency: int, presigned: bool = False, flushers: int = 0) -> _Run:
+    """Run `runs` signings (after one DKG and a warm-up) with `concurrency` in flight. `presigned` (GG20):
+    every signing uses a presignature made beforehand, outside the timed part, so only the online round is
+    measured. `flushers` > 0: the relay batches its submissions (`_BatchingRelay`), that many calls at once."""
     from signer.client.demo import _protocols, signed_bytes
     from signer.protocols.gg20 import Gg20PresignSession
+    from signer.schemes import default_curve
 
-    new_dkg, new_sign = _protocols(protocol)
+    new_dkg, new_sign = _protocols(protocol, default_curve(protocol))
     signers = (1, 2)
-    with served_node(preparams=1 if protocol == "gg20" else 0) as (certs, port):
+    with served_node(preparams=1 if protocol == "gg20" else 0) as served:
+        certs, port = served.certs, served.port
         ctx = client_ssl_context(certs.ca_cert, certs.client_cert, certs.client_key)
         minter = TokenMinter.from_file(certs.jwt_private_key, "mpc-service", "mpc-signer")
         key = load_hex_key(certs.hmac_key).key
         async with trio_asyncio.open_loop():
-            async with NodeClient.connect("localhost", port, hmac_key=key, ssl_context=ctx, minter=minter) as node:
-                coordinator = Coordinator({2: node}, identities={1: IdentityKey.generate()})
+            async with (
+                TrioNodeClient.connect("localhost", port, hmac_key=key, ssl_context=ctx, minter=minter) as node,
+                trio.open_nursery() as relay,
+            ):
+                identity = IdentityKey.generate()
+                coordinator = TrioCoordinator({2: node}, identities={1: identity})
                 local = await trio.to_thread.run_sync(new_dkg, "bench-dkg", 1, 2, signers)
                 dkg = await coordinator.dkg("bench-dkg", "bench-key", protocol, 2, 2, {1: local})
                 assert dkg.ok, dkg.error
@@ -177,8 +265,23 @@ async def _signings(protocol: str, runs: int, concurrency: int, presigned: bool 
 
                 for _ in range(WARMUP):
                     await one()
+                if flushers:
+                    batching = _BatchingRelay(node.aio)
+                    for _ in range(flushers):
+                        relay.start_soon(trio_asyncio.aio_as_trio(batching.flush_forever))
+                    known = coordinator
+                    coordinator = TrioCoordinator(
+                        {2: batching},  # type: ignore[dict-item]
+                        identities={1: identity},
+                        pinned=known.pinned,
+                    )
+                    coordinator.remember_key("bench-key", known.keys["bench-key"])
                 samples.clear()
+                profiler = cProfile.Profile() if PROFILE_DIR else None
+                cpu0 = (served.cpu_s(), _own_cpu_s())
                 started = time.perf_counter()
+                if profiler:
+                    profiler.enable()
                 limiter = trio.CapacityLimiter(concurrency)
 
                 async def limited() -> None:
@@ -189,12 +292,18 @@ async def _signings(protocol: str, runs: int, concurrency: int, presigned: bool 
                     for _ in range(runs):
                         nursery.start_soon(limited)
                 elapsed = time.perf_counter() - started
-    return samples, runs / elapsed
+                if profiler:
+                    profiler.disable()
+                    profiler.dump_stats(str(Path(PROFILE_DIR) / "client.prof"))
+                node_cpu, own_cpu = served.cpu_s() - cpu0[0], _own_cpu_s() - cpu0[1]
+                relay.cancel_scope.cancel()
+    return _Run(samples, runs / elapsed, node_cpu * 1000 / runs, own_cpu * 1000 / runs)
 
 
-def _e2e(protocol: str, runs: int, concurrency: int, note: str, presigned: bool = False) -> Result:
-    samples, rate = trio.run(_signings, protocol, runs, concurrency, presigned)
-    return summarize(samples, note, ops_per_s=rate)
+def _e2e(protocol: str, runs: int, concurrency: int, note: str, presigned: bool = False, flushers: int = 0) -> Result:
+    run = trio.run(_signings, protocol, runs, concurrency, presigned, flushers)
+    cpu = f"; CPU per signing: node {run.node_cpu_ms:.2f} ms, coordinator+P1 {run.client_cpu_ms:.2f} ms"
+    return summarize(run.samples, note + cpu, ops_per_s=run.rate)
 
 
 @entry("e2e.frost.sign", note="FROST 2-of-2 signing end to end, one at a time")
@@ -205,6 +314,18 @@ def e2e_frost() -> Result:
 @entry("e2e.frost.sign.concurrent50", note="FROST 2-of-2 signing end to end, 50 sessions in flight")
 def e2e_frost_concurrent() -> Result:
     return _e2e("frost", 1000, 50, "50 sessions in flight; ops_per_s = signings per second; latency per signing")
+
+
+@entry("e2e.frost.sign.batched", note="as concurrent50, the relay batching messages of many sessions per call")
+def e2e_frost_batched() -> Result:
+    return _e2e(
+        "frost",
+        1000,
+        50,
+        "50 sessions in flight; the relay sends queued messages of any sessions in one SubmitProtocolMessage "
+        "(up to limits.MAX_BATCH_MESSAGES), 2 such calls at once; ops_per_s = signings per second",
+        flushers=2,
+    )
 
 
 @entry("e2e.gg20.sign", note="GG20 2-of-2 online signing end to end with a presignature ready")

@@ -9,26 +9,35 @@ signature (the reference aggregates once).
 from __future__ import annotations
 
 from benchmarks.harness import entry
+from signer.protocols.frost.ciphersuite import FROST_ED25519_SHA512, Ciphersuite
 from signer.protocols.frost.session import FrostDkgSession, FrostSignSession
+from signer.protocols.frost.taproot import TaprootOutput
 from signer.protocols.local import run_local
 
 MESSAGE = b"benchmark message: transfer 1 SOL"
 
 
-def _dkg(t: int, n: int) -> dict[int, bytes]:
+def _dkg(t: int, n: int, suite: Ciphersuite = FROST_ED25519_SHA512) -> dict[int, bytes]:
     parties = tuple(range(1, n + 1))
-    sessions = {i: FrostDkgSession("bench-dkg", i, t, parties) for i in parties}
+    sessions = {i: FrostDkgSession("bench-dkg", i, t, parties, suite) for i in parties}
     if run_local(sessions):
         raise RuntimeError("DKG failed")
     return {i: s.result.key_share for i, s in sessions.items()}
 
 
-def _sign_op(t: int, n: int):
-    shares = _dkg(t, n)
+def sign_op(
+    t: int,
+    n: int,
+    suite: Ciphersuite = FROST_ED25519_SHA512,
+    message: bytes = MESSAGE,
+    taproot: TaprootOutput | None = None,
+):
+    """Signing by signers 1..t of a t-of-n key of `suite` (with `taproot`: for that output key)."""
+    shares = _dkg(t, n, suite)
     signers = tuple(range(1, t + 1))
 
     def op() -> bytes:
-        sessions = {i: FrostSignSession("bench-sign", i, shares[i], MESSAGE, signers) for i in signers}
+        sessions = {i: FrostSignSession("bench-sign", i, shares[i], message, signers, taproot) for i in signers}
         if run_local(sessions):
             raise RuntimeError("signing failed")
         return sessions[1].result.signature
@@ -48,19 +57,23 @@ def dkg_2of3():
 
 @entry("frost.sign.2of2", note="sessions from stored key shares; both signers: commit, sign, verify shares, aggregate")
 def sign_2of2():
-    return _sign_op(2, 2)
+    return sign_op(2, 2)
 
 
 @entry("frost.sign.2of3", note="signers {1,2} of a 2-of-3 key; same work as frost.sign.2of2")
 def sign_2of3():
-    return _sign_op(2, 3)
+    return sign_op(2, 3)
 
 
 @entry("frost.sign.2of2.ref", note="PyPI frost-rs (ZcashFoundation frost-ed25519): preprocess x2, sign x2, aggregate")
 def sign_2of2_ref():
     import frost_rs
 
-    u = frost_rs.utility_ed25519
+    return frost_rs_sign_op(frost_rs.utility_ed25519, MESSAGE)
+
+
+def frost_rs_sign_op(u, message: bytes):
+    """2-of-2 signing with one of frost-rs's suite modules `u`, keys from its own DKG."""
     ids = [u.get_id() for _ in range(2)]
     r1_secret, r1_public = {}, {}
     for i in ids:
@@ -77,7 +90,7 @@ def sign_2of2_ref():
     def op() -> str:
         pre = {i: u.preprocess(key_packages[i]) for i in ids}
         commitments = {i: p[1] for i, p in pre.items()}
-        shares = {i: u.sign(MESSAGE, commitments, pre[i][0], key_packages[i]) for i in ids}
-        return u.aggregate(MESSAGE, commitments, shares, pubkey_packages[ids[0]])
+        shares = {i: u.sign(message, commitments, pre[i][0], key_packages[i]) for i in ids}
+        return u.aggregate(message, commitments, shares, pubkey_packages[ids[0]])
 
     return op

@@ -1,7 +1,7 @@
 """CGGMP21 proof benchmarks: prove and verify for every proof, N = Ñ = 2048 bits, from the fixtures.
 
 Each `zk.<proof>.prove` times one proof including its Fiat–Shamir transcript; `zk.<proof>.verify` one
-verification of a fixed valid proof. Π^mod and Π^prm run m = 80 repetitions (the paper's parameter).
+verification of a fixed valid proof. Π^mod and Π^prm run m = REPETITIONS = 128 repetitions (zk/base.py).
 Verifications of enc, logstar, affg and fac run as a real verifier does: with its own ring-Pedersen
 secret (and, for aff-g, its own Paillier key), i.e. by CRT; Π^prm's prover uses its secret the same way.
 """
@@ -16,7 +16,7 @@ from signer.crypto.bigint import random_unit
 from signer.crypto.preparams import load_fixture_preparams
 from signer.crypto.secp256k1 import base_mul, random_scalar
 from signer.crypto.zk import affg, enc, fac, logstar, mod, prm, schnorr
-from signer.crypto.zk.base import ELL_PRIME, ProofContext
+from signer.crypto.zk.base import ELL_PRIME, REPETITIONS, ProofContext
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "paillier" / "fixtures" / "preparams.json"
 CTX = ProofContext(b"bench-zk", 1, 2)
@@ -57,9 +57,9 @@ def _setups() -> dict[str, tuple[Callable[[], object], Callable[[object], None]]
 
 
 NOTES = {
-    "mod": "Π^mod Paillier-Blum modulus, m=80, N=2048",
+    "mod": f"Π^mod Paillier-Blum modulus, m={REPETITIONS}, N=2048",
     "fac": "Π^fac no small factor, N0=2048, verifier's Ñ=2048",
-    "prm": "Π^prm ring-Pedersen, m=80, Ñ=2048",
+    "prm": f"Π^prm ring-Pedersen, m={REPETITIONS}, Ñ=2048",
     "enc": "Π^enc range ±2^256, N0=2048 (prover's CRT), Ñ=2048",
     "affg": "Π^aff-g, N0=N1=Ñ=2048, ℓ=256 ℓ'=1280 ε=512",
     "logstar": "Π^log*, N0=Ñ=2048, secp256k1",

@@ -2,6 +2,6 @@
 
 import sys
 
-from signer.cli import main
+from signer.launcher import main
 
 sys.exit(main())

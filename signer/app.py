@@ -28,6 +28,7 @@ from signer.sdnotify import sd_notify
 from signer.security import load_security
 from signer.store import open_store
 from signer.transport.auth import install_call_auth
+from signer.transport.guard import ConnectionLimits
 from signer.transport.observe import install_rpc_observer
 from signer.transport.server import HealthState, serve_grpc
 from signer.transport.service import SignerService
@@ -58,7 +59,14 @@ def engine_config(config: Config) -> EngineConfig:
         retention_s=config["session.retention_s"],
         preparams_target=config["pools.preparams_size"],
         approvals=config["auth.approvals"],
+        presignature_ttl_s=config["pools.presignature_ttl_s"],
+        state_dir=config.data_dir,
     )
+
+
+def connection_limits(config: Config) -> ConnectionLimits:
+    """The `grpc.*` connection limits, by their config key names."""
+    return ConnectionLimits(**{name: config[f"grpc.{name}"] for name in ConnectionLimits.__dataclass_fields__})
 
 
 async def run_node(config: Config, *, task_status: trio.TaskStatus[NodeHandle] = trio.TASK_STATUS_IGNORED) -> None:
@@ -72,7 +80,22 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[NodeHandle] =
         install_rpc_observer(server)
         install_call_auth(server, security.token_verifier)
 
-    async with trio_asyncio.open_loop(), open_store(config.storage_url, security.kek, config["node.id"]) as store:
+    def waiting(error: BaseException, pause_s: float) -> None:
+        # Starting before the database (a reboot, a failover) is normal: say so, instead of exiting at once
+        # and tripping the service manager's start limit.
+        log.warning("storage unreachable (%s: %s); trying again in %.1fs", type(error).__name__, error, pause_s)
+        sd_notify(f"STATUS=waiting for the database ({type(error).__name__})")
+
+    async with (
+        trio_asyncio.open_loop(),
+        open_store(
+            config.storage_url,
+            security.kek,
+            config["node.id"],
+            connect_timeout_s=config["storage.connect_timeout_s"],
+            on_wait=waiting,
+        ) as store,
+    ):
         engine = SessionManager(engine_config(config), store, identity=await store.node_identity())
         service = SignerService(
             config["node.id"], engine, security.authenticator, device_authority=security.device_authority
@@ -80,10 +103,11 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[NodeHandle] =
         async with trio.open_nursery() as nursery:
             await nursery.start(engine.run)
             services = [service, health.service(service)]
-            address = await nursery.start(serve_grpc, services, host, port, security.ssl_context, configure)
+            limits = connection_limits(config)
+            address = await nursery.start(serve_grpc, services, host, port, security.ssl_context, limits, configure)
             log.info("node %s (mpc-signer %s) ready", config["node.id"], __version__)
             with _metrics_server(config):
-                sd_notify("READY=1")
+                sd_notify("READY=1\nSTATUS=serving")
                 task_status.started(NodeHandle(address, health, engine))
                 await trio.sleep_forever()
 
@@ -111,7 +135,22 @@ async def serve_forever(config: Config) -> None:
     """`signer serve`: run the node and handle SIGINT/SIGTERM as described in the module docstring."""
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
+            starting, watched = trio.CancelScope(), trio.Event()
+
+            async def stop_while_starting() -> None:
+                # Start-up can wait for the database (storage.connect_timeout_s): a stop then is immediate.
+                try:
+                    with starting:
+                        async for signum in signals:
+                            log.info("%s received while starting: exiting", signal.Signals(signum).name)
+                            nursery.cancel_scope.cancel()
+                finally:
+                    watched.set()
+
+            nursery.start_soon(stop_while_starting)
             node: NodeHandle = await nursery.start(run_node, config)
+            starting.cancel()
+            await watched.wait()  # one reader of the signals at a time
             async for signum in signals:
                 log.info(
                     "%s received: draining (grace %.1fs)", signal.Signals(signum).name, config["session.grace_period_s"]

@@ -19,7 +19,7 @@ from signer import __version__, schemes
 from signer.auth.keyfiles import KeyFileError
 from signer.auth.tls import TlsConfigError
 from signer.config import KEYS, KEYS_BY_PATH, Config, ConfigError, load_config, unknown_env_warnings
-from signer.store.errors import StoreError
+from signer.store.errors import StoreConfigError, StoreError, StoreInUse
 
 EXIT_USAGE = 2
 
@@ -94,6 +94,8 @@ def operator_error(exc: BaseException, config: Config) -> BaseException:
     cause = first_of(exc, (ConfigError, StoreError, OSError))
     if isinstance(cause, ConfigError):
         return cause
+    if isinstance(cause, StoreConfigError):  # the operator's to fix (path, permissions): like a config error
+        return CliError(f"storage: {cause}", EXIT_USAGE)
     if isinstance(cause, StoreError):
         return CliError(f"storage: {cause}")
     if isinstance(cause, OSError):
@@ -152,6 +154,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise ConfigError("--count: must be at least 1")
     options = DemoOptions(
         protocol=args.protocol,
+        curve=args.curve,
         key_id=args.key_id,
         chain=args.chain,
         target=args.target,
@@ -169,10 +172,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if messages is not None:
         options.messages = messages
     options.messages = options.messages * args.count
+    curve = args.curve or schemes.default_curve(args.protocol)
+    if curve not in schemes.curves_of(args.protocol):
+        raise ConfigError(
+            f"--curve {curve}: --protocol {args.protocol} runs on {', '.join(schemes.curves_of(args.protocol))}"
+        )
     if args.chain is not None:
-        needed = schemes.FROST if args.chain == "solana" else schemes.GG20
-        if args.protocol != needed:
-            raise ConfigError(f"--chain {args.chain}: needs --protocol {needed}")
+        # the schemes whose signatures the chain takes: Solana Ed25519, Ethereum ECDSA, Bitcoin ECDSA or Taproot
+        allowed = {
+            "solana": [(schemes.FROST, schemes.ED25519)],
+            "ethereum": [(schemes.GG20, schemes.SECP256K1)],
+            "bitcoin": [(schemes.GG20, schemes.SECP256K1), (schemes.FROST, schemes.SECP256K1)],
+        }[args.chain]
+        if (args.protocol, curve) not in allowed:
+            needs = " or ".join(f"--protocol {p} --curve {c}" for p, c in allowed)
+            raise ConfigError(f"--chain {args.chain}: needs {needs}")
     from signer.logs import setup_logging
 
     setup_logging("warning")
@@ -264,7 +278,10 @@ def cmd_kek_rotate(args: argparse.Namespace) -> int:
     from signer.store import commands
 
     config = config_from_args(args)
-    count = commands.kek_rotate(config.storage_url, config.kek_file, args.new, config["node.id"])
+    try:
+        count = commands.kek_rotate(config.storage_url, config.kek_file, args.new, config["node.id"])
+    except StoreInUse as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
     print(f"re-wrapped {count} record(s) under {args.new}; now set storage.kek_file to it and restart the node")
     return 0
 
@@ -341,6 +358,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--target", metavar="HOST:PORT", help="a running node (default: start one in-process)")
     demo.add_argument("--protocol", choices=schemes.PROTOCOLS, default=schemes.FROST, help="default %(default)s")
+    demo.add_argument(
+        "--curve",
+        choices=schemes.CURVES,
+        help="default: the protocol's first (frost ed25519, gg20 secp256k1); frost secp256k1 signs for Taproot",
+    )
     demo.add_argument("--key-id", help="sign with this key (made by an earlier DKG); default: a new key")
     demo.add_argument("--message", action="append", metavar="HEX", help="message to sign, hex (repeatable)")
     demo.add_argument("--count", type=int, default=1, help="sign each message this many times")
@@ -389,7 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
         "rotate",
         help="re-wrap every data key under a new KEK",
         description="Re-wrap every data key from storage.kek_file to the KEK in --new (created if missing), in "
-        "one transaction; the shares themselves are not touched. Stop the nodes using the store first.",
+        "one transaction; the shares themselves are not touched. Refused (exit 2) while a node uses the store.",
     )
     add_config_flags(rotate)
     rotate.add_argument("--new", type=Path, required=True, metavar="FILE", help="the new KEK file")

@@ -1,6 +1,6 @@
 """Node configuration: one table of keys, read from YAML, overridden by MPC_* variables, then by CLI flags.
 
-Precedence is file < environment < command line (SPEC.md §4). Every key is declared once in `KEYS` with
+Precedence is file < environment < command line (docs/contract.md §8). Every key is declared once in `KEYS` with
 its YAML path, environment name, type and default; validation runs at start-up and a bad value is a
 `ConfigError` whose one-line message names the key, which the CLI prints before exiting with code 2.
 """
@@ -52,6 +52,64 @@ KEYS: tuple[Key, ...] = (
         "require",
         "'require': clients need a certificate from grpc.ca_cert",
         ("require", "none"),
+    ),
+    # Connection limits (signer/transport/guard.py explains each and how it is enforced).
+    Key(
+        "grpc.max_message_bytes",
+        "MPC_GRPC_MAX_MESSAGE_BYTES",
+        "int",
+        2 << 20,
+        "largest request message; larger ones get RESOURCE_EXHAUSTED before they are read",
+        minimum=4096,
+    ),
+    Key(
+        "grpc.max_connection_buffered_bytes",
+        "MPC_GRPC_MAX_CONNECTION_BUFFERED_BYTES",
+        "int",
+        16 << 20,
+        "request bytes one connection's unfinished calls may hold",
+        minimum=4096,
+    ),
+    Key(
+        "grpc.max_buffered_bytes",
+        "MPC_GRPC_MAX_BUFFERED_BYTES",
+        "int",
+        64 << 20,
+        "request bytes all unfinished calls together may hold",
+        minimum=4096,
+    ),
+    Key(
+        "grpc.max_concurrent_streams",
+        "MPC_GRPC_MAX_CONCURRENT_STREAMS",
+        "int",
+        100,
+        "open calls per connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS)",
+        minimum=1,
+    ),
+    Key(
+        "grpc.max_resets_per_s",
+        "MPC_GRPC_MAX_RESETS_PER_S",
+        "float",
+        100.0,
+        "calls a client may cancel per second before its connection is closed (rapid reset)",
+        minimum=1,
+    ),
+    Key("grpc.max_connections", "MPC_GRPC_MAX_CONNECTIONS", "int", 256, "open client connections", minimum=1),
+    Key(
+        "grpc.idle_timeout_s",
+        "MPC_GRPC_IDLE_TIMEOUT_S",
+        "float",
+        300.0,
+        "a connection with no call open this long is closed",
+        minimum=0.1,
+    ),
+    Key(
+        "grpc.request_timeout_s",
+        "MPC_GRPC_REQUEST_TIMEOUT_S",
+        "float",
+        30.0,
+        "a call's request (headers and body) must arrive within this time (DEADLINE_EXCEEDED)",
+        minimum=0.1,
     ),
     Key("auth.jwt.issuer", "MPC_JWT_ISSUER", "str", "mpc-service", "required `iss` of service tokens"),
     Key("auth.jwt.audience", "MPC_JWT_AUDIENCE", "str", "mpc-signer", "required `aud` of service tokens"),
@@ -109,6 +167,14 @@ KEYS: tuple[Key, ...] = (
     ),
     Key("storage.kek_file", "MPC_KEK_FILE", "path", "", "key-encryption key file; default <data_dir>/kek.hex"),
     Key(
+        "storage.connect_timeout_s",
+        "MPC_STORAGE_CONNECT_TIMEOUT_S",
+        "float",
+        60.0,
+        "at start-up, how long to wait for an unreachable database (PostgreSQL) before exiting",
+        minimum=0,
+    ),
+    Key(
         "session.round_timeout_s",
         "MPC_SESSION_ROUND_TIMEOUT_S",
         "float",
@@ -149,6 +215,14 @@ KEYS: tuple[Key, ...] = (
         minimum=0,
     ),
     Key("pools.preparams_size", "MPC_POOLS_PREPARAMS_SIZE", "int", 2, "GG20 pre-parameter sets kept ready", minimum=0),
+    Key(
+        "pools.presignature_ttl_s",
+        "MPC_POOLS_PRESIGNATURE_TTL_S",
+        "float",
+        86400.0,
+        "a stored GG20 presignature older than this is refused (never used)",
+        minimum=1,
+    ),
     Key("log.level", "MPC_LOG_LEVEL", "choice", "info", "log level", ("debug", "info", "warning", "error")),
     Key(
         "log.format", "MPC_LOG_FORMAT", "choice", "text", "'text' for people, 'json' for log shippers", ("text", "json")
@@ -179,7 +253,8 @@ TOOLING_ENV_PREFIXES = ("MPC_TEST_", "MPC_BENCH_", "MPC_REQUIRE_POSTGRES")
 
 def unknown_env_warnings(env: Mapping[str, str]) -> list[str]:
     """One warning per `MPC_*` variable that is no configuration key: a misspelt name is otherwise ignored
-    silently and the node runs with the default (SPEC.md §4's compatibility names are keys, so accepted)."""
+    silently and the node runs with the default (docs/contract.md §8: the compatibility names are keys, so
+    accepted)."""
     known = {k.env for k in KEYS}
     warnings = []
     for name in sorted(env):

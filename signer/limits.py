@@ -33,13 +33,17 @@ DEFAULT_MAX_MESSAGE_BYTES = 1 << 20
 MIN_MAX_MESSAGE_BYTES = 1024
 #: ECDSA signs a digest of exactly this many bytes.
 DIGEST_BYTES = 32
-#: Wire field widths of a relayed message (SPEC.md §3): round is a u32, sequence a u64.
+#: Wire field widths of a relayed message (docs/contract.md §3.3): round is a u32, sequence a u64.
 MAX_ROUND = 2**32 - 1
 MAX_SEQUENCE = 2**64 - 1
 #: A PartyIdentity.certificate (a JWT) is at most this many characters.
 MAX_CERTIFICATE_CHARS = 8192
 #: Derivation path elements are non-hardened BIP-32 indices, below 2^31.
 HARDENED = 2**31
+#: Messages in one batched SubmitProtocolMessage (`ProtocolMessageRequest.messages`). Each is checked and
+#: answered on its own, so the bound is on the work one call holds the event loop for, not on safety; the
+#: request's bytes are bounded by grpc.max_message_bytes as always.
+MAX_BATCH_MESSAGES = 64
 
 
 class LimitError(ValueError):
@@ -90,6 +94,12 @@ def check_int(field: str, value: object, low: int, high: int) -> int:
     return value  # type: ignore[return-value]
 
 
+def check_batch_size(count: int, field: str = "messages") -> int:
+    if count > MAX_BATCH_MESSAGES:
+        raise LimitError(f"{field}: at most {MAX_BATCH_MESSAGES} messages in one call (got {count})")
+    return count
+
+
 def check_party_count(value: object, field: str = "total_parties") -> int:
     return check_int(field, value, MIN_THRESHOLD, MAX_PARTIES)
 
@@ -100,3 +110,19 @@ def check_party_index(value: object, field: str = "party_index", parties: int = 
 
 def check_threshold(value: object, parties: int, field: str = "threshold") -> int:
     return check_int(field, value, MIN_THRESHOLD, parties)
+
+
+def check_taproot(taproot: object, merkle_root: object, presign: object, presignature_id: object) -> None:
+    """A StartSign's Taproot fields, as far as the request alone tells: a boolean `taproot`, a merkle root
+    of 32 bytes (or empty) only with it, and no Taproot presigning. Whether the key's scheme signs Taproot,
+    and that the message is a 32-byte sighash, are the engine's checks."""
+    if taproot is not True and taproot is not False:
+        raise LimitError("taproot: must be a boolean")
+    if not isinstance(merkle_root, bytes):
+        raise LimitError("taproot_merkle_root: must be bytes")
+    if merkle_root and not taproot:
+        raise LimitError("taproot_merkle_root: needs taproot")
+    if merkle_root and len(merkle_root) != DIGEST_BYTES:
+        raise LimitError(f"taproot_merkle_root: must be {DIGEST_BYTES} bytes, got {len(merkle_root)}")
+    if taproot and (presign or presignature_id):
+        raise LimitError("taproot: does not go with presign or presignature_id")

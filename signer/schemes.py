@@ -28,6 +28,7 @@ class Scheme:
 #: Every scheme, the default curve of a protocol first among that protocol's entries.
 SCHEMES: tuple[Scheme, ...] = (
     Scheme(FROST, ED25519),
+    Scheme(FROST, SECP256K1),
     Scheme(GG20, SECP256K1, presign=True),
 )
 

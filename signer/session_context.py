@@ -156,6 +156,17 @@ class SessionContext:
         raise IdentityError(f"party {party} has no identity in this session")
 
 
+# The context's `extra` field naming a Taproot signing (docs/contract.md §11.2): 0x01 ‖ the merkle root
+# (empty for a key-path-only output). The output key differs from the plain key's, so an approval of a
+# plain signing must not stand for a Taproot one.
+EXTRA_TAPROOT = "taproot"
+
+
+def sign_extra(taproot: bool, taproot_merkle_root: bytes = b"") -> dict[str, bytes]:
+    """The `extra` fields of a signing's context: a Taproot signing's output-key parameters, else none."""
+    return {EXTRA_TAPROOT: b"\x01" + taproot_merkle_root} if taproot else {}
+
+
 def message_signing_input(
     context_hash: bytes, session_id: str, from_party: int, to_party: int, round: int, sequence: int, payload: bytes
 ) -> bytes:

@@ -1,7 +1,7 @@
 """The relayed protocol message as both relay legs see it, and its MAC seal.
 
 `ProtocolMessage` is the domain form of `mpc.v1.ProtocolMessage` without the MAC: the engine routes it,
-the client's local parties produce and consume it. `seal` adds the MAC (SPEC.md §3 lays out the MACed
+the client's local parties produce and consume it. `seal` adds the MAC (docs/contract.md §3.3 lays out the MACed
 bytes; `signer.auth.mac` computes them) while converting to a wire object; `unseal` checks the MAC before
 anything else about a wire object is believed. Transport (node side) and client (coordinator side) both
 use these, with the generated protobuf class as the wire object, so neither reaches into the other.

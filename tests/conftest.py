@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 import trio
 
+# Fixtures for real store faults (a private PostgreSQL server to stop, a tmpfs to fill), used across directories.
+pytest_plugins = ["tests.store.private_pg", "tests.store.volume"]
+
 ROOT = Path(__file__).resolve().parent.parent
 GRPCIO_STUBS = ROOT / "tests" / "grpcio_stubs"
 

@@ -30,10 +30,7 @@ BOTTOM = ("signer.limits", "signer.schemes", "signer.wire", "signer.session_cont
 BOTTOM_CRYPTO = {"signer.session_context": ("signer.crypto.identity",)}
 IO_LIBRARIES = ("trio", "trio_asyncio", "trio_parallel", "asyncio", "grpclib", "grpc", "socket", "sqlite3", "asyncpg")
 
-# TEMPORARY, goes when the "storefault" branch lands (transport then maps store failures through an
-# engine-level error type): transport/service.py catches StoreError from signer.store.errors.
-TRANSPORT_STORE_ERRORS = {("signer.transport.service", "signer.store.errors")}
-ALLOWED_EXCEPTIONS = TRANSPORT_STORE_ERRORS
+ALLOWED_EXCEPTIONS: set[tuple[str, str]] = set()
 
 
 def module_name(path: Path) -> str:

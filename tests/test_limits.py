@@ -54,3 +54,25 @@ def test_check_as_turns_the_refusal_into_the_callers_error() -> None:
     with pytest.raises(Refused, match="^key_id: "):
         limits.check_as(Refused, limits.check_key_id, "")
     assert limits.check_as(Refused, limits.check_key_id, "k") == "k"
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        ((1, b"", False, ""), "taproot"),  # not a boolean
+        ((True, "00" * 32, False, ""), "taproot_merkle_root"),  # not bytes
+        ((False, bytes(32), False, ""), "taproot_merkle_root"),  # a merkle root without taproot
+        ((True, bytes(31), False, ""), "taproot_merkle_root"),
+        ((True, bytes(33), False, ""), "taproot_merkle_root"),
+        ((True, b"", True, ""), "taproot"),  # a Taproot presigning
+        ((True, b"", False, "presig-1"), "taproot"),
+    ],
+)
+def test_taproot_fields_refused_naming_the_field(args: tuple, field: str) -> None:
+    with pytest.raises(limits.LimitError, match=rf"^{field}: "):
+        limits.check_taproot(*args)
+
+
+def test_taproot_fields_accepted() -> None:
+    for args in ((False, b"", False, ""), (False, b"", True, ""), (True, b"", False, ""), (True, bytes(32), False, "")):
+        limits.check_taproot(*args)

@@ -45,14 +45,14 @@ def _small_factor_modulus() -> dict[str, object]:
         s *= p
     while True:
         big = _prime(2048 - s.bit_length() + 1)
-        if (s * big).bit_length() >= 2048:
+        if (s * big).bit_length() == 2048:  # the node accepts exactly 2048-bit moduli
             return {"small_primes": small, "large_prime": big}
 
 
 def _three_primes() -> list[int]:
     while True:
         ps = [_prime(683, 3), _prime(683, 3), _prime(683, 3)]
-        if len(set(ps)) == 3 and (ps[0] * ps[1] * ps[2]).bit_length() >= 2048:
+        if len(set(ps)) == 3 and (ps[0] * ps[1] * ps[2]).bit_length() == 2048:
             return ps
 
 

@@ -1,4 +1,4 @@
-"""Service tokens (SPEC.md §3): mpc-service sends `authorization: Bearer <JWT>` with every call but Ping.
+"""Service tokens (docs/contract.md §2.2): mpc-service sends `authorization: Bearer <JWT>` with every call but Ping.
 
 The verifier only ever holds public keys and an allow-list of asymmetric algorithms: `none` and HMAC
 algorithms are refused when it is built, a token whose header names an algorithm outside the list is

@@ -1,4 +1,4 @@
-"""Key files: 32 random bytes stored as 64 hex characters (SPEC.md §4), used for the HMAC key and the
+"""Key files: 32 random bytes stored as 64 hex characters (docs/contract.md §8), used for the HMAC key and the
 store's key-encryption key, plus the one helper that writes any secret file with 0600 permissions.
 
 Errors name the file and what is wrong with it, never its content.

@@ -1,4 +1,4 @@
-"""Message MACs exactly as SPEC.md §3 lays the bytes out, so mpc-service can interoperate from the spec.
+"""Message MACs exactly as docs/contract.md §3.3 lays the bytes out, so mpc-service can interoperate from the spec.
 
     mac = HMAC-SHA256(key, b"mpc.v1.ProtocolMessage" || L(session_id as UTF-8) || u32(from_party)
                            || u32(to_party) || u32(round) || u64(sequence) || L(payload))

@@ -1,4 +1,4 @@
-"""TLS contexts for mTLS between mpc-service and the node (SPEC.md §3), ready for grpclib.
+"""TLS contexts for mTLS between mpc-service and the node (docs/contract.md §2.1), ready for grpclib.
 
 Server: TLS 1.2+, ALPN h2, its certificate chain, and with `client_auth="require"` a client certificate
 signed by the configured CA (CERT_REQUIRED). Client: verifies the server against the CA and its name,

@@ -1,7 +1,10 @@
-"""Bitcoin: compressed public key, P2WPKH (BIP-173 Bech32) and P2PKH (Base58Check) addresses, DER signatures.
+"""Bitcoin: compressed public key, P2WPKH (BIP-173 Bech32), P2PKH (Base58Check) and P2TR (BIP-350 Bech32m)
+addresses, DER signatures.
 
-Both address kinds commit to HASH160(compressed key) = RIPEMD160(SHA256(key)); segwit v0 requires the
-compressed form (BIP-143), so the uncompressed form is accepted as input but never hashed.
+P2WPKH and P2PKH commit to HASH160(compressed key) = RIPEMD160(SHA256(key)); segwit v0 requires the
+compressed form (BIP-143), so the uncompressed form is accepted as input but never hashed. P2TR (BIP-341)
+puts the 32-byte x-only output key itself in a witness v1 program; `taproot_output_key` derives it from a
+group (internal) key as BIP-86 does for a key-path-only output, or with a script tree's merkle root.
 """
 
 from __future__ import annotations
@@ -9,8 +12,10 @@ from __future__ import annotations
 import hashlib
 from typing import Literal
 
-from signer.chain.encoding import b58check_encode, segwit_v0_address
+from signer.chain.encoding import b58check_encode, segwit_address, segwit_v0_address
 from signer.chain.secp256k1 import HALF_N, N, parse_public_key, split_signature
+from signer.crypto import bip340
+from signer.crypto.secp256k1 import Point
 
 Network = Literal["mainnet", "testnet"]
 
@@ -41,6 +46,24 @@ def p2wpkh_address(public_key: bytes, network: Network = "mainnet") -> str:
 def p2pkh_address(public_key: bytes, network: Network = "mainnet") -> str:
     """Legacy address of the compressed key: Base58Check(version || HASH160), '1…' / 'm…'/'n…'."""
     return b58check_encode(_P2PKH_VERSION[_check_network(network)] + hash160(compressed_public_key(public_key)))
+
+
+def taproot_output_key(public_key: bytes, merkle_root: bytes | None = None) -> bytes:
+    """BIP-341's 32-byte x-only output key for an internal key (33/65-byte SEC1, or 32-byte x-only): the
+    internal key tweaked by tagged_hash("TapTweak", x(P) || merkle_root); no merkle root is BIP-86's
+    key-path-only output."""
+    if isinstance(public_key, bytes | bytearray) and len(public_key) == bip340.XONLY_LEN:
+        public_key = b"\x02" + bytes(public_key)
+    internal = Point.decode(compressed_public_key(public_key))
+    return bip340.xonly(bip340.output_key(internal, merkle_root))
+
+
+def p2tr_address(output_key: bytes, network: Network = "mainnet") -> str:
+    """Taproot address of a 32-byte x-only output key: Bech32m(hrp, [1] + key), 'bc1p…' / 'tb1p…'."""
+    if not isinstance(output_key, bytes | bytearray) or len(output_key) != bip340.XONLY_LEN:
+        raise ValueError("a taproot output key is 32 bytes (x-only)")
+    parse_public_key(b"\x02" + bytes(output_key))  # x must be on the curve: else the output is unspendable
+    return segwit_address(_SEGWIT_HRP[_check_network(network)], 1, bytes(output_key))
 
 
 def der_signature(signature: bytes) -> bytes:

@@ -1,4 +1,5 @@
-"""Text encodings of chain addresses: Base58 / Base58Check (Bitcoin, Solana) and Bech32 (BIP-173).
+"""Text encodings of chain addresses: Base58 / Base58Check (Bitcoin, Solana), Bech32 (BIP-173) and
+Bech32m (BIP-350).
 
 Kept in one place because Bitcoin and Solana share the Base58 alphabet, and because every encoder here
 must reject what it cannot represent instead of producing a plausible-looking wrong address.
@@ -45,7 +46,8 @@ def b58check_encode(payload: bytes) -> str:
 
 BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 _BECH32_GEN = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
-_BECH32_CONST = 1  # BIP-173; witness v1+ uses Bech32m (BIP-350) whose constant is 0x2BC830A3
+_BECH32_CONST = 1  # BIP-173, witness v0
+_BECH32M_CONST = 0x2BC830A3  # BIP-350, witness v1..v16
 
 
 def _polymod(values: list[int]) -> int:
@@ -81,12 +83,22 @@ def _convert_bits(data: bytes, frombits: int, tobits: int) -> list[int]:
 
 def segwit_v0_address(hrp: str, program: bytes) -> str:
     """Witness v0 address: Bech32 of [0] + program in 5-bit groups (BIP-173 'Segwit address format')."""
-    if hrp not in ("bc", "tb", "bcrt"):
-        raise ValueError(f"unknown segwit human-readable part {hrp!r}")
     if len(program) not in (20, 32):
         raise ValueError("a witness v0 program is 20 (P2WPKH) or 32 (P2WSH) bytes")
-    data = [0] + _convert_bits(program, 8, 5)
-    polymod = _polymod(_hrp_expand(hrp) + data + [0] * 6) ^ _BECH32_CONST
+    return segwit_address(hrp, 0, program)
+
+
+def segwit_address(hrp: str, version: int, program: bytes) -> str:
+    """Segwit address of any witness version: [version] + program in 5-bit groups, checksummed with
+    Bech32 for v0 (BIP-173) and Bech32m for v1..v16 (BIP-350). Programs are 2..40 bytes (BIP-141)."""
+    if hrp not in ("bc", "tb", "bcrt"):
+        raise ValueError(f"unknown segwit human-readable part {hrp!r}")
+    if not 0 <= version <= 16:
+        raise ValueError("witness version must be 0..16")
+    if not 2 <= len(program) <= 40:
+        raise ValueError("a witness program is 2 to 40 bytes")
+    data = [version] + _convert_bits(program, 8, 5)
+    polymod = _polymod(_hrp_expand(hrp) + data + [0] * 6) ^ (_BECH32_CONST if version == 0 else _BECH32M_CONST)
     checksum = [(polymod >> 5 * (5 - i)) & 31 for i in range(6)]
     return hrp + "1" + "".join(BECH32_CHARSET[d] for d in data + checksum)
 

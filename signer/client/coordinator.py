@@ -1,35 +1,49 @@
 """The coordinator side: what mpc-service does, as a library (used by `signer demo`, tests, benchmarks).
 
-`NodeClient` is one signer node reached over gRPC (grpclib under trio-asyncio, with optional mTLS, a
-fresh service token per call, and the SPEC.md §3 MAC on every relayed message). `Coordinator` runs a
-session across remote nodes and local parties (P1): it starts the session everywhere, relays every
-message to the parties it is addressed to, long-polls the nodes, and returns the outcome.
+`NodeClient` is one signer node reached over gRPC (grpclib, with optional mTLS, a fresh service token per
+call, and the contract §3 MAC on every relayed message). `Coordinator` runs a session across remote nodes
+and local parties (P1): it starts the session everywhere, relays every message to the parties it is
+addressed to, long-polls the nodes, and returns an `Outcome` (contract §6.1).
 
 Identities (docs/contract.md §11): the coordinator holds the local parties' identity keys and pins each
 node's identity (given, or from the node's first Ping); a DKG names them all in StartDKG and remembers
 them for the key (`keys`, or `remember_key` for a key made by an earlier run); a signing carries the
 local signers' approvals. The local parties sign and check every message (`LocalParty`).
 
-Must be used inside `trio_asyncio.open_loop()`:
+Plain asyncio: it runs under `asyncio.run` as is. A Trio program uses the same code through
+`signer.client.in_trio` (trio-asyncio). Nothing here imports the store, metrics, Trio or protocol math.
 
-    async with trio_asyncio.open_loop():
-        async with NodeClient.connect("127.0.0.1", 9091, hmac_key=key, ssl_context=ctx, minter=minter) as node:
-            coordinator = Coordinator({2: node})
-            outcome = await coordinator.dkg("s-1", "wallet-1", "frost", 2, 2, {1: FrostDkgSession(...)})
+    async with NodeClient.connect("localhost", 9091, hmac_key=key, ssl_context=ctx, minter=minter) as node:
+        coordinator = Coordinator({2: node}, identities={1: IdentityKey.generate(ED25519)})
+        outcome = await coordinator.dkg(new_session_id(), "wallet-1", "frost", 2, 2, {1: p1})
+        if not outcome.ok:
+            print(outcome.error, outcome.culprits)
+
+Retries and idempotency (contract §4.7, §6.2): every call is retried on transport failures
+(UNAVAILABLE, DEADLINE_EXCEEDED, a broken connection) and a Start also on RESOURCE_EXHAUSTED, with
+exponential backoff for up to `retry_s` seconds. That is safe because a repeated identical Start of a
+running session is the same session, a repeated message is acknowledged as a duplicate, and status
+calls only read. Every other refusal ends the session's outcome at once (never an exception): a Start
+answered ALREADY_EXISTS means the session id was used before (or, for a DKG, the key id is taken);
+the outcome says so and names no culprit. A node still unreachable after `retry_s` is not an outcome
+(the session's fate is unknown): its GRPCError or OSError propagates. Session ids are single-use on a
+node, also across restarts: take a fresh one (`new_session_id()`) for every session and every retry
+after a failure.
 """
 
 from __future__ import annotations
 
+import asyncio
+import secrets
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-import trio_asyncio
 from grpclib.client import Channel
 from grpclib.const import Status
-from grpclib.exceptions import GRPCError
+from grpclib.exceptions import GRPCError, StreamTerminatedError
 
 from gen.mpc.v1 import (
     Curve,
@@ -56,11 +70,22 @@ from signer.auth.jwt import TokenMinter
 from signer.auth.mac import MacError, MessageAuthenticator
 from signer.client.party import LocalParty
 from signer.crypto.identity import ED25519, IdentityKey
-from signer.protocols.base import ProtocolError, SessionProtocol
+from signer.protocols.base import DkgResult, ProtocolError, SessionProtocol, SignResult
 from signer.schemes import default_curve
-from signer.session_context import PartyApproval, PartyIdentity, SessionContext, sign_approval
+from signer.session_context import PartyApproval, PartyIdentity, SessionContext, sign_approval, sign_extra
 from signer.wire import ProtocolMessage as WireMessage
 from signer.wire import seal, unseal
+
+T = TypeVar("T")
+
+# Statuses a call is retried on (contract §6.2): the call may not have reached the node, or the node
+# could not take it just now; retrying is safe for every RPC.
+TRANSIENT = frozenset({Status.UNAVAILABLE, Status.DEADLINE_EXCEEDED})
+
+
+def new_session_id(prefix: str = "s") -> str:
+    """A fresh session id (128 random bits): a node refuses an id it has seen before (contract §4.7)."""
+    return f"{prefix}-{secrets.token_hex(16)}"
 
 
 class RelayError(Exception):
@@ -76,6 +101,7 @@ class NodeView:
     public_key: bytes = b""
     signature: bytes = b""
     recovery_id: int = 0
+    output_key: bytes = b""
     error: str = ""
     culprits: tuple[int, ...] = ()
 
@@ -83,10 +109,18 @@ class NodeView:
 class NodeClient:
     """One signer node: gRPC stub, token minting and message MACs."""
 
-    def __init__(self, channel: Channel, authenticator: MessageAuthenticator, minter: TokenMinter | None) -> None:
+    def __init__(
+        self,
+        channel: Channel,
+        authenticator: MessageAuthenticator,
+        minter: TokenMinter | None,
+        *,
+        retry_s: float = 10.0,
+    ) -> None:
         self._stub = SignerServiceStub(channel)
         self._mac = authenticator
         self._minter = minter
+        self.retry_s = retry_s
 
     @classmethod
     @asynccontextmanager
@@ -98,21 +132,42 @@ class NodeClient:
         hmac_key: bytes,
         ssl_context: ssl.SSLContext | None = None,
         minter: TokenMinter | None = None,
+        retry_s: float = 10.0,
     ) -> AsyncIterator[NodeClient]:
+        """A client for the node at host:port. `host` must be a name in the node's certificate when
+        `ssl_context` is given (the development certificates name `localhost`)."""
         channel = Channel(host, port, ssl=ssl_context)
         try:
-            yield cls(channel, MessageAuthenticator(hmac_key), minter)
+            yield cls(channel, MessageAuthenticator(hmac_key), minter, retry_s=retry_s)
         finally:
             channel.close()
 
     def _metadata(self) -> dict[str, str]:
         return {"authorization": self._minter.authorization()} if self._minter else {}
 
-    async def _call(self, method: Callable[..., Awaitable[Any]], request: object) -> Any:
-        return await trio_asyncio.aio_as_trio(method)(request, metadata=self._metadata())
+    async def _call(self, method: Callable[..., Awaitable[T]], request: object, *, start: bool = False) -> T:
+        """One RPC with a fresh token, retried on transient failures for up to `retry_s` (module docstring);
+        a Start is also retried while the node is at its session limit."""
+        retryable = TRANSIENT | {Status.RESOURCE_EXHAUSTED} if start else TRANSIENT
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + self.retry_s
+        delay = 0.05
+        while True:
+            try:
+                return await method(request, metadata=self._metadata())
+            except GRPCError as exc:
+                if exc.status not in retryable or loop.time() + delay > give_up:
+                    raise
+            except ssl.SSLError:
+                raise  # a TLS configuration mismatch: retrying cannot help
+            except (OSError, StreamTerminatedError):
+                if loop.time() + delay > give_up:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
     async def ping(self) -> PongResponse:
-        return await trio_asyncio.aio_as_trio(self._stub.ping)(PingRequest())
+        return await self._call(self._stub.ping, PingRequest())
 
     async def start_dkg(
         self,
@@ -123,13 +178,15 @@ class NodeClient:
         total: int,
         index: int,
         identities: tuple[PartyIdentity, ...],
+        curve: str | None = None,
     ) -> NodeView:
-        """StartDKG for `protocol` (a `signer.schemes` name) on its default curve, naming every identity."""
+        """StartDKG for `protocol` (a `signer.schemes` name) on `curve` (default: the protocol's default),
+        naming every party's identity."""
         request = StartDkgRequest(
             session_id=session_id,
             key_id=key_id,
             protocol=Protocol[protocol.upper()],
-            curve=Curve[default_curve(protocol).upper()],
+            curve=Curve[(curve or default_curve(protocol)).upper()],
             threshold=threshold,
             total_parties=total,
             party_index=index,
@@ -140,7 +197,7 @@ class NodeClient:
                 for p in identities
             ],
         )
-        return self._view(await self._call(self._stub.start_dkg, request))
+        return self._view(await self._call(self._stub.start_dkg, request, start=True))
 
     async def start_sign(
         self,
@@ -153,9 +210,12 @@ class NodeClient:
         presign: bool = False,
         presignature_id: str = "",
         approvals: tuple[PartyApproval, ...] = (),
+        taproot: bool = False,
+        taproot_merkle_root: bytes = b"",
     ) -> NodeView:
         """StartSign: a signing; with `presign`, a GG20 presigning (message b""); with `presignature_id`,
-        a signing that uses the presignature the node keeps under that id."""
+        a signing that uses the presignature the node keeps under that id; with `taproot`, a BIP-340
+        signing for the key's Taproot output key (FROST secp256k1)."""
         request = StartSignRequest(
             session_id=session_id,
             key_id=key_id,
@@ -165,19 +225,27 @@ class NodeClient:
             presign=presign,
             presignature_id=presignature_id,
             approvals=[PbApproval(party=a.party, signature=a.signature) for a in approvals],
+            taproot=taproot,
+            taproot_merkle_root=taproot_merkle_root,
         )
-        return self._view(await self._call(self._stub.start_sign, request))
+        return self._view(await self._call(self._stub.start_sign, request, start=True))
 
     async def status(self, session_id: str, kind: str, wait_ms: int) -> NodeView:
+        """GetDKGStatus (`kind` "dkg") or GetSignStatus (signings and presignings), a long-poll of `wait_ms`."""
         if kind == "dkg":
-            resp = await self._call(self._stub.get_dkg_status, GetDkgStatusRequest(session_id, wait_ms))
-        else:
-            resp = await self._call(self._stub.get_sign_status, GetSignStatusRequest(session_id, wait_ms))
-        return self._view(resp)
+            return self._view(await self._call(self._stub.get_dkg_status, GetDkgStatusRequest(session_id, wait_ms)))
+        return self._view(await self._call(self._stub.get_sign_status, GetSignStatusRequest(session_id, wait_ms)))
 
     async def submit(self, m: WireMessage) -> NodeView:
         request = ProtocolMessageRequest(seal(m, self._mac, ProtocolMessage))
         return self._view(await self._call(self._stub.submit_protocol_message, request))
+
+    async def submit_many(self, messages: Sequence[WireMessage]) -> list[NodeView | GRPCError]:
+        """Relay several messages, of any sessions, in one call (at most `limits.MAX_BATCH_MESSAGES`). Each
+        gets its own answer, in order: the session's view, or the GRPCError a lone `submit` would raise."""
+        request = ProtocolMessageRequest(messages=[seal(m, self._mac, ProtocolMessage) for m in messages])
+        resp = await self._call(self._stub.submit_protocol_message, request)
+        return [self._view(r) if r.accepted else GRPCError(Status(r.code), r.status_message) for r in resp.results]
 
     def _view(self, resp: Any) -> NodeView:
         try:
@@ -190,25 +258,92 @@ class NodeClient:
             public_key=getattr(resp, "public_key", b""),
             signature=getattr(resp, "signature", b""),
             recovery_id=getattr(resp, "recovery_id", 0),
+            output_key=getattr(resp, "output_key", b""),
             error=getattr(resp, "error", ""),
             culprits=tuple(getattr(resp, "culprits", ())),
         )
 
 
+class SessionFailed(Exception):
+    """A result was asked of an outcome that is not COMPLETED (`Outcome.check()` and the result accessors)."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        culprits = f" (culprits: {', '.join(map(str, outcome.culprits))})" if outcome.culprits else ""
+        super().__init__(f"session ended {outcome.state.name}: {outcome.error}{culprits}")
+        self.outcome = outcome
+
+
 @dataclass
 class Outcome:
-    """A finished session as the coordinator saw it: every node's final view and every local result
-    (a DkgResult, a SignResult, or a local party's presignature)."""
+    """A finished session as the coordinator saw it.
+
+    `ok` is True only when every party completed. Otherwise `error` says why and `culprits` names the
+    parties proved to have cheated (empty when no one can be blamed: a refused start, a timeout, a
+    relay fault); `status` is set when a node refused a call with that gRPC status (ALREADY_EXISTS: the
+    session id was used before). `nodes` holds every node's last view, `local` every local party's
+    result (a DkgResult, a SignResult, or a presignature) and is empty unless `ok`. The accessors below
+    raise `SessionFailed` on a failed outcome, so a caller that skips the `ok` check gets a clear error.
+    """
 
     state: SessionState
     nodes: dict[int, NodeView]
     local: dict[int, Any] = field(default_factory=dict)
     error: str = ""
     culprits: tuple[int, ...] = ()
+    status: Status | None = None
 
     @property
     def ok(self) -> bool:
         return self.state == SessionState.COMPLETED
+
+    def check(self) -> Outcome:
+        """This outcome if it is COMPLETED; SessionFailed otherwise."""
+        if not self.ok:
+            raise SessionFailed(self)
+        return self
+
+    def _node(self) -> NodeView:
+        self.check()
+        if not self.nodes:
+            raise SessionFailed(self)
+        return next(iter(self.nodes.values()))
+
+    @property
+    def public_key(self) -> bytes:
+        """The group key (DKG, presigning) or the key that verifies the signature (signing), as the nodes
+        report it; local parties' keys are in `local`."""
+        return self._node().public_key
+
+    @property
+    def signature(self) -> bytes:
+        return self._node().signature
+
+    @property
+    def recovery_id(self) -> int:
+        return self._node().recovery_id
+
+    def dkg_result(self, index: int) -> DkgResult:
+        """Local party `index`'s DKG result (its key share and the group key)."""
+        result = self.check().local.get(index)
+        if not isinstance(result, DkgResult):
+            raise SessionFailed(self) if result is None else TypeError(f"party {index} did not run a DKG")
+        return result
+
+    def sign_result(self, index: int) -> SignResult:
+        """Local party `index`'s signing result."""
+        result = self.check().local.get(index)
+        if not isinstance(result, SignResult):
+            raise SessionFailed(self) if result is None else TypeError(f"party {index} did not run a signing")
+        return result
+
+
+def _refused(index: int, exc: GRPCError, views: dict[int, NodeView]) -> Outcome:
+    """The outcome when node `index` refused a call outright: nobody is blamed for it."""
+    if exc.status == Status.ALREADY_EXISTS:
+        what = "session id already used (or, for a DKG, the key id is taken)"
+    else:
+        what = f"refused with {exc.status.name}"
+    return Outcome(SessionState.FAILED, views, error=f"node {index}: {what}: {exc.message}", status=exc.status)
 
 
 @dataclass(frozen=True)
@@ -218,6 +353,11 @@ class KeyParties:
     protocol: str
     threshold: int
     identities: tuple[PartyIdentity, ...]
+    curve: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.curve:
+            object.__setattr__(self, "curve", default_curve(self.protocol))
 
 
 class Coordinator:
@@ -284,7 +424,7 @@ class Coordinator:
             session_id,
             key_id,
             key.protocol,
-            default_curve(key.protocol),
+            key.curve,
             key.threshold,
             key.identities,
             signers=tuple(sorted(signers)),
@@ -296,7 +436,7 @@ class Coordinator:
         self, kind: str, session_id: str, key_id: str, message: bytes, signers: tuple[int, ...], **kw: Any
     ) -> tuple[PartyApproval, ...]:
         """The local signers' approvals of a signing (`kind` "sign") or presigning ("presign") of a known key;
-        `kw`: derivation_path, presignature_id."""
+        `kw`: derivation_path, presignature_id, extra (`sign_extra` of a Taproot signing)."""
         return self._approvals(self._sign_context(kind, session_id, key_id, message, signers, **kw))
 
     def _approvals(self, context: SessionContext) -> tuple[PartyApproval, ...]:
@@ -315,16 +455,20 @@ class Coordinator:
         threshold: int,
         total: int,
         local: Mapping[int, SessionProtocol],
+        curve: str | None = None,
     ) -> Outcome:
+        """A key generation: every node gets StartDKG with its own index; `local` are the local parties'
+        DKG sessions, made with the same session id."""
+        curve = curve or default_curve(protocol)
         identities = await self._identities(total, local)
-        context = SessionContext("dkg", session_id, key_id, protocol, default_curve(protocol), threshold, identities)
+        context = SessionContext("dkg", session_id, key_id, protocol, curve, threshold, identities)
         starts = {
-            i: (lambda n, i=i: n.start_dkg(session_id, key_id, protocol, threshold, total, i, identities))
+            i: (lambda n, i=i: n.start_dkg(session_id, key_id, protocol, threshold, total, i, identities, curve))
             for i in self.nodes
         }
         outcome = await self._run(session_id, "dkg", starts, local, context)
         if outcome.ok:
-            self.keys[key_id] = KeyParties(protocol, threshold, identities)
+            self.keys[key_id] = KeyParties(protocol, threshold, identities, curve)
         return outcome
 
     async def sign(
@@ -336,9 +480,12 @@ class Coordinator:
         local: Mapping[int, SessionProtocol],
         derivation_path: tuple[int, ...] = (),
         presignature_id: str = "",
+        taproot: bool = False,
+        taproot_merkle_root: bytes = b"",
     ) -> Outcome:
         """A signing; with `presignature_id` (a finished `presign` session's id) each node uses the
-        presignature it kept under that id, and local parties are given theirs by the caller."""
+        presignature it kept under that id, and local parties are given theirs by the caller. `taproot`
+        (and its merkle root) go to every node as they are; the local parties must sign the same way."""
         context = self._sign_context(
             "sign",
             session_id,
@@ -347,6 +494,7 @@ class Coordinator:
             signers,
             derivation_path=derivation_path,
             presignature_id=presignature_id,
+            extra=sign_extra(taproot, taproot_merkle_root),
         )
         approvals = self._approvals(context)
         starts = {
@@ -359,6 +507,8 @@ class Coordinator:
                     derivation_path,
                     presignature_id=presignature_id,
                     approvals=approvals,
+                    taproot=taproot,
+                    taproot_merkle_root=taproot_merkle_root,
                 )
             )
             for i in self.nodes
@@ -393,6 +543,7 @@ class Coordinator:
         queue: list[WireMessage] = []
         seen: set[tuple[int, int]] = set()
         views: dict[int, NodeView] = {}
+        current = 0  # the node being called, for an outcome naming the node that refused
 
         def take(index: int, view: NodeView) -> None:
             views[index] = view
@@ -402,10 +553,12 @@ class Coordinator:
                     queue.append(m)
 
         try:
+            for i, node in nodes.items():
+                current = i
+                take(i, await starts[i](node))
+            # Local parties start once every node accepted: a refused start must not cost local work.
             for party in parties.values():
                 queue += party.start()
-            for i, node in nodes.items():
-                take(i, await starts[i](node))
             while True:
                 while queue:
                     m = queue.pop(0)
@@ -414,6 +567,7 @@ class Coordinator:
                             queue += party.receive(m)
                     for i, node in nodes.items():
                         if m.from_party != i and m.to_party in (0, i) and views[i].state == SessionState.RUNNING:
+                            current = i
                             take(i, await self._submit(node, m, kind))
                 failed = [v for v in views.values() if v.state not in (SessionState.RUNNING, SessionState.COMPLETED)]
                 if failed:
@@ -424,9 +578,14 @@ class Coordinator:
                     return Outcome(SessionState.COMPLETED, views, {i: p.result for i, p in parties.items()})
                 wait = self.poll_ms if len(nodes) == 1 else 20
                 for i, node in nodes.items():
+                    current = i
                     take(i, await node.status(session_id, kind, wait))
         except ProtocolError as exc:
             return Outcome(SessionState.FAILED, views, error=str(exc), culprits=exc.culprits)
+        except GRPCError as exc:
+            if exc.status in TRANSIENT:
+                raise  # the node could not be reached within retry_s: not an outcome of the session
+            return _refused(current, exc, views)
 
     @staticmethod
     async def _submit(node: NodeClient, m: WireMessage, kind: str) -> NodeView:

@@ -6,6 +6,10 @@ the real path, not a shortcut. P1's key shares are kept in `<data dir>/p1/` (060
 stand-in for a wallet app's secure storage, so `--key-id` can sign with a key made by an earlier run.
 Beside them: P1's device identity key (`identity.key`, made on first use), the node's identity as P1
 pinned it on first contact (`node.pin`), and each key's party identities (docs/contract.md §11).
+
+FROST over secp256k1 signs for Bitcoin Taproot: a BIP-340 signature under the BIP-341 key-path output key
+of the group key (the independent verifier there is libsecp256k1's BIP-340 one), over a 32-byte digest
+that stands in for a transaction's sighash.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import sys
 import tempfile
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -27,15 +33,20 @@ from signer.auth.devcerts import DevCertPaths, dev_cert_paths, make_dev_certs
 from signer.auth.jwt import TokenMinter
 from signer.auth.keyfiles import create_hex_key_file, load_hex_key, write_secret_file
 from signer.auth.tls import client_ssl_context
-from signer.client.coordinator import Coordinator, KeyParties, NodeClient, Outcome
+from signer.client.coordinator import KeyParties, Outcome
+from signer.client.in_trio import TrioCoordinator, TrioNodeClient
 from signer.client.verify import verify_signature
 from signer.crypto.identity import IdentityKey
-from signer.protocols.base import DkgResult
-from signer.schemes import FROST, GG20
+from signer.schemes import FROST, GG20, SECP256K1, default_curve
 from signer.session_context import decode_identities, encode_identities
 
 P1 = 1
 NODE = 2
+
+
+def progress(text: str) -> None:
+    """One progress line on stderr (stdout carries only the results)."""
+    print(f"[demo] {text}", file=sys.stderr, flush=True)
 
 
 class DemoError(Exception):
@@ -45,6 +56,7 @@ class DemoError(Exception):
 @dataclass
 class DemoOptions:
     protocol: str = FROST
+    curve: str | None = None  # None: the protocol's default curve
     key_id: str | None = None
     messages: list[bytes] = field(default_factory=lambda: [b"hello from mpc-signer"])
     chain: str | None = None
@@ -61,10 +73,10 @@ class DemoOptions:
     timeout_s: float = 120.0
 
 
-def signed_bytes(protocol: str, chain: str | None, message: bytes) -> bytes:
-    """What StartSign carries: EdDSA signs the message itself; ECDSA a 32-byte digest of it, hashed the way
-    the chain would (EIP-191 for Ethereum, double SHA-256 for Bitcoin, SHA-256 otherwise)."""
-    if protocol == FROST:
+def signed_bytes(protocol: str, chain: str | None, message: bytes, taproot: bool = False) -> bytes:
+    """What StartSign carries: EdDSA signs the message itself; ECDSA and Taproot a 32-byte digest of it,
+    hashed the way the chain would (EIP-191 for Ethereum, double SHA-256 for Bitcoin, SHA-256 otherwise)."""
+    if protocol == FROST and not taproot:
         return message
     if chain == "ethereum":
         from signer.chain.ethereum import personal_message_digest
@@ -113,19 +125,33 @@ class P1Store:
         if not path.exists():
             return None
         data = json.loads(path.read_text())
-        return KeyParties(data["protocol"], data["threshold"], decode_identities(bytes.fromhex(data["identities"])))
+        identities = decode_identities(bytes.fromhex(data["identities"]))
+        return KeyParties(data["protocol"], data["threshold"], identities, data.get("curve", ""))
 
     def put_key_parties(self, key_id: str, key: KeyParties) -> None:
         data = {
             "protocol": key.protocol,
             "threshold": key.threshold,
+            "curve": key.curve,
             "identities": encode_identities(key.identities).hex(),
         }
         (self.directory / f"{key_id.encode().hex()}.parties.json").write_text(json.dumps(data))
 
 
-def _protocols(protocol: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
+def _protocols(protocol: str, curve: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
     """(new_dkg(session_id, index, threshold, parties), new_sign(session_id, index, share, message, signers))."""
+    if protocol == FROST and curve == SECP256K1:
+        from signer.protocols.frost.ciphersuite import FROST_SECP256K1_SHA256
+        from signer.protocols.frost.session import FrostDkgSession, FrostSignSession
+        from signer.protocols.frost.taproot import TaprootOutput
+
+        def new_frost_dkg(session_id: str, index: int, threshold: int, parties: tuple[int, ...]) -> Any:
+            return FrostDkgSession(session_id, index, threshold, parties, FROST_SECP256K1_SHA256)
+
+        def new_taproot_sign(session_id: str, index: int, share: bytes, message: bytes, signers: tuple) -> Any:
+            return FrostSignSession(session_id, index, share, message, signers, taproot=TaprootOutput())
+
+        return new_frost_dkg, new_taproot_sign
     if protocol == FROST:
         from signer.protocols.frost.session import FrostDkgSession, FrostSignSession
 
@@ -144,15 +170,21 @@ async def run_demo(options: DemoOptions, emit: Callable[[dict[str, Any]], None])
     with trio.fail_after(options.timeout_s):
         async with _node(options) as (coordinator, p1_store):
             key_id = options.key_id or f"demo-{secrets.token_hex(4)}"
-            new_dkg, new_sign = _protocols(options.protocol)
+            curve = options.curve or default_curve(options.protocol)
+            taproot = options.protocol == FROST and curve == SECP256K1
+            new_dkg, new_sign = _protocols(options.protocol, curve)
             share = p1_store.get(key_id)
             if share is None:
                 sid = f"dkg-{secrets.token_hex(8)}"
+                began = time.monotonic()
+                if options.protocol == GG20:
+                    progress("P1: generating GG20 pre-parameters (Paillier and ring-Pedersen; often 5-30 s) ...")
                 local = await trio.to_thread.run_sync(new_dkg, sid, P1, 2, (P1, NODE))
-                outcome = await coordinator.dkg(sid, key_id, options.protocol, 2, 2, {P1: local})
+                progress(f"key generation ({options.protocol}, 2-of-2, key id {key_id}) ...")
+                outcome = await coordinator.dkg(sid, key_id, options.protocol, 2, 2, {P1: local}, curve)
                 _check(outcome, "DKG")
-                p1_result = outcome.local[P1]
-                assert isinstance(p1_result, DkgResult)
+                p1_result = outcome.dkg_result(P1)
+                progress(f"key generation done in {time.monotonic() - began:.1f} s")
                 share = p1_result.key_share
                 if p1_result.public_key != outcome.nodes[NODE].public_key:
                     raise DemoError("DKG: P1 and the node disagree on the public key")
@@ -166,14 +198,17 @@ async def run_demo(options: DemoOptions, emit: Callable[[dict[str, Any]], None])
                 coordinator.remember_key(key_id, parties)
             verified_all = True
             for message in options.messages:
-                payload = signed_bytes(options.protocol, options.chain, message)
+                payload = signed_bytes(options.protocol, options.chain, message, taproot)
                 sid = f"sign-{secrets.token_hex(8)}"
+                progress(f"signing {len(message)} bytes ...")
                 local = new_sign(sid, P1, share, payload, (P1, NODE))
-                outcome = await coordinator.sign(sid, key_id, payload, (P1, NODE), {P1: local})
+                outcome = await coordinator.sign(sid, key_id, payload, (P1, NODE), {P1: local}, taproot=taproot)
                 _check(outcome, "signing")
                 view = outcome.nodes[NODE]
+                if taproot and len(view.output_key) != 32:
+                    raise DemoError("signing: the node gave no 32-byte Taproot output key")
                 verified = verify_signature(
-                    options.protocol, view.public_key, payload, view.signature, view.recovery_id
+                    options.protocol, view.public_key, payload, view.signature, view.recovery_id, view.output_key
                 )
                 verified_all &= verified
                 result: dict[str, Any] = {
@@ -185,15 +220,17 @@ async def run_demo(options: DemoOptions, emit: Callable[[dict[str, Any]], None])
                     "recovery_id": view.recovery_id,
                     "verified": verified,
                 }
-                if options.protocol == GG20:
+                if taproot:
+                    result["output_key"] = view.output_key.hex()
+                if options.protocol == GG20 or taproot:
                     result["digest"] = payload.hex()
                 if options.chain:
                     from signer.chain import chain_output
 
+                    # Taproot: the chain sees the x-only output key (a P2TR address), not the group key.
+                    key = view.output_key or view.public_key
                     try:
-                        result.update(
-                            chain_output(options.chain, view.public_key, view.signature, view.recovery_id, payload)
-                        )
+                        result.update(chain_output(options.chain, key, view.signature, view.recovery_id, payload))
                     except ValueError as exc:
                         raise DemoError(str(exc)) from None
                 emit(result)
@@ -207,7 +244,7 @@ def _check(outcome: Outcome, what: str) -> None:
 
 
 @asynccontextmanager
-async def _node(options: DemoOptions) -> AsyncIterator[tuple[Coordinator, P1Store]]:
+async def _node(options: DemoOptions) -> AsyncIterator[tuple[TrioCoordinator, P1Store]]:
     """A coordinator connected to the target node, or to an in-process node it starts."""
     if options.target:
         async with _remote(options) as pair:
@@ -220,7 +257,7 @@ async def _node(options: DemoOptions) -> AsyncIterator[tuple[Coordinator, P1Stor
 
 
 @asynccontextmanager
-async def _in_process(data_dir: Path, protocol: str) -> AsyncIterator[tuple[Coordinator, P1Store]]:
+async def _in_process(data_dir: Path, protocol: str) -> AsyncIterator[tuple[TrioCoordinator, P1Store]]:
     from signer.app import run_node
     from signer.config import load_config
 
@@ -243,13 +280,14 @@ async def _in_process(data_dir: Path, protocol: str) -> AsyncIterator[tuple[Coor
             "pools.preparams_size": "1" if protocol == GG20 else "0",
         },
     )
+    progress(f"starting an in-process node (mTLS, service tokens, message MACs; data in {data_dir}) ...")
     async with trio.open_nursery() as nursery:
         node = await nursery.start(run_node, config)
         minter = TokenMinter.from_file(certs.jwt_private_key, "mpc-service", "mpc-signer")
         ctx = client_ssl_context(certs.ca_cert, certs.client_cert, certs.client_key)
         key = load_hex_key(certs.hmac_key).key
         async with trio_asyncio.open_loop():
-            async with NodeClient.connect(
+            async with TrioNodeClient.connect(
                 "localhost", node.address[1], hmac_key=key, ssl_context=ctx, minter=minter
             ) as client:
                 yield _coordinator(client, P1Store(data_dir / "p1"))
@@ -263,7 +301,7 @@ def _dev_certs(directory: Path) -> DevCertPaths:
 
 
 @asynccontextmanager
-async def _remote(options: DemoOptions) -> AsyncIterator[tuple[Coordinator, P1Store]]:
+async def _remote(options: DemoOptions) -> AsyncIterator[tuple[TrioCoordinator, P1Store]]:
     from signer.config import ConfigError, parse_listen
 
     assert options.target is not None
@@ -284,13 +322,13 @@ async def _remote(options: DemoOptions) -> AsyncIterator[tuple[Coordinator, P1St
         )
     p1_dir = (options.data_dir or Path("data")) / "p1"
     async with trio_asyncio.open_loop():
-        async with NodeClient.connect(host, port, hmac_key=key, ssl_context=ctx, minter=minter) as client:
+        async with TrioNodeClient.connect(host, port, hmac_key=key, ssl_context=ctx, minter=minter) as client:
             yield _coordinator(client, P1Store(p1_dir))
 
 
-def _coordinator(client: NodeClient, store: P1Store) -> tuple[Coordinator, P1Store]:
+def _coordinator(client: TrioNodeClient, store: P1Store) -> tuple[TrioCoordinator, P1Store]:
     """A coordinator playing P1 with its device identity, pinning the node P1 met before."""
-    return Coordinator({NODE: client}, identities={P1: store.identity()}, pinned=store.pinned()), store
+    return TrioCoordinator({NODE: client}, identities={P1: store.identity()}, pinned=store.pinned()), store
 
 
 def print_result(as_json: bool) -> Callable[[dict[str, Any]], None]:

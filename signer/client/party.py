@@ -5,7 +5,7 @@ Messages are `signer.wire.ProtocolMessage` (as `WireMessage`), the shape the nod
 `LocalParty` takes relayed messages in any order and with repeats: it keeps messages for later rounds
 until their round comes, drops exact repeats, refuses a second, different payload for the same slot,
 and advances the protocol as soon as the current round's messages are all in. It numbers its own
-outbound messages with a per-session sequence, as SPEC.md §3 requires of every sender.
+outbound messages with a per-session sequence, as docs/contract.md §3.2 requires of every sender.
 
 Identities (docs/contract.md §11.5): the party signs every message it sends with its identity key over the
 session context it computed itself, and checks every message it takes against the sender's identity in

@@ -2,7 +2,8 @@
 for their own arithmetic, so a bug in our code cannot vouch for itself.
 
 EdDSA: pynacl's RFC 8032 verifier. ECDSA: pyca/cryptography's verifier over secp256k1 (OpenSSL), plus
-public-key recovery with coincurve from `recovery_id`, as Ethereum's ecrecover would do it.
+public-key recovery with coincurve from `recovery_id`, as Ethereum's ecrecover would do it. BIP-340
+(FROST secp256k1 for Taproot): coincurve's (libsecp256k1's) Schnorr verifier under the x-only output key.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
 
-from signer.crypto.secp256k1 import ORDER
-
 
 def verify_ed25519(public_key: bytes, message: bytes, signature: bytes) -> bool:
     try:
@@ -28,6 +27,8 @@ def verify_ed25519(public_key: bytes, message: bytes, signature: bytes) -> bool:
 
 def verify_ecdsa(public_key: bytes, digest: bytes, signature: bytes, recovery_id: int) -> bool:
     """r||s over a 32-byte digest, low-s, and `recovery_id` recovering `public_key`."""
+    from signer.crypto.secp256k1 import ORDER  # here, not at import: a relay importing signer.client loads no gmpy2
+
     if len(signature) != 64 or len(digest) != 32 or recovery_id not in (0, 1):
         return False
     r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
@@ -44,7 +45,22 @@ def verify_ecdsa(public_key: bytes, digest: bytes, signature: bytes, recovery_id
     return recovered.format(compressed=True) == public_key
 
 
-def verify_signature(protocol: str, public_key: bytes, message: bytes, signature: bytes, recovery_id: int) -> bool:
+def verify_bip340(output_key: bytes, message: bytes, signature: bytes) -> bool:
+    """A 64-byte BIP-340 signature under a 32-byte x-only key."""
+    if len(output_key) != 32 or len(signature) != 64:
+        return False
+    try:
+        return coincurve.PublicKeyXOnly(output_key).verify(signature, message)
+    except ValueError:
+        return False
+
+
+def verify_signature(
+    protocol: str, public_key: bytes, message: bytes, signature: bytes, recovery_id: int, output_key: bytes = b""
+) -> bool:
+    """Under `output_key` if given (a Taproot signing), else by the protocol's verifier under `public_key`."""
+    if output_key:
+        return verify_bip340(output_key, message, signature)
     if protocol == "frost":
         return verify_ed25519(public_key, message, signature)
     return verify_ecdsa(public_key, message, signature, recovery_id)

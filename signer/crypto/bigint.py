@@ -3,8 +3,19 @@
 Why one module: the proofs sample many values from ranges such as ±2^(ℓ+ε)·N̂ and units of Z*_N;
 having one definition of each keeps the ranges exactly as the paper writes them.
 
+Side channels: `powmod` is GMP's fastest exponentiation, whose running time and memory access
+pattern follow the exponent's bits; `powmod_secret` is GMP's `mpz_powm_sec` (gmpy2 `powmod_sec`),
+whose sequence of operations and memory accesses do not depend on the exponent's value (only on its
+length and the modulus). The rule in this package: an exponent that is a secret, or is derived from one
+(a Paillier or ring-Pedersen factor, λ, a witness, a masked witness, an exponent reduced modulo
+p - 1, p(p - 1) or φ), goes through `powmod_secret`; public exponents (N, a Fiat–Shamir challenge, a
+value taken from a proof under verification) keep `powmod`. Two things stay visible by design: the
+sign of a signed exponent (one branch; the signed secret exponents here are masks and β' with a
+uniformly random sign, independent of the shares) and the exponent's bit length.
+
 Public API:
     mpz (gmpy2.mpz), powmod(b, e, m) (negative e means inverse), invert(a, m), gcd, is_prime,
+    powmod_secret(b, e, m)  b^e mod m for a secret e, constant-time in e's value (m odd)
     jacobi(a, n), isqrt(n), crt(rp, p, rq, q) -> int mod pq
     random_below(n) -> [0, n), random_signed(bound) -> [-bound, bound], random_unit(n) -> Z*_n,
     in_signed_range(x, bound) -> bool (|x| <= bound), is_unit(a, n) -> bool (0 < a < n, gcd 1)
@@ -21,6 +32,7 @@ from gmpy2 import gcd, invert, is_prime, isqrt, jacobi, mpz
 __all__ = [
     "mpz",
     "powmod",
+    "powmod_secret",
     "invert",
     "gcd",
     "is_prime",
@@ -40,6 +52,19 @@ __all__ = [
 def powmod(base: int, exp: int, mod: int) -> mpz:
     """base^exp mod mod; a negative exp uses the inverse of base (which must exist)."""
     return gmpy2.powmod(base, exp, mod)
+
+
+def powmod_secret(base: int, exp: int, mod: int) -> mpz:
+    """base^exp mod mod for a secret exponent, by GMP's side-channel-silent `mpz_powm_sec`.
+
+    mod must be odd (every Paillier, ring-Pedersen and prime modulus here is). A negative exp uses the
+    inverse of base, and exp = 0 gives 1: those two branches reveal only the sign and zero-ness.
+    """
+    if exp < 0:
+        return gmpy2.powmod_sec(invert(base, mod), -exp, mod)
+    if exp == 0:
+        return mpz(1) % mod
+    return gmpy2.powmod_sec(base, exp, mod)
 
 
 def crt(rp: int, p: int, rq: int, q: int) -> mpz:

@@ -9,6 +9,10 @@ Scalars are plain Python ints in [0, order); points are an implementation-define
 supports `==` (for example the canonical encoding itself). Hashing to scalars is left to each
 ciphersuite, because every protocol domain-separates its hashes differently.
 
+Scalars are plain ints, so arithmetic on secret scalars is variable-time Python unless it goes through
+`scalar_muladd`, which a group backed by a library with constant-time scalar functions overrides (the
+stance and what uses it: signer/crypto/vss.py).
+
 Decoders raise `signer.crypto.errors.DecodeError` (no culprit: crypto does not know who sent the bytes);
 protocol code that knows the sender names it.
 """
@@ -90,6 +94,10 @@ class Group(ABC, Generic[P]):
         if k >= self.order:
             raise DecodeError(f"{self.name} scalar is not canonical (>= group order)")
         return k
+
+    def scalar_muladd(self, a: int, b: int, c: int) -> int:
+        """(a·b + c) mod order for secret scalars; plain Python ints unless the group overrides it."""
+        return (a * b + c) % self.order
 
     def random_scalar(self) -> int:
         """A uniformly random non-zero scalar from the OS CSPRNG."""

@@ -22,7 +22,10 @@ work, slower): the checks then run by CRT with the same result. `request` takes 
 RingPedersenParams and `respond` Alice's public ones (the provers never hold the other side's secret).
 
 Contexts: every proof is bound to (session_id, prover, verifier, label); pass a distinct `label` per MtA
-instance in a session (e.g. b"mta-gamma" and b"mta-w").
+instance in a session (e.g. b"mta-gamma" and b"mta-w"). When one request serves two instances
+(`respond_many`, GG20's k·γ and k·w), `label` binds Alice's Π^enc and `answer_labels` gives each answer's
+Π^aff-g its own label; Alice then calls `finish` with that answer's label, so an answer made for one
+instance does not verify as the other's.
 
 Public API:
     MtaRequest(K, proof: EncProof)                   .to_bytes() / MtaRequest.from_bytes(b)
@@ -31,7 +34,8 @@ Public API:
     request(session_id, alice, bob, label, alice_sk, bob_rp, k, K, rho) -> MtaRequest
     respond(session_id, alice, bob, label, alice_pk, alice_rp, bob_sk, bob_rp, req, x)
         -> (MtaResponse, beta)                       verifies Π^enc first (raises ProofError)
-    respond_many(..., req, xs) -> [(MtaResponse, beta), ...]   one Π^enc check for several answers
+    respond_many(..., req, xs, answer_labels=None) -> [(MtaResponse, beta), ...]
+                                                     one Π^enc check for several answers, each under its label
     finish(session_id, alice, bob, label, alice_sk, alice_rp, bob_pk, K, resp, expected_X=None)
         -> alpha                                     verifies Π^aff-g (raises ProofError)
 """
@@ -146,12 +150,23 @@ def respond_many(
     bob_rp: RingPedersenSecret | RingPedersenParams,
     req: MtaRequest,
     xs: tuple[int, ...],
+    answer_labels: tuple[bytes, ...] | None = None,
 ) -> list[tuple[MtaResponse, int]]:
     """`respond` for several of Bob's values against one request (GG20's MtA for γ and MtAwc for w share
-    Alice's Enc(k)): Alice's Π^enc is verified once, each answer gets its own fresh β' and Π^aff-g."""
+    Alice's Enc(k)): Alice's Π^enc is verified once (under `label`), each answer gets its own fresh β' and
+    Π^aff-g, bound to answer_labels[i] (distinct, one per value); without answer_labels every answer
+    uses `label`, which is only right for a single instance."""
+    if answer_labels is None:
+        labels = (label,) * len(xs)
+    elif len(answer_labels) != len(xs) or len(set(answer_labels)) != len(xs):
+        raise ValueError("answer_labels must give one distinct label per value")
+    else:
+        labels = answer_labels
     enc.verify(ProofContext(session_id, alice, bob, label), alice_pk, bob_rp, req.K, req.proof)
-    ctx = ProofContext(session_id, bob, alice, label)
-    return [_answer(ctx, alice_pk, alice_rp, bob_sk, req.K, _check_scalar(x, "x")) for x in xs]
+    return [
+        _answer(ProofContext(session_id, bob, alice, lab), alice_pk, alice_rp, bob_sk, req.K, _check_scalar(x, "x"))
+        for x, lab in zip(xs, labels, strict=True)
+    ]
 
 
 def _answer(
@@ -167,7 +182,7 @@ def _answer(
     y = -beta_prime
     n0, n02 = alice_pk.n, alice_pk.n2
     rho = random_unit(n0)
-    D = alice_pk.mul_const(K, x) * alice_pk.encrypt_with(y % n0, rho) % n02
+    D = alice_pk.mul_const_secret(K, x) * alice_pk.encrypt_with(y % n0, rho) % n02
     Y, rho_y = bob_sk.encrypt(y % bob_sk.n)
     X = base_mul(x)
     proof = affg.prove(ctx, alice_pk, bob_sk, alice_rp, K, D, Y, X, x, y, rho, rho_y)

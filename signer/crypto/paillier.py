@@ -2,23 +2,36 @@
 
 Why: GG20's MtA runs on Paillier ciphertexts, and BitForge (CVE-2023-33241) showed what a peer's
 malformed modulus does. So a public key can only be built from a modulus that passes the checks
-CGGMP21 and tss-lib make outside the proofs (odd, not prime, at least 2048 bits), and every
+CGGMP21 and tss-lib make outside the proofs (odd, not prime, exactly MODULUS_BITS long), and every
 plaintext, nonce and ciphertext is range-checked before use. The proofs that N is a product of two
 large Blum primes live in zk/mod.py and zk/fac.py.
+
+Modulus size, defined here once for Paillier N and ring-Pedersen Ñ (ringpedersen.py validates with
+`validate_modulus` too): exactly 2048 bits. That is what CGGMP21's parameters (ℓ = 256, ε = 512,
+ℓ' = 1280) are sized for and what every honest node generates (preparams.py: two 1024-bit primes with
+their top two bits set). A longer modulus buys the protocol nothing and costs the verifying node work
+that grows with the cube of the size (Π^mod's check: 0.39 s at 2048 bits, 11 s at 8192), so a peer
+could make each key generation expensive by sending one; it is refused before any proof is looked at.
+
+Side channels: every exponentiation whose exponent is secret or derived from p, q (decryption, the
+nonce, the owner's CRT encryption and `pow_n2`, `mul_const_secret`) uses bigint.powmod_secret; the
+public-key operations, whose exponent is N or a public value, keep the faster powmod.
 
 Encryption: c = (1 + N)^m · r^N mod N², so (1+N)^m costs one multiplication (1 + mN).
 Decryption with CRT: m_p = L_p(c^(p-1) mod p²) · h_p mod p, the same mod q, recombined.
 The key owner encrypts with CRT too: r^N mod p² and mod q² with the exponent reduced mod p(p-1).
 
 Public API:
-    MIN_MODULUS_BITS = 2048
+    MODULUS_BITS = 2048                          the one accepted size of N (and of ring-Pedersen Ñ)
     PaillierError (ValueError)
-    validate_modulus(n)                          raises PaillierError (even, prime, < 2048 bits)
+    validate_modulus(n)                          raises PaillierError (not exactly 2048 bits, even, prime)
+    shared_factor_pairs(moduli) -> [(a, b), ...] the pairs of entries whose moduli are not coprime
     PaillierPublicKey(n)                         .n, .n2
         .encrypt(m) -> (c, r)                    m in [0, n), fresh r in Z*_n
         .encrypt_with(m, r) -> c                 explicit nonce r in Z*_n
         .add(c1, c2) -> c                        Enc(m1 + m2)
-        .mul_const(c, k) -> c                    Enc(k·m), k any int (negative allowed)
+        .mul_const(c, k) -> c                    Enc(k·m), k any int (negative allowed), k public
+        .mul_const_secret(c, k) -> c             the same for a secret k (constant-time in k)
         .validate_ciphertext(c)                  0 < c < n², gcd(c, n) = 1
         .pow_n2(base, exp) -> base^exp mod n²
         .to_bytes() / PaillierPublicKey.from_bytes(b)
@@ -33,10 +46,13 @@ Public API:
 
 from __future__ import annotations
 
-from .bigint import gcd, int_from_bytes, int_to_bytes, invert, is_prime, mpz, powmod, random_unit
+from collections.abc import Hashable, Mapping
+from itertools import combinations
+from typing import TypeVar
 
-MIN_MODULUS_BITS = 2048
-MAX_MODULUS_BITS = 8192
+from .bigint import gcd, int_from_bytes, int_to_bytes, invert, is_prime, mpz, powmod, powmod_secret, random_unit
+
+MODULUS_BITS = 2048
 
 
 class PaillierError(ValueError):
@@ -44,17 +60,34 @@ class PaillierError(ValueError):
 
 
 def validate_modulus(n: int) -> None:
-    """The checks outside the proofs: N odd, composite, and at least 2048 bits."""
+    """The checks outside the proofs: N exactly MODULUS_BITS long (checked first: it is the cheap check
+    that bounds all later work), odd, and composite."""
     if not isinstance(n, int | mpz) or isinstance(n, bool):
         raise PaillierError("modulus must be an integer")
-    if n.bit_length() < MIN_MODULUS_BITS:
-        raise PaillierError(f"modulus shorter than {MIN_MODULUS_BITS} bits")
-    if n.bit_length() > MAX_MODULUS_BITS:
-        raise PaillierError("modulus too long")
+    if n.bit_length() < MODULUS_BITS:
+        raise PaillierError(f"modulus shorter than {MODULUS_BITS} bits")
+    if n.bit_length() > MODULUS_BITS:
+        raise PaillierError(f"modulus longer than {MODULUS_BITS} bits (the only size accepted)")
     if n % 2 == 0:
         raise PaillierError("modulus is even")
     if is_prime(n):
         raise PaillierError("modulus is prime")
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+def shared_factor_pairs(moduli: Mapping[K, int]) -> list[tuple[K, K]]:
+    """The pairs (a, b), in the mapping's order, whose moduli are equal or share a prime factor.
+
+    Why: in GG20/CGGMP21 every party's Paillier N_k and ring-Pedersen Ñ_k must come from primes nobody
+    else uses. A party whose Ñ_j shares a factor with another party's N_k (or its own N_j), or who
+    copies another's modulus, either knows that party's secret factorisation or makes its own range
+    proofs unsound; the per-modulus proofs cannot see it, only the comparison across parties can. Pass
+    every modulus of the session (e.g. keys ("N", k) and ("Ñ", k) for each party k); honest sets give [].
+    """
+    items = list(moduli.items())
+    return [(a, b) for (a, na), (b, nb) in combinations(items, 2) if gcd(na, nb) != 1]
 
 
 def to_signed(m: int, n: int) -> mpz:
@@ -117,6 +150,10 @@ class PaillierPublicKey:
         """k ⊙ Enc(m) = Enc(k·m mod N); k may be negative."""
         return powmod(self.validate_ciphertext(c), k, self.n2)
 
+    def mul_const_secret(self, c: int, k: int) -> mpz:
+        """`mul_const` for a secret k (MtA's share x): constant-time in k's value."""
+        return powmod_secret(self.validate_ciphertext(c), k, self.n2)
+
     def pow_n2(self, base: int, exp: int) -> mpz:
         """base^exp mod N² (base a unit when exp < 0)."""
         return powmod(base, exp, self.n2)
@@ -165,8 +202,8 @@ class PaillierSecretKey:
         self._p2, self._q2 = p * p, q * q
         n = self.n
         # h_p = L_p((1+N)^(p-1) mod p²)^-1 mod p, with L_p(x) = (x - 1) / p
-        self._hp = invert((powmod(1 + n, p - 1, self._p2) - 1) // p, p)
-        self._hq = invert((powmod(1 + n, q - 1, self._q2) - 1) // q, q)
+        self._hp = invert((powmod_secret(1 + n, p - 1, self._p2) - 1) // p, p)
+        self._hq = invert((powmod_secret(1 + n, q - 1, self._q2) - 1) // q, q)
         self._q_inv_p = invert(q, p)
         # r^N mod p² = r^(N mod p(p-1)) mod p² for r coprime to p
         self._ep = n % (p * (p - 1))
@@ -182,8 +219,8 @@ class PaillierSecretKey:
         """Dec(c) in [0, N), by CRT."""
         c = self.public.validate_ciphertext(c)
         p, q = self.p, self.q
-        mp = (powmod(c % self._p2, p - 1, self._p2) - 1) // p * self._hp % p
-        mq = (powmod(c % self._q2, q - 1, self._q2) - 1) // q * self._hq % q
+        mp = (powmod_secret(c % self._p2, p - 1, self._p2) - 1) // p * self._hp % p
+        mq = (powmod_secret(c % self._q2, q - 1, self._q2) - 1) // q * self._hq % q
         return mq + q * ((mp - mq) * self._q_inv_p % p)
 
     def decrypt_signed(self, c: int) -> mpz:
@@ -195,14 +232,14 @@ class PaillierSecretKey:
         (c mod N)^(N⁻¹ mod φ(N)) mod N. Revealing it (with m) lets anyone re-encrypt and check `c`,
         as GG20's identification step requires."""
         self.public.validate_ciphertext(c)
-        return powmod(c % self.n, invert(self.n, self.phi), self.n)
+        return powmod_secret(c % self.n, invert(self.n, self.phi), self.n)
 
     def pow_n2(self, base: int, exp: int) -> mpz:
         """base^exp mod N² for a unit base, by CRT over p² and q² with the exponent reduced mod
         p(p-1) and q(q-1): the key owner's shortcut, also when it verifies proofs about its own key."""
         p2, q2 = self._p2, self._q2
-        rp = powmod(base % p2, exp % (self.p * (self.p - 1)), p2)
-        rq = powmod(base % q2, exp % (self.q * (self.q - 1)), q2)
+        rp = powmod_secret(base % p2, exp % (self.p * (self.p - 1)), p2)
+        rq = powmod_secret(base % q2, exp % (self.q * (self.q - 1)), q2)
         return rq + q2 * ((rp - rq) * self._q2_inv_p2 % p2)
 
     def encrypt_with(self, m: int, r: int) -> mpz:
@@ -211,8 +248,8 @@ class PaillierSecretKey:
         m = pub._check_plaintext(m)
         r = pub._check_nonce(r)
         p2, q2 = self._p2, self._q2
-        rp = powmod(r % p2, self._ep, p2)
-        rq = powmod(r % q2, self._eq, q2)
+        rp = powmod_secret(r % p2, self._ep, p2)
+        rq = powmod_secret(r % q2, self._eq, q2)
         rn = rq + q2 * ((rp - rq) * self._q2_inv_p2 % p2)
         return (1 + m * self.n) * rn % pub.n2
 

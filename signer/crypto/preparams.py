@@ -3,7 +3,7 @@
 Why: four 1024-bit safe primes take a second or more, so the engine keeps a pool of these ready
 (generated in worker processes, stored with `to_bytes`) instead of making a key generation wait.
 The Paillier modulus and Ñ come from different safe primes, as CGGMP21 asks; both are 2048 bits
-(MIN_MODULUS_BITS), and the top two bits of every prime are set so the products are exactly 2048 bits.
+(paillier.MODULUS_BITS), and the top two bits of every prime are set so the products are exactly 2048 bits.
 
 Serialized form (versioned): b"MPCPP" || version (1 byte) || six u16-length-prefixed big-endian ints:
 Paillier p, q; ring-Pedersen p̂, q̂, λ, t. `from_bytes` validates structure, sizes, the Blum/safe-prime
@@ -14,7 +14,7 @@ tools/make_fixtures.py). Load them with `load_fixture_preparams(path)`; tests mu
 generating safe primes.
 
 Public API:
-    PRIME_BITS = 1024, MODULUS_BITS = 2048
+    PRIME_BITS = 1024, MODULUS_BITS = 2048 (paillier.MODULUS_BITS, the one definition)
     PreParamsError (ValueError)
     PreParams(paillier: PaillierSecretKey, ring_pedersen: RingPedersenSecret)    (repr redacted)
         .to_bytes() -> bytes ; PreParams.from_bytes(data) -> PreParams
@@ -32,13 +32,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from .bigint import int_from_bytes, int_to_bytes, is_prime
-from .paillier import MIN_MODULUS_BITS, PaillierError, PaillierSecretKey
+from .paillier import MODULUS_BITS, PaillierError, PaillierSecretKey
 from .primes import generate_safe_prime
 from .ringpedersen import RingPedersenError, RingPedersenSecret, generate_ring_pedersen
 
-PRIME_BITS = 1024
-MODULUS_BITS = 2 * PRIME_BITS
-assert MODULUS_BITS >= MIN_MODULUS_BITS
+PRIME_BITS = MODULUS_BITS // 2
 _MAGIC = b"MPCPP"
 _VERSION = 1
 _PRIMALITY_REPS = 16

@@ -8,13 +8,23 @@ not the Paillier ones.
 Construction: Ñ = p·q (safe primes), t = r² mod Ñ for a random unit r (a random quadratic residue,
 generating QR_Ñ with overwhelming probability), λ ← Z_φ(Ñ), s = t^λ mod Ñ.
 
+Size: Ñ must be exactly paillier.MODULUS_BITS (2048) long, checked by the same `validate_modulus`
+before anything else (see paillier.py for why one exact size).
+
+Side channels: `commit` and `pow` on the public parameters are the verifier's (public exponents, fast
+powmod); a prover committing to a witness or a mask calls `commit_secret` / `pow_secret`, which use
+bigint.powmod_secret. Every operation of RingPedersenSecret reduces exponents mod p - 1, q - 1 or φ(Ñ)
+(secret) and so is always on the constant-time path, as are λ and s = t^λ at generation.
+
 Public API:
     RingPedersenError (ValueError)
     RingPedersenParams(n, s, t)           public; validated on construction (raises RingPedersenError)
-        .commit(x, y) -> s^x · t^y mod n  (negative exponents allowed), .pow(base, exp)
+        .commit(x, y) -> s^x · t^y mod n  (negative exponents allowed), .pow(base, exp)   public exponents
+        .commit_secret(x, y), .pow_secret(base, exp)                                   secret exponents
         .to_bytes() / RingPedersenParams.from_bytes(b)   (validating)
     RingPedersenSecret(p, q, lam, t)      .public, .n, .s, .t, .phi, .lam (repr redacted)
         .commit(x, y), .pow(base, exp)    same values as the public ones, by CRT: every zk verify() accepts
+        .commit_secret, .pow_secret       (= commit, pow: already constant-time in the exponent)
                                           the secret in place of the params when the verifier owns them
     generate_ring_pedersen(p, q) -> RingPedersenSecret
 """
@@ -25,7 +35,7 @@ import struct
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .bigint import int_from_bytes, int_to_bytes, invert, is_unit, mpz, powmod, random_below, random_unit
+from .bigint import int_from_bytes, int_to_bytes, invert, is_unit, mpz, powmod, powmod_secret, random_below, random_unit
 from .paillier import PaillierError, validate_modulus
 
 _VERSION = 1
@@ -49,7 +59,7 @@ class RingPedersenParams:
         self.validate()
 
     def validate(self) -> RingPedersenParams:
-        """The checks outside Π^prm: Ñ odd, composite, >= 2048 bits; s, t units, distinct, not 1."""
+        """The checks outside Π^prm: Ñ exactly MODULUS_BITS, odd, composite; s, t units, distinct, not 1."""
         try:
             validate_modulus(self.n)
         except PaillierError as e:
@@ -67,6 +77,14 @@ class RingPedersenParams:
     def pow(self, base: int, exp: int) -> mpz:
         """base^exp mod Ñ (base a unit when exp < 0)."""
         return powmod(base, exp, self.n)
+
+    def commit_secret(self, x: int, y: int) -> mpz:
+        """s^x · t^y mod Ñ for secret x, y (a prover's witness or mask): constant-time in x and y."""
+        return powmod_secret(self.s, x, self.n) * powmod_secret(self.t, y, self.n) % self.n
+
+    def pow_secret(self, base: int, exp: int) -> mpz:
+        """base^exp mod Ñ for a secret exp."""
+        return powmod_secret(base, exp, self.n)
 
     def to_bytes(self) -> bytes:
         out = [_TAG, bytes([_VERSION])]
@@ -124,18 +142,22 @@ class RingPedersenSecret:
         """base^exp mod Ñ for a unit base, by CRT with exponents reduced mod p-1 and q-1 (the owner's
         shortcut: a verifier holding its own parameters checks proofs about them several times faster)."""
         p, q, q_inv = self._crt
-        rp = powmod(base % p, exp % (p - 1), p)
-        rq = powmod(base % q, exp % (q - 1), q)
+        rp = powmod_secret(base % p, exp % (p - 1), p)
+        rq = powmod_secret(base % q, exp % (q - 1), q)
         return rq + q * ((rp - rq) * q_inv % p)
+
+    pow_secret = pow
 
     def commit(self, x: int, y: int) -> mpz:
         """s^x · t^y = t^(λx + y) mod Ñ, with the exponent reduced mod φ(Ñ) and CRT."""
         return self.pow(self.t, (mpz(self.lam) * x + y) % self.phi)
 
+    commit_secret = commit
+
     @cached_property
     def public(self) -> RingPedersenParams:
         n = self.n
-        return RingPedersenParams(int(n), int(powmod(self.t, self.lam, n)), int(self.t))
+        return RingPedersenParams(int(n), int(powmod_secret(self.t, self.lam, n)), int(self.t))
 
     def __repr__(self) -> str:
         return f"RingPedersenSecret(bits={self.n.bit_length()}, secret=<redacted>)"

@@ -155,7 +155,8 @@ def base_mul(k: int) -> Point:
     k = _check_int(k) % ORDER
     if k == 0:
         return IDENTITY
-    return Point(PrivateKey(k.to_bytes(SCALAR_LEN, "big")).public_key)
+    # Not PrivateKey(k).public_key: that also derives the x-only key, doubling the cost.
+    return Point(PublicKey.from_valid_secret(k.to_bytes(SCALAR_LEN, "big")))
 
 
 def random_scalar() -> int:

@@ -4,6 +4,25 @@ A dealer picks a random polynomial f of degree t-1 with a chosen constant term, 
 f(j) (parties are numbered 1..n, so x = 0 is never a share) and publishes commitments C_k = a_k * G.
 Anyone can then compute the verifying share F(j) = sum_k C_k * j^k = f(j) * G ("interpolation in the
 exponent") and check a share against it. Used by the FROST DKG and the GG20 key generation.
+
+Side-channel stance. Polynomial coefficients, shares, Lagrange-weighted shares and nonces are secret, and
+the arithmetic on them here (Horner evaluation, sums, products mod the order) is on plain Python ints,
+which are not constant time: CPython's bignum operations take time that depends on the operands' sizes
+(a value with leading zero limbs is faster), and `%` and `pow(., -1, .)` run data-dependent loops. What
+that exposes is timing at the granularity of a few nanoseconds per limb on 256-bit values, inside an
+interpreter whose own jitter is microseconds; it is measurable by code on the same core (cache and
+branch-predictor probing), not plausibly over the network through gRPC, TLS and Trio scheduling. The
+node's deployment model therefore requires a host (VM or dedicated machine) not shared with untrusted
+code, and makes these choices:
+  - every point operation with a secret scalar goes to the curve library (libsodium for Ed25519,
+    libsecp256k1 via coincurve for secp256k1), which is constant time in the scalar;
+  - the per-signature secret scalar work of FROST(Ed25519) — z_i = d + e·ρ + λ·s·c in core.sign — goes
+    through `Group.scalar_muladd`, which Ed25519 implements with libsodium's constant-time
+    crypto_core_ed25519_scalar_mul/add (the conversion to and from 32-byte strings stays in Python);
+  - key generation and resharing (this module, the DKGs) keep Python ints: they run once per key, so an
+    observer gets one trace per secret, where the signing path gives one per signature;
+  - the Paillier/ring-Pedersen exponentiations with secret exponents use GMP's mpz_powm_sec
+    (signer/crypto/bigint.powmod_secret).
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ background pools, limits and graceful drain. Transport calls `SessionManager`; s
 from signer.engine.config import EngineConfig
 from signer.engine.errors import (
     AlreadyExists,
+    DataLoss,
     EngineError,
     FailedPrecondition,
     InvalidArgument,
@@ -37,6 +38,7 @@ __all__ = [
     "GG20",
     "SECP256K1",
     "AlreadyExists",
+    "DataLoss",
     "DeliverResult",
     "DkgRequest",
     "EngineConfig",

@@ -1,13 +1,15 @@
 """Engine limits and timings.
 
 The node's configuration maps onto these: session.round_timeout_s, session.max_sessions,
-session.retention_s, session.max_message_bytes and pools.preparams_size (-> preparams_target);
+session.retention_s, session.max_message_bytes, pools.preparams_size (-> preparams_target),
+pools.presignature_ttl_s and node.data_dir (-> state_dir);
 session.grace_period_s is the argument of `SessionManager.drain`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from signer import limits
 from signer.session_context import APPROVAL_POLICIES, APPROVE_ALL_OTHER_SIGNERS
@@ -27,6 +29,9 @@ class EngineConfig:
     max_retained: finished sessions kept at most (oldest dropped first), bounding memory under churn.
     preparams_target: GG20 pre-parameter sets kept ready in the store (0 disables the filler).
     approvals: `auth.approvals`: which approvals a StartSign needs (APPROVAL_POLICIES; docs/contract.md §11.4).
+    presignature_ttl_s: a stored presignature older than this is refused (presignatures.py).
+    state_dir: where the presignature epoch file lives, outside the database (None: in memory only, so
+        a restart refuses every earlier presignature).
     """
 
     round_timeout_s: float = 30.0
@@ -38,6 +43,8 @@ class EngineConfig:
     max_retained: int = 10_000
     preparams_target: int = 0
     approvals: str = APPROVE_ALL_OTHER_SIGNERS
+    presignature_ttl_s: float = 24 * 3600.0
+    state_dir: Path | None = None
 
     def __post_init__(self) -> None:
         if self.approvals not in APPROVAL_POLICIES:
@@ -48,5 +55,7 @@ class EngineConfig:
             raise ValueError("max_sessions, max_buffered and max_retained must be at least 1")
         if self.max_message_bytes < 1:
             raise ValueError("max_message_bytes must be at least 1")
+        if not self.presignature_ttl_s > 0:
+            raise ValueError("presignature_ttl_s must be positive")
         if self.retention_s < 0 or self.preparams_target < 0:
             raise ValueError("retention_s and pool sizes must not be negative")

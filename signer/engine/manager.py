@@ -10,13 +10,23 @@
 
 Every session is a task in the manager's nursery, wrapped in its own cancel scope (session.py); the
 pre-parameters pool runs in the same nursery under its own scope; a reaper forgets finished sessions
-after `retention_s`. Every error is an `EngineError` with the SPEC.md status code.
+after `retention_s`. Every error is an `EngineError` with the docs/contract.md §5 status code.
 
 GG20 presignatures (SessionKind.PRESIGN, asked for with StartSign's `presign`): mpc-service drives a
 presigning like any session; each party keeps its share of the result in the store under id = the
 session id. A signing that names a `presignature_id` claims that item from the store (one atomic,
 durable delete) before its session exists, so a presignature is never used twice, also across
 restarts and replicas; then only the online round runs.
+
+No result without its audit row (docs/contract.md §5): a DKG's key share, a presigning's presignature and a
+presignature's claim are stored in one transaction with their audit rows; a signature is shown to callers
+only after its audit row committed. A session that ends without a result gets its row afterwards. Store
+faults become engine errors through `errors.STORE_FAULTS` (DATA_LOSS, RESOURCE_EXHAUSTED, UNAVAILABLE).
+
+Session ids are single-use (contract §4.7): a start records its id in the store (`consume_once`, kind
+"session") before the session exists, so no message of a new session leaves the node under an id used
+before, whether that session is still retained, was forgotten, or ran before a restart. A start naming
+an ended session, or an id the store already holds, is ALREADY_EXISTS.
 
 The store is an `EngineStore` (storage.py): signer.store.Store, or the in-memory store of the tests.
 Ids, party counts and indices are checked with `signer.limits`, the functions the gRPC edge uses.
@@ -35,6 +45,7 @@ import hashlib
 import logging
 from collections import deque
 from collections.abc import Callable, Mapping
+from dataclasses import asdict
 from typing import Any, TypeVar
 
 import trio
@@ -52,25 +63,38 @@ from signer.engine.errors import (
     PermissionDenied,
     ResourceExhausted,
     Unavailable,
+    store_faults,
 )
 from signer.engine.model import (
     DeliverResult,
     DkgRequest,
     ProtocolMessage,
     SessionKind,
+    SessionState,
     SessionView,
     SignRequest,
 )
 from signer.engine.pools import PreparamsPool
+from signer.engine.presignatures import PresignatureGuard
 from signer.engine.registry import PresignResult, ProtocolBinding, SchemeKey, default_protocols
 from signer.engine.session import Builder, Session, SessionSetup
 from signer.engine.storage import EngineStore
 from signer.protocols.base import DkgResult, ProtocolError, SessionProtocol, SignResult
-from signer.session_context import PartyIdentity, SessionContext, decode_identities, encode_identities, verify_approval
-from signer.store.errors import ItemExists, KeyExists, KeyNotFound
-from signer.store.records import KeyInfo
+from signer.session_context import (
+    PartyIdentity,
+    SessionContext,
+    decode_identities,
+    encode_identities,
+    sign_extra,
+    verify_approval,
+)
+from signer.store.errors import AlreadyConsumed, ItemExists, KeyExists, KeyNotFound, StoreError
+from signer.store.records import AuditEvent, KeyInfo
 
 T = TypeVar("T")
+
+# The `consume_once` kind under which started session ids are kept.
+SESSION_ID_KIND = "session"
 
 log = logging.getLogger("signer.engine.manager")
 
@@ -95,6 +119,7 @@ class SessionManager:
         self._identity = identity
         self._protocols = dict(default_protocols() if protocols is None else protocols)
         self._preparams = preparams if preparams is not None else PreparamsPool(store, config.preparams_target)
+        self._presignatures = PresignatureGuard(store, config.state_dir, config.presignature_ttl_s)
         self._sessions: dict[str, Session] = {}
         self._clients: dict[str, str] = {}
         self._dkg_keys: set[str] = set()
@@ -165,7 +190,8 @@ class SessionManager:
         """The context a signing or presigning `request` would run under here: what the other signers
         approve (docs/contract.md §11.4). NotFound for an unknown key."""
         try:
-            info = await self._store.key_info(request.key_id)
+            async with store_faults():
+                info = await self._store.key_info(request.key_id)
         except KeyNotFound:
             raise NotFound(f"no key with key id {request.key_id!r}") from None
         return sign_context(SessionKind.PRESIGN if request.presign else SessionKind.SIGN, request, info)
@@ -198,7 +224,8 @@ class SessionManager:
             await other.wait()
         done = self._starting[sid] = trio.Event()
         try:
-            return await self._start(kind, request, client)
+            async with store_faults():
+                return await self._start(kind, request, client)
         finally:
             del self._starting[sid]
             done.set()
@@ -253,6 +280,7 @@ class SessionManager:
             setup = SessionSetup(
                 kind, request, info.protocol, info.curve, info.party_index, signers, context, binding.slow_start
             )
+        await self._use_session_id(request.session_id)
         # The awaits above let other calls run: check again before registering.
         self._check_accepting()
         self._check_capacity()
@@ -263,7 +291,7 @@ class SessionManager:
         elif kind is SessionKind.PRESIGN:
             build = self._presign_builder(binding, request, info.party_index, share.share)
         else:
-            presignature = await self._claim_presignature(request) if request.presignature_id else None
+            presignature = await self._claim_presignature(request, binding, client) if request.presignature_id else None
             build = self._sign_builder(binding, request, info.party_index, share.share, presignature)
         if isinstance(request, DkgRequest):
             self._dkg_keys.add(request.key_id)
@@ -294,16 +322,44 @@ class SessionManager:
         await self._nursery.start(session.run)
         return session.take_view()
 
-    async def _claim_presignature(self, request: SignRequest) -> bytes:
-        """Take the named presignature out of the store (durably, before any use); NotFound if it is not
-        there for this key: never made, already used, or another key's."""
+    async def _use_session_id(self, session_id: str) -> None:
+        """Record the id as used, durably, before the session exists; ALREADY_EXISTS if it was used before.
+        Capacity is held meanwhile, so a start that passed the capacity check cannot lose its slot to a
+        start that ran during this await (the id would then be burnt for nothing)."""
         self._reserved += 1
         try:
-            blob = await self._store.claim_presignature(request.key_id, request.presignature_id)
+            await self._store.consume_once(SESSION_ID_KIND, session_id)
+        except AlreadyConsumed:
+            raise AlreadyExists(f"session id {session_id!r} was already used") from None
+        finally:
+            self._reserved -= 1
+
+    async def _claim_presignature(self, request: SignRequest, binding: ProtocolBinding, client: str) -> bytes:
+        """Take the named presignature out of the store (durably, before any use, with an audit row naming
+        it and the signing); NotFound if it is not there for this key: never made, already used, or
+        another key's."""
+        audit = AuditEvent(
+            request.session_id, request.key_id, "claim", _digest(binding, request),
+            f"claimed presignature={request.presignature_id}", client or "unidentified",
+        )  # fmt: skip
+        self._reserved += 1
+        try:
+            blob = await self._store.claim_presignature(request.key_id, request.presignature_id, audit=audit)
         finally:
             self._reserved -= 1
         if blob is None:
             raise NotFound(f"no presignature {request.presignature_id!r} for key {request.key_id!r}")
+        # FailedPrecondition if the claimed presignature is refused (earlier store epoch, expired, already
+        # used: presignatures.py); no checkpoint since the claim, so the capacity stays held meanwhile.
+        self._reserved += 1
+        try:
+            blob = await self._presignatures.release(blob)
+        except FailedPrecondition:
+            if self._nursery is not None:
+                self._nursery.start_soon(self._presignatures_changed)  # the refused one is gone too
+            raise
+        finally:
+            self._reserved -= 1
         # Claimed is gone: if the node stopped accepting meanwhile, the presignature is lost, never reused.
         self._check_accepting()
         assert self._nursery is not None
@@ -313,7 +369,9 @@ class SessionManager:
     async def _presignatures_changed(self) -> None:
         try:
             telemetry.presignatures_ready(await self._store.count_presignatures())
-        except Exception:
+        except StoreError as exc:  # one line: while the database is down, this runs on every claim
+            log.warning("could not count presignatures for the pool metric: %s", exc)
+        except Exception:  # a bug: never let the metric take the manager's nursery down
             log.exception("could not count presignatures for the pool metric")
 
     async def deliver(self, message: ProtocolMessage) -> DeliverResult:
@@ -366,6 +424,8 @@ class SessionManager:
             return None
         if session.setup.kind is not kind or session.setup.request != request:
             raise AlreadyExists(f"session {request.session_id!r} exists with other parameters")
+        if session.state.terminal:
+            raise AlreadyExists(f"session id {request.session_id!r} was already used (that session has ended)")
         return session.take_view()
 
     def _get(self, session_id: str) -> Session | None:
@@ -460,7 +520,20 @@ class SessionManager:
         if not isinstance(path, tuple) or not all(limits.is_int(i) and 0 <= i < limits.HARDENED for i in path):
             raise InvalidArgument("derivation_path must be non-hardened indices below 2^31")
         if path and not binding.derivation:
-            raise InvalidArgument(f"protocol {info.protocol} does not support derivation paths")
+            raise InvalidArgument(f"protocol {info.protocol} on {info.curve} does not support derivation paths")
+        self._check_taproot(req, binding, info)
+
+    @staticmethod
+    def _check_taproot(req: SignRequest, binding: ProtocolBinding, info: KeyInfo) -> None:
+        """A Taproot signing needs well-formed fields (`limits.check_taproot`), a scheme that has it and a
+        32-byte sighash."""
+        _check(limits.check_taproot, req.taproot, req.taproot_merkle_root, req.presign, req.presignature_id)
+        if not req.taproot:
+            return
+        if not binding.taproot:
+            raise InvalidArgument(f"protocol {info.protocol} on {info.curve} has no taproot signing")
+        if len(req.message) != limits.DIGEST_BYTES:
+            raise InvalidArgument(f"message: a taproot message is the {limits.DIGEST_BYTES}-byte BIP-341 sighash")
 
     def _check_approvals(self, context: SessionContext, req: SignRequest, me: int) -> None:
         """With `auth.approvals: all-other-signers`: an approval of exactly this context from every other
@@ -482,7 +555,8 @@ class SessionManager:
         async def build() -> SessionProtocol:
             preparams = None
             if binding.needs_preparams:
-                preparams = await self._preparams.take({"session_id": req.session_id, "key_id": req.key_id})
+                async with store_faults():
+                    preparams = await self._preparams.take({"session_id": req.session_id, "key_id": req.key_id})
             return await _construct(binding, binding.new_dkg, req, preparams)
 
         return build
@@ -503,10 +577,13 @@ class SessionManager:
 
     # ----- session hooks -------------------------------------------------------------------------
 
+    @store_faults()
     async def _finish(self, session: Session, result: DkgResult | SignResult | PresignResult) -> None:
-        """Runs before a session becomes COMPLETED: a DKG's key share is stored first (put-once), and so is
-        a presigning's presignature (under id = the session id)."""
+        """Runs before a session becomes COMPLETED, and commits its audit row: a DKG's key share is stored
+        with it (put-once), a presigning's presignature too (under id = the session id), a signing's row
+        alone. If this fails the session FAILS: nothing is released without its row."""
         request = session.setup.request
+        audit = self._audit_event(session, "completed")
         if isinstance(request, DkgRequest) and isinstance(result, DkgResult):
             try:
                 await self._store.put_share(
@@ -519,35 +596,38 @@ class SessionManager:
                     parties=request.total_parties,
                     party_index=request.party_index,
                     party_identities=encode_identities(request.party_identities),
+                    audit=audit,
                 )
             except KeyExists:
                 raise AlreadyExists(f"key id {request.key_id!r} was stored meanwhile") from None
         elif session.setup.kind is SessionKind.PRESIGN and not isinstance(result, DkgResult | SignResult):
-            blob = result.consume()
+            blob = await self._presignatures.seal(result.presignature_id, result.consume())
             try:
-                await self._store.add_presignature(request.key_id, blob, item_id=request.session_id)
+                await self._store.add_presignature(request.key_id, blob, item_id=request.session_id, audit=audit)
             except ItemExists:
                 raise AlreadyExists(f"a presignature with id {request.session_id!r} is already stored") from None
             await self._presignatures_changed()
+        else:
+            await self._store.append_audit(**asdict(audit))
 
+    @store_faults()
     async def _audit(self, session: Session) -> None:
-        """One audit row per finished session: what it was, for whom, how it ended."""
-        request = session.setup.request
+        """The audit row of a session that ended without a result (a COMPLETED one has it already)."""
+        if session.state is SessionState.COMPLETED:
+            return
         result = session.state.name.lower()
         if session.culprits:
             result += f" culprits={list(session.culprits)}"
+        await self._store.append_audit(**asdict(self._audit_event(session, result)))
+
+    def _audit_event(self, session: Session, result: str) -> AuditEvent:
+        """What the audit log records of a session: what it was, for whom, how it ended."""
+        setup = session.setup
         digest = None
-        if session.setup.kind is SessionKind.SIGN and isinstance(request, SignRequest):
-            binding = self._protocols[session.setup.scheme]
-            digest = request.message if binding.message_is_digest else hashlib.sha256(request.message).digest()
-        await self._store.append_audit(
-            session_id=session.setup.session_id,
-            key_id=session.setup.key_id,
-            operation=session.setup.kind.value,
-            message_digest=digest,
-            result=result,
-            client_identity=self._clients.get(session.setup.session_id, "unidentified"),
-        )
+        if setup.kind is SessionKind.SIGN and isinstance(setup.request, SignRequest):
+            digest = _digest(self._protocols[setup.scheme], setup.request)
+        client = self._clients.get(setup.session_id, "unidentified")
+        return AuditEvent(setup.session_id, setup.key_id, setup.kind.value, digest, result, client)
 
     def _on_terminal(self, session: Session) -> None:
         """The session's state just became terminal: a DKG's key id is free again (a COMPLETED one is in
@@ -612,12 +692,18 @@ def sign_context(kind: SessionKind, req: SignRequest, info: KeyInfo) -> SessionC
         message=req.message,
         derivation_path=req.derivation_path,
         presignature_id=req.presignature_id,
+        extra=sign_extra(req.taproot, req.taproot_merkle_root),
     )
 
 
 def _check(check: Callable[..., T], *args: object) -> T:
     """Apply one `signer.limits` check (the gRPC edge applies the same); LimitError -> InvalidArgument."""
     return limits.check_as(InvalidArgument, check, *args)
+
+
+def _digest(binding: ProtocolBinding, request: SignRequest) -> bytes:
+    """The message digest the audit log keeps: the digest itself for ECDSA, SHA-256 of an EdDSA message."""
+    return request.message if binding.message_is_digest else hashlib.sha256(request.message).digest()
 
 
 def _check_message(m: ProtocolMessage) -> None:

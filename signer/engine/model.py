@@ -40,7 +40,7 @@ class SessionKind(enum.Enum):
 
 
 class SessionState(enum.Enum):
-    """SPEC.md SessionState without the UNSPECIFIED zero value."""
+    """docs/contract.md §4.9 SessionState without the UNSPECIFIED zero value."""
 
     RUNNING = "running"
     COMPLETED = "completed"
@@ -70,11 +70,13 @@ class DkgRequest:
 
 @dataclass(frozen=True)
 class SignRequest:
-    """StartSign: `message` is a 32-byte digest for ECDSA, the message itself for EdDSA.
+    """StartSign: `message` is a 32-byte digest for ECDSA and Taproot, the message itself for RFC 9591.
 
     `presign`: run GG20 presigning only (no message, no derivation path); every party keeps its share of
     the presignature under id = session_id, for key_id. `presignature_id`: sign with the presignature
     kept under that id (claimed from the store before the session starts), running only the online round.
+    `taproot`: a BIP-340 signature for the BIP-341 output key of the (derived) key, committing to the script
+    tree `taproot_merkle_root` (32 bytes; empty for a key-path-only output).
     `approvals`: the other signers' approvals of this signing; not part of what identifies the session (a
     retried start with freshly made approvals is the same request).
     """
@@ -86,6 +88,8 @@ class SignRequest:
     derivation_path: tuple[int, ...] = ()
     presign: bool = False
     presignature_id: str = ""
+    taproot: bool = False
+    taproot_merkle_root: bytes = b""
     approvals: tuple[PartyApproval, ...] = field(default=(), compare=False)
 
 
@@ -93,9 +97,10 @@ class SignRequest:
 class SessionView:
     """A snapshot of one session for Start*/Get*Status/SubmitProtocolMessage responses.
 
-    `outbound` is every message this node produced in the session, in sequence order (SPEC.md §2:
+    `outbound` is every message this node produced in the session, in sequence order (docs/contract.md §4.8:
     outbound is never lost to a dropped response). `round` is the round the session waits in
-    (the last one once finished). Result fields are empty until COMPLETED.
+    (the last one once finished). Result fields are empty until COMPLETED; `output_key` is set for a
+    Taproot signing only.
     """
 
     session_id: str
@@ -108,6 +113,7 @@ class SessionView:
     public_key: bytes = b""
     signature: bytes = b""
     recovery_id: int = 0
+    output_key: bytes = b""
     error: str = ""
     culprits: tuple[int, ...] = ()
 

@@ -1,7 +1,7 @@
 """The protocol registry: (protocol, curve) -> how to build its DKG, signing and presigning sessions.
 
 Adding a scheme is one `ProtocolBinding` in `default_protocols()` under a (protocol, curve) key named in
-`signer.schemes` (FROST over secp256k1 would be one more entry next to FROST over Ed25519). Imports of
+`signer.schemes` (FROST over secp256k1 is one such entry next to FROST over Ed25519). Imports of
 protocol packages happen inside the builders, so the engine (and a node that never runs GG20) does not
 load code it does not use.
 """
@@ -26,11 +26,15 @@ PresignBuilder = Callable[[SignRequest, int, bytes], SessionProtocol]
 
 
 class PresignResult(Protocol):
-    """What a presigning session's `result` is: the key's public key and the presignature, handed out
-    once (`consume`) in the encoding `new_sign` takes back as `presignature`."""
+    """What a presigning session's `result` is: the key's public key, the presignature's public id (the
+    same for every signer's share, and for every copy of it) and the presignature, handed out once
+    (`consume`) in the encoding `new_sign` takes back as `presignature`."""
 
     @property
     def public_key(self) -> bytes: ...
+
+    @property
+    def presignature_id(self) -> bytes: ...
 
     def consume(self) -> bytes: ...
 
@@ -46,7 +50,8 @@ class ProtocolBinding:
     session's result is a `PresignResult`.
     `needs_preparams`: the DKG takes a pre-parameter set from the pool. `message_is_digest`: signing
     takes a 32-byte digest (ECDSA) rather than the message itself. `derivation`: signing accepts a
-    non-hardened derivation path.
+    non-hardened derivation path. `taproot`: signing can produce a BIP-340 signature for the key's BIP-341
+    output key (the request's `taproot`), over a 32-byte sighash.
     """
 
     new_dkg: DkgBuilder
@@ -56,6 +61,7 @@ class ProtocolBinding:
     needs_preparams: bool = False
     message_is_digest: bool = False
     derivation: bool = False
+    taproot: bool = False
 
     @property
     def slow_start(self) -> bool:
@@ -69,15 +75,22 @@ def _parties(n: int) -> tuple[int, ...]:
 
 
 def _frost_dkg(req: DkgRequest, _preparams: bytes | None) -> SessionProtocol:
+    from signer.protocols.frost.ciphersuite import FROST_ED25519_SHA512, FROST_SECP256K1_SHA256
     from signer.protocols.frost.session import FrostDkgSession
 
-    return FrostDkgSession(req.session_id, req.party_index, req.threshold, _parties(req.total_parties))
+    suite = {ED25519: FROST_ED25519_SHA512, SECP256K1: FROST_SECP256K1_SHA256}[req.curve]
+    return FrostDkgSession(req.session_id, req.party_index, req.threshold, _parties(req.total_parties), suite)
 
 
 def _frost_sign(req: SignRequest, party_index: int, key_share: bytes, _presignature: bytes | None) -> SessionProtocol:
+    """The key share names its ciphersuite; `taproot` and a derivation path need a FROST(secp256k1) share."""
     from signer.protocols.frost.session import FrostSignSession
+    from signer.protocols.frost.taproot import TaprootOutput
 
-    return FrostSignSession(req.session_id, party_index, key_share, req.message, req.signers)
+    taproot = TaprootOutput(req.taproot_merkle_root or None) if req.taproot else None
+    return FrostSignSession(
+        req.session_id, party_index, key_share, req.message, req.signers, taproot, req.derivation_path
+    )
 
 
 def _gg20_dkg(req: DkgRequest, preparams: bytes | None) -> SessionProtocol:
@@ -111,9 +124,10 @@ def _gg20_presign(req: SignRequest, party_index: int, key_share: bytes) -> Sessi
 
 
 def default_protocols() -> dict[SchemeKey, ProtocolBinding]:
-    """FROST (Ed25519, cheap steps inline) and GG20 (secp256k1, steps in worker processes)."""
+    """FROST (Ed25519 and secp256k1, cheap steps inline) and GG20 (secp256k1, steps in worker processes)."""
     return {
         (FROST, ED25519): ProtocolBinding(new_dkg=_frost_dkg, new_sign=_frost_sign),
+        (FROST, SECP256K1): ProtocolBinding(new_dkg=_frost_dkg, new_sign=_frost_sign, derivation=True, taproot=True),
         (GG20, SECP256K1): ProtocolBinding(
             new_dkg=_gg20_dkg,
             new_sign=_gg20_sign,

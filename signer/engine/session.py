@@ -7,7 +7,7 @@ computing it), run under `trio.fail_after(round_timeout)`. Callers never touch t
 it to the task through a bounded memory channel; the task files it into the current round or holds it
 for a later one.
 
-Inbound rules (SPEC.md §3): a message equal to one already received from that sender with that sequence
+Inbound rules (docs/contract.md §3.2): a message equal to one already received from that sender with that sequence
 is acknowledged and ignored; a different message reusing (from_party, sequence) is INVALID_ARGUMENT; a
 second, different message for the same (round, sender, broadcast|p2p) slot is INVALID_ARGUMENT; a message
 for a finished session or a round already passed is FAILED_PRECONDITION; messages for the next round are
@@ -118,6 +118,7 @@ class Session:
         self.public_key = b""
         self.signature = b""
         self.recovery_id = 0
+        self.output_key = b""
         self.outbound: list[ProtocolMessage] = []
         # How many outbound messages a response has already carried: the long-poll "new outbound" cursor.
         self.reported = 0
@@ -155,6 +156,7 @@ class Session:
             public_key=self.public_key,
             signature=self.signature,
             recovery_id=self.recovery_id,
+            output_key=self.output_key,
             error=self.error,
             culprits=self.culprits,
         )
@@ -181,7 +183,7 @@ class Session:
     def accept(self, msg: ProtocolMessage) -> bool:
         """Check and enqueue one inbound message; returns True for an exact duplicate (ignored).
 
-        Raises an EngineError with the SPEC.md status otherwise refusing it; a refused message changes
+        Raises an EngineError with the docs/contract.md §5 status otherwise refusing it; a refused message changes
         nothing.
         """
         me = self.setup.party_index
@@ -277,6 +279,8 @@ class Session:
             with trio.CancelScope(shield=True), trio.move_on_after(self._config.round_timeout_s):
                 try:
                     await self._audit(self)
+                except EngineError as exc:  # a store fault, already logged with its detail
+                    log.error("audit row not written: %s", exc, extra=self._log_extra)
                 except Exception:
                     log.exception("audit row not written", extra=self._log_extra)
             self.done.set()
@@ -305,6 +309,7 @@ class Session:
         self.public_key = result.public_key
         if isinstance(result, SignResult):
             self.signature, self.recovery_id = result.signature, result.recovery_id
+            self.output_key = result.output_key
         self._end(SessionState.COMPLETED, "")
 
     def _round_finished(self, began: float) -> None:

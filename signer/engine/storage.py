@@ -3,14 +3,15 @@
 `signer.store.Store` (SQLite or PostgreSQL) is the real one; tests use an in-memory one. Both are
 checked against `EngineStore` by mypy and by one contract test run over all three. Errors are the store's
 own: `get_share`/`key_info` raise KeyNotFound for an unknown key id, `put_share` KeyExists for a taken
-one, `add_presignature` ItemExists for a taken item id; anything else (a StoreError) is a storage failure.
+one, `add_presignature` ItemExists for a taken item id, `consume_once` AlreadyConsumed for a used one;
+anything else (a StoreError) is a storage failure.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from signer.store.records import KeyInfo, StoredKeyShare
+from signer.store.records import AuditEvent, KeyInfo, StoredKeyShare
 
 
 class EngineStore(Protocol):
@@ -36,8 +37,10 @@ class EngineStore(Protocol):
         parties: int,
         party_index: int,
         party_identities: bytes = b"",
+        audit: AuditEvent | None = None,
     ) -> KeyInfo:
-        """Store a DKG's key share once, with every party's identity key (public metadata)."""
+        """Store a DKG's key share once, with every party's identity key (public metadata), in one
+        transaction with its `audit` row."""
         ...
 
     async def add_preparams(self, blob: bytes) -> str:
@@ -50,16 +53,27 @@ class EngineStore(Protocol):
 
     async def count_preparams(self) -> int: ...
 
-    async def add_presignature(self, key_id: str, blob: bytes, item_id: str | None = None) -> str:
-        """Keep one presignature for `key_id` under `item_id` (a random id if None); returns the id."""
+    async def add_presignature(
+        self, key_id: str, blob: bytes, item_id: str | None = None, *, audit: AuditEvent | None = None
+    ) -> str:
+        """Keep one presignature for `key_id` under `item_id` (a random id if None), in one transaction with
+        its `audit` row; returns the id."""
         ...
 
-    async def claim_presignature(self, key_id: str, item_id: str | None = None) -> bytes | None:
-        """Remove and return one presignature of `key_id` (that item, or the oldest); None if there is none."""
+    async def claim_presignature(
+        self, key_id: str, item_id: str | None = None, *, audit: AuditEvent | None = None
+    ) -> bytes | None:
+        """Remove and return one presignature of `key_id` (that item, or the oldest), in one transaction with
+        its `audit` row (written only when an item was claimed); None if there is none."""
         ...
 
     async def count_presignatures(self, key_id: str | None = None) -> int:
         """Presignatures ready for `key_id`, or for all keys when None."""
+        ...
+
+    async def consume_once(self, kind: str, item_id: str) -> None:
+        """Mark (kind, item_id) used, durably and atomically; AlreadyConsumed for every call after the first
+        (the engine keeps started session ids this way, so none is ever started twice)."""
         ...
 
     async def append_audit(

@@ -28,7 +28,7 @@ from whom. Payload bytes are the protocol's own versioned, length-checked encodi
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -134,7 +134,7 @@ class DkgResult:
     """What a finished DKG leaves behind for this party.
 
     `key_share` is the party's secret key package in the protocol's own encoding (the store encrypts it);
-    `public_key` is the group key in the SPEC.md encoding (33-byte SEC1 or 32-byte Ed25519).
+    `public_key` is the group key in the docs/contract.md §4.10 encoding (33-byte SEC1 or 32-byte Ed25519).
     """
 
     public_key: bytes
@@ -143,11 +143,14 @@ class DkgResult:
 
 @dataclass(frozen=True)
 class SignResult:
-    """A finished signing: 64-byte signature (r||s low-s, or R||S) and the ECDSA recovery id (0 for EdDSA)."""
+    """A finished signing: the signature (64-byte r||s low-s, RFC 9591's R||z, or BIP-340's x(R)||s), the
+    ECDSA recovery id (0 for Schnorr) and, for a Taproot signing, the 32-byte x-only output key it verifies
+    under (`public_key` is then the internal key)."""
 
     signature: bytes
     public_key: bytes
     recovery_id: int = 0
+    output_key: bytes = b""
 
 
 class SessionProtocol(ABC):
@@ -220,21 +223,30 @@ class RoundMachine(SessionProtocol):
     def _start(self) -> list[Outgoing]:
         """Round 1: compute and return this party's first messages (and `_expect` round 1's inbox)."""
 
-    def _expect(self, round_no: int, handler: Handler, broadcast: bool = True, p2p: bool = False) -> None:
-        """Wait for one broadcast and/or one point-to-point payload from every other party in `round_no`."""
-        others = frozenset(self.others)
+    def _expect(
+        self,
+        round_no: int,
+        handler: Handler,
+        broadcast: bool = True,
+        p2p: bool = False,
+        senders: Iterable[int] | None = None,
+    ) -> None:
+        """Wait for one broadcast and/or one point-to-point payload in `round_no` from every other party,
+        or only from `senders` (a round some parties do not speak in, as a reshare's shares come only from
+        the dealers)."""
+        others = frozenset(self.others if senders is None else senders) - {self.party_index}
         self._spec = RoundSpec(round_no, others if broadcast else frozenset(), others if p2p else frozenset())
         self._handler = handler
 
     def _receive(
         self, inbox: Mapping[InboxKey, bytes], what: str, decode: Callable[[int, bytes], T], p2p: bool = False
     ) -> dict[int, T]:
-        """Decode every other party's broadcast (or point-to-point) payload as `decode(sender, payload)`;
+        """Decode every sender's broadcast (or point-to-point) payload in `inbox` as `decode(sender, payload)`;
         a payload that does not decode names its sender."""
         received = {}
-        for j in self.others:
-            with attribute(j, what):
-                received[j] = decode(j, inbox[InboxKey(j, not p2p)])
+        for key in sorted((k for k in inbox if k.broadcast != p2p), key=lambda k: k.from_party):
+            with attribute(key.from_party, what):
+                received[key.from_party] = decode(key.from_party, inbox[key])
         return received
 
     def _finish(self, result: Any) -> None:

@@ -17,17 +17,22 @@ from signer.store.errors import (
     NodeMismatch,
     SchemaError,
     StoreConfigError,
+    StoreCorrupt,
     StoreError,
+    StoreFull,
+    StoreInUse,
+    StoreUnavailable,
     WrongKek,
 )
 from signer.store.kek import create_kek_file, load_kek
-from signer.store.records import AuditEntry, KeyInfo, SchemaStatus, StoredKeyShare
+from signer.store.records import AuditEntry, AuditEvent, KeyInfo, SchemaStatus, StoredKeyShare
 from signer.store.repository import Store, open_backend, open_store
 from signer.store.sqlite import sqlite_url
 
 __all__ = [
     "AlreadyConsumed",
     "AuditEntry",
+    "AuditEvent",
     "DecryptionFailed",
     "ItemExists",
     "KekFileError",
@@ -39,7 +44,11 @@ __all__ = [
     "SchemaStatus",
     "Store",
     "StoreConfigError",
+    "StoreCorrupt",
     "StoreError",
+    "StoreFull",
+    "StoreInUse",
+    "StoreUnavailable",
     "StoredKeyShare",
     "WrongKek",
     "create_kek_file",

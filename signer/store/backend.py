@@ -3,9 +3,11 @@
 Backends move sealed rows; they never see a KEK or plaintext. Every method is one transaction, so a
 crash leaves it either fully applied or not at all. Transient failures (a dropped connection, a
 server restart, a busy lock) are retried with tenacity; constraint violations and every other error
-are not. Each operation is written so that repeating it after a commit whose reply was lost is
-harmless: inserts of store-generated ids use ON CONFLICT DO NOTHING, and a share insert that finds an
-identical row (same random ciphertext) treats it as its own earlier attempt.
+are not. A database failure left when the retries are over becomes the store's typed fault
+(StoreUnavailable, StoreFull or StoreCorrupt), so callers never see a driver's exception. Each operation
+is written so that repeating it after a commit whose reply was lost is harmless: inserts of
+store-generated ids use ON CONFLICT DO NOTHING, and a share insert that finds an identical row (same
+random ciphertext) treats it as its own earlier attempt.
 """
 
 from __future__ import annotations
@@ -26,12 +28,23 @@ from tenacity import (
     wait_random,
 )
 
+from signer.store.errors import StoreError
 from signer.store.records import AuditEntry, KeyInfo, PoolRow, SchemaStatus, ShareRow
 
 T = TypeVar("T")
+# An audit row to insert in the same transaction as the result it records: (entry id, entry). The entry
+# id is chosen once by the caller, so a retried transaction whose first commit went through adds no second row.
+AuditWrite = tuple[str, AuditEntry]
+IN_USE = "a node is using this store; stop it first"
+KEK_ROTATED = "the store's KEK was rotated under this node; restart it with the new storage.kek_file"
 
 RETRY_ATTEMPTS = 6
 RETRY_MAX_SECONDS = 30.0
+# Start-up waits for an unreachable database with pauses doubling from the first to the last.
+WAIT_FIRST_S = 0.5
+WAIT_MAX_S = 5.0
+# Told (error, seconds until the next try) each time a start-up connection attempt failed.
+OnWait = Callable[[BaseException, float], None]
 
 
 async def retry_transient(
@@ -58,21 +71,69 @@ async def retry_transient(
     raise AssertionError("unreachable: tenacity either returns or reraises")
 
 
+async def wait_until_reachable(
+    connect: Callable[[], Awaitable[T]],
+    is_transient: Callable[[BaseException], bool],
+    timeout_s: float,
+    on_wait: OnWait | None = None,
+) -> T:
+    """Start-up: try `connect` until it works or `timeout_s` passed, pausing with capped exponential backoff.
+
+    A node started before its database (a reboot, a failover) waits instead of exiting at once and tripping
+    its service manager's restart limit; `on_wait` reports every failed attempt (log line, systemd STATUS).
+    The last error propagates when time is up; a non-transient one (bad password) propagates at once.
+    """
+    deadline = trio.current_time() + timeout_s
+    pause = WAIT_FIRST_S
+    while True:
+        try:
+            return await connect()
+        except Exception as exc:
+            left = deadline - trio.current_time()
+            if not is_transient(exc) or left <= 0:
+                raise
+            pause = min(pause, left)
+            if on_wait is not None:
+                on_wait(exc, pause)
+            await trio.sleep(pause)
+            pause = min(pause * 2, WAIT_MAX_S)
+
+
 class Backend(ABC):
     """One database. `retries` counts transient failures that were retried (for tests and metrics)."""
 
     name: str
     retries: int = 0
+    # The check value of the KEK this opener seals with (set by the Store once verified). Every write of
+    # sealed records verifies it in its own transaction, locked against a rotation, and fails with
+    # WrongKek(KEK_ROTATED) if a rotation replaced it: a record the store's KEK cannot open is never written,
+    # even by a node that lost its in-use lock (a dropped PostgreSQL session).
+    kek_check: bytes | None = None
 
-    def __init__(self, is_transient: Callable[[BaseException], bool]) -> None:
+    def __init__(
+        self,
+        is_transient: Callable[[BaseException], bool],
+        fault: Callable[[BaseException], StoreError | None],
+    ) -> None:
         self._is_transient = is_transient
+        self._fault = fault
         self.retries = 0
 
     async def _retry(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Run one transaction with the retry policy; a database fault leaves as a typed StoreError."""
+
         def count() -> None:
             self.retries += 1
 
-        return await retry_transient(attempt, self._is_transient, count)
+        try:
+            return await retry_transient(attempt, self._is_transient, count)
+        except StoreError:
+            raise
+        except Exception as exc:
+            fault = self._fault(exc)
+            if fault is None:
+                raise
+            raise fault from exc
 
     @abstractmethod
     async def migrate(self) -> list[tuple[int, str]]:
@@ -86,8 +147,14 @@ class Backend(ABC):
         """Set `name` if unset; return the stored value (which may be another opener's)."""
 
     @abstractmethod
-    async def insert_share(self, row: ShareRow) -> bool:
-        """Insert once; False if another share already holds the key id."""
+    async def hold(self, exclusive: bool) -> None:
+        """Mark the store in use until `aclose`: shared by every node (waiting while an exclusive holder
+        runs), exclusive for an operation that must run alone, which fails at once with StoreInUse
+        (message `IN_USE`) while any node holds it."""
+
+    @abstractmethod
+    async def insert_share(self, row: ShareRow, audit: AuditWrite | None = None) -> bool:
+        """Insert once, with `audit` in the same transaction; False if another share already holds the key id."""
 
     @abstractmethod
     async def fetch_share(self, key_id: str) -> ShareRow | None: ...
@@ -105,17 +172,21 @@ class Backend(ABC):
     async def pool_add(self, rows: list[PoolRow], at: datetime) -> None: ...
 
     @abstractmethod
-    async def pool_put(self, row: PoolRow, at: datetime) -> bool:
-        """Insert one item under its caller-chosen id; False if another item holds that id.
+    async def pool_put(self, row: PoolRow, at: datetime, audit: AuditWrite | None = None) -> bool:
+        """Insert one item under its caller-chosen id, with `audit` in the same transaction; False if
+        another item holds that id.
 
         An identical row already there (same random ciphertext) is this call's own earlier attempt
         whose commit reply was lost: True.
         """
 
     @abstractmethod
-    async def pool_claim(self, kind: str, owner: str, item_id: str | None = None) -> PoolRow | None:
-        """Remove and return, in one committed statement, the oldest item, or with `item_id` exactly that
-        item (if it is of this kind and owner); None when there is no such item."""
+    async def pool_claim(
+        self, kind: str, owner: str, item_id: str | None = None, audit: AuditWrite | None = None
+    ) -> PoolRow | None:
+        """Remove and return, in one committed transaction, the oldest item, or with `item_id` exactly that
+        item (if it is of this kind and owner); None when there is no such item. `audit` is written in
+        the same transaction when an item was claimed."""
 
     @abstractmethod
     async def pool_get(self, kind: str, owner: str, item_id: str) -> PoolRow | None:

@@ -48,10 +48,11 @@ async def kek_rotate_async(
     """Re-wrap every data key from the KEK in `kek_file` to the one in `new_kek_file`.
 
     `new_kek_file` is created (random, mode 0600) if it does not exist. One transaction: either every
-    record opens under the new KEK afterwards, or nothing changed. Stop every node using the store
-    first, then point `storage.kek_file` at the new file. Returns the number of re-wrapped records.
+    record opens under the new KEK afterwards, or nothing changed. Refused with StoreInUse while any node
+    uses the store (stop them first); afterwards point `storage.kek_file` at the new file. Returns the
+    number of re-wrapped records.
     """
-    async with open_store(url, load_kek(kek_file), node_id) as store:
+    async with open_store(url, load_kek(kek_file), node_id, exclusive=True) as store:
         new_path = Path(new_kek_file)
         new_kek = load_kek(new_path) if new_path.exists() else create_kek_file(new_path)
         return await store.rotate_kek(new_kek)

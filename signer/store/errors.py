@@ -49,3 +49,22 @@ class DecryptionFailed(StoreError):
 
 class SchemaError(StoreError):
     """The database schema is newer than this program, or a migration failed."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot do the work now: unreachable, restarting, overloaded or busy past the retries.
+
+    The operation did not happen (or, for a lost commit reply, is safe to repeat); it may succeed later.
+    """
+
+
+class StoreFull(StoreError):
+    """The database or its disk is full: nothing was written, and nothing will be until an operator frees space."""
+
+
+class StoreCorrupt(StoreError):
+    """The database reports that its own files or pages are corrupt."""
+
+
+class StoreInUse(StoreError):
+    """An operation that needs the store to itself (KEK rotation) found a node using it."""

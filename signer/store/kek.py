@@ -1,6 +1,6 @@
 """The key-encryption key (KEK) file: 32 random bytes written as 64 hex characters.
 
-The format is the one every key file of the node shares (SPEC.md §4), so reading and writing it is
+The format is the one every key file of the node shares (docs/contract.md §8), so reading and writing it is
 `signer.auth.keyfiles`' job; here its errors become the store's `KekFileError`.
 """
 

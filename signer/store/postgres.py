@@ -8,10 +8,15 @@ Concurrency across replicas: a claim is a single `DELETE ... WHERE seq = (SELECT
 LOCKED) RETURNING ...`, so two replicas never delete (and so never return) the same row, and neither
 waits on the other's row lock. `synchronous_commit` is forced on for our sessions: a claim or a key
 share is on disk before the call returns.
+
+Who uses the store: each opener holds a session-level advisory lock on a connection of its own, keyed by
+the schema, shared by nodes and exclusive (try-lock) for `signer kek rotate`, so a rotation cannot run
+under a live node.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
@@ -20,8 +25,9 @@ from typing import Any, TypeVar
 import asyncpg
 import trio_asyncio
 
-from signer.store.backend import Backend, retry_transient
-from signer.store.errors import SchemaError, StoreConfigError, StoreError, WrongKek
+from signer.store import errors
+from signer.store.backend import IN_USE, KEK_ROTATED, AuditWrite, Backend, OnWait, retry_transient, wait_until_reachable
+from signer.store.errors import SchemaError, StoreConfigError, StoreError, StoreInUse, WrongKek
 from signer.store.records import AuditEntry, KeyInfo, PoolRow, SchemaStatus, ShareRow
 from signer.store.schema import POSTGRES_MIGRATIONS
 
@@ -29,6 +35,9 @@ T = TypeVar("T")
 
 # Arbitrary constant naming the migration advisory lock (replicas starting together migrate once).
 _MIGRATION_LOCK = 0x6D70_6373_6967_6E72 & 0x7FFF_FFFF_FFFF_FFFF
+# The in-use lock: (this class id, hash of the schema), so stores in other schemas of one database are apart.
+_IN_USE_LOCK = 0x6D70_6375
+_IN_USE_KEY = f"{_IN_USE_LOCK}, hashtext(current_schema())"
 _SHARE_COLS = (
     "key_id, protocol, curve, public_key, threshold, parties, party_index, record_version, created_at, party_identities"
 )
@@ -50,6 +59,21 @@ _TRANSIENT = (
 )
 
 
+class _OneLine(logging.Filter):
+    """asyncpg's pool logs a full traceback each time it fails to reconnect (every 1 to 60 s while the
+    server is down): keep its message and the error, on one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            record.msg, record.args = f"{record.getMessage()} ({type(error).__name__}: {error})", ()
+            record.exc_info = record.exc_text = None
+        return True
+
+
+logging.getLogger("asyncpg.pool").addFilter(_OneLine())
+
+
 def is_transient(exc: BaseException) -> bool:
     """Connection loss, server restart, overload or a serialization conflict; never a constraint."""
     if isinstance(exc, _TRANSIENT):
@@ -57,6 +81,32 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, asyncpg.exceptions.InterfaceError):
         return "closed" in str(exc).lower()
     return False
+
+
+def fault(exc: BaseException) -> StoreError | None:
+    """The store fault for an error left after the retries (by SQLSTATE class), None for anything else."""
+    if isinstance(exc, asyncpg.exceptions.DiskFullError):
+        return errors.StoreFull(f"PostgreSQL: {exc}")
+    if isinstance(exc, asyncpg.exceptions.DataCorruptedError | asyncpg.exceptions.IndexCorruptedError):
+        return errors.StoreCorrupt(f"PostgreSQL: {exc}")
+    if is_transient(exc) or isinstance(
+        exc,
+        asyncpg.exceptions.InsufficientResourcesError  # class 53: out of memory, too many connections
+        | asyncpg.exceptions.ReadOnlySQLTransactionError  # a standby, e.g. during a failover
+        | asyncpg.exceptions.OperatorInterventionError,  # class 57: shutdown, cancelled by an operator
+    ):
+        return errors.StoreUnavailable(f"PostgreSQL: {type(exc).__name__}: {exc}")
+    return None
+
+
+async def _insert_audit(c: asyncpg.Connection, audit: AuditWrite) -> None:
+    entry_id, e = audit
+    await c.execute(
+        "INSERT INTO audit_log (entry_id, at, node_id, session_id, key_id, operation, message_digest, "
+        "result, client_identity) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (entry_id) DO NOTHING",
+        entry_id, e.at, e.node_id, e.session_id, e.key_id, e.operation, e.message_digest, e.result,
+        e.client_identity,
+    )  # fmt: skip
 
 
 def _dsn(url: str) -> str | None:
@@ -86,9 +136,31 @@ def _audit(r: Any) -> AuditEntry:
 class PostgresBackend(Backend):
     name = "postgres"
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        super().__init__(is_transient)
+    def __init__(self, pool: asyncpg.Pool, connect: Callable[[], Awaitable[asyncpg.Connection]]) -> None:
+        super().__init__(is_transient, fault)
         self._pool = pool
+        self._connect = connect
+        self._in_use: asyncpg.Connection | None = None
+
+    async def hold(self, exclusive: bool) -> None:
+        # Its own connection, outside the pool: a session-level lock lives as long as the connection.
+        async def take() -> asyncpg.Connection:
+            conn = await self._connect()
+            try:
+                if exclusive:
+                    got = await conn.fetchval(f"SELECT pg_try_advisory_lock({_IN_USE_KEY})")
+                else:  # waits while a rotation holds it exclusively (one transaction: seconds at most)
+                    await conn.execute(f"SELECT pg_advisory_lock_shared({_IN_USE_KEY})")
+                    got = True
+            except BaseException:
+                await conn.close()
+                raise
+            if not got:
+                await conn.close()
+                raise StoreInUse(IN_USE)
+            return conn
+
+        self._in_use = await self._retry(trio_asyncio.aio_as_trio(take))
 
     async def _run(self, fn: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
         async def on_asyncio() -> T:
@@ -106,6 +178,20 @@ class PostgresBackend(Backend):
                 return await fn(conn)
 
         return await self._run(in_tx)
+
+    async def _write_sealed(self, fn: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        """A write of sealed records, checking first that the KEK is still ours; FOR SHARE waits for a
+        rotation holding the row FOR UPDATE, then reads what it committed."""
+        check = self.kek_check
+
+        async def guarded(c: asyncpg.Connection) -> T:
+            if check is not None:
+                stored = await c.fetchval("SELECT value FROM meta WHERE name = 'kek_check' FOR SHARE")
+                if stored is None or bytes(stored) != check:
+                    raise WrongKek(KEK_ROTATED)
+            return await fn(c)
+
+        return await self._tx(guarded)
 
     # -- schema ---------------------------------------------------------------------------------
 
@@ -154,7 +240,7 @@ class PostgresBackend(Backend):
 
     # -- key shares -------------------------------------------------------------------------------
 
-    async def insert_share(self, row: ShareRow) -> bool:
+    async def insert_share(self, row: ShareRow, audit: AuditWrite | None = None) -> bool:
         async def fn(c: asyncpg.Connection) -> None:
             await c.execute(
                 f"INSERT INTO key_shares ({_SHARE_COLS}, wrapped_key, ciphertext) "
@@ -172,9 +258,11 @@ class PostgresBackend(Backend):
                 row.wrapped_key,
                 row.ciphertext,
             )
+            if audit is not None:
+                await _insert_audit(c, audit)
 
         try:
-            await self._run(fn)
+            await self._write_sealed(fn)
             return True
         except asyncpg.exceptions.UniqueViolationError:
             # Not retried. The row may be our own attempt whose commit reply a dropped connection lost:
@@ -221,9 +309,9 @@ class PostgresBackend(Backend):
                 [(r.kind, r.owner, r.item_id, r.record_version, r.wrapped_key, r.ciphertext, at) for r in rows],
             )
 
-        await self._tx(fn)
+        await self._write_sealed(fn)
 
-    async def pool_put(self, row: PoolRow, at: datetime) -> bool:
+    async def pool_put(self, row: PoolRow, at: datetime, audit: AuditWrite | None = None) -> bool:
         async def fn(c: asyncpg.Connection) -> bool:
             status = await c.execute(
                 f"INSERT INTO secret_pool ({_POOL_COLS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
@@ -237,31 +325,39 @@ class PostgresBackend(Backend):
                 at,
             )
             if status == "INSERT 0 1":
+                if audit is not None:
+                    await _insert_audit(c, audit)
                 return True
             held = await c.fetchval("SELECT ciphertext FROM secret_pool WHERE item_id = $1", row.item_id)
             return held is not None and bytes(held) == row.ciphertext
 
-        return await self._tx(fn)
+        return await self._write_sealed(fn)
 
-    async def pool_claim(self, kind: str, owner: str, item_id: str | None = None) -> PoolRow | None:
+    async def pool_claim(
+        self, kind: str, owner: str, item_id: str | None = None, audit: AuditWrite | None = None
+    ) -> PoolRow | None:
         async def fn(c: asyncpg.Connection) -> Any:
             if item_id is not None:
                 # One statement: of two concurrent claims of the same id, the second waits for the first's
                 # row lock, then finds the row gone and returns nothing.
-                return await c.fetchrow(
+                r = await c.fetchrow(
                     f"DELETE FROM secret_pool WHERE item_id = $1 AND kind = $2 AND owner = $3 RETURNING {_POOL_COLS}",
                     item_id,
                     kind,
                     owner,
                 )
-            return await c.fetchrow(
-                "DELETE FROM secret_pool WHERE seq = (SELECT seq FROM secret_pool WHERE kind = $1 AND owner = $2 "
-                f"ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING {_POOL_COLS}",
-                kind,
-                owner,
-            )
+            else:
+                r = await c.fetchrow(
+                    "DELETE FROM secret_pool WHERE seq = (SELECT seq FROM secret_pool WHERE kind = $1 AND owner = $2 "
+                    f"ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING {_POOL_COLS}",
+                    kind,
+                    owner,
+                )
+            if r is not None and audit is not None:
+                await _insert_audit(c, audit)
+            return r
 
-        r = await self._run(fn)
+        r = await (self._run(fn) if audit is None else self._tx(fn))
         return None if r is None else _pool(r)
 
     async def pool_get(self, kind: str, owner: str, item_id: str) -> PoolRow | None:
@@ -299,23 +395,7 @@ class PostgresBackend(Backend):
     # -- audit ------------------------------------------------------------------------------------
 
     async def audit_append(self, entry_id: str, entry: AuditEntry) -> None:
-        async def fn(c: asyncpg.Connection) -> None:
-            await c.execute(
-                "INSERT INTO audit_log (entry_id, at, node_id, session_id, key_id, operation, message_digest, "
-                "result, client_identity) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
-                "ON CONFLICT (entry_id) DO NOTHING",
-                entry_id,
-                entry.at,
-                entry.node_id,
-                entry.session_id,
-                entry.key_id,
-                entry.operation,
-                entry.message_digest,
-                entry.result,
-                entry.client_identity,
-            )
-
-        await self._run(fn)
+        await self._run(lambda c: _insert_audit(c, (entry_id, entry)))
 
     async def audit_read(self, key_id: str | None, session_id: str | None, limit: int | None) -> list[AuditEntry]:
         async def fn(c: asyncpg.Connection) -> list[Any]:
@@ -360,12 +440,21 @@ class PostgresBackend(Backend):
         return await self._tx(fn)
 
     async def aclose(self) -> None:
+        if self._in_use is not None:
+            conn, self._in_use = self._in_use, None
+            await trio_asyncio.aio_as_trio(conn.close)()  # releases the in-use lock
         await trio_asyncio.aio_as_trio(self._pool.close)()
 
 
 @asynccontextmanager
-async def open_postgres(url: str, *, pool_size: int = 10) -> AsyncIterator[PostgresBackend]:
-    """Connect a pool (retrying transient failures) inside the caller's trio-asyncio loop or our own."""
+async def open_postgres(
+    url: str, *, pool_size: int = 10, connect_timeout_s: float | None = None, on_wait: OnWait | None = None
+) -> AsyncIterator[PostgresBackend]:
+    """Connect a pool inside the caller's trio-asyncio loop or our own.
+
+    Without `connect_timeout_s` an unreachable server gets the usual few quick retries; with it (the node
+    at start-up) the connection is tried until it works or that many seconds passed (`wait_until_reachable`).
+    """
     if not 1 <= pool_size <= 1000:
         raise StoreConfigError("storage pool size must be in [1, 1000]")
     settings = {"synchronous_commit": "on"}
@@ -383,12 +472,17 @@ async def open_postgres(url: str, *, pool_size: int = 10) -> AsyncIterator[Postg
                 )
 
             try:
-                pool = await retry_transient(create, is_transient)
+                if connect_timeout_s is None:
+                    pool = await retry_transient(create, is_transient)
+                else:
+                    pool = await wait_until_reachable(create, is_transient, connect_timeout_s, on_wait)
             except asyncpg.exceptions.PostgresError as exc:
-                raise StoreError(f"storage.url: PostgreSQL refused the connection: {exc}") from None
+                if not is_transient(exc):
+                    raise StoreError(f"storage.url: PostgreSQL refused the connection: {exc}") from None
+                raise errors.StoreUnavailable(f"storage.url: cannot reach PostgreSQL: {exc}") from None
             except OSError as exc:
-                raise StoreError(f"storage.url: cannot reach PostgreSQL: {exc}") from None
-            backend = PostgresBackend(pool)
+                raise errors.StoreUnavailable(f"storage.url: cannot reach PostgreSQL: {exc}") from None
+            backend = PostgresBackend(pool, lambda: asyncpg.connect(dsn=_dsn(url), server_settings=settings))
             try:
                 yield backend
             finally:

@@ -63,6 +63,22 @@ class AuditEntry:
 
 
 @dataclass(frozen=True)
+class AuditEvent:
+    """What a caller records in the audit log; the store adds the time, its node id and the sequence number.
+
+    Given to the call that stores a result (`put_share(audit=...)`, ...), it is written in the same
+    transaction as that result: no result without its row.
+    """
+
+    session_id: str
+    key_id: str
+    operation: str
+    message_digest: bytes | None
+    result: str
+    client_identity: str
+
+
+@dataclass(frozen=True)
 class ShareRow:
     """A key share as stored: metadata in clear, share sealed under a wrapped data key."""
 

@@ -22,7 +22,7 @@ from signer import limits, schemes
 from signer.auth.keyfiles import KEY_LEN as KEK_BYTES
 from signer.crypto.identity import ED25519, IdentityKey
 from signer.store import envelope
-from signer.store.backend import Backend
+from signer.store.backend import AuditWrite, Backend, OnWait
 from signer.store.errors import (
     AlreadyConsumed,
     ItemExists,
@@ -39,6 +39,7 @@ from signer.store.records import (
     POOL_PRESIGNATURE,
     RECORD_VERSION,
     AuditEntry,
+    AuditEvent,
     KeyInfo,
     PoolRow,
     ShareRow,
@@ -51,7 +52,8 @@ from signer.store.sqlite import SqliteBackend
 MAX_ID = 256
 MAX_TEXT = 1024
 MAX_SECRET = 16 * 1024 * 1024
-AUDIT_OPERATIONS = ("dkg", "presign", "sign")
+# "claim" records a presignature taken for a signing (result names it), in the claim's own transaction.
+AUDIT_OPERATIONS = ("dkg", "presign", "sign", "claim")
 
 
 def _check_id(name: str, value: object, limit: int = MAX_ID) -> str:
@@ -95,10 +97,12 @@ def _check_kek(kek: object) -> bytes:
 class Store:
     """Encrypted key shares, single-use secret pools, single-use markers and the audit log."""
 
-    def __init__(self, backend: Backend, kek: bytes, node_id: str) -> None:
+    def __init__(self, backend: Backend, kek: bytes, node_id: str, *, exclusive: bool = False) -> None:
         self._backend = backend
         self._kek = kek
         self.node_id = node_id
+        # Opened with the store to itself (no node running on it): what a KEK rotation needs.
+        self.exclusive = exclusive
 
     def __repr__(self) -> str:
         return f"Store(backend={self._backend.name!r}, node_id={self.node_id!r})"
@@ -117,6 +121,7 @@ class Store:
         stored = await self._backend.init_meta("kek_check", check)
         if not hmac.compare_digest(stored, check):
             raise WrongKek("the KEK does not match the one this store was created with (wrong storage.kek_file?)")
+        self._backend.kek_check = check
 
     # -- key shares -------------------------------------------------------------------------------
 
@@ -132,8 +137,10 @@ class Store:
         parties: int,
         party_index: int,
         party_identities: bytes = b"",
+        audit: AuditEvent | None = None,
     ) -> KeyInfo:
-        """Store a DKG's key share once, in one committed transaction; KeyExists if the id is taken.
+        """Store a DKG's key share once, in one committed transaction with its `audit` row; KeyExists if
+        the id is taken (and then no row is written).
 
         `party_identities` (every party's identity key, encoded by `signer.session_context`) is public
         metadata, bound into the record's associated data like the rest.
@@ -157,7 +164,7 @@ class Store:
         )  # fmt: skip
         wrapped, ciphertext = envelope.seal(self._kek, envelope.share_aad(self.node_id, row), share)
         sealed = replace(row, wrapped_key=wrapped, ciphertext=ciphertext)
-        if not await self._backend.insert_share(sealed):
+        if not await self._backend.insert_share(sealed, self._audit_write(audit)):
             raise KeyExists(f"a key share with key id {key_id!r} already exists")
         return sealed.info()
 
@@ -222,8 +229,10 @@ class Store:
             await self._backend.pool_add(rows, datetime.now(UTC))
         return [r.item_id for r in rows]
 
-    async def _pool_claim(self, kind: str, owner: str, item_id: str | None = None) -> bytes | None:
-        row = await self._backend.pool_claim(kind, owner, item_id)
+    async def _pool_claim(
+        self, kind: str, owner: str, item_id: str | None = None, audit: AuditWrite | None = None
+    ) -> bytes | None:
+        row = await self._backend.pool_claim(kind, owner, item_id, audit)
         if row is None:
             return None
         aad = envelope.pool_aad(self.node_id, row)
@@ -245,23 +254,28 @@ class Store:
         _key_id(key_id)
         return await self._pool_add(POOL_PRESIGNATURE, key_id, blobs)
 
-    async def add_presignature(self, key_id: str, blob: bytes, item_id: str | None = None) -> str:
-        """Add one presignature for `key_id`; returns its item id.
+    async def add_presignature(
+        self, key_id: str, blob: bytes, item_id: str | None = None, *, audit: AuditEvent | None = None
+    ) -> str:
+        """Add one presignature for `key_id`, in one transaction with its `audit` row; returns its item id.
 
         With `item_id` (the engine uses the presigning session's id, which every party shares) the item
         is kept under that id; ItemExists if any pool item already has it. Without, a random id is made.
         """
         _key_id(key_id)
         if item_id is None:
-            return (await self._pool_add(POOL_PRESIGNATURE, key_id, [blob]))[0]
+            item_id = secrets.token_hex(16)
         _item_id(item_id)
         row = self._seal_pool(POOL_PRESIGNATURE, key_id, item_id, blob)
-        if not await self._backend.pool_put(row, datetime.now(UTC)):
+        if not await self._backend.pool_put(row, datetime.now(UTC), self._audit_write(audit)):
             raise ItemExists(f"a pool item with id {item_id!r} already exists")
         return item_id
 
-    async def claim_presignature(self, key_id: str, item_id: str | None = None) -> bytes | None:
-        """Atomically remove one presignature of `key_id` and return it; None if there is none.
+    async def claim_presignature(
+        self, key_id: str, item_id: str | None = None, *, audit: AuditEvent | None = None
+    ) -> bytes | None:
+        """Atomically remove one presignature of `key_id` and return it; None if there is none. The
+        `audit` row is written in the claim's transaction (and only if something was claimed).
 
         Without `item_id` the oldest one is taken; with it, exactly that one, and only if it belongs to
         `key_id` (a presignature of another key is never handed out, and stays where it is).
@@ -271,7 +285,7 @@ class Store:
         _key_id(key_id)
         if item_id is not None:
             _item_id(item_id)
-        return await self._pool_claim(POOL_PRESIGNATURE, key_id, item_id)
+        return await self._pool_claim(POOL_PRESIGNATURE, key_id, item_id, self._audit_write(audit))
 
     async def count_presignatures(self, key_id: str | None = None) -> int:
         """Presignatures ready for `key_id`, or for all keys together when it is None."""
@@ -298,20 +312,32 @@ class Store:
         result: str,
         client_identity: str,
     ) -> None:
-        """Append one audit row (one per DKG and per signature); rows are never updated or deleted."""
-        _check_limit(limits.check_session_id, session_id)
-        _key_id(key_id)
-        if operation not in AUDIT_OPERATIONS:
+        """Append one audit row on its own (a session that ended without a result to store); rows are
+        never updated or deleted. A stored result takes its row as `audit=` in its own call instead."""
+        event = AuditEvent(session_id, key_id, operation, message_digest, result, client_identity)
+        await self._backend.audit_append(*self._audit_row(event))
+
+    def _audit_write(self, event: AuditEvent | None) -> AuditWrite | None:
+        return None if event is None else self._audit_row(event)
+
+    def _audit_row(self, event: AuditEvent) -> AuditWrite:
+        """Check an audit event and make its row (with a fresh entry id, fixed across retries)."""
+        if not isinstance(event, AuditEvent):
+            raise StoreConfigError("audit must be an AuditEvent")
+        _check_limit(limits.check_session_id, event.session_id)
+        _key_id(event.key_id)
+        if event.operation not in AUDIT_OPERATIONS:
             raise StoreConfigError(f"operation must be one of {AUDIT_OPERATIONS}")
-        if message_digest is not None and (not isinstance(message_digest, bytes) or len(message_digest) > 64):
+        digest = event.message_digest
+        if digest is not None and (not isinstance(digest, bytes) or len(digest) > 64):
             raise StoreConfigError("message_digest must be at most 64 bytes")
-        _check_id("result", result, MAX_TEXT)
-        _check_id("client_identity", client_identity, MAX_TEXT)
+        _check_id("result", event.result, MAX_TEXT)
+        _check_id("client_identity", event.client_identity, MAX_TEXT)
         entry = AuditEntry(
-            0, datetime.now(UTC), self.node_id, session_id, key_id, operation, message_digest, result,
-            client_identity,
+            0, datetime.now(UTC), self.node_id, event.session_id, event.key_id, event.operation, digest,
+            event.result, event.client_identity,
         )  # fmt: skip
-        await self._backend.audit_append(secrets.token_hex(16), entry)
+        return secrets.token_hex(16), entry
 
     async def read_audit(
         self, *, key_id: str | None = None, session_id: str | None = None, limit: int | None = None
@@ -330,9 +356,12 @@ class Store:
     async def rotate_kek(self, new_kek: bytes) -> int:
         """Re-wrap every data key under `new_kek` in one transaction; records are not re-encrypted.
 
-        Stop every other node using this store first: a node still holding the old KEK would write
-        records that the new KEK cannot open. Returns the number of re-wrapped records.
+        Only with the store to itself (`open_store(..., exclusive=True)`, which fails with StoreInUse
+        while a node runs on it): a node still holding the old KEK would write records that the new KEK
+        cannot open. Returns the number of re-wrapped records.
         """
+        if not self.exclusive:
+            raise StoreConfigError("KEK rotation needs the store to itself: open it with exclusive=True")
         new_kek = _check_kek(new_kek)
         if hmac.compare_digest(new_kek, self._kek):
             raise StoreConfigError("the new KEK is the same as the current one")
@@ -346,17 +375,27 @@ class Store:
             aad = envelope.pool_aad(node, row)
             return envelope.rewrap(self._kek, new_kek, aad, row.wrapped_key, f"{row.kind} {row.item_id}")
 
-        count = await self._backend.rotate(envelope.kek_check(self._kek), envelope.kek_check(new_kek), share, pool)
+        new_check = envelope.kek_check(new_kek)
+        count = await self._backend.rotate(envelope.kek_check(self._kek), new_check, share, pool)
         self._kek = new_kek
+        self._backend.kek_check = new_check
         return count
 
 
 @asynccontextmanager
-async def open_backend(url: str, *, create: bool = True, pool_size: int = 10) -> AsyncIterator[Backend]:
+async def open_backend(
+    url: str,
+    *,
+    create: bool = True,
+    pool_size: int = 10,
+    connect_timeout_s: float | None = None,
+    on_wait: OnWait | None = None,
+) -> AsyncIterator[Backend]:
     """Connect the backend the URL names (no migration, no KEK): used by open_store and db commands.
 
     PostgreSQL needs an asyncio loop hosted by trio-asyncio; if the caller has not opened one with
-    `trio_asyncio.open_loop()`, one is opened here for the lifetime of the backend.
+    `trio_asyncio.open_loop()`, one is opened here for the lifetime of the backend. With
+    `connect_timeout_s`, an unreachable PostgreSQL is waited for that long (reported to `on_wait`).
     """
     if not isinstance(url, str):
         raise StoreConfigError("storage.url must be a string")
@@ -369,22 +408,36 @@ async def open_backend(url: str, *, create: bool = True, pool_size: int = 10) ->
     elif url.startswith(("postgresql:", "postgres:")):
         from signer.store.postgres import open_postgres
 
-        async with open_postgres(url, pool_size=pool_size) as pg:
+        async with open_postgres(url, pool_size=pool_size, connect_timeout_s=connect_timeout_s, on_wait=on_wait) as pg:
             yield pg
     else:
         raise StoreConfigError("storage.url must start with sqlite:/// or postgresql://")
 
 
 @asynccontextmanager
-async def open_store(url: str, kek: bytes, node_id: str, *, pool_size: int = 10) -> AsyncIterator[Store]:
-    """Open the store at `url`: migrate, check node id and KEK, yield the `Store`, close on exit.
+async def open_store(
+    url: str,
+    kek: bytes,
+    node_id: str,
+    *,
+    pool_size: int = 10,
+    exclusive: bool = False,
+    connect_timeout_s: float | None = None,
+    on_wait: OnWait | None = None,
+) -> AsyncIterator[Store]:
+    """Open the store at `url`: migrate, mark it in use, check node id and KEK, yield the `Store`, close on exit.
 
-    `pool_size` is the PostgreSQL connection pool's maximum size (ignored for SQLite).
+    Every opener marks the store in use (shared) until it closes; `exclusive=True` (KEK rotation) instead
+    needs it to itself and fails at once with StoreInUse while anyone else has it open. The mark is taken
+    before the KEK check, so a node never runs on a KEK a rotation replaced under it. `pool_size` is the
+    PostgreSQL connection pool's maximum size (ignored for SQLite); `connect_timeout_s` and `on_wait`
+    are as for `open_backend`.
     """
     kek = _check_kek(kek)
     _check_id("node_id", node_id)
-    async with open_backend(url, pool_size=pool_size) as backend:
+    async with open_backend(url, pool_size=pool_size, connect_timeout_s=connect_timeout_s, on_wait=on_wait) as backend:
         await backend.migrate()
-        store = Store(backend, kek, node_id)
+        await backend.hold(exclusive)
+        store = Store(backend, kek, node_id, exclusive=exclusive)
         await store._check_identity()
         yield store

@@ -5,10 +5,14 @@ synchronous=FULL: a committed transaction is on disk before the call returns, so
 presignature stays claimed across a crash. Write transactions start with BEGIN IMMEDIATE so that two
 processes sharing the file serialise on the write lock (busy_timeout waits for it) instead of failing
 at commit.
+
+Who uses the store: every opener holds an advisory `flock` on `<database>.lock` beside the file, shared
+by nodes and exclusive for `signer kek rotate`, so a rotation cannot run under a live node.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 import stat
@@ -19,8 +23,9 @@ from typing import Any, TypeVar
 
 import trio
 
-from signer.store.backend import Backend
-from signer.store.errors import SchemaError, StoreConfigError, WrongKek
+from signer.store import errors
+from signer.store.backend import IN_USE, KEK_ROTATED, AuditWrite, Backend
+from signer.store.errors import SchemaError, StoreConfigError, StoreError, StoreInUse, WrongKek
 from signer.store.records import AuditEntry, KeyInfo, PoolRow, SchemaStatus, ShareRow
 from signer.store.schema import SQLITE_MIGRATIONS
 
@@ -28,6 +33,8 @@ T = TypeVar("T")
 
 SCHEME = "sqlite:///"
 BUSY_TIMEOUT_S = 15.0
+# How often a shared opener looks again while `kek rotate` holds the store exclusively.
+LOCK_POLL_S = 0.1
 _SHARE_COLS = (
     "key_id, protocol, curve, public_key, threshold, parties, party_index, record_version, created_at, party_identities"
 )
@@ -55,6 +62,36 @@ def _is_transient(exc: BaseException) -> bool:
         msg = str(exc).lower()
         return "locked" in msg or "busy" in msg
     return False
+
+
+def _fault(path: Path, exc: BaseException) -> StoreError | None:
+    """The store fault for an SQLite error (by its primary result code), None for anything else."""
+    if not isinstance(exc, sqlite3.Error):
+        return None
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code == sqlite3.SQLITE_FULL:
+        return errors.StoreFull(f"SQLite database {path}: {exc}")
+    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return errors.StoreCorrupt(f"SQLite database {path}: {exc}")
+    if code in (
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CANTOPEN,
+    ):
+        return errors.StoreUnavailable(f"SQLite database {path}: {exc}")
+    return None
+
+
+def _insert_audit(c: sqlite3.Connection, audit: AuditWrite) -> None:
+    entry_id, e = audit
+    c.execute(
+        "INSERT INTO audit_log (entry_id, at, node_id, session_id, key_id, operation, message_digest, "
+        "result, client_identity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (entry_id) DO NOTHING",
+        (entry_id, _ts(e.at), e.node_id, e.session_id, e.key_id, e.operation, e.message_digest, e.result,
+         e.client_identity),
+    )  # fmt: skip
 
 
 def _ts(at: datetime) -> str:
@@ -88,10 +125,11 @@ class SqliteBackend(Backend):
     name = "sqlite"
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        super().__init__(_is_transient)
+        super().__init__(_is_transient, lambda exc: _fault(path, exc))
         self._conn = conn
         self.path = path
         self._lock = trio.Lock()
+        self._in_use: int | None = None
 
     @classmethod
     async def connect(cls, url: str, create: bool = True) -> SqliteBackend:
@@ -103,21 +141,51 @@ class SqliteBackend(Backend):
 
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection:
+        """Open (creating if needed) for reading and writing; a one-line StoreConfigError otherwise."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             if not path.exists():
                 # The file holds only ciphertext, but its metadata is nobody else's business either.
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT, stat.S_IRUSR | stat.S_IWUSR))
+            for needed in (path, path.parent):  # WAL keeps its -wal and -shm files beside the database
+                if not os.access(needed, os.W_OK):
+                    raise StoreConfigError(f"storage.url: {needed} is read-only; the node must be able to write it")
             conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise StoreConfigError(f"storage.url: cannot open SQLite database {path}: {exc}") from None
-        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-        if mode != "wal":
+        try:
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if mode != "wal":
+                raise StoreConfigError(f"storage.url: {path} cannot use WAL journaling (got {mode})")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.Error as exc:
             conn.close()
-            raise StoreConfigError(f"storage.url: {path} cannot use WAL journaling (got {mode})")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA foreign_keys=ON")
+            raise StoreConfigError(f"storage.url: cannot use SQLite database {path}: {exc}") from None
+        except StoreConfigError:
+            conn.close()
+            raise
         return conn
+
+    async def hold(self, exclusive: bool) -> None:
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, stat.S_IRUSR | stat.S_IWUSR)
+        except OSError as exc:
+            raise StoreConfigError(f"storage.url: cannot open the lock file {lock_path}: {exc.strerror}") from None
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if exclusive:
+                        raise StoreInUse(IN_USE) from None
+                    await trio.sleep(LOCK_POLL_S)  # a KEK rotation is running: it takes seconds at most
+        except BaseException:
+            os.close(fd)
+            raise
+        self._in_use = fd
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T], write: bool) -> T:
         def body() -> T:
@@ -137,6 +205,19 @@ class SqliteBackend(Backend):
                 return await trio.to_thread.run_sync(body)
 
         return await self._retry(attempt)
+
+    async def _write_sealed(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """A write of sealed records, checking first (under the write lock) that the KEK is still ours."""
+        check = self.kek_check
+
+        def guarded(c: sqlite3.Connection) -> T:
+            if check is not None:
+                stored = c.execute("SELECT value FROM meta WHERE name = 'kek_check'").fetchone()
+                if stored is None or bytes(stored[0]) != check:
+                    raise WrongKek(KEK_ROTATED)
+            return fn(c)
+
+        return await self._run(guarded, write=True)
 
     # -- schema ---------------------------------------------------------------------------------
 
@@ -196,7 +277,7 @@ class SqliteBackend(Backend):
 
     # -- key shares -------------------------------------------------------------------------------
 
-    async def insert_share(self, row: ShareRow) -> bool:
+    async def insert_share(self, row: ShareRow, audit: AuditWrite | None = None) -> bool:
         def fn(c: sqlite3.Connection) -> None:
             c.execute(
                 f"INSERT INTO key_shares ({_SHARE_COLS}, wrapped_key, ciphertext) "
@@ -216,9 +297,11 @@ class SqliteBackend(Backend):
                     row.ciphertext,
                 ),
             )
+            if audit is not None:
+                _insert_audit(c, audit)
 
         try:
-            await self._run(fn, write=True)
+            await self._write_sealed(fn)
             return True
         except sqlite3.IntegrityError:
             # Not retried: the key id is taken (by this very row only if an earlier attempt committed).
@@ -268,9 +351,9 @@ class SqliteBackend(Backend):
                 [(r.kind, r.owner, r.item_id, r.record_version, r.wrapped_key, r.ciphertext, ts) for r in rows],
             )
 
-        await self._run(fn, write=True)
+        await self._write_sealed(fn)
 
-    async def pool_put(self, row: PoolRow, at: datetime) -> bool:
+    async def pool_put(self, row: PoolRow, at: datetime, audit: AuditWrite | None = None) -> bool:
         def fn(c: sqlite3.Connection) -> bool:
             inserted = c.execute(
                 f"INSERT INTO secret_pool ({_POOL_COLS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
@@ -278,24 +361,32 @@ class SqliteBackend(Backend):
                 (row.kind, row.owner, row.item_id, row.record_version, row.wrapped_key, row.ciphertext, _ts(at)),
             ).rowcount
             if inserted == 1:
+                if audit is not None:
+                    _insert_audit(c, audit)
                 return True
             held = c.execute("SELECT ciphertext FROM secret_pool WHERE item_id = ?", (row.item_id,)).fetchone()
             return held is not None and bytes(held[0]) == row.ciphertext
 
-        return await self._run(fn, write=True)
+        return await self._write_sealed(fn)
 
-    async def pool_claim(self, kind: str, owner: str, item_id: str | None = None) -> PoolRow | None:
+    async def pool_claim(
+        self, kind: str, owner: str, item_id: str | None = None, audit: AuditWrite | None = None
+    ) -> PoolRow | None:
         def fn(c: sqlite3.Connection) -> tuple[Any, ...] | None:
             if item_id is not None:
-                return c.execute(
+                r = c.execute(
                     f"DELETE FROM secret_pool WHERE item_id = ? AND kind = ? AND owner = ? RETURNING {_POOL_COLS}",
                     (item_id, kind, owner),
                 ).fetchone()
-            return c.execute(
-                "DELETE FROM secret_pool WHERE seq = (SELECT seq FROM secret_pool WHERE kind = ? AND owner = ? "
-                f"ORDER BY seq LIMIT 1) RETURNING {_POOL_COLS}",
-                (kind, owner),
-            ).fetchone()
+            else:
+                r = c.execute(
+                    "DELETE FROM secret_pool WHERE seq = (SELECT seq FROM secret_pool WHERE kind = ? AND owner = ? "
+                    f"ORDER BY seq LIMIT 1) RETURNING {_POOL_COLS}",
+                    (kind, owner),
+                ).fetchone()
+            if r is not None and audit is not None:
+                _insert_audit(c, audit)
+            return r
 
         r = await self._run(fn, write=True)
         return None if r is None else _pool(r)
@@ -332,24 +423,7 @@ class SqliteBackend(Backend):
     # -- audit ------------------------------------------------------------------------------------
 
     async def audit_append(self, entry_id: str, entry: AuditEntry) -> None:
-        def fn(c: sqlite3.Connection) -> None:
-            c.execute(
-                "INSERT INTO audit_log (entry_id, at, node_id, session_id, key_id, operation, message_digest, "
-                "result, client_identity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (entry_id) DO NOTHING",
-                (
-                    entry_id,
-                    _ts(entry.at),
-                    entry.node_id,
-                    entry.session_id,
-                    entry.key_id,
-                    entry.operation,
-                    entry.message_digest,
-                    entry.result,
-                    entry.client_identity,
-                ),
-            )
-
-        await self._run(fn, write=True)
+        await self._run(lambda c: _insert_audit(c, (entry_id, entry)), write=True)
 
     async def audit_read(self, key_id: str | None, session_id: str | None, limit: int | None) -> list[AuditEntry]:
         def fn(c: sqlite3.Connection) -> list[tuple[Any, ...]]:
@@ -391,3 +465,6 @@ class SqliteBackend(Backend):
     async def aclose(self) -> None:
         async with self._lock:
             await trio.to_thread.run_sync(self._conn.close)
+        if self._in_use is not None:
+            os.close(self._in_use)  # releases the flock
+            self._in_use = None

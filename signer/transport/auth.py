@@ -2,7 +2,7 @@
 
 A `RecvRequest` listener runs in the handler's own task before the handler, so a failure becomes the
 call's status (UNAUTHENTICATED) without touching any session, and the caller's identity is handed to the
-handler through a context variable. Ping, health and reflection need no token (SPEC.md §3); mTLS, when
+handler through a context variable. Ping, health and reflection need no token (docs/contract.md §2.3); mTLS, when
 enabled, already applies to every call at the TLS layer.
 """
 

@@ -111,13 +111,24 @@ def approval(a: PartyApproval) -> model.PartyApproval:
     return model.PartyApproval(a.party, a.signature)
 
 
+def wait_seconds(wait_ms: int | None) -> float:
+    """A status call's long-poll bound; an absent `wait_ms` means do not wait."""
+    return (wait_ms or 0) / 1000.0
+
+
 def sign_request(message: StartSignRequest) -> model.SignRequest:
-    """StartSign -> a signing, a signing with a stored presignature, or (presign) a GG20 presigning."""
+    """StartSign -> a signing, a signing with a stored presignature, or (presign) a GG20 presigning.
+
+    The Taproot fields are checked as far as the request alone tells (`limits.check_taproot`); whether the
+    key's scheme has Taproot is the engine's check."""
     _check_ids(message)
     if message.presignature_id:
         checked(limits.check_session_id, message.presignature_id, "presignature_id")
     for s in message.signers:
         checked(limits.check_party_index, s, "signers")
+    checked(
+        limits.check_taproot, message.taproot, message.taproot_merkle_root, message.presign, message.presignature_id
+    )
     return model.SignRequest(
         session_id=message.session_id,
         key_id=message.key_id,
@@ -126,6 +137,8 @@ def sign_request(message: StartSignRequest) -> model.SignRequest:
         derivation_path=tuple(message.derivation_path),
         presign=message.presign,
         presignature_id=message.presignature_id,
+        taproot=message.taproot,
+        taproot_merkle_root=message.taproot_merkle_root,
         approvals=tuple(approval(a) for a in message.approvals),
     )
 

@@ -71,6 +71,14 @@ def _log_refusal(call: _Call, status: Status, message: str | None) -> None:
     )
 
 
+def log_refusal(status: Status, message: str | None) -> None:
+    """Log a refusal inside a call that itself succeeds (one message of a batched SubmitProtocolMessage),
+    as the call's own refusal would be: same events, same rate limit."""
+    call = _CALL.get()
+    if call is not None:
+        _log_refusal(call, status, message)
+
+
 def install_rpc_observer(server: Server) -> None:
     async def on_request(event: RecvRequest) -> None:
         REQUEST_ID.set(new_request_id())

@@ -4,14 +4,20 @@ grpclib is an asyncio library; `serve_grpc` must run inside `trio_asyncio.open_l
 is reported through Trio's `task_status` protocol, so tests start the server on port 0 in-process:
 
     async with trio_asyncio.open_loop():
-        host, port = await nursery.start(serve_grpc, services, "127.0.0.1", 0, None)
+        host, port = await nursery.start(serve_grpc, services, "127.0.0.1", 0, None, limits)
 
 Besides `mpc.v1.SignerService` the server answers the standard `grpc.health.v1.Health` service and
 server reflection (v1 and v1alpha), so grpcurl and Consul's gRPC check work without extra set-up.
+
+Connections are guarded (signer/transport/guard.py): sizes, streams, resets, timeouts and malformed input
+cost the offending peer its stream or connection, never the node. As a second line, the asyncio loop's
+exception handler logs one line and closes the connection concerned: trio-asyncio's default handler
+re-raises into the node's nursery, so any callback error would otherwise stop the node.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import ssl
@@ -30,6 +36,7 @@ from grpclib.reflection.v1alpha import reflection_pb2 as reflection_v1alpha_pb2
 from grpclib.server import Server
 
 from gen.mpc.v1 import MPC_V1_SIGNER_PROTO_DESCRIPTOR
+from signer.transport.guard import ConnectionLimits, GuardedServer
 
 log = logging.getLogger("signer.transport")
 
@@ -85,6 +92,7 @@ async def serve_grpc(
     host: str,
     port: int,
     ssl_context: ssl.SSLContext | None,
+    limits: ConnectionLimits,
     configure: Callable[[Server], None] | None = None,
     *,
     task_status: trio.TaskStatus[tuple[str, int]] = trio.TASK_STATUS_IGNORED,
@@ -95,7 +103,7 @@ async def serve_grpc(
     `configure` is called with the server before it starts (to install event listeners such as call auth).
     On cancellation the listener closes and in-flight calls are given a moment to finish.
     """
-    server = Server(ServerReflection.extend(list(services), pool=reflection_pool()))
+    server = GuardedServer(ServerReflection.extend(list(services), pool=reflection_pool()), limits)
     if configure is not None:
         configure(server)
     sock = bind_socket(host, port)
@@ -105,6 +113,9 @@ async def serve_grpc(
     except BaseException:
         sock.close()
         raise
+    loop = trio_asyncio.current_loop.get()
+    previous_handler = loop.get_exception_handler()
+    loop.set_exception_handler(log_loop_error)
     log.info("gRPC listening on %s:%d (%s)", bound[0], bound[1], "TLS" if ssl_context else "plaintext")
     task_status.started((bound[0], bound[1]))
     try:
@@ -113,4 +124,14 @@ async def serve_grpc(
         server.close()
         with trio.CancelScope(shield=True), trio.move_on_after(5):
             await trio_asyncio.aio_as_trio(server.wait_closed)()
+        loop.set_exception_handler(previous_handler)
         log.info("gRPC server stopped")
+
+
+def log_loop_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """An error in an asyncio callback: one log line, and the connection concerned (if any) is closed."""
+    exc = context.get("exception")
+    transport = context.get("transport")
+    log.error("asyncio: %s%s", context.get("message", "error in a callback"), f": {exc!r}" if exc else "")
+    if transport is not None and hasattr(transport, "close"):
+        transport.close()

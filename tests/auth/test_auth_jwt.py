@@ -1,4 +1,4 @@
-"""Service tokens: the whole refusal matrix of SPEC.md §3 and issue 7, each with the reason it names."""
+"""Service tokens: the whole refusal matrix of docs/contract.md §2.2 and issue 7, each with the reason it names."""
 
 import base64
 import hashlib

@@ -1,4 +1,4 @@
-"""Message MACs against known-answer vectors written out byte for byte (SPEC.md §3), so mpc-service
+"""Message MACs against known-answer vectors written out byte for byte (docs/contract.md §3.3), so mpc-service
 implementers can copy them, plus a tamper test for every field.
 
 The expected MACs were computed outside this code base:

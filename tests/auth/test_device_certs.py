@@ -12,12 +12,11 @@ import trio
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from grpclib.const import Status
-from grpclib.exceptions import GRPCError
 
 from signer.app import run_node
 from signer.auth.devcerts import make_dev_certs
 from signer.auth.devicecert import DeviceAuthority, DeviceCertError, identity_jwk
-from signer.client.coordinator import Coordinator
+from signer.client.in_trio import TrioCoordinator
 from signer.crypto.identity import ECDSA_P256_SHA256, ED25519, IdentityKey
 from signer.protocols.frost.session import FrostDkgSession
 from tests.transport.conftest import SecureNode, node_client, secure_config
@@ -89,19 +88,20 @@ async def test_startdkg_needs_a_certificate_for_the_device(tmp_path):
     async with trio.open_nursery() as nursery:
         handle = await nursery.start(run_node, config)
         async with node_client(SecureNode(handle, certs, handle.address[1])) as node:
-            bare = Coordinator({2: node}, identities={1: device})
-            with pytest.raises(GRPCError) as err:
-                await bare.dkg(
-                    "dkg-nocert", "wallet-c", "frost", 2, 2, {1: FrostDkgSession("dkg-nocert", 1, 2, (1, 2))}
-                )
-            assert err.value.status == Status.PERMISSION_DENIED and "party 1" in err.value.message
-            wrong = Coordinator(
+            bare = TrioCoordinator({2: node}, identities={1: device})
+            refused = await bare.dkg(
+                "dkg-nocert", "wallet-c", "frost", 2, 2, {1: FrostDkgSession("dkg-nocert", 1, 2, (1, 2))}
+            )
+            assert refused.status == Status.PERMISSION_DENIED and "party 1" in refused.error
+            assert not refused.culprits
+            wrong = TrioCoordinator(
                 {2: node}, identities={1: device}, certificates={1: certificate(signer, IdentityKey.generate())}
             )
-            with pytest.raises(GRPCError) as err:
-                await wrong.dkg("dkg-wrong", "wallet-c", "frost", 2, 2, {1: FrostDkgSession("dkg-wrong", 1, 2, (1, 2))})
-            assert err.value.status == Status.PERMISSION_DENIED
-            good = Coordinator({2: node}, identities={1: device}, certificates={1: certificate(signer, device)})
+            refused = await wrong.dkg(
+                "dkg-wrong", "wallet-c", "frost", 2, 2, {1: FrostDkgSession("dkg-wrong", 1, 2, (1, 2))}
+            )
+            assert refused.status == Status.PERMISSION_DENIED
+            good = TrioCoordinator({2: node}, identities={1: device}, certificates={1: certificate(signer, device)})
             out = await good.dkg("dkg-cert", "wallet-c", "frost", 2, 2, {1: FrostDkgSession("dkg-cert", 1, 2, (1, 2))})
             assert out.ok, out.error
         nursery.cancel_scope.cancel()

@@ -98,8 +98,9 @@ def test_wheel_contains_the_node(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     (wheel,) = tmp_path.glob("mpc_signer-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for module in ("signer/cli.py", "signer/chain/keccak.py", "signer/metrics.py", "signer/sdnotify.py"):
+    modules = ("signer/cli.py", "signer/chain/keccak.py", "signer/metrics.py", "signer/sdnotify.py", "signer/py.typed")
+    for module in modules:
         assert module in names, module
     assert any(n.startswith("gen/") for n in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "signer = signer.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "signer = signer.launcher:main" in zipfile.ZipFile(wheel).read(entry_points).decode()

@@ -202,3 +202,37 @@ def test_demo_gg20_ethereum_recovers_with_eth_account():
     key = ecdsa.VerifyingKey.from_string(bytes.fromhex(obj["public_key"]), curve=ecdsa.SECP256k1)
     assert key.verify_digest(bytes.fromhex(obj["signature"]), bytes.fromhex(obj["digest"]))
     assert int(obj["signature"][64:], 16) <= ecdsa.SECP256k1.order // 2
+
+
+def test_demo_frost_secp256k1_taproot_verifies_with_libsecp256k1():
+    """FROST(secp256k1) for Taproot end to end (in-process node over mTLS): libsecp256k1 (coincurve) verifies
+    the BIP-340 signature under the output key, which it also tweaks itself from the 33-byte group key; the
+    P2TR address is bip_utils' encoding of that key; the digest is Bitcoin's double SHA-256 of the message."""
+    import hashlib
+
+    import coincurve
+    from bip_utils import P2TRAddrEncoder
+
+    from tests.frost.test_taproot import independent_output_key
+
+    taproot = ("demo", "--protocol", "frost", "--curve", "secp256k1", "--chain", "bitcoin")
+    res = run(*taproot, "--json", "--message", "cafe")
+    assert res.returncode == 0, res.stderr.decode()
+    obj = json.loads(res.stdout)
+    assert obj["verified"] is True and obj["protocol"] == "frost" and obj["chain"] == "bitcoin"
+    group_key, output_key = bytes.fromhex(obj["public_key"]), bytes.fromhex(obj["output_key"])
+    digest, signature = bytes.fromhex(obj["digest"]), bytes.fromhex(obj["signature"])
+    assert len(group_key) == 33 and len(output_key) == 32 and len(signature) == 64
+    assert digest == hashlib.sha256(hashlib.sha256(bytes.fromhex("cafe")).digest()).digest()
+    assert output_key == independent_output_key(group_key, None)
+    assert coincurve.PublicKeyXOnly(output_key).verify(signature, digest)
+    assert not coincurve.PublicKeyXOnly(group_key[1:]).verify(signature, digest)
+    assert obj["address"] == P2TRAddrEncoder.EncodeKey(group_key, hrp="bc")  # BIP-86: tweaks the internal key
+    assert obj["address"].startswith("bc1p")
+    # a scheme the chain cannot take, or a curve the protocol does not run on: one line, exit 2
+    res = run("demo", "--protocol", "frost", "--curve", "secp256k1", "--chain", "solana")
+    assert res.returncode == 2 and "needs --protocol frost --curve ed25519" in res.stderr.decode()
+    res = run("demo", "--protocol", "gg20", "--curve", "ed25519")
+    assert res.returncode == 2 and res.stderr.decode().strip() == (
+        "signer: error: --curve ed25519: --protocol gg20 runs on secp256k1"
+    )

@@ -1,4 +1,4 @@
-"""Arbitrary input never breaks the engine: every refusal is an EngineError with a SPEC.md code, and the
+"""Arbitrary input never breaks the engine: every refusal is an EngineError with a docs/contract.md §5 code, and the
 session it was aimed at still completes."""
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """GG20 presigning through two engines with real stores: the presignature is stored under the session id
-before COMPLETED, a signing that names it claims it first and runs one round, idempotent starts never
+before COMPLETED, a signing that names it claims it first and runs the online rounds, idempotent starts never
 claim twice, and the sessions, rounds and pool level are observed in the Prometheus metrics."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from contextlib import AsyncExitStack
 from dataclasses import replace
 from pathlib import Path
@@ -18,12 +19,15 @@ from signer.crypto.preparams import load_fixture_preparams
 from signer.engine import (
     GG20,
     SECP256K1,
+    AlreadyExists,
     DkgRequest,
     EngineConfig,
+    FailedPrecondition,
     InvalidArgument,
     NotFound,
     PermissionDenied,
     SessionKind,
+    SessionManager,
     SessionState,
     SignRequest,
 )
@@ -77,9 +81,11 @@ async def test_presign_then_sign_through_two_engines(tmp_path):
             assert sample("mpc_round_duration_seconds_count", protocol="gg20", kind="presign") == before["rounds"] + 10
             assert sample("mpc_pool_level", pool="presignatures") == 1  # the last store written holds one
 
-            # Starting it again is the same session; it does not run (or store) a second presignature.
-            again = await start_as(parties, parties[1], SessionKind.PRESIGN, presign)
-            assert again.state is SessionState.COMPLETED
+            # Starting the finished session again is refused (ids are single-use, contract §4.7): it does
+            # not run (or store) a second presignature.
+            with pytest.raises(AlreadyExists, match="already used"):
+                await start_as(parties, parties[1], SessionKind.PRESIGN, presign)
+            assert await stores[1].count_presignatures("eth") == 1
 
             digest = hashlib.sha256(b"tx").digest()
             sign = SignRequest("sign-1", "eth", digest, SIGNERS, presignature_id="pre-1")
@@ -108,9 +114,15 @@ async def test_presign_then_sign_through_two_engines(tmp_path):
             assert view.state is SessionState.COMPLETED, view.error
             assert finals[2].signature == view.signature
             check_ecdsa(view.signature, view.recovery_id, digest, public_key)
-            assert [m.round for m in view.outbound] == [1]  # the online round alone
+            assert [m.round for m in view.outbound] == [1, 2]  # the online rounds alone: ρ_2, then s_2
             for p in SIGNERS:
                 assert await stores[p].count_presignatures() == 0
+                # The claim's row was committed with the claim, the signing's before its signature showed.
+                audit = await stores[p].read_audit(session_id="sign-1")
+                assert [(a.operation, a.result, a.message_digest) for a in audit] == [
+                    ("claim", "claimed presignature=pre-1", digest),
+                    ("sign", "completed", digest),
+                ]
             assert sample("mpc_pool_level", pool="presignatures") == 0
 
             with pytest.raises(NotFound):
@@ -144,3 +156,88 @@ async def test_presign_then_sign_through_two_engines(tmp_path):
                 await start_as(
                     parties, parties[1], SessionKind.SIGN, SignRequest("é" * 65, "eth", b"", SIGNERS, presign=True)
                 )
+
+
+# --- issue 15 item 2: a used presignature that a database restore brings back is refused ---------------
+#
+# Two nodes with real SQLite stores and state directories: presign twice, copy node 2's database file
+# aside (the backup), sign with the first presignature, put the backup back and restart node 2. Both
+# presignatures from before are refused with FAILED_PRECONDITION and no session is created (so no second
+# online share leaves the node); a presignature made after the restore signs normally.
+
+KEKS = {p: os.urandom(32) for p in SIGNERS}
+
+
+def _db(tmp_path: Path, p: int) -> Path:
+    return tmp_path / f"p{p}.db"
+
+
+async def _nodes(stack: AsyncExitStack, tmp_path: Path) -> tuple[dict, dict[int, SessionManager]]:
+    stores, parties = {}, {}
+    for p in SIGNERS:
+        stores[p] = await stack.enter_async_context(open_store(sqlite_url(_db(tmp_path, p)), KEKS[p], f"node-{p}"))
+        state = tmp_path / f"state-{p}"
+        state.mkdir(exist_ok=True)
+        config = EngineConfig(round_timeout_s=120.0, state_dir=state)
+        parties[p] = node(config, stores[p], identity=await stores[p].node_identity())
+    return stores, parties
+
+
+async def _presign(parties: dict[int, SessionManager], sid: str) -> None:
+    for m in parties.values():
+        await start_as(parties, m, SessionKind.SIGN, SignRequest(sid, "eth", b"", SIGNERS, presign=True))
+    assert {v.state for v in (await relay(parties, sid)).values()} == {SessionState.COMPLETED}
+
+
+async def _sign(parties: dict[int, SessionManager], sid: str, presignature_id: str, digest: bytes):
+    for m in parties.values():
+        request = SignRequest(sid, "eth", digest, SIGNERS, presignature_id=presignature_id)
+        await start_as(parties, m, SessionKind.SIGN, request)
+    view = (await relay(parties, sid))[2]
+    assert view.state is SessionState.COMPLETED, view.error
+    return view
+
+
+async def test_restored_database_refuses_every_earlier_presignature(tmp_path) -> None:
+    fixtures = load_fixture_preparams(FIXTURES)
+    digest = hashlib.sha256(b"pay once").digest()
+    async with AsyncExitStack() as stack:
+        stores, parties = await _nodes(stack, tmp_path)
+        for p in SIGNERS:
+            await stores[p].add_preparams(fixtures[6 + p - 1].to_bytes())
+        async with serving(*parties.values()):
+            for p, m in parties.items():
+                await start_as(parties, m, SessionKind.DKG, DkgRequest("dkg", "eth", GG20, SECP256K1, 2, 2, p))
+            public_key = (await relay(parties, "dkg"))[1].public_key
+            await _presign(parties, "pre-1")
+            await _presign(parties, "pre-2")
+    backup = tmp_path / "backup.db"
+    shutil.copyfile(_db(tmp_path, 2), backup)  # node 2 stopped: the file is the whole database
+
+    async with AsyncExitStack() as stack:
+        stores, parties = await _nodes(stack, tmp_path)
+        async with serving(*parties.values()):
+            view = await _sign(parties, "sign-1", "pre-1", digest)
+            check_ecdsa(view.signature, view.recovery_id, digest, public_key)
+    shutil.copyfile(backup, _db(tmp_path, 2))  # the operator restores yesterday's backup
+
+    async with AsyncExitStack() as stack:
+        stores, parties = await _nodes(stack, tmp_path)
+        assert await stores[2].count_presignatures("eth") == 2, "the restore brought pre-1 back"
+        async with serving(*parties.values()):
+            for n, presignature_id in enumerate(("pre-1", "pre-2")):
+                sid = f"sign-again-{n}"
+                with pytest.raises(FailedPrecondition, match="store epoch"):
+                    await start_as(
+                        parties,
+                        parties[2],
+                        SessionKind.SIGN,
+                        SignRequest(sid, "eth", digest, SIGNERS, presignature_id=presignature_id),
+                    )
+                with pytest.raises(NotFound):  # no session: no online share left the node
+                    await parties[2].status(sid)
+            assert await stores[2].count_presignatures("eth") == 0, "refused presignatures are deleted"
+            # New presignatures (made in the new epoch) work.
+            await _presign(parties, "pre-3")
+            view = await _sign(parties, "sign-3", "pre-3", digest)
+            check_ecdsa(view.signature, view.recovery_id, digest, public_key)

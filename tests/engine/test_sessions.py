@@ -266,6 +266,12 @@ async def test_start_is_idempotent_and_checks_keys_and_limits(clock):
         await trio.sleep(0.5)
         with pytest.raises(NotFound):
             await m1.status("s1")
+        # Forgotten is not free: the id stays used (contract §4.7), for the same request or another.
+        for request in (toy_dkg("s1", 1), toy_dkg("s1", 1, key_id="k7")):
+            with pytest.raises(AlreadyExists, match="already used"):
+                await start_as(parties, m1, SessionKind.DKG, request)
+        with pytest.raises(NotFound):
+            await m1.status("s1")
 
 
 async def test_existing_key_and_bad_requests_are_refused(clock):

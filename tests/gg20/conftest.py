@@ -16,8 +16,10 @@ from ecdsa.util import sigdecode_string, sigencode_der
 
 from signer.crypto.preparams import PreParams, load_fixture_preparams
 from signer.crypto.secp256k1 import ORDER
+from signer.crypto.vss import lagrange_at_zero
 from signer.protocols.base import SignResult
-from signer.protocols.gg20 import Gg20KeygenSession
+from signer.protocols.gg20 import Gg20KeygenSession, Gg20PresignSession, Gg20SignSession
+from signer.protocols.gg20.keyshare import Gg20KeyShare
 from tests.support.driver import run
 
 FIXTURES = Path(__file__).resolve().parents[1] / "paillier" / "fixtures" / "preparams.json"
@@ -59,3 +61,25 @@ def assert_valid_signature(result: SignResult, digest: bytes, public_key: bytes)
         result.signature + bytes([result.recovery_id]), digest, hasher=None
     )
     assert recovered.format(compressed=True) == public_key
+
+
+def secret_of(shares: dict[int, Gg20KeyShare]) -> int:
+    """The secret these shares interpolate to at zero (the key's x iff they are t consistent shares)."""
+    signers = tuple(sorted(shares))
+    return sum(s.secret_share * lagrange_at_zero(i, signers, ORDER) for i, s in shares.items()) % ORDER
+
+
+def presign_and_sign(shares: dict[int, bytes], signers: tuple[int, ...], digest: bytes, sid: str):
+    """Presign, then sign online with the presignatures: (failures, None) if a phase fails, else ({}, the
+    one signature every signer output)."""
+    presign = {i: Gg20PresignSession(f"{sid}-pre", i, shares[i], signers) for i in signers}
+    failures = run(presign)
+    if failures:
+        return failures, None
+    sign = {i: Gg20SignSession(f"{sid}-sign", i, shares[i], digest, signers, (), presign[i].result) for i in signers}
+    failures = run(sign)
+    if failures:
+        return failures, None
+    results = {s.result for s in sign.values()}
+    assert len(results) == 1
+    return {}, results.pop()

@@ -15,6 +15,7 @@ import pytest
 
 from signer.crypto import e2e, mta
 from signer.crypto.codec import Reader, Writer
+from signer.crypto.ringpedersen import RingPedersenParams
 from signer.crypto.secp256k1 import ORDER, SECP256K1, base_mul
 from signer.crypto.vss import share_for
 from signer.crypto.zk import affg, enc, fac, logstar, mod, prm, schnorr
@@ -30,14 +31,14 @@ VAR = None  # a u32-length-prefixed field in a layout; ints are fixed-size field
 
 
 def split(payload: bytes, kind: int, layout: list[int | None]) -> list[bytes]:
-    r = Reader(payload, kind, 1)
+    r = Reader(payload, kind, payload[1])  # the version byte: some messages are at version 2
     fields = [r.var(1 << 22) if size is None else r.fixed(size) for size in layout]
     r.end()
     return fields
 
 
-def join(kind: int, layout: list[int | None], fields: list[bytes]) -> bytes:
-    w = Writer(kind, 1)
+def join(kind: int, layout: list[int | None], fields: list[bytes], version: int = 1) -> bytes:
+    w = Writer(kind, version)
     for size, value in zip(layout, fields, strict=True):
         w.var(value) if size is None else w.fixed(value)
     return w.done()
@@ -51,7 +52,7 @@ def rewrite(kind: int, layout: list[int | None], index: int, change: Callable[[b
             return out.payload
         fields = split(out.payload, kind, layout)
         fields[index] = change(fields[index])
-        return join(kind, layout, fields)
+        return join(kind, layout, fields, out.payload[1])
 
     return tamper
 
@@ -131,6 +132,14 @@ def test_keygen_cheater_named(preparams, message, index, change, check) -> None:
     kind, layout = message
     sessions, errors = _keygen(preparams, rewrite(kind, layout, index, change))
     assert_cheater_named(sessions, errors, check)
+
+
+def test_keygen_ring_pedersen_modulus_equal_to_another_partys_paillier_modulus_named(preparams) -> None:
+    """Ñ_2 = N_1: a ring-Pedersen modulus whose factorisation party 1 knows is refused before Π^prm."""
+    n_1 = int(preparams[0].paillier.public.n)
+    copied = RingPedersenParams(n_1, 4, 9).to_bytes()
+    sessions, errors = _keygen(preparams, rewrite(*KG_R1, 3, lambda _: copied))
+    assert_cheater_named(sessions, errors, "reuses another party's")
 
 
 def test_keygen_inconsistent_vss_share_named(preparams) -> None:

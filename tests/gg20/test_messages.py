@@ -55,8 +55,19 @@ def test_scalar_and_point_messages_round_trip(delta, T, proof, r_bar, s) -> None
         (m.DeltaShare(delta, T, proof), m.DeltaShare.decode),
         (m.NonceShares(r_bar, T, proof), m.NonceShares.decode),
         (m.SignatureShare(s), m.SignatureShare.decode),
+        (m.OnlineNonce(proof[:32].ljust(32, b"\0")), m.OnlineNonce.decode),
     ]:
         assert decode(msg.encode()) == msg
+
+
+def test_online_messages_are_versioned() -> None:
+    """A version-1 signature share (re-randomized without the signers' fresh ρ) is refused, not misread."""
+    share = m.SignatureShare(5).encode()
+    assert share[:2] == bytes([m.KIND_SIGNATURE_SHARE, 2])
+    with pytest.raises(DecodeError):
+        m.SignatureShare.decode(share[:1] + b"\x01" + share[2:])
+    with pytest.raises(DecodeError):
+        m.OnlineNonce.decode(m.OnlineNonce(b"\x01" * 32).encode()[:-1])
 
 
 @given(k=scalars, rho=signed, gamma=scalars, values=st.lists(signed, min_size=8, max_size=8))

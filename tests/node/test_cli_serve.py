@@ -87,9 +87,9 @@ def test_port_in_use_is_one_line_error(tmp_path):
     assert "Traceback" not in res.stderr.decode()
 
 
-def _start_waiting_dkg(port: int) -> None:
-    """A FROST DKG that waits for P1 forever: work the node must give the grace period to. It names the
-    node's identity as Ping shows it (base64 in grpcurl's JSON) and a device key for P1."""
+def dkg_request(port: int, session_id: str, key_id: str) -> str:
+    """StartDKG's JSON for grpcurl: FROST 2-of-2 with the node as party 2. It names the node's identity as
+    Ping shows it (base64 in grpcurl's JSON) and a fresh device key for P1."""
     pong = subprocess.run(
         [grpcurl_path(), "-plaintext", f"127.0.0.1:{port}", "mpc.v1.SignerService/Ping"], capture_output=True
     )
@@ -99,10 +99,10 @@ def _start_waiting_dkg(port: int) -> None:
         {"party": 1, "scheme": "IDENTITY_SCHEME_ED25519", "public_key": device_key},
         {"party": 2, "scheme": "IDENTITY_SCHEME_ED25519", "public_key": node_key},
     ]
-    request = json.dumps(
+    return json.dumps(
         {
-            "session_id": "waits",
-            "key_id": "k",
+            "session_id": session_id,
+            "key_id": key_id,
             "protocol": "PROTOCOL_FROST",
             "curve": "CURVE_ED25519",
             "threshold": 2,
@@ -111,6 +111,11 @@ def _start_waiting_dkg(port: int) -> None:
             "party_identities": identities,
         }
     )
+
+
+def _start_waiting_dkg(port: int) -> None:
+    """A FROST DKG that waits for P1 forever: work the node must give the grace period to."""
+    request = dkg_request(port, "waits", "k")
     res = subprocess.run(
         [grpcurl_path(), "-plaintext", "-d", request, f"127.0.0.1:{port}", "mpc.v1.SignerService/StartDKG"],
         capture_output=True,

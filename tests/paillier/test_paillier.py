@@ -9,7 +9,7 @@ import phe
 import pytest
 
 from signer.crypto.paillier import (
-    MIN_MODULUS_BITS,
+    MODULUS_BITS,
     PaillierError,
     PaillierPublicKey,
     PaillierSecretKey,
@@ -78,7 +78,7 @@ def test_modulus_checks(sk, preparams):
     with pytest.raises(PaillierError, match="shorter"):
         PaillierPublicKey(p * 3)
     with pytest.raises(PaillierError, match="shorter"):
-        PaillierPublicKey((1 << (MIN_MODULUS_BITS - 1)) - 1)
+        PaillierPublicKey((1 << (MODULUS_BITS - 1)) - 1)
     with pytest.raises(PaillierError):
         PaillierSecretKey(p, p)
 

@@ -255,12 +255,13 @@ def test_proof_of_wrong_type_is_rejected(cases, alice):
 
 
 def test_parameters_are_the_papers():
-    """CGGMP21 §C.1: ℓ = 256, ε = 512, ℓ' = 1280, m = 80; Paillier and Ñ moduli of at least 2048 bits."""
+    """CGGMP21 §C.1: ℓ = 256, ε = 512, ℓ' = 1280; m = 128 (above the paper's 80, base.py says why);
+    Paillier and Ñ moduli of exactly 2048 bits."""
     from signer.crypto import zk
-    from signer.crypto.paillier import MIN_MODULUS_BITS
+    from signer.crypto.paillier import MODULUS_BITS
     from signer.crypto.zk import base
 
-    assert (base.ELL, base.EPSILON, base.ELL_PRIME, base.REPETITIONS) == (256, 512, 1280, 80)
-    assert (zk.ELL, zk.EPSILON, zk.ELL_PRIME, zk.REPETITIONS) == (256, 512, 1280, 80)
-    assert MIN_MODULUS_BITS == 2048
+    assert (base.ELL, base.EPSILON, base.ELL_PRIME, base.REPETITIONS) == (256, 512, 1280, 128)
+    assert (zk.ELL, zk.EPSILON, zk.ELL_PRIME, zk.REPETITIONS) == (256, 512, 1280, 128)
+    assert MODULUS_BITS == 2048
     assert base.Q.bit_length() == 256

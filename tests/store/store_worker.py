@@ -27,7 +27,7 @@ import time
 
 import trio
 
-from signer.store import open_store
+from signer.store import AuditEvent, open_store
 
 CRASH_NODE = "crash-node"
 
@@ -78,11 +78,13 @@ async def crash_writes(job: dict[str, object], fd: int) -> None:
         report("open")
         for i in range(100_000):
             key_id = f"t{job['trial']}-k{i}"
-            await store.put_share(key_id, share_bytes(key_id), **share_meta(key_id))  # type: ignore[arg-type]
+            dkg = AuditEvent(key_id, key_id, "dkg", None, "completed", "crash-test")
+            await store.put_share(key_id, share_bytes(key_id), audit=dkg, **share_meta(key_id))  # type: ignore[arg-type]
             report("put", key_id)
             await store.add_presignatures(key_id, [presig_bytes(key_id, j) for j in range(3)])
             report("presig", key_id)
-            blob = await store.claim_presignature(key_id)
+            claim = AuditEvent(f"sign-{key_id}", key_id, "claim", None, "claimed", "crash-test")
+            blob = await store.claim_presignature(key_id, audit=claim)
             assert blob is not None
             report("claim", key_id, blob.hex())
             await store.consume_once("nonce", key_id)
@@ -90,7 +92,7 @@ async def crash_writes(job: dict[str, object], fd: int) -> None:
             await store.append_audit(
                 session_id=key_id,
                 key_id=key_id,
-                operation="dkg",
+                operation="sign",
                 message_digest=None,
                 result="completed",
                 client_identity="crash-test",

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 import pytest
 
 from signer.engine.storage import EngineStore
-from signer.store import ItemExists, KeyExists, KeyNotFound, Store, open_store
+from signer.store import AlreadyConsumed, ItemExists, KeyExists, KeyNotFound, Store, open_store
 from tests.support.memstore import MemoryStore
 
 PUB = b"\x02" + bytes(range(32))
@@ -82,6 +82,15 @@ async def test_presignatures_are_per_key_single_use_and_unique_by_id(store_url):
         assert await store.claim_presignature("k1") is None
         assert await store.count_presignatures() == 1
         assert await store.claim_presignature("k2", "ps-3") == b"q1"
+
+
+async def test_consume_once_marks_each_kind_and_id_used_once(store_url):
+    async with opened(store_url) as store:
+        await store.consume_once("session", "s-1")
+        await store.consume_once("session", "s-2")
+        await store.consume_once("other", "s-1")  # kinds are separate namespaces
+        with pytest.raises(AlreadyConsumed):
+            await store.consume_once("session", "s-1")
 
 
 async def test_audit_rows_are_appended(store_url):

@@ -43,6 +43,7 @@ async def test_a_fresh_store_gets_its_own_key_and_rotation_keeps_it(target, tmp_
     kek, new_kek = os.urandom(32), os.urandom(32)
     async with open_store(target.url, kek, NODE) as store:
         before = await store.node_identity()
+    async with open_store(target.url, kek, NODE, exclusive=True) as store:  # as `signer kek rotate` opens it
         await store.rotate_kek(new_kek)
     async with open_store(target.url, new_kek, NODE) as store:
         assert await store.node_identity() == before

@@ -117,8 +117,12 @@ def run_crash_trials(target, trials: int) -> None:
             for key_id in acked["nonce"]:
                 with pytest.raises(AlreadyConsumed):
                     await store.consume_once("nonce", key_id)
-            audited = {e.key_id for e in await store.read_audit()}
+            audit = await store.read_audit()
+            audited = {e.key_id for e in audit if e.operation == "sign"}
             assert acked["audit"] <= audited <= present
+            # A share and its audit row commit together: no key without its row, no row without its key.
+            assert sorted(e.key_id for e in audit if e.operation == "dkg") == sorted(present)
+            claim_rows = sorted(e.key_id for e in audit if e.operation == "claim")
 
         # Presignatures: a batch is all-or-nothing, every row decrypts, an acknowledged claim is gone.
         rows = target.fetch("SELECT kind, owner, item_id, record_version, wrapped_key, ciphertext FROM secret_pool")
@@ -136,6 +140,9 @@ def run_crash_trials(target, trials: int) -> None:
                 assert claimed[key_id] not in blobs, "a claimed presignature came back after the crash"
                 assert len(blobs) == 2
         assert acked["presig"] <= set(remaining), "an acknowledged presignature batch was lost"
+        # Every claim (acknowledged or not) left its row, and only claims did: exactly the two-left batches.
+        assert claim_rows == sorted(k for k, blobs in remaining.items() if len(blobs) == 2)
+        assert set(claimed) <= set(claim_rows)
 
     trio.run(verify)
 

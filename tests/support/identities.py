@@ -22,9 +22,10 @@ from signer.wire import ProtocolMessage
 KEYS: WeakKeyDictionary[SessionManager, IdentityKey] = WeakKeyDictionary()
 
 
-def node(config: EngineConfig, store: EngineStore, **kw: Any) -> SessionManager:
-    """A SessionManager with a fresh identity key (kept in KEYS for approvals and re-signing)."""
-    key = IdentityKey.generate()
+def node(config: EngineConfig, store: EngineStore, *, identity: IdentityKey | None = None, **kw: Any) -> SessionManager:
+    """A SessionManager with `identity` (a real node's is its store's `node_identity()`), else a fresh key;
+    kept in KEYS for approvals and re-signing."""
+    key = identity or IdentityKey.generate()
     manager = SessionManager(config, store, identity=key, **kw)
     KEYS[manager] = key
     return manager

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import secrets
 from collections import deque
+from dataclasses import asdict
 from datetime import UTC, datetime
 
 import trio
 
 from signer.engine.storage import EngineStore
-from signer.store.errors import ItemExists, KeyExists, KeyNotFound
-from signer.store.records import KeyInfo, StoredKeyShare
+from signer.store.errors import AlreadyConsumed, ItemExists, KeyExists, KeyNotFound
+from signer.store.records import AuditEvent, KeyInfo, StoredKeyShare
 
 
 class MemoryStore:
@@ -28,6 +29,7 @@ class MemoryStore:
         # item id -> (key id, presignature), in insertion order (claims without an id take the oldest).
         self.presignatures: dict[str, tuple[str, bytes]] = {}
         self.audit: list[dict[str, object]] = []
+        self.used_once: set[tuple[str, str]] = set()
 
     async def key_info(self, key_id: str) -> KeyInfo:
         return (await self.get_share(key_id)).info
@@ -50,6 +52,7 @@ class MemoryStore:
         parties: int,
         party_index: int,
         party_identities: bytes = b"",
+        audit: AuditEvent | None = None,
     ) -> KeyInfo:
         await trio.lowlevel.checkpoint()
         if key_id in self.shares:
@@ -58,7 +61,13 @@ class MemoryStore:
             key_id, protocol, curve, public_key, threshold, parties, party_index, datetime.now(UTC), party_identities
         )
         self.shares[key_id] = StoredKeyShare(info, share)
+        self._record(audit)
         return info
+
+    def _record(self, audit: AuditEvent | None) -> None:
+        """The audit row that the real store commits in the same transaction as the result."""
+        if audit is not None:
+            self.audit.append(asdict(audit))
 
     async def add_preparams(self, blob: bytes) -> str:
         await trio.lowlevel.checkpoint()
@@ -73,26 +82,38 @@ class MemoryStore:
         await trio.lowlevel.checkpoint()
         return len(self.preparams)
 
-    async def add_presignature(self, key_id: str, blob: bytes, item_id: str | None = None) -> str:
+    async def add_presignature(
+        self, key_id: str, blob: bytes, item_id: str | None = None, *, audit: AuditEvent | None = None
+    ) -> str:
         await trio.lowlevel.checkpoint()
         item_id = secrets.token_hex(16) if item_id is None else item_id
         if item_id in self.presignatures:
             raise ItemExists(f"a pool item with id {item_id!r} already exists")
         self.presignatures[item_id] = (key_id, blob)
+        self._record(audit)
         return item_id
 
-    async def claim_presignature(self, key_id: str, item_id: str | None = None) -> bytes | None:
+    async def claim_presignature(
+        self, key_id: str, item_id: str | None = None, *, audit: AuditEvent | None = None
+    ) -> bytes | None:
         await trio.lowlevel.checkpoint()
         mine = [i for i, (owner, _) in self.presignatures.items() if owner == key_id]
         if item_id is None:
             item_id = mine[0] if mine else None
         if item_id is None or item_id not in mine:
             return None
+        self._record(audit)
         return self.presignatures.pop(item_id)[1]
 
     async def count_presignatures(self, key_id: str | None = None) -> int:
         await trio.lowlevel.checkpoint()
         return sum(1 for owner, _ in self.presignatures.values() if key_id is None or owner == key_id)
+
+    async def consume_once(self, kind: str, item_id: str) -> None:
+        await trio.lowlevel.checkpoint()
+        if (kind, item_id) in self.used_once:
+            raise AlreadyConsumed(f"{kind} {item_id!r} was already used")
+        self.used_once.add((kind, item_id))
 
     async def append_audit(
         self,

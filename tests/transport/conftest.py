@@ -17,7 +17,7 @@ from signer.auth.devcerts import DevCertPaths, make_dev_certs
 from signer.auth.jwt import TokenMinter
 from signer.auth.keyfiles import load_hex_key
 from signer.auth.tls import client_ssl_context
-from signer.client.coordinator import NodeClient
+from signer.client.in_trio import TrioNodeClient
 from signer.config import load_config
 from signer.crypto.identity import ED25519, IdentityKey
 from signer.session_context import PartyIdentity
@@ -72,12 +72,15 @@ def secure_config(certs: DevCertPaths, data_dir: Path, **extra):
 
 
 @asynccontextmanager
-async def node_client(node: SecureNode) -> AsyncIterator[NodeClient]:
-    """The client library's NodeClient for `node` (mTLS, tokens, MACs), inside a trio-asyncio loop."""
+async def node_client(node: SecureNode) -> AsyncIterator[TrioNodeClient]:
+    """The client library's NodeClient for `node` (mTLS, tokens, MACs), for Trio code inside a trio-asyncio
+    loop (`.aio` is the asyncio NodeClient, where a test swaps `submit`)."""
     ctx = client_ssl_context(node.certs.ca_cert, node.certs.client_cert, node.certs.client_key)
     key = load_hex_key(node.certs.hmac_key).key
     async with trio_asyncio.open_loop():
-        async with NodeClient.connect("localhost", node.port, hmac_key=key, ssl_context=ctx, minter=node.minter()) as c:
+        async with TrioNodeClient.connect(
+            "localhost", node.port, hmac_key=key, ssl_context=ctx, minter=node.minter()
+        ) as c:
             yield c
 
 

@@ -1,6 +1,6 @@
-"""Hostile and malformed input through gRPC: the MAC matrix, a relay that flips a byte, a party that lies,
-and hypothesis-generated requests for every RPC. Every answer is a SPEC.md status; the node stays healthy and
-other sessions are unaffected."""
+"""Hostile and malformed input through gRPC: the MAC matrix, a relay that alters a byte, a party that lies,
+and hypothesis-generated requests (well-formed messages and raw bytes) for every RPC. Every answer is a
+docs/contract.md §5 status; the node stays healthy and other sessions are unaffected."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from gen.mpc.v1 import SessionState
 from signer.auth.keyfiles import load_hex_key
 from signer.auth.mac import message_mac
-from signer.client.coordinator import Coordinator
+from signer.client.in_trio import TrioCoordinator
 from signer.client.party import LocalParty, WireMessage
 from signer.crypto.identity import ED25519, IdentityKey
 from signer.protocols.frost.session import FrostDkgSession
@@ -155,7 +155,7 @@ async def test_relay_altering_a_p1_message_is_refused_and_the_dkg_completes(secu
     """The relay re-MACs a tampered payload (it holds the MAC key) but cannot sign as P1: the node refuses it
     UNAUTHENTICATED before it touches the session, and the genuine message then completes the DKG."""
     async with node_client(secure_node) as node:
-        original_submit = node.submit
+        original_submit = node.aio.submit
         refused = []
 
         async def altering_submit(m: WireMessage):
@@ -166,8 +166,8 @@ async def test_relay_altering_a_p1_message_is_refused_and_the_dkg_completes(secu
                     refused.append(exc.status)
             return await original_submit(m)
 
-        node.submit = altering_submit
-        coordinator = Coordinator({2: node}, identities={1: IdentityKey.generate()}, poll_ms=200)
+        node.aio.submit = altering_submit  # type: ignore[method-assign]
+        coordinator = TrioCoordinator({2: node}, identities={1: IdentityKey.generate()}, poll_ms=200)
         outcome = await coordinator.dkg(
             "flip", "wallet-flip", "frost", 2, 2, {1: FrostDkgSession("flip", 1, 2, (1, 2))}
         )
@@ -179,9 +179,9 @@ async def test_relay_altering_a_p1_message_is_refused_and_the_dkg_completes(secu
 async def test_p1_lying_in_round_1_fails_the_dkg_with_p1_as_culprit(secure_node):
     """P1 itself signs a tampered payload: the protocol catches it and names P1; nothing is stored."""
     async with node_client(secure_node) as node:
-        original_submit = node.submit
+        original_submit = node.aio.submit
         p1_key = IdentityKey.generate()
-        coordinator = Coordinator({2: node}, identities={1: p1_key}, poll_ms=200)
+        coordinator = TrioCoordinator({2: node}, identities={1: p1_key}, poll_ms=200)
         identities = (
             PartyIdentity(1, ED25519, p1_key.public_key),
             PartyIdentity(2, ED25519, await coordinator.node_identity(2)),
@@ -194,11 +194,11 @@ async def test_p1_lying_in_round_1_fails_the_dkg_with_p1_as_culprit(secure_node)
                 m = replace(m, party_signature=sign_message(p1_key, context, m))
             return await original_submit(m)
 
-        node.submit = lying_submit
+        node.aio.submit = lying_submit  # type: ignore[method-assign]
         outcome = await coordinator.dkg("lie", "wallet-lie", "frost", 2, 2, {1: FrostDkgSession("lie", 1, 2, (1, 2))})
         assert outcome.state == SessionState.FAILED
         assert outcome.nodes[2].culprits == (1,)
-        node.submit = original_submit
+        node.aio.submit = original_submit  # type: ignore[method-assign]
         # Nothing stored for the failed DKG: the same key id can be generated afresh, and the node is healthy.
         retry = await coordinator.dkg("lie-2", "wallet-lie", "frost", 2, 2, {1: FrostDkgSession("lie-2", 1, 2, (1, 2))})
         assert retry.ok, retry.error
@@ -234,13 +234,23 @@ def requests(pb2):
         st.builds(
             lambda *a: (
                 "StartSign",
-                pb2.StartSignRequest(session_id=a[0], key_id=a[1], message=a[2], signers=a[3], derivation_path=a[4]),
+                pb2.StartSignRequest(
+                    session_id=a[0],
+                    key_id=a[1],
+                    message=a[2],
+                    signers=a[3],
+                    derivation_path=a[4],
+                    taproot=a[5],
+                    taproot_merkle_root=a[6],
+                ),
             ),
             session_ids,
             st.sampled_from(["", "wallet-fuzz", "nope"]),
             st.binary(max_size=100),
             st.lists(u32, max_size=5),
             st.lists(u32, max_size=3),
+            st.booleans(),
+            st.one_of(st.just(b""), st.binary(min_size=31, max_size=33)),
         ),
         st.builds(
             lambda s, w: ("GetDKGStatus", pb2.GetDKGStatusRequest(session_id=s, wait_ms=w)),
@@ -298,6 +308,30 @@ async def test_fuzzed_requests_get_spec_statuses(client, secure_node):
     assert code == grpc.StatusCode.OK
     code, status = await call(client, "GetDKGStatus", pb2.GetDKGStatusRequest(session_id="bystander"))
     assert code == grpc.StatusCode.OK and status.state == pb2.SESSION_STATE_RUNNING
+
+
+RPC_METHODS = ["StartDKG", "GetDKGStatus", "StartSign", "GetSignStatus", "SubmitProtocolMessage", "Ping"]
+
+
+async def test_fuzzed_raw_bodies_get_spec_statuses(client):
+    """Raw bytes as request bodies (not only well-formed messages): never UNKNOWN or INTERNAL."""
+    metadata = (("authorization", client.node.minter().authorization()),)
+    calls = {m: client.channel.unary_unary(f"/mpc.v1.SignerService/{m}", lambda b: b, lambda b: b) for m in RPC_METHODS}
+    answers = []
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.sampled_from(RPC_METHODS), st.binary(max_size=300))
+    def fuzz(method, body):
+        try:
+            calls[method](body, timeout=10, metadata=metadata)
+            code = grpc.StatusCode.OK
+        except grpc.RpcError as err:
+            code = err.code()
+        answers.append(code)
+        assert code in SPEC_CODES | {grpc.StatusCode.OK}, (method, body, code)
+
+    await trio.to_thread.run_sync(fuzz)
+    assert grpc.StatusCode.INVALID_ARGUMENT in answers
 
 
 async def test_enum_zero_is_rejected(client):

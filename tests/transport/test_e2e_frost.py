@@ -11,7 +11,7 @@ import trio_asyncio
 from gen.mpc.v1 import SessionState
 from signer.auth.keyfiles import load_hex_key
 from signer.auth.tls import client_ssl_context
-from signer.client.coordinator import Coordinator, NodeClient
+from signer.client.in_trio import TrioCoordinator, TrioNodeClient
 from signer.crypto.identity import IdentityKey
 from signer.protocols.frost.session import FrostDkgSession, FrostSignSession
 
@@ -21,14 +21,14 @@ async def coordinator(secure_node):
     certs = secure_node.certs
     ctx = client_ssl_context(certs.ca_cert, certs.client_cert, certs.client_key)
     async with trio_asyncio.open_loop():
-        async with NodeClient.connect(
+        async with TrioNodeClient.connect(
             "localhost",
             secure_node.port,
             hmac_key=load_hex_key(certs.hmac_key).key,
             ssl_context=ctx,
             minter=secure_node.minter(),
         ) as node:
-            yield Coordinator({2: node}, identities={1: IdentityKey.generate()})
+            yield TrioCoordinator({2: node}, identities={1: IdentityKey.generate()})
 
 
 async def test_dkg_then_twenty_signatures_verify(coordinator):

@@ -16,7 +16,7 @@ from grpclib.const import Status
 from grpclib.exceptions import GRPCError
 
 from gen.mpc.v1 import IdentityScheme
-from signer.client.coordinator import Coordinator
+from signer.client.in_trio import TrioCoordinator
 from signer.client.party import LocalParty, WireMessage
 from signer.crypto.identity import ECDSA_P256_SHA256, ED25519, IdentityKey, fingerprint
 from signer.protocols.base import ProtocolError
@@ -28,7 +28,7 @@ from tests.transport.conftest import node_client, secure_config
 SIGNERS = (1, 2)
 
 
-async def frost_key(coordinator: Coordinator, key_id: str) -> tuple[bytes, bytes]:
+async def frost_key(coordinator: TrioCoordinator, key_id: str) -> tuple[bytes, bytes]:
     sid = f"dkg-{key_id}"
     out = await coordinator.dkg(sid, key_id, "frost", 2, 2, {1: FrostDkgSession(sid, 1, 2, SIGNERS)})
     assert out.ok, out.error
@@ -56,7 +56,7 @@ async def test_ping_and_identity_show_name_the_stored_key(secure_node, tmp_path)
 
 async def test_startdkg_checks_the_identities(secure_node):
     async with node_client(secure_node) as node:
-        own = PartyIdentity(2, ED25519, await Coordinator({2: node}, identities={}).node_identity(2))
+        own = PartyIdentity(2, ED25519, await TrioCoordinator({2: node}, identities={}).node_identity(2))
         device = PartyIdentity(1, ED25519, IdentityKey.generate().public_key)
         impostor = PartyIdentity(2, ED25519, IdentityKey.generate().public_key)
         bad_point = PartyIdentity(1, ECDSA_P256_SHA256, b"\x02" + b"\xff" * 32)
@@ -81,7 +81,7 @@ async def test_a_relay_in_the_middle_of_a_dkg_cannot_get_p1_to_finish(secure_nod
     message of the impostor node and also the real node's genuine messages of the other DKG."""
     async with node_client(secure_node) as node:
         relay_key = IdentityKey.generate()
-        relay = Coordinator({2: node}, identities={1: relay_key})
+        relay = TrioCoordinator({2: node}, identities={1: relay_key})
         with_node = await relay.dkg(
             "dkg-mitm", "wallet-mitm", "frost", 2, 2, {1: FrostDkgSession("dkg-mitm", 1, 2, SIGNERS)}
         )
@@ -109,10 +109,10 @@ async def test_a_relay_in_the_middle_of_a_dkg_cannot_get_p1_to_finish(secure_nod
 
 async def test_a_forged_or_altered_p1_message_is_refused_and_the_signing_completes(secure_node):
     async with node_client(secure_node) as node:
-        coordinator = Coordinator({2: node}, identities={1: IdentityKey.generate()}, poll_ms=200)
+        coordinator = TrioCoordinator({2: node}, identities={1: IdentityKey.generate()}, poll_ms=200)
         share, public_key = await frost_key(coordinator, "wallet-forge")
         relay_key = IdentityKey.generate()
-        original_submit = node.submit
+        original_submit = node.aio.submit
         refused: list[Status] = []
 
         async def forging_submit(m: WireMessage):
@@ -127,7 +127,7 @@ async def test_a_forged_or_altered_p1_message_is_refused_and_the_signing_complet
                         refused.append(exc.status)
             return await original_submit(m)
 
-        node.submit = forging_submit
+        node.aio.submit = forging_submit  # type: ignore[method-assign]
         message = b"pay 3 SOL"
         sid = "sign-forge"
         out = await coordinator.sign(
@@ -140,7 +140,7 @@ async def test_a_forged_or_altered_p1_message_is_refused_and_the_signing_complet
 
 async def test_a_digest_changed_after_approval_is_permission_denied_and_nothing_leaves_the_node(secure_node):
     async with node_client(secure_node) as node:
-        coordinator = Coordinator({2: node}, identities={1: IdentityKey.generate()})
+        coordinator = TrioCoordinator({2: node}, identities={1: IdentityKey.generate()})
         await frost_key(coordinator, "wallet-approve")
         approved, changed = b"pay 1 SOL to alice", b"pay 1000 SOL to mallory"
         approvals = coordinator.approvals("sign", "sign-approve", "wallet-approve", approved, SIGNERS)
@@ -167,15 +167,15 @@ async def test_a_p256_device_key_runs_dkg_and_signing_end_to_end(secure_node):
     messages carry DER signatures that `cryptography` verifies, and the node accepts them."""
     device = ec.generate_private_key(ec.SECP256R1())
     async with node_client(secure_node) as node:
-        coordinator = Coordinator({2: node}, identities={1: IdentityKey.from_p256(device)})
-        original_submit = node.submit
+        coordinator = TrioCoordinator({2: node}, identities={1: IdentityKey.from_p256(device)})
+        original_submit = node.aio.submit
         sent: list[WireMessage] = []
 
         async def recording_submit(m: WireMessage):
             sent.append(m)
             return await original_submit(m)
 
-        node.submit = recording_submit
+        node.aio.submit = recording_submit  # type: ignore[method-assign]
         share, public_key = await frost_key(coordinator, "wallet-p256")
         message = b"p256 device says pay"
         out = await coordinator.sign(

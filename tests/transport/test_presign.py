@@ -21,12 +21,11 @@ from grpclib.const import Status
 from grpclib.exceptions import GRPCError
 from prometheus_client import REGISTRY
 
-from gen.mpc.v1 import SessionState
 from signer.app import run_node
 from signer.auth.devcerts import make_dev_certs
 from signer.auth.keyfiles import load_hex_key
 from signer.auth.tls import client_ssl_context
-from signer.client.coordinator import Coordinator, NodeClient
+from signer.client.in_trio import TrioCoordinator, TrioNodeClient
 from signer.crypto.hd import derive_public
 from signer.crypto.identity import IdentityKey
 from signer.crypto.preparams import load_fixture_preparams
@@ -71,14 +70,14 @@ async def coordinator(tmp_path):
         node = SecureNode(handle, certs, handle.address[1])
         ctx = client_ssl_context(certs.ca_cert, certs.client_cert, certs.client_key)
         async with trio_asyncio.open_loop():
-            async with NodeClient.connect(
+            async with TrioNodeClient.connect(
                 "localhost", node.port, hmac_key=load_hex_key(certs.hmac_key).key, ssl_context=ctx, minter=node.minter()
             ) as client:
-                yield Coordinator({2: client}, identities={1: IdentityKey.generate()})
+                yield TrioCoordinator({2: client}, identities={1: IdentityKey.generate()})
         nursery.cancel_scope.cancel()
 
 
-async def gg20_key(coordinator: Coordinator, key_id: str, fixture: int) -> tuple[bytes, bytes]:
+async def gg20_key(coordinator: TrioCoordinator, key_id: str, fixture: int) -> tuple[bytes, bytes]:
     """A 2-of-2 GG20 key between P1 (here) and the node; returns (P1's key share, public key)."""
     pre = load_fixture_preparams(FIXTURES)[fixture]
     sid = f"dkg-{key_id}"
@@ -88,7 +87,7 @@ async def gg20_key(coordinator: Coordinator, key_id: str, fixture: int) -> tuple
     return out.local[1].key_share, out.nodes[2].public_key
 
 
-async def presign(coordinator: Coordinator, sid: str, key_id: str, share: bytes, public_key: bytes) -> bytes:
+async def presign(coordinator: TrioCoordinator, sid: str, key_id: str, share: bytes, public_key: bytes) -> bytes:
     """One presigning; returns P1's presignature (the node keeps its own under id = sid)."""
     out = await coordinator.presign(sid, key_id, SIGNERS, {1: Gg20PresignSession(sid, 1, share, SIGNERS)})
     assert out.ok, out.error
@@ -126,12 +125,13 @@ async def test_presign_twice_then_sign_twice_with_one_round_each(coordinator):
     check_ecdsa(out.nodes[2].signature, out.nodes[2].recovery_id, digest2, child)
     assert pool_level() == 0
 
-    # Online signing is one round: one broadcast from the node.
+    # Online signing is two short rounds: the node's fresh ρ_2, then its share s_2, both broadcast.
     status = await node.status("sign-1", "sign", 0)
-    assert [(m.round, m.to_party) for m in status.outbound] == [(1, 0)]
-    # A repeated start with the same parameters is the same (finished) session, not a second claim.
-    again = await node.start_sign("sign-1", "key-a", digest, SIGNERS, presignature_id="pre-1")
-    assert again.state == SessionState.COMPLETED
+    assert [(m.round, m.to_party) for m in status.outbound] == [(1, 0), (2, 0)]
+    # A repeated start of the finished session is refused (single-use ids, contract §4.7), not a second claim.
+    with pytest.raises(GRPCError) as err:
+        await node.start_sign("sign-1", "key-a", digest, SIGNERS, presignature_id="pre-1")
+    assert err.value.status == Status.ALREADY_EXISTS
 
 
 async def test_a_used_presignature_is_gone_and_nothing_is_signed(coordinator):
@@ -196,4 +196,3 @@ async def test_a_claim_without_the_device_approval_consumes_nothing(coordinator)
     assert out.ok, out.error
     check_ecdsa(out.nodes[2].signature, out.nodes[2].recovery_id, approved, public_key)
     assert pool_level() == 0
-

@@ -9,6 +9,7 @@ __all__ = (
     "GetDkgStatusRequest",
     "GetSignStatusRequest",
     "IdentityScheme",
+    "MessageOutcome",
     "PartyApproval",
     "PartyIdentity",
     "PingRequest",
@@ -153,7 +154,8 @@ class Protocol(betterproto2.Enum):
 
     FROST = 2
     """
-    FROST threshold Schnorr (RFC 9591); curve Ed25519 (§7.2, §7.3).
+    FROST threshold Schnorr (RFC 9591); curve Ed25519 (§7.2, §7.3) or secp256k1, whose signings may
+    also be BIP-340 signatures for a Taproot output key (§7.8).
     """
 
     @classmethod
@@ -342,6 +344,69 @@ default_message_pool.register_message("mpc.v1", "GetSignStatusRequest", GetSignS
 
 
 @dataclass(eq=False, repr=False)
+class MessageOutcome(betterproto2.Message):
+    """
+    What became of one message of a batch: the fields of a single answer, or the status a single
+    SubmitProtocolMessage call would have been refused with (§4.5).
+    """
+
+    @betterproto2.staticproperty
+    @staticmethod
+    def DESCRIPTOR() -> Descriptor:
+        return MPC_V1_SIGNER_PROTO_DESCRIPTOR.message_types_by_name["MessageOutcome"]
+
+    index: "int" = betterproto2.field(1, betterproto2.TYPE_UINT32)
+    """
+    The message's position in `ProtocolMessageRequest.messages`, from 0.
+    """
+
+    session_id: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    The message's session id, as sent.
+    """
+
+    code: "int" = betterproto2.field(3, betterproto2.TYPE_UINT32)
+    """
+    The gRPC status code the message alone would have got: 0 (OK) when accepted (an exact duplicate
+    too), else the refusal's code (§5: UNAUTHENTICATED for its MAC, INVALID_ARGUMENT, NOT_FOUND,
+    FAILED_PRECONDITION, RESOURCE_EXHAUSTED, ...); a refused message changes no state.
+    """
+
+    status_message: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    With a refusal: its one-line reason, as the status message would carry it; empty when accepted.
+    """
+
+    accepted: "bool" = betterproto2.field(5, betterproto2.TYPE_BOOL)
+    """
+    True exactly when code is 0.
+    """
+
+    state: "SessionState" = betterproto2.field(6, betterproto2.TYPE_ENUM, default_factory=lambda: SessionState(0))
+    """
+    Accepted only: the session right after the message was queued, as in ProtocolMessageResponse
+    (state, every outbound message so far, and its outcome when terminal).
+    """
+
+    outbound: "list[ProtocolMessage]" = betterproto2.field(7, betterproto2.TYPE_MESSAGE, repeated=True)
+
+    public_key: "bytes" = betterproto2.field(8, betterproto2.TYPE_BYTES)
+
+    signature: "bytes" = betterproto2.field(9, betterproto2.TYPE_BYTES)
+
+    recovery_id: "int" = betterproto2.field(10, betterproto2.TYPE_UINT32)
+
+    error: "str" = betterproto2.field(11, betterproto2.TYPE_STRING)
+
+    culprits: "list[int]" = betterproto2.field(12, betterproto2.TYPE_UINT32, repeated=True)
+
+    output_key: "bytes" = betterproto2.field(13, betterproto2.TYPE_BYTES)
+
+
+default_message_pool.register_message("mpc.v1", "MessageOutcome", MessageOutcome)
+
+
+@dataclass(eq=False, repr=False)
 class PartyApproval(betterproto2.Message):
     """
     One signer's approval of a signing or presigning (§11.4).
@@ -520,7 +585,7 @@ default_message_pool.register_message("mpc.v1", "ProtocolMessage", ProtocolMessa
 @dataclass(eq=False, repr=False)
 class ProtocolMessageRequest(betterproto2.Message):
     """
-    One relayed protocol message for this node (§4.5).
+    One relayed protocol message for this node, or a batch of them (§4.5).
     """
 
     @betterproto2.staticproperty
@@ -530,7 +595,16 @@ class ProtocolMessageRequest(betterproto2.Message):
 
     message: "ProtocolMessage | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
     """
-    The message, MACed by the relay (§3.3); missing: INVALID_ARGUMENT.
+    The message, MACed by the relay (§3.3). Exactly one of `message` and `messages` is set: neither, or
+    both, is INVALID_ARGUMENT.
+    """
+
+    messages: "list[ProtocolMessage]" = betterproto2.field(30, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    A batch: up to 64 messages (limits.MAX_BATCH_MESSAGES), of any sessions, each MACed and checked on
+    its own as if it came alone, in order; each gets its own MessageOutcome in `results`, at the same
+    index. More than the maximum: INVALID_ARGUMENT for the whole call. The whole request still counts
+    against grpc.max_message_bytes.
     """
 
 
@@ -587,6 +661,17 @@ class ProtocolMessageResponse(betterproto2.Message):
     culprits: "list[int]" = betterproto2.field(8, betterproto2.TYPE_UINT32, repeated=True)
     """
     On FAILED: the party indices proved to have cheated; may be empty.
+    """
+
+    output_key: "bytes" = betterproto2.field(9, betterproto2.TYPE_BYTES)
+    """
+    On a COMPLETED Taproot signing: the output key (see SignStatusResponse.output_key).
+    """
+
+    results: "list[MessageOutcome]" = betterproto2.field(30, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    A batch (`messages`): one outcome per message, in request order; the fields above are then left
+    unset (accepted is true: the batch was taken). A single `message`: empty.
     """
 
 
@@ -647,6 +732,12 @@ class SignStatusResponse(betterproto2.Message):
     culprits: "list[int]" = betterproto2.field(9, betterproto2.TYPE_UINT32, repeated=True)
     """
     On FAILED: the party indices proved to have cheated; may be empty (§4.9).
+    """
+
+    output_key: "bytes" = betterproto2.field(10, betterproto2.TYPE_BYTES)
+    """
+    On a COMPLETED Taproot signing: the 32-byte x-only BIP-341 output key the BIP-340 signature verifies
+    under (public_key is then the 33-byte internal key it was tweaked from, §7.8); otherwise empty.
     """
 
 
@@ -764,7 +855,8 @@ class StartSignRequest(betterproto2.Message):
 
     message: "bytes" = betterproto2.field(3, betterproto2.TYPE_BYTES)
     """
-    GG20: a 32-byte digest; FROST: the message itself (1..session.max_message_bytes); presign: empty.
+    GG20: a 32-byte digest; FROST: the message itself (1..session.max_message_bytes); Taproot: the
+    32-byte BIP-341 signature hash (§7.8); presign: empty.
     """
 
     signers: "list[int]" = betterproto2.field(4, betterproto2.TYPE_UINT32, repeated=True)
@@ -774,7 +866,8 @@ class StartSignRequest(betterproto2.Message):
 
     derivation_path: "list[int]" = betterproto2.field(5, betterproto2.TYPE_UINT32, repeated=True)
     """
-    GG20 only, optional: non-hardened BIP-32 indices (each < 2^31) to sign with a derived key.
+    GG20 and FROST(secp256k1), optional: non-hardened BIP-32 indices (each < 2^31) to sign with a
+    derived key (§7.8 for FROST's chain code). FROST(Ed25519): INVALID_ARGUMENT.
     """
 
     presign: "bool" = betterproto2.field(6, betterproto2.TYPE_BOOL)
@@ -790,6 +883,20 @@ class StartSignRequest(betterproto2.Message):
     just the one online round. The presignature is removed from the store, durably, before the session
     starts, so it is used at most once: an unknown, already used or other key's id is NOT_FOUND.
     `signers` must be the presigning's signers. Empty: presign and sign in one session.
+    """
+
+    taproot: "bool" = betterproto2.field(8, betterproto2.TYPE_BOOL)
+    """
+    FROST(secp256k1) only: produce a BIP-340 signature for the BIP-341 output key of the key (after
+    derivation_path), instead of an RFC 9591 one (§7.8). `message` must then be the 32-byte sighash.
+    On another key, or with presign/presignature_id: INVALID_ARGUMENT.
+    """
+
+    taproot_merkle_root: "bytes" = betterproto2.field(9, betterproto2.TYPE_BYTES)
+    """
+    With taproot, optional: the 32-byte merkle root of the output's script tree, committed to by the
+    output key's tweak (BIP-341). Empty: a key-path-only output (BIP-86). Any other length, or set
+    without taproot: INVALID_ARGUMENT.
     """
 
     approvals: "list[PartyApproval]" = betterproto2.field(20, betterproto2.TYPE_MESSAGE, repeated=True)
@@ -969,7 +1076,7 @@ class SignerServiceStub(betterproto2_grpclib.ServiceStub):
 
 
 MPC_V1_SIGNER_PROTO_DESCRIPTOR = default_google_proto_descriptor_pool.AddSerializedFile(
-    b'\n\x13mpc/v1/signer.proto\x12\x06mpc.v1"\xf1\x01\n\x0fProtocolMessage\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x1d\n\nfrom_party\x18\x02 \x01(\rR\tfromParty\x12\x19\n\x08to_party\x18\x03 \x01(\rR\x07toParty\x12\x14\n\x05round\x18\x04 \x01(\rR\x05round\x12\x1a\n\x08sequence\x18\x05 \x01(\x04R\x08sequence\x12\x18\n\x07payload\x18\x06 \x01(\x0cR\x07payload\x12\x10\n\x03mac\x18\x07 \x01(\x0cR\x03mac\x12\'\n\x0fparty_signature\x18\x14 \x01(\x0cR\x0epartySignature"\x96\x01\n\rPartyIdentity\x12\x14\n\x05party\x18\x01 \x01(\rR\x05party\x12.\n\x06scheme\x18\x02 \x01(\x0e2\x16.mpc.v1.IdentitySchemeR\x06scheme\x12\x1d\n\npublic_key\x18\x03 \x01(\x0cR\tpublicKey\x12 \n\x0bcertificate\x18\x04 \x01(\tR\x0bcertificate"C\n\rPartyApproval\x12\x14\n\x05party\x18\x01 \x01(\rR\x05party\x12\x1c\n\tsignature\x18\x02 \x01(\x0cR\tsignature"\xc0\x02\n\x0fStartDKGRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x15\n\x06key_id\x18\x02 \x01(\tR\x05keyId\x12,\n\x08protocol\x18\x03 \x01(\x0e2\x10.mpc.v1.ProtocolR\x08protocol\x12#\n\x05curve\x18\x04 \x01(\x0e2\r.mpc.v1.CurveR\x05curve\x12\x1c\n\tthreshold\x18\x05 \x01(\rR\tthreshold\x12#\n\rtotal_parties\x18\x06 \x01(\rR\x0ctotalParties\x12\x1f\n\x0bparty_index\x18\x07 \x01(\rR\npartyIndex\x12@\n\x10party_identities\x18\x14 \x03(\x0b2\x15.mpc.v1.PartyIdentityR\x0fpartyIdentities"\x92\x01\n\x10StartDKGResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x123\n\x08outbound\x18\x03 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound"M\n\x13GetDKGStatusRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x17\n\x07wait_ms\x18\x02 \x01(\rR\x06waitMs"\x91\x02\n\x11DKGStatusResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x12\x14\n\x05round\x18\x03 \x01(\rR\x05round\x12\x15\n\x06key_id\x18\x04 \x01(\tR\x05keyId\x12\x1d\n\npublic_key\x18\x05 \x01(\x0cR\tpublicKey\x123\n\x08outbound\x18\x06 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound\x12\x14\n\x05error\x18\x07 \x01(\tR\x05error\x12\x1a\n\x08culprits\x18\x08 \x03(\rR\x08culprits"\x9d\x02\n\x10StartSignRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x15\n\x06key_id\x18\x02 \x01(\tR\x05keyId\x12\x18\n\x07message\x18\x03 \x01(\x0cR\x07message\x12\x18\n\x07signers\x18\x04 \x03(\rR\x07signers\x12\'\n\x0fderivation_path\x18\x05 \x03(\rR\x0ederivationPath\x12\x18\n\x07presign\x18\x06 \x01(\x08R\x07presign\x12\'\n\x0fpresignature_id\x18\x07 \x01(\tR\x0epresignatureId\x123\n\tapprovals\x18\x14 \x03(\x0b2\x15.mpc.v1.PartyApprovalR\tapprovals"\x93\x01\n\x11StartSignResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x123\n\x08outbound\x18\x03 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound"N\n\x14GetSignStatusRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x17\n\x07wait_ms\x18\x02 \x01(\rR\x06waitMs"\xba\x02\n\x12SignStatusResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x12\x14\n\x05round\x18\x03 \x01(\rR\x05round\x12\x1c\n\tsignature\x18\x04 \x01(\x0cR\tsignature\x12\x1f\n\x0brecovery_id\x18\x05 \x01(\rR\nrecoveryId\x12\x1d\n\npublic_key\x18\x06 \x01(\x0cR\tpublicKey\x123\n\x08outbound\x18\x07 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound\x12\x14\n\x05error\x18\x08 \x01(\tR\x05error\x12\x1a\n\x08culprits\x18\t \x03(\rR\x08culprits"K\n\x16ProtocolMessageRequest\x121\n\x07message\x18\x01 \x01(\x0b2\x17.mpc.v1.ProtocolMessageR\x07message"\xa6\x02\n\x17ProtocolMessageResponse\x12\x1a\n\x08accepted\x18\x01 \x01(\x08R\x08accepted\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x123\n\x08outbound\x18\x03 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound\x12\x1d\n\npublic_key\x18\x04 \x01(\x0cR\tpublicKey\x12\x1c\n\tsignature\x18\x05 \x01(\x0cR\tsignature\x12\x1f\n\x0brecovery_id\x18\x06 \x01(\rR\nrecoveryId\x12\x14\n\x05error\x18\x07 \x01(\tR\x05error\x12\x1a\n\x08culprits\x18\x08 \x03(\rR\x08culprits"\r\n\x0bPingRequest"\xd5\x01\n\x0cPongResponse\x12\x17\n\x07node_id\x18\x01 \x01(\tR\x06nodeId\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12!\n\x0ctimestamp_ms\x18\x03 \x01(\x03R\x0btimestampMs\x12.\n\x13identity_public_key\x18\x14 \x01(\x0cR\x11identityPublicKey\x12?\n\x0fidentity_scheme\x18\x15 \x01(\x0e2\x16.mpc.v1.IdentitySchemeR\x0eidentityScheme*I\n\x08Protocol\x12\x16\n\x14PROTOCOL_UNSPECIFIED\x12\x11\n\rPROTOCOL_GG20\x10\x01\x12\x12\n\x0ePROTOCOL_FROST\x10\x02*D\n\x05Curve\x12\x13\n\x11CURVE_UNSPECIFIED\x12\x13\n\x0fCURVE_SECP256K1\x10\x01\x12\x11\n\rCURVE_ED25519\x10\x02*\xb7\x01\n\x0cSessionState\x12\x1b\n\x19SESSION_STATE_UNSPECIFIED\x12\x19\n\x15SESSION_STATE_RUNNING\x10\x01\x12\x1b\n\x17SESSION_STATE_COMPLETED\x10\x02\x12\x18\n\x14SESSION_STATE_FAILED\x10\x03\x12\x1b\n\x17SESSION_STATE_TIMED_OUT\x10\x04\x12\x1b\n\x17SESSION_STATE_CANCELLED\x10\x05*s\n\x0eIdentityScheme\x12\x1d\n\x1bIDENTITY_SCHEME_UNSPECIFIED\x12\x1b\n\x17IDENTITY_SCHEME_ED25519\x10\x01\x12%\n!IDENTITY_SCHEME_ECDSA_P256_SHA256\x10\x022\xb0\x03\n\rSignerService\x12=\n\x08StartDKG\x12\x17.mpc.v1.StartDKGRequest\x1a\x18.mpc.v1.StartDKGResponse\x12F\n\x0cGetDKGStatus\x12\x1b.mpc.v1.GetDKGStatusRequest\x1a\x19.mpc.v1.DKGStatusResponse\x12@\n\tStartSign\x12\x18.mpc.v1.StartSignRequest\x1a\x19.mpc.v1.StartSignResponse\x12I\n\rGetSignStatus\x12\x1c.mpc.v1.GetSignStatusRequest\x1a\x1a.mpc.v1.SignStatusResponse\x12X\n\x15SubmitProtocolMessage\x12\x1e.mpc.v1.ProtocolMessageRequest\x1a\x1f.mpc.v1.ProtocolMessageResponse\x121\n\x04Ping\x12\x13.mpc.v1.PingRequest\x1a\x14.mpc.v1.PongResponseB6Z4github.com/mpc-wallet/mpc-signer/gen/go/mpc/v1;mpcv1b\x06proto3'
+    b'\n\x13mpc/v1/signer.proto\x12\x06mpc.v1"\xf1\x01\n\x0fProtocolMessage\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x1d\n\nfrom_party\x18\x02 \x01(\rR\tfromParty\x12\x19\n\x08to_party\x18\x03 \x01(\rR\x07toParty\x12\x14\n\x05round\x18\x04 \x01(\rR\x05round\x12\x1a\n\x08sequence\x18\x05 \x01(\x04R\x08sequence\x12\x18\n\x07payload\x18\x06 \x01(\x0cR\x07payload\x12\x10\n\x03mac\x18\x07 \x01(\x0cR\x03mac\x12\'\n\x0fparty_signature\x18\x14 \x01(\x0cR\x0epartySignature"\x96\x01\n\rPartyIdentity\x12\x14\n\x05party\x18\x01 \x01(\rR\x05party\x12.\n\x06scheme\x18\x02 \x01(\x0e2\x16.mpc.v1.IdentitySchemeR\x06scheme\x12\x1d\n\npublic_key\x18\x03 \x01(\x0cR\tpublicKey\x12 \n\x0bcertificate\x18\x04 \x01(\tR\x0bcertificate"C\n\rPartyApproval\x12\x14\n\x05party\x18\x01 \x01(\rR\x05party\x12\x1c\n\tsignature\x18\x02 \x01(\x0cR\tsignature"\xc0\x02\n\x0fStartDKGRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x15\n\x06key_id\x18\x02 \x01(\tR\x05keyId\x12,\n\x08protocol\x18\x03 \x01(\x0e2\x10.mpc.v1.ProtocolR\x08protocol\x12#\n\x05curve\x18\x04 \x01(\x0e2\r.mpc.v1.CurveR\x05curve\x12\x1c\n\tthreshold\x18\x05 \x01(\rR\tthreshold\x12#\n\rtotal_parties\x18\x06 \x01(\rR\x0ctotalParties\x12\x1f\n\x0bparty_index\x18\x07 \x01(\rR\npartyIndex\x12@\n\x10party_identities\x18\x14 \x03(\x0b2\x15.mpc.v1.PartyIdentityR\x0fpartyIdentities"\x92\x01\n\x10StartDKGResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x123\n\x08outbound\x18\x03 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound"M\n\x13GetDKGStatusRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x17\n\x07wait_ms\x18\x02 \x01(\rR\x06waitMs"\x91\x02\n\x11DKGStatusResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x12\x14\n\x05round\x18\x03 \x01(\rR\x05round\x12\x15\n\x06key_id\x18\x04 \x01(\tR\x05keyId\x12\x1d\n\npublic_key\x18\x05 \x01(\x0cR\tpublicKey\x123\n\x08outbound\x18\x06 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound\x12\x14\n\x05error\x18\x07 \x01(\tR\x05error\x12\x1a\n\x08culprits\x18\x08 \x03(\rR\x08culprits"\xe7\x02\n\x10StartSignRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x15\n\x06key_id\x18\x02 \x01(\tR\x05keyId\x12\x18\n\x07message\x18\x03 \x01(\x0cR\x07message\x12\x18\n\x07signers\x18\x04 \x03(\rR\x07signers\x12\'\n\x0fderivation_path\x18\x05 \x03(\rR\x0ederivationPath\x12\x18\n\x07presign\x18\x06 \x01(\x08R\x07presign\x12\'\n\x0fpresignature_id\x18\x07 \x01(\tR\x0epresignatureId\x12\x18\n\x07taproot\x18\x08 \x01(\x08R\x07taproot\x12.\n\x13taproot_merkle_root\x18\t \x01(\x0cR\x11taprootMerkleRoot\x123\n\tapprovals\x18\x14 \x03(\x0b2\x15.mpc.v1.PartyApprovalR\tapprovals"\x93\x01\n\x11StartSignResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x123\n\x08outbound\x18\x03 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound"N\n\x14GetSignStatusRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x17\n\x07wait_ms\x18\x02 \x01(\rR\x06waitMs"\xd9\x02\n\x12SignStatusResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x12\x14\n\x05round\x18\x03 \x01(\rR\x05round\x12\x1c\n\tsignature\x18\x04 \x01(\x0cR\tsignature\x12\x1f\n\x0brecovery_id\x18\x05 \x01(\rR\nrecoveryId\x12\x1d\n\npublic_key\x18\x06 \x01(\x0cR\tpublicKey\x123\n\x08outbound\x18\x07 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound\x12\x14\n\x05error\x18\x08 \x01(\tR\x05error\x12\x1a\n\x08culprits\x18\t \x03(\rR\x08culprits\x12\x1d\n\noutput_key\x18\n \x01(\x0cR\toutputKey"\x80\x01\n\x16ProtocolMessageRequest\x121\n\x07message\x18\x01 \x01(\x0b2\x17.mpc.v1.ProtocolMessageR\x07message\x123\n\x08messages\x18\x1e \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08messages"\xac\x03\n\x0eMessageOutcome\x12\x14\n\x05index\x18\x01 \x01(\rR\x05index\x12\x1d\n\nsession_id\x18\x02 \x01(\tR\tsessionId\x12\x12\n\x04code\x18\x03 \x01(\rR\x04code\x12%\n\x0estatus_message\x18\x04 \x01(\tR\rstatusMessage\x12\x1a\n\x08accepted\x18\x05 \x01(\x08R\x08accepted\x12*\n\x05state\x18\x06 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x123\n\x08outbound\x18\x07 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound\x12\x1d\n\npublic_key\x18\x08 \x01(\x0cR\tpublicKey\x12\x1c\n\tsignature\x18\t \x01(\x0cR\tsignature\x12\x1f\n\x0brecovery_id\x18\n \x01(\rR\nrecoveryId\x12\x14\n\x05error\x18\x0b \x01(\tR\x05error\x12\x1a\n\x08culprits\x18\x0c \x03(\rR\x08culprits\x12\x1d\n\noutput_key\x18\r \x01(\x0cR\toutputKey"\xf7\x02\n\x17ProtocolMessageResponse\x12\x1a\n\x08accepted\x18\x01 \x01(\x08R\x08accepted\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x123\n\x08outbound\x18\x03 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound\x12\x1d\n\npublic_key\x18\x04 \x01(\x0cR\tpublicKey\x12\x1c\n\tsignature\x18\x05 \x01(\x0cR\tsignature\x12\x1f\n\x0brecovery_id\x18\x06 \x01(\rR\nrecoveryId\x12\x14\n\x05error\x18\x07 \x01(\tR\x05error\x12\x1a\n\x08culprits\x18\x08 \x03(\rR\x08culprits\x12\x1d\n\noutput_key\x18\t \x01(\x0cR\toutputKey\x120\n\x07results\x18\x1e \x03(\x0b2\x16.mpc.v1.MessageOutcomeR\x07results"\r\n\x0bPingRequest"\xd5\x01\n\x0cPongResponse\x12\x17\n\x07node_id\x18\x01 \x01(\tR\x06nodeId\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12!\n\x0ctimestamp_ms\x18\x03 \x01(\x03R\x0btimestampMs\x12.\n\x13identity_public_key\x18\x14 \x01(\x0cR\x11identityPublicKey\x12?\n\x0fidentity_scheme\x18\x15 \x01(\x0e2\x16.mpc.v1.IdentitySchemeR\x0eidentityScheme*I\n\x08Protocol\x12\x16\n\x14PROTOCOL_UNSPECIFIED\x12\x11\n\rPROTOCOL_GG20\x10\x01\x12\x12\n\x0ePROTOCOL_FROST\x10\x02*D\n\x05Curve\x12\x13\n\x11CURVE_UNSPECIFIED\x12\x13\n\x0fCURVE_SECP256K1\x10\x01\x12\x11\n\rCURVE_ED25519\x10\x02*\xb7\x01\n\x0cSessionState\x12\x1b\n\x19SESSION_STATE_UNSPECIFIED\x12\x19\n\x15SESSION_STATE_RUNNING\x10\x01\x12\x1b\n\x17SESSION_STATE_COMPLETED\x10\x02\x12\x18\n\x14SESSION_STATE_FAILED\x10\x03\x12\x1b\n\x17SESSION_STATE_TIMED_OUT\x10\x04\x12\x1b\n\x17SESSION_STATE_CANCELLED\x10\x05*s\n\x0eIdentityScheme\x12\x1d\n\x1bIDENTITY_SCHEME_UNSPECIFIED\x12\x1b\n\x17IDENTITY_SCHEME_ED25519\x10\x01\x12%\n!IDENTITY_SCHEME_ECDSA_P256_SHA256\x10\x022\xb0\x03\n\rSignerService\x12=\n\x08StartDKG\x12\x17.mpc.v1.StartDKGRequest\x1a\x18.mpc.v1.StartDKGResponse\x12F\n\x0cGetDKGStatus\x12\x1b.mpc.v1.GetDKGStatusRequest\x1a\x19.mpc.v1.DKGStatusResponse\x12@\n\tStartSign\x12\x18.mpc.v1.StartSignRequest\x1a\x19.mpc.v1.StartSignResponse\x12I\n\rGetSignStatus\x12\x1c.mpc.v1.GetSignStatusRequest\x1a\x1a.mpc.v1.SignStatusResponse\x12X\n\x15SubmitProtocolMessage\x12\x1e.mpc.v1.ProtocolMessageRequest\x1a\x1f.mpc.v1.ProtocolMessageResponse\x121\n\x04Ping\x12\x13.mpc.v1.PingRequest\x1a\x14.mpc.v1.PongResponseB6Z4github.com/mpc-wallet/mpc-signer/gen/go/mpc/v1;mpcv1b\x06proto3'
 )
 
 

@@ -1,6 +1,6 @@
 """CGGMP21 zero-knowledge proofs for a secure GG20: one module per proof, shared parameters in `base`.
 
-    base      ProofError, ProofContext, the paper's parameters (ℓ = 256, ε = 512, ℓ' = 1280, m = 80)
+    base      ProofError, ProofContext, the parameters (ℓ = 256, ε = 512, ℓ' = 1280; m = 128 repetitions)
     schnorr   Schnorr proof of knowledge of a discrete log
     enc       Π^enc   Paillier plaintext in range ±2^ℓ
     logstar   Π^log*  Paillier plaintext equals a discrete log

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from signer.crypto.bigint import mpz, powmod, random_signed, random_unit
+from signer.crypto.bigint import mpz, powmod, powmod_secret, random_signed, random_unit
 from signer.crypto.codec import Reader, Writer
 from signer.crypto.paillier import PaillierPublicKey, PaillierSecretKey
 from signer.crypto.ringpedersen import RingPedersenParams, RingPedersenSecret
@@ -123,13 +123,13 @@ def prove(
     m = random_signed((1 << ELL) * nh)
     delta = random_signed((1 << (ELL + EPSILON)) * nh)
     mu = random_signed((1 << ELL) * nh)
-    A = powmod(C, alpha, n02) * paillier_enc(pk0, beta, r) % n02
+    A = powmod_secret(C, alpha, n02) * paillier_enc(pk0, beta, r) % n02
     Bx = base_mul(alpha)
     By = paillier_enc(key1, beta, ry)
-    E = rp.commit(alpha, gamma)
-    S = rp.commit(x, m)
-    F = rp.commit(beta, delta)
-    T = rp.commit(y, mu)
+    E = rp.commit_secret(alpha, gamma)
+    S = rp.commit_secret(x, m)
+    F = rp.commit_secret(beta, delta)
+    T = rp.commit_secret(y, mu)
     e = _challenge(ctx, pk0, pk1, rp, C, D, Y, X, A, Bx, By, E, S, F, T)
     return AffGProof(
         A,

@@ -1,16 +1,25 @@
 """What every CGGMP21 proof shares: the paper's parameters, the typed error, the context binding.
 
 Parameters (CGGMP21, eprint 2021/060, §C.1 "Concrete security"; also the values of tss-lib v2 and
-taurushq's implementation): κ = 256, ℓ = κ = 256, ε = 2κ = 512, ℓ' = 5κ = 1280, and m = 80 repetitions
-for Π^mod and Π^prm (statistical security 2^-80). They are module constants, not arguments: no caller can
-weaken a proof by passing smaller values.
+taurushq's implementation): κ = 256, ℓ = κ = 256, ε = 2κ = 512, ℓ' = 5κ = 1280. They are module constants,
+not arguments: no caller can weaken a proof by passing smaller values.
+
+Repetitions m = 128 for Π^mod and Π^prm (the paper and tss-lib use 80). Each repetition of Π^prm has a
+one-bit challenge, and each repetition of Π^mod catches a modulus that is not Paillier–Blum with
+probability at least 1/2, so a false statement passes one proof with probability at most 2^-m. After
+Fiat–Shamir that bound is what an offline prover grinds against: with m = 80 about 2^80 hash evaluations
+forge one proof, and one forged Π^prm on a smooth Ñ exposes the node's share in a single MtAwc. m = 128
+puts the forgery at the 128-bit level of the rest of the system. A proof with any other count is refused
+(`from_bytes` and `verify` both check it). Cost, once per party per key generation: each proof grows from
+about 42 KB to 67 KB at 2048 bits, and proving/verifying takes about 1.3-1.5 times as long
+(`just bench zk.mod`, `just bench zk.prm`).
 
 Every proof's Fiat–Shamir transcript starts with the proof's name, the session id, the prover index,
 the verifier index (0 when the proof is broadcast) and a label, so a proof made for one session or one party does not
 verify under another (the TSSHOCK / replay class of bugs).
 
 Public API:
-    ELL = 256, EPSILON = 512, ELL_PRIME = 1280, REPETITIONS = 80, Q (secp256k1 order)
+    ELL = 256, EPSILON = 512, ELL_PRIME = 1280, REPETITIONS = 128, Q (secp256k1 order)
     ProofError(proof, reason)       (from signer.crypto.errors) verify() raises it and never returns False
     ProofContext(session_id: bytes, prover: int, verifier: int = 0, label: bytes = b"")
     start_transcript(proof_name, ctx) -> Transcript
@@ -31,7 +40,7 @@ from signer.crypto.transcript import Transcript, int_bytes
 ELL = 256
 EPSILON = 512
 ELL_PRIME = 1280
-REPETITIONS = 80
+REPETITIONS = 128
 Q = ORDER
 assert Q.bit_length() <= ELL
 

@@ -92,9 +92,9 @@ def prove(
     mu = random_signed((1 << ELL) * nh)
     r = random_unit(n0)
     gamma = random_signed((1 << (ELL + EPSILON)) * nh)
-    S = rp.commit(k, mu)
+    S = rp.commit_secret(k, mu)
     A = paillier_enc(key, alpha, r)
-    C = rp.commit(alpha, gamma)
+    C = rp.commit_secret(alpha, gamma)
     e = _challenge(ctx, pk, rp, K, S, A, C)
     z1 = alpha + e * k
     z2 = r * powmod(rho, e, n0) % n0

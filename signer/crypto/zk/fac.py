@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from signer.crypto.bigint import isqrt, mpz, powmod, random_signed
+from signer.crypto.bigint import isqrt, mpz, powmod_secret, random_signed
 from signer.crypto.codec import Reader, Writer
 from signer.crypto.paillier import PaillierPublicKey, PaillierSecretKey
 from signer.crypto.ringpedersen import RingPedersenParams, RingPedersenSecret
@@ -94,11 +94,11 @@ def prove_with(ctx: ProofContext, n0: int, p: int, q: int, rp: RingPedersenParam
     r = random_signed((1 << (ELL + EPSILON)) * n0 * nh)
     x = random_signed((1 << (ELL + EPSILON)) * nh)
     y = random_signed((1 << (ELL + EPSILON)) * nh)
-    P = rp.commit(p, mu)
-    Qc = rp.commit(q, nu)
-    A = rp.commit(alpha, x)
-    B = rp.commit(beta, y)
-    T = powmod(Qc, alpha, nh) * powmod(rp.t, r, nh) % nh
+    P = rp.commit_secret(p, mu)
+    Qc = rp.commit_secret(q, nu)
+    A = rp.commit_secret(alpha, x)
+    B = rp.commit_secret(beta, y)
+    T = powmod_secret(Qc, alpha, nh) * powmod_secret(rp.t, r, nh) % nh
     e = _challenge(ctx, n0, rp, P, Qc, A, B, T, sigma)
     sigma_hat = sigma - nu * p
     return FacProof(P, Qc, A, B, T, sigma, alpha + e * p, beta + e * q, x + e * mu, y + e * nu, r + e * sigma_hat)

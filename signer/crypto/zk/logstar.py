@@ -101,10 +101,10 @@ def prove(
     mu = random_signed((1 << ELL) * nh)
     r = random_unit(n0)
     gamma = random_signed((1 << (ELL + EPSILON)) * nh)
-    S = rp.commit(x, mu)
+    S = rp.commit_secret(x, mu)
     A = paillier_enc(key, alpha, r)
     Y = g * int(alpha)
-    D = rp.commit(alpha, gamma)
+    D = rp.commit_secret(alpha, gamma)
     e = _challenge(ctx, pk, rp, C, X, g, S, A, Y, D)
     return LogStarProof(S, A, Y, D, alpha + e * x, r * powmod(rho, e, n0) % n0, gamma + e * mu)
 

@@ -1,5 +1,6 @@
 """Π^mod: N is a Paillier–Blum modulus, N = p·q with p ≡ q ≡ 3 mod 4 and gcd(N, φ(N)) = 1
-(CGGMP21 §6.3, Fig. 16), with m = 80 repetitions.
+(CGGMP21 §6.3, Fig. 16), with m = REPETITIONS = 128 repetitions (soundness error 2^-128: each
+repetition catches a non-Blum modulus with probability at least 1/2; see base.py).
 
 Prover:   w ← Z_N with Jacobi(w, N) = -1;   y_1..y_m ← Z_N (Fiat–Shamir, rejection sampled);
           for each i: a_i, b_i ∈ {0, 1} such that y'_i = (-1)^a_i w^b_i y_i is a square mod p and mod q,
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from signer.crypto.bigint import crt, gcd, invert, is_prime, jacobi, mpz, powmod, random_below
+from signer.crypto.bigint import crt, gcd, invert, is_prime, jacobi, mpz, powmod, powmod_secret, random_below
 from signer.crypto.codec import Reader, Writer
 from signer.crypto.errors import DecodeError
 from signer.crypto.paillier import PaillierPublicKey, PaillierSecretKey
@@ -78,7 +79,7 @@ def _challenges(ctx: ProofContext, n: int, w: int) -> list[mpz]:
 
 def _fourth_root_mod(y: mpz, p: mpz) -> mpz:
     e = (p + 1) // 4
-    return powmod(y, e * e % (p - 1), p)
+    return powmod_secret(y, e * e % (p - 1), p)
 
 
 def prove(ctx: ProofContext, sk: PaillierSecretKey) -> ModProof:
@@ -103,7 +104,7 @@ def prove(ctx: ProofContext, sk: PaillierSecretKey) -> ModProof:
         xs.append(crt(_fourth_root_mod(yy % p, p), p, _fourth_root_mod(yy % q, q), q))
         as_.append(a)
         bs.append(b)
-        zs.append(crt(powmod(y % p, dp, p), p, powmod(y % q, dq, q), q))
+        zs.append(crt(powmod_secret(y % p, dp, p), p, powmod_secret(y % q, dq, q), q))
     return ModProof(w, tuple(xs), tuple(as_), tuple(bs), tuple(zs))
 
 

@@ -1,4 +1,5 @@
-"""Π^prm: ring-Pedersen parameters are well formed, s ∈ <t> mod N̂ (CGGMP21 §6.4, Fig. 17), m = 80.
+"""Π^prm: ring-Pedersen parameters are well formed, s ∈ <t> mod N̂ (CGGMP21 §6.4, Fig. 17), with
+m = REPETITIONS = 128 repetitions (one challenge bit each: soundness error 2^-128; see base.py).
 
 Statement (N̂, s, t); witness λ with s = t^λ mod N̂ (and φ(N̂)).
 Prover:   a_i ← Z_φ(N̂), A_i = t^a_i mod N̂ (i = 1..m);  e_i ∈ {0, 1} (Fiat–Shamir);
@@ -63,7 +64,7 @@ def _challenges(ctx: ProofContext, rp: RingPedersenParams | RingPedersenSecret, 
 def prove_with(ctx: ProofContext, rp: RingPedersenParams | RingPedersenSecret, lam: int, phi: int) -> PrmProof:
     """Π^prm for (N̂, s, t) with witness λ (s = t^λ) and φ(N̂); the owner's secret makes t^a a CRT power."""
     a = [random_below(phi) for _ in range(REPETITIONS)]
-    A = tuple(rp.pow(rp.t, ai) for ai in a)
+    A = tuple(rp.pow_secret(rp.t, ai) for ai in a)
     es = _challenges(ctx, rp, A)
     z = tuple((ai + e * lam) % phi for ai, e in zip(a, es, strict=True))
     return PrmProof(A, z)

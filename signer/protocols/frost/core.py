@@ -108,13 +108,17 @@ def nonce_generate(suite: Ciphersuite, secret: int, random_bytes: bytes | None =
     return suite.H3(random_bytes + suite.group.encode_scalar(secret))
 
 
-def commit(
-    suite: Ciphersuite,
-    signing_share: int,
-    hiding_randomness: bytes | None = None,
-    binding_randomness: bytes | None = None,
+def commit(suite: Ciphersuite, signing_share: int) -> SigningNonces:
+    """RFC 9591 5.1 commit(sk_i), with fresh OS randomness for both nonces."""
+    return commit_with_randomness(suite, signing_share, os.urandom(32), os.urandom(32))
+
+
+def commit_with_randomness(
+    suite: Ciphersuite, signing_share: int, hiding_randomness: bytes, binding_randomness: bytes
 ) -> SigningNonces:
-    """RFC 9591 5.1 commit(sk_i). The randomness arguments exist for the RFC test vectors only."""
+    """TEST VECTORS ONLY: `commit` with the caller's 32-byte randomness, to reproduce RFC 9591 appendix E.
+    Node code calls `commit`: randomness a caller can repeat gives the same nonces twice, and two
+    signatures with one nonce pair reveal the signing share."""
     g = suite.group
     hiding = nonce_generate(suite, signing_share, hiding_randomness)
     binding = nonce_generate(suite, signing_share, binding_randomness)
@@ -149,7 +153,8 @@ def binding_factor_inputs(
 @dataclass(frozen=True)
 class SigningContext:
     """Everything RFC 9591 derives from (PK, commitment list, msg): computed once, used by sign, verify
-    and aggregate. `commitment_shares[i]` = hiding_i + binding_i * rho_i (section 5.4's comm_share)."""
+    and aggregate. `commitment_shares[i]` = hiding_i + binding_i * rho_i (section 5.4's comm_share), both
+    it and `group_commitment` negated when `nonce_sign` is -1 (`Ciphersuite.negates_nonces`)."""
 
     message: bytes
     group_public_key: Any
@@ -160,6 +165,7 @@ class SigningContext:
     group_commitment: Any
     challenge: int
     lagrange: Mapping[int, int]
+    nonce_sign: int = 1  # -1 when the suite negated R (and so every commitment share and nonce)
 
 
 def signing_context(
@@ -187,11 +193,24 @@ def signing_context(
     group_commitment = g.sum(shares.values())
     if g.is_identity(group_commitment):
         raise ProtocolError("group commitment is the identity")
-    # RFC 9591 4.6 compute_challenge: H2(SerializeElement(R) || SerializeElement(PK) || msg).
-    challenge = suite.H2(g.encode_point(group_commitment) + g.encode_point(group_public_key) + message)
+    nonce_sign = 1
+    if suite.negates_nonces(group_commitment):  # BIP-340: the signature's R must have even y
+        nonce_sign = -1
+        group_commitment = g.neg(group_commitment)
+        shares = {i: g.neg(s) for i, s in shares.items()}
+    challenge = suite.challenge(group_commitment, group_public_key, message)
     lagrange = {i: lagrange_at_zero(i, participants, g.order) for i in participants}
     return SigningContext(
-        message, group_public_key, dict(commitments), participants, rho, shares, group_commitment, challenge, lagrange
+        message,
+        group_public_key,
+        dict(commitments),
+        participants,
+        rho,
+        shares,
+        group_commitment,
+        challenge,
+        lagrange,
+        nonce_sign,
     )
 
 
@@ -199,8 +218,17 @@ def signing_context(
 
 
 def sign(suite: Ciphersuite, key_package: KeyPackage, nonces: SigningNonces, ctx: SigningContext) -> int:
-    """RFC 9591 5.2: z_i = hiding + binding * rho_i + lambda_i * sk_i * c. Consumes the nonces."""
+    """RFC 9591 5.2: z_i = hiding + binding * rho_i + lambda_i * sk_i * c (the nonce part negated when
+    the suite negated R). Consumes the nonces.
+
+    Refuses a signing set smaller than the threshold (RFC 9591 section 5: MIN_PARTICIPANTS <=
+    NUM_PARTICIPANTS) before touching the nonces: the Lagrange coefficients of too few participants do
+    not interpolate the group key, so the share would be useless and the nonces wasted."""
     i = key_package.identifier
+    if len(ctx.participants) < key_package.threshold:
+        raise ValueError(
+            f"{len(ctx.participants)} signing participants, fewer than the threshold {key_package.threshold}"
+        )
     if i not in ctx.binding_factors:
         raise ValueError("this participant is not in the signing set")
     if key_package.group_public_key != ctx.group_public_key:
@@ -208,8 +236,10 @@ def sign(suite: Ciphersuite, key_package: KeyPackage, nonces: SigningNonces, ctx
     hiding, binding = nonces.take()
     if ctx.commitments.get(i) != nonces.commitments:
         raise ValueError("the signing package does not carry this participant's commitments")
-    n = suite.group.order
-    return (hiding + binding * ctx.binding_factors[i] + ctx.lagrange[i] * key_package.signing_share * ctx.challenge) % n
+    g = suite.group  # secret scalars: the group's constant-time scalar_muladd (side channels: crypto/vss.py)
+    weighted_share = g.scalar_muladd(ctx.lagrange[i], key_package.signing_share, 0)
+    nonce = g.scalar_muladd(ctx.nonce_sign % g.order, g.scalar_muladd(binding, ctx.binding_factors[i], hiding), 0)
+    return g.scalar_muladd(weighted_share, ctx.challenge, nonce)
 
 
 def verify_signature_share(
@@ -225,8 +255,7 @@ def verify_signature_share(
 
 
 def aggregate(suite: Ciphersuite, shares: Mapping[int, int], ctx: SigningContext) -> bytes:
-    """RFC 9591 5.3: z = sum of shares; the signature is SerializeElement(R) || SerializeScalar(z)."""
+    """RFC 9591 5.3: z = sum of shares; the suite encodes (R, z) (RFC 9591: SerializeElement(R) || z)."""
     if set(shares) != set(ctx.participants):
         raise ValueError("need exactly one signature share per participant")
-    z = sum(shares.values()) % suite.group.order
-    return suite.group.encode_point(ctx.group_commitment) + suite.group.encode_scalar(z)
+    return suite.encode_signature(ctx.group_commitment, sum(shares.values()) % suite.group.order)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from signer.crypto import bip340
 from signer.protocols.base import (
     DecodeError,
     DkgResult,
@@ -29,6 +30,8 @@ from signer.protocols.frost import core, dkg
 from signer.protocols.frost.ciphersuite import FROST_ED25519_SHA512, Ciphersuite
 from signer.protocols.frost.keys import FrostKeyInfo, FrostKeyShare, key_share_info, public_key_of
 from signer.protocols.frost.messages import DkgConfirm, DkgRound1, DkgRound2, SignRound1, SignRound2
+from signer.protocols.frost.taproot import TaprootOutput, output_key_share
+from signer.protocols.frost.tweak import derived_key_share
 from signer.protocols.params import validate_keygen_args, validate_signers
 
 __all__ = ["FrostDkgSession", "FrostKeyInfo", "FrostSignSession", "key_share_info", "public_key_of"]
@@ -93,8 +96,19 @@ class FrostSignSession(RoundMachine):
     """One signer's FROST signing (RFC 9591 rounds one and two, then share verification and aggregation)."""
 
     def __init__(
-        self, session_id: str, party_index: int, key_share: bytes, message: bytes, signers: tuple[int, ...]
+        self,
+        session_id: str,
+        party_index: int,
+        key_share: bytes,
+        message: bytes,
+        signers: tuple[int, ...],
+        taproot: TaprootOutput | None = None,
+        derivation_path: tuple[int, ...] = (),
     ) -> None:
+        """A FROST(secp256k1) key may sign for its BIP-32 child at a non-hardened `derivation_path`
+        (`tweak`), and with `taproot` BIP-340 for the BIP-341 output key of that key (`taproot`). The
+        result's public_key is the (derived) key; for Taproot that is the internal key, and the result's
+        output_key is the 32-byte x-only output key the signature verifies under."""
         try:
             key = FrostKeyShare.decode(key_share)
         except DecodeError as exc:
@@ -106,6 +120,11 @@ class FrostSignSession(RoundMachine):
         if not isinstance(message, bytes):
             raise ValueError("message must be bytes")
         super().__init__(session_id, party_index, signers)
+        key = derived_key_share(key, derivation_path)
+        self._public_key = key.suite.group.encode_point(key.public.group_public_key)
+        self._taproot = taproot is not None
+        if taproot is not None:
+            key = output_key_share(key, taproot)
         self.suite = key.suite
         self._key = key
         self._message = message
@@ -153,6 +172,6 @@ class FrostSignSession(RoundMachine):
         signature = core.aggregate(self.suite, shares, ctx)
         if not self.suite.verify(ctx.group_public_key, self._message, signature):
             raise core.InvalidSignature("aggregate signature does not verify")
-        public_key = self.suite.group.encode_point(ctx.group_public_key)
-        self._finish(SignResult(signature=signature, public_key=public_key, recovery_id=0))
+        output_key = bip340.xonly(ctx.group_public_key) if self._taproot else b""
+        self._finish(SignResult(signature=signature, public_key=self._public_key, output_key=output_key))
         return []

@@ -12,6 +12,20 @@ together with their Paillier nonces (recovered with its secret key). Everyone th
     g^{σ_j} = k_j·W_j + Σ_b α̂_{j,b}·G + Σ_a (k_a·W_j − α̂_{a,j}·G).
 The MtAwc values stay hidden in the exponent: α̂ = k_a·w_j − β̂' is masked by β̂' ∈ ±2^ℓ' (ℓ' = 1280),
 so w_j is not revealed. A party whose reveal does not open, or whose δ_j or S_j is wrong, is named.
+
+Which plaintext opens D. A Paillier ciphertext under N_j is opened by α and by every α + t·N_j, and those
+differ mod q: were any of them accepted, P_j could shift its revealed α by N_j (and its δ_j by N_j mod q)
+and the check of an honest Bob's δ_b would fail instead of its own. So only the one integer the MtA can
+have produced is accepted, |α| ≤ `OPENING_BOUND`:
+  * Alice's k is revealed as a scalar 0 < k < q (it must open K_j, so a K_j that encrypts anything
+    else is Alice's own deviation);
+  * Bob's Π^aff-g (affg.py) bounds z1 ∈ ±2^(ℓ+ε) and z2 ∈ ±2^(ℓ'+ε); the witness extracted from two
+    accepting transcripts is (z − z')/(e − e'), so x ∈ ±2^(ℓ+ε+1) and y ∈ ±2^(ℓ'+ε+1) (an honest Bob's
+    x is a scalar and y = −β' ∈ ±2^ℓ', well inside);
+  * so the plaintext k·x + y of D = K^x ⊙ Enc(y) is an integer with |α| ≤ (q−1)·2^(ℓ+ε+1) + 2^(ℓ'+ε+1)
+    (about 2^1793). Alice's honest signed decryption (−N/2, N/2) returns exactly that integer, and since
+    N_j ≥ 2^2047 > 2·OPENING_BOUND no other integer in the interval opens the same D.
+The same holds for α̂ (MtAwc, x = w_b).
 """
 
 from __future__ import annotations
@@ -22,12 +36,16 @@ from typing import TYPE_CHECKING
 
 from signer.crypto.paillier import PaillierError, PaillierPublicKey
 from signer.crypto.secp256k1 import ORDER, base_mul
+from signer.crypto.zk.base import ELL, ELL_PRIME, EPSILON
 from signer.protocols.base import ProtocolError
 
 from .messages import Reveal
 
 if TYPE_CHECKING:
     from .presign import Abandoned
+
+#: The largest |plaintext| an MtA ciphertext D can hold once Π^enc and Π^aff-g passed (module docstring).
+OPENING_BOUND = (ORDER - 1) * (1 << (ELL + EPSILON + 1)) + (1 << (ELL_PRIME + EPSILON + 1))
 
 
 def reveal(abandoned: Abandoned) -> Reveal:
@@ -55,6 +73,15 @@ def _encrypts(pk: PaillierPublicKey, m: int, nonce: int, c: int) -> bool:
         return False
 
 
+def _opens_mta(pk: PaillierPublicKey, alpha: int, nonce: int, d: int) -> bool:
+    """`alpha` is the one plaintext of the MtA ciphertext d that the proofs allow, |alpha| ≤ OPENING_BOUND.
+
+    It is the only one when N > 2·OPENING_BOUND, which keygen's 2048-bit moduli give with room to spare
+    (checked here all the same, so that the argument does not rest on another module's constant)."""
+    in_range = -OPENING_BOUND <= alpha <= OPENING_BOUND and 2 * OPENING_BOUND < pk.n
+    return in_range and _encrypts(pk, alpha, nonce, d)
+
+
 @dataclass(frozen=True)
 class _Opened:
     """A reveal checked against what its sender committed to: k_j, γ_j and α, α̂ (mod q) per Bob."""
@@ -74,7 +101,7 @@ def _open(abandoned: Abandoned, j: int, rev: Reveal) -> _Opened:
     alpha, alpha_hat = {}, {}
     for b, ((a_g, n_g), (a_w, n_w)) in rev.openings.items():
         d_gamma, d_w = r3.D[(j, b)]
-        if not (_encrypts(pk, a_g, n_g, d_gamma) and _encrypts(pk, a_w, n_w, d_w)):
+        if not (_opens_mta(pk, a_g, n_g, d_gamma) and _opens_mta(pk, a_w, n_w, d_w)):
             raise ProtocolError(f"party {j}'s revealed MtA plaintext does not open its ciphertext", [j])
         alpha[b], alpha_hat[b] = a_g % ORDER, a_w % ORDER
     K_j = r1.K if j == setup.i else r3.round2.peers[j].K

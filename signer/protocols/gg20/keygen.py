@@ -14,6 +14,9 @@ each sender's payload (a failure names the sender) and calls the round.
   3. Check openings, shares and Π^fac; x_i = Σ_j f_j(i); "prove in ZK that they know x_i using Schnorr".
   Finish: verify the Schnorr proofs against X_j computed from the summed commitments.
 Pre-parameters (Paillier key, ring-Pedersen) come from outside: keygen never generates safe primes.
+The steps a key refresh shares with keygen (`announce`, `verify_aux_and_deal`, `check_opening`,
+`receive_share`, `prove_knowledge`, `verify_knowledge`, `package`) are functions of their own, which
+`signer.protocols.gg20.refresh` runs for key refresh and reshare.
 """
 
 from __future__ import annotations
@@ -39,27 +42,38 @@ from .commit import commit, opens
 from .keyshare import CHAIN_CODE_LEN, AuxInfo, Gg20KeyShare
 from .messages import KeygenCommit, KeygenOpening, KeygenProof, KeygenShare
 
-COMMIT_PURPOSE = b"keygen/vss"
-E2E_LABEL = b"gg20/keygen/share"
+SHARE_ROUND = 2
 
 
 @dataclass(frozen=True)
 class KeygenParams:
-    """What every party of one key generation agrees on."""
+    """What every party of one key generation agrees on. `protocol` names the operation in every proof
+    context, e2e context and hash commitment: b"keygen", or b"refresh" / b"reshare" when
+    `signer.protocols.gg20.refresh` runs these steps to replace an existing key's shares and auxiliary keys."""
 
     session_id: str
     party_index: int
     threshold: int
     parties: tuple[int, ...]
+    protocol: bytes = b"keygen"
 
     @property
     def others(self) -> tuple[int, ...]:
         return tuple(p for p in self.parties if p != self.party_index)
 
+    @property
+    def commit_purpose(self) -> bytes:
+        return self.protocol + b"/vss"
+
     def proof_context(self, prover: int, prover_e2e: bytes, verifier: int = 0) -> ProofContext:
         """Every keygen proof is bound to the prover's X25519 key, so the key that shares are sealed to
         cannot be swapped without also replacing the prover's Paillier modulus and its proofs."""
-        return ProofContext(self.session_id.encode("utf-8"), prover, verifier, b"gg20/keygen/" + prover_e2e)
+        label = b"gg20/" + self.protocol + b"/" + prover_e2e
+        return ProofContext(self.session_id.encode("utf-8"), prover, verifier, label)
+
+    def share_context(self, sender: int, recipient: int) -> bytes:
+        """The e2e context of the round-2 share `sender` seals to `recipient`."""
+        return e2e.context(b"gg20/" + self.protocol + b"/share", self.session_id, sender, recipient, SHARE_ROUND)
 
 
 def _vss_message(commitments: tuple[Point, ...], chain: bytes) -> bytes:
@@ -69,7 +83,8 @@ def _vss_message(commitments: tuple[Point, ...], chain: bytes) -> bytes:
 
 @dataclass(frozen=True, repr=False)
 class Round1Secret(SecretState):
-    """After round 1: u_i's polynomial, its Feldman commitments, the chain-code share and the opening salt."""
+    """After round 1: u_i's polynomial, the Feldman commitments it sends, the chain-code share and the
+    opening salt."""
 
     params: KeygenParams
     preparams: PreParams
@@ -106,13 +121,20 @@ class Round3Secret(SecretState):
 
 
 def round1(params: KeygenParams, preparams: PreParams) -> tuple[Round1Secret, KeygenCommit]:
-    """'[KGC_i, KGD_i] = Com(g^{u_i})' over the Feldman commitments and a chain-code share; broadcast it with
-    the Paillier key and Π^mod, the ring-Pedersen parameters and Π^prm, and an X25519 key."""
-    i = params.party_index
+    """'[KGC_i, KGD_i] = Com(g^{u_i})' over the Feldman commitments and a chain-code share, with the
+    auxiliary keys (`announce`)."""
     poly = Polynomial.random(GROUP, GROUP.random_scalar(), params.threshold - 1)
-    vss, chain = tuple(poly.commit(GROUP)), secrets.token_bytes(CHAIN_CODE_LEN)
-    commitment, salt = commit(params.session_id, i, COMMIT_PURPOSE, _vss_message(vss, chain))
-    secret = Round1Secret(params, preparams, E2EKeyPair.generate(), poly, vss, chain, salt)
+    return announce(params, preparams, poly, tuple(poly.commit(GROUP)), secrets.token_bytes(CHAIN_CODE_LEN))
+
+
+def announce(
+    params: KeygenParams, preparams: PreParams, poly: Polynomial, sent: tuple[Point, ...], chain: bytes
+) -> tuple[Round1Secret, KeygenCommit]:
+    """Round 1 of keygen, refresh and reshare: a hash commitment to the Feldman commitments `sent` of `poly` and to
+    `chain`, broadcast with the Paillier key and Π^mod, the ring-Pedersen parameters and Π^prm, and an
+    X25519 key."""
+    commitment, salt = commit(params.session_id, params.party_index, params.commit_purpose, _vss_message(sent, chain))
+    secret = Round1Secret(params, preparams, E2EKeyPair.generate(), poly, sent, chain, salt)
     pai, rp = preparams.paillier, preparams.ring_pedersen
     ctx = secret.context()
     msg = KeygenCommit(commitment, secret.e2e.public, pai.public, rp.public, mod.prove(ctx, pai), prm.prove(ctx, rp))
@@ -123,25 +145,65 @@ def round2(
     secret: Round1Secret, received: Mapping[int, KeygenCommit]
 ) -> tuple[Round2Secret, KeygenOpening, dict[int, KeygenShare]]:
     """Verify every Π^mod and Π^prm; 'broadcast KGD_i' and send each P_j its share f_i(j), sealed, with Π^fac."""
+    state, shares = verify_aux_and_deal(secret, received)
+    return state, KeygenOpening(secret.salt, secret.chain, secret.vss), shares
+
+
+def verify_aux_and_deal(
+    secret: Round1Secret, received: Mapping[int, KeygenCommit], refused: frozenset[int] = frozenset()
+) -> tuple[Round2Secret, dict[int, KeygenShare]]:
+    """Round 2 of keygen, refresh and reshare: verify every peer's Π^mod and Π^prm, then seal each P_j its share
+    f_i(j) with Π^fac for N_i under P_j's ring-Pedersen parameters. A modulus in `refused` (a refresh or
+    reshare refuses the key's current ones) or reused from another party names its sender."""
     params, pre = secret.params, secret.preparams
     state = Round2Secret(secret, dict(received))
-    seen = {params.party_index: (pre.paillier.public.n, pre.ring_pedersen.public.n)}
+    seen = {params.party_index: {pre.paillier.public.n, pre.ring_pedersen.public.n}}
     for j in params.others:
         peer = received[j]
-        # A modulus or ring-Pedersen Ñ reused from another party is refused (it would be another's key).
-        if any(peer.paillier.n == n or peer.ring_pedersen.n == rp_n for n, rp_n in seen.values()):
+        # A Paillier N or ring-Pedersen Ñ equal to any modulus of another party (its N or its Ñ) is refused:
+        # it would be another's key, whose factorisation that party knows (a proof made under it by that
+        # party would not bind). One party's own N and Ñ may coincide.
+        mine = {peer.paillier.n, peer.ring_pedersen.n}
+        if any(mine & theirs for theirs in seen.values()):
             raise ProtocolError(f"party {j} reuses another party's Paillier or ring-Pedersen modulus", [j])
-        seen[j] = (peer.paillier.n, peer.ring_pedersen.n)
+        if mine & refused:
+            raise ProtocolError(f"party {j} announces a Paillier or ring-Pedersen modulus the key already uses", [j])
+        seen[j] = mine
         with attribute(j, "Π^mod proof"):
             mod.verify(state.peer_context(j), peer.paillier, peer.mod_proof)
         with attribute(j, "Π^prm proof"):
             prm.verify(state.peer_context(j), peer.ring_pedersen, peer.prm_proof)
     shares = {}
     for j in params.others:
-        ctx = e2e.context(E2E_LABEL, params.session_id, params.party_index, j, 2)
+        ctx = params.share_context(params.party_index, j)
         sealed = secret.e2e.seal(received[j].e2e_public, GROUP.encode_scalar(share_for(secret.poly, j)), ctx)
         shares[j] = KeygenShare(sealed, fac.prove(secret.context(j), pre.paillier, received[j].ring_pedersen))
-    return state, KeygenOpening(secret.salt, secret.chain, secret.vss), shares
+    return state, shares
+
+
+def check_opening(secret: Round2Secret, j: int, salt: bytes, sent: tuple[Point, ...], chain: bytes) -> None:
+    """P_j's round-2 opening must open the hash commitment it broadcast in round 1."""
+    params = secret.round1.params
+    message = _vss_message(sent, chain)
+    if not opens(secret.peers[j].commitment, params.session_id, j, params.commit_purpose, salt, message):
+        raise ProtocolError(f"party {j}'s decommitment does not open its round-1 commitment", [j])
+
+
+def receive_share(secret: Round2Secret, j: int, commitments: tuple[Point, ...], msg: KeygenShare) -> int:
+    """Open P_j's sealed share f_j(i), check it against P_j's Feldman `commitments` and P_j's Π^fac."""
+    r1 = secret.round1
+    i = r1.params.party_index
+    try:
+        share = GROUP.decode_scalar(
+            r1.e2e.open(secret.peers[j].e2e_public, msg.sealed_share, r1.params.share_context(j, i))
+        )
+    except (E2EError, DecodeError):
+        raise ProtocolError(f"party {j}'s encrypted share cannot be opened", [j]) from None
+    if not verify_share(GROUP, list(commitments), i, share):
+        raise ProtocolError(f"party {j}'s VSS share is inconsistent with its commitments", [j])
+    with attribute(j, "Π^fac proof"):
+        fac.verify(secret.peer_context(j, i), secret.peers[j].paillier, r1.preparams.ring_pedersen, msg.fac_proof)
+    return share
 
 
 def round3(
@@ -154,27 +216,10 @@ def round3(
     vss, chains = {i: r1.vss}, {i: r1.chain}
     x = share_for(r1.poly, i)
     for j in params.others:
-        opening, peer = openings[j], secret.peers[j]
-        if not opens(
-            peer.commitment,
-            params.session_id,
-            j,
-            COMMIT_PURPOSE,
-            opening.salt,
-            _vss_message(opening.commitments, opening.chain),
-        ):
-            raise ProtocolError(f"party {j}'s decommitment does not open its round-1 commitment", [j])
+        opening = openings[j]
+        check_opening(secret, j, opening.salt, opening.commitments, opening.chain)
         vss[j], chains[j] = opening.commitments, opening.chain
-        ctx = e2e.context(E2E_LABEL, params.session_id, j, i, 2)
-        try:
-            share = GROUP.decode_scalar(r1.e2e.open(peer.e2e_public, shares[j].sealed_share, ctx))
-        except (E2EError, DecodeError):
-            raise ProtocolError(f"party {j}'s encrypted share cannot be opened", [j]) from None
-        if not verify_share(GROUP, list(vss[j]), i, share):
-            raise ProtocolError(f"party {j}'s VSS share is inconsistent with its commitments", [j])
-        with attribute(j, "Π^fac proof"):
-            fac.verify(secret.peer_context(j, i), peer.paillier, r1.preparams.ring_pedersen, shares[j].fac_proof)
-        x = (x + share) % ORDER
+        x = (x + receive_share(secret, j, vss[j], shares[j])) % ORDER
     combined = sum_commitments(GROUP, [list(vss[p]) for p in params.parties])
     public_key = combined[0]
     if public_key.is_identity:
@@ -182,16 +227,33 @@ def round3(
     public_shares = {p: evaluate_commitments(GROUP, combined, p) for p in params.parties}
     chain_code = hashlib.sha256(b"mpc-signer/gg20/chain-code/v1" + b"".join(chains[p] for p in params.parties))
     state = Round3Secret(secret, x, public_key, public_shares, chain_code.digest())
-    return state, KeygenProof(schnorr.prove(r1.context(), x, public_shares[i]))
+    return state, KeygenProof(prove_knowledge(state))
+
+
+def prove_knowledge(secret: Round3Secret) -> schnorr.SchnorrProof:
+    """The Schnorr proof of knowledge of x_i for X_i, bound to this party's proof context."""
+    r1 = secret.round2.round1
+    return schnorr.prove(r1.context(), secret.x, secret.public_shares[r1.params.party_index])
 
 
 def finish(secret: Round3Secret, proofs: Mapping[int, KeygenProof]) -> DkgResult:
     """Verify every Schnorr proof against X_j and package this party's key share."""
+    verify_knowledge(secret, {j: p.proof for j, p in proofs.items()})
+    return package(secret)
+
+
+def verify_knowledge(secret: Round3Secret, proofs: Mapping[int, schnorr.SchnorrProof]) -> None:
+    """Every other party's Schnorr proof of knowledge of x_j for the public share X_j."""
+    r2 = secret.round2
+    for j in r2.round1.params.others:
+        with attribute(j, "Schnorr proof of x_j"):
+            schnorr.verify(r2.peer_context(j), secret.public_shares[j], proofs[j])
+
+
+def package(secret: Round3Secret) -> DkgResult:
+    """This party's key share from round 3's outcome and every party's auxiliary keys."""
     r2 = secret.round2
     params, pre = r2.round1.params, r2.round1.preparams
-    for j in params.others:
-        with attribute(j, "Schnorr proof of x_j"):
-            schnorr.verify(r2.peer_context(j), secret.public_shares[j], proofs[j].proof)
     paillier = {j: peer.paillier for j, peer in r2.peers.items()} | {params.party_index: pre.paillier.public}
     rp = {j: peer.ring_pedersen for j, peer in r2.peers.items()} | {params.party_index: pre.ring_pedersen.public}
     aux = AuxInfo(paillier, rp, pre.paillier, pre.ring_pedersen)

@@ -7,7 +7,8 @@ scalar out of range, a Paillier key, ring-Pedersen parameters or ciphertext that
 it belongs to, a count that differs from what the session expects. A round decodes a sender's payload
 inside `attribute(sender, ...)`, so such a failure names the sender.
 
-Kinds: keygen 0x41-0x44, presigning 0x51-0x57, identification 0x58, online signing 0x59. Who sends what:
+Kinds: keygen 0x41-0x44, presigning 0x51-0x57, identification 0x58, online signing 0x5B, 0x59
+(0x5A is the stored presignature's encoding). Who sends what:
 
     keygen round 1   broadcast  KeygenCommit     commitment, X25519 key, Paillier key + Π^mod, ring-Pedersen + Π^prm
     keygen round 2   broadcast  KeygenOpening    salt, chain-code share, Feldman commitments
@@ -16,12 +17,13 @@ Kinds: keygen 0x41-0x44, presigning 0x51-0x57, identification 0x58, online signi
     presign round 1  broadcast  PresignCommit    Com(Γ_i), K_i = Enc_i(k_i)
                      p2p        MtaRequestMsg    K_i with Π^enc under P_j's ring-Pedersen
     presign round 2  broadcast  GammaOpening     salt, Γ_i, and every (D, D̂) this party answered with
-                     p2p        MtaResponses     the MtA (γ) and MtAwc (w) answers with Π^aff-g
+                     p2p        MtaResponses     the MtA (γ) and MtAwc (w) answers with Π^aff-g (version 2)
     presign round 3  broadcast  DeltaShare       δ_i, T_i, proof of T_i's opening
     presign round 4  broadcast  NonceShares      R̄_i, S_i, proof that S_i and T_i share σ_i
                      p2p        RBarProof        Π^log* that K_i encrypts log_R R̄_i
     identification   broadcast  Reveal           k_i, ρ_i, γ_i and the openings of every D received
-    online           broadcast  SignatureShare   s_i
+    online round 1   broadcast  OnlineNonce      this signer's fresh re-randomization contribution ρ_i
+    online round 2   broadcast  SignatureShare   s_i (version 2: re-randomized with every ρ_j, see sign.py)
 """
 
 from __future__ import annotations
@@ -57,7 +59,13 @@ MAX_MESSAGE = 1 << 17
 KIND_KEYGEN_COMMIT, KIND_KEYGEN_OPENING, KIND_KEYGEN_SHARE, KIND_KEYGEN_PROOF = 0x41, 0x42, 0x43, 0x44
 KIND_PRESIGN_COMMIT, KIND_MTA_REQUEST, KIND_GAMMA_OPENING, KIND_MTA_RESPONSES = 0x51, 0x52, 0x53, 0x54
 KIND_DELTA_SHARE, KIND_NONCE_SHARES, KIND_R_BAR_PROOF = 0x55, 0x56, 0x57
-KIND_REVEAL, KIND_SIGNATURE_SHARE = 0x58, 0x59
+KIND_REVEAL, KIND_SIGNATURE_SHARE, KIND_ONLINE_NONCE = 0x58, 0x59, 0x5B
+#: Version 1 shares were re-randomized by a hash the requester could compute alone; a version-1 peer's
+#: share is refused at decoding rather than failing as a wrong share.
+SIGNATURE_SHARE_VERSION = 2
+#: Version 1 proved both answers under one label; version 2 proves each under its own (presign.py).
+MTA_RESPONSES_VERSION = 2
+ONLINE_NONCE_LEN = 32
 
 
 def _ciphertext(r: Reader, key: PaillierPublicKey) -> mpz:
@@ -236,11 +244,12 @@ class MtaResponses:
     w: MtaResponse
 
     def encode(self) -> bytes:
-        return Writer(KIND_MTA_RESPONSES, VERSION).var(self.gamma.to_bytes()).var(self.w.to_bytes()).done()
+        w = Writer(KIND_MTA_RESPONSES, MTA_RESPONSES_VERSION)
+        return w.var(self.gamma.to_bytes()).var(self.w.to_bytes()).done()
 
     @classmethod
     def decode(cls, data: bytes) -> MtaResponses:
-        r = Reader(data, KIND_MTA_RESPONSES, VERSION)
+        r = Reader(data, KIND_MTA_RESPONSES, MTA_RESPONSES_VERSION)
         msg = cls(MtaResponse.from_bytes(r.var(MAX_MESSAGE)), MtaResponse.from_bytes(r.var(MAX_MESSAGE)))
         r.end()
         return msg
@@ -338,17 +347,169 @@ class Reveal:
 
 
 @dataclass(frozen=True)
+class OnlineNonce:
+    """Online round 1: this signer's fresh random contribution ρ_i to the re-randomizer e (sign.py)."""
+
+    rho: bytes
+
+    def encode(self) -> bytes:
+        return Writer(KIND_ONLINE_NONCE, VERSION).fixed(self.rho).done()
+
+    @classmethod
+    def decode(cls, data: bytes) -> OnlineNonce:
+        r = Reader(data, KIND_ONLINE_NONCE, VERSION)
+        msg = cls(r.fixed(ONLINE_NONCE_LEN))
+        r.end()
+        return msg
+
+
+@dataclass(frozen=True)
 class SignatureShare:
-    """The online round: "P_i broadcasts s_i"."""
+    """Online round 2: "P_i broadcasts s_i"."""
 
     s: int
 
     def encode(self) -> bytes:
-        return Writer(KIND_SIGNATURE_SHARE, VERSION).scalar(GROUP, self.s).done()
+        return Writer(KIND_SIGNATURE_SHARE, SIGNATURE_SHARE_VERSION).scalar(GROUP, self.s).done()
 
     @classmethod
     def decode(cls, data: bytes) -> SignatureShare:
-        r = Reader(data, KIND_SIGNATURE_SHARE, VERSION)
+        r = Reader(data, KIND_SIGNATURE_SHARE, SIGNATURE_SHARE_VERSION)
         msg = cls(r.scalar(GROUP))
+        r.end()
+        return msg
+
+
+# ---- key refresh (signer.protocols.gg20.refresh) ---------------------------------------------------------
+# Kinds 0x45-0x47. Round 2's point-to-point payload is keygen's `KeygenShare` (the same sealed share and Π^fac).
+
+KIND_REFRESH_COMMIT, KIND_REFRESH_OPENING, KIND_REFRESH_CONFIRM = 0x45, 0x46, 0x47
+FINGERPRINT_LEN = 32
+CONFIRM_DIGEST_LEN = 32
+
+
+@dataclass(frozen=True)
+class RefreshCommit:
+    """Refresh round 1: the fingerprint of the key version the sender starts from, and a keygen round-1
+    message: the hash commitment (to the zero-sharing's C_1..C_{t-1}), the X25519 key, and the *new*
+    Paillier key with Π^mod and ring-Pedersen parameters with Π^prm."""
+
+    fingerprint: bytes
+    keygen: KeygenCommit
+
+    def encode(self) -> bytes:
+        return Writer(KIND_REFRESH_COMMIT, VERSION).fixed(self.fingerprint).var(self.keygen.encode()).done()
+
+    @classmethod
+    def decode(cls, data: bytes) -> RefreshCommit:
+        r = Reader(data, KIND_REFRESH_COMMIT, VERSION)
+        msg = cls(r.fixed(FINGERPRINT_LEN), KeygenCommit.decode(r.var(3 * MAX_PROOF)))
+        r.end()
+        return msg
+
+
+@dataclass(frozen=True)
+class RefreshOpening:
+    """Refresh round 2 broadcast: the opening (salt, C_1..C_{t-1}) of the round-1 commitment; C_0 is the
+    identity (the sender shares zero) and is not sent."""
+
+    salt: bytes
+    commitments: tuple[Point, ...]
+
+    def encode(self) -> bytes:
+        w = Writer(KIND_REFRESH_OPENING, VERSION).fixed(self.salt).u8(len(self.commitments))
+        for p in self.commitments:
+            w.point(GROUP, p)
+        return w.done()
+
+    @classmethod
+    def decode(cls, data: bytes, threshold: int) -> RefreshOpening:
+        r = Reader(data, KIND_REFRESH_OPENING, VERSION)
+        salt, count = r.fixed(SALT_LEN), r.u8()
+        if count != threshold - 1:
+            raise DecodeError(f"expected {threshold - 1} Feldman commitments, got {count}")
+        msg = cls(salt, tuple(r.point(GROUP) for _ in range(count)))
+        r.end()
+        return msg
+
+
+@dataclass(frozen=True)
+class RefreshConfirm:
+    """Refresh round 3: the Schnorr proof of knowledge of the new x_i, and the digest of the transcript and
+    the new public key package that every party must confirm alike."""
+
+    proof: SchnorrProof
+    digest: bytes
+
+    def encode(self) -> bytes:
+        return Writer(KIND_REFRESH_CONFIRM, VERSION).var(self.proof.to_bytes()).fixed(self.digest).done()
+
+    @classmethod
+    def decode(cls, data: bytes) -> RefreshConfirm:
+        r = Reader(data, KIND_REFRESH_CONFIRM, VERSION)
+        msg = cls(SchnorrProof.from_bytes(r.var(MAX_PROOF)), r.fixed(CONFIRM_DIGEST_LEN))
+        r.end()
+        return msg
+
+
+# ---- key reshare (signer.protocols.gg20.refresh) ---------------------------------------------------------
+# Kind 0x48. Rounds 2 and 3 use the refresh's `RefreshOpening`, keygen's `KeygenShare` and `RefreshConfirm`.
+
+KIND_RESHARE_COMMIT = 0x48
+
+
+@dataclass(frozen=True)
+class OldKeyPackage:
+    """The public facts of the key version a reshare starts from: threshold, parties, Y, chain code and
+    every X_j. A holder of the key sends it so that a new party can check the dealings."""
+
+    threshold: int
+    parties: tuple[int, ...]
+    public_key: Point
+    chain_code: bytes
+    public_shares: Mapping[int, Point]
+
+    def write(self, w: Writer) -> Writer:
+        w.u8(self.threshold).u8(len(self.parties))
+        for p in self.parties:
+            w.u8(p)
+        w.point(GROUP, self.public_key).fixed(self.chain_code)
+        for p in self.parties:
+            w.point(GROUP, self.public_shares[p])
+        return w
+
+    @classmethod
+    def read(cls, r: Reader) -> OldKeyPackage:
+        threshold, count = r.u8(), r.u8()
+        parties = tuple(r.u8() for _ in range(count))
+        if not 2 <= threshold <= count or parties != tuple(sorted(set(parties))) or parties[0] < 1:
+            raise DecodeError("old key package: invalid threshold or parties")
+        public_key, chain_code = r.point(GROUP), r.fixed(CHAIN_CODE_LEN)
+        return cls(threshold, parties, public_key, chain_code, {p: r.point(GROUP) for p in parties})
+
+
+@dataclass(frozen=True)
+class ReshareCommit:
+    """Reshare round 1: the old key package (from a holder of the key; None from a new party) and a keygen
+    round-1 message: the hash commitment to the sender's C_1..C_{t'-1}, its X25519 key and its new Paillier
+    key (Π^mod) and ring-Pedersen parameters (Π^prm)."""
+
+    old: OldKeyPackage | None
+    keygen: KeygenCommit
+
+    def encode(self) -> bytes:
+        w = Writer(KIND_RESHARE_COMMIT, VERSION).u8(self.old is not None)
+        if self.old is not None:
+            self.old.write(w)
+        return w.var(self.keygen.encode()).done()
+
+    @classmethod
+    def decode(cls, data: bytes) -> ReshareCommit:
+        r = Reader(data, KIND_RESHARE_COMMIT, VERSION)
+        flag = r.u8()
+        if flag > 1:
+            raise DecodeError("old key package flag must be 0 or 1")
+        old = OldKeyPackage.read(r) if flag else None
+        msg = cls(old, KeygenCommit.decode(r.var(3 * MAX_PROOF)))
         r.end()
         return msg

@@ -49,7 +49,10 @@ from .messages import (
 )
 from .presignature import Presignature, PresignatureData
 
-MTA_LABEL = b"gg20/presign/mta"
+MTA_LABEL = b"gg20/presign/mta"  # Alice's Π^enc for K_i, shared by both conversions
+# Bob's Π^aff-g for each conversion under its own label: k_j·γ_i (MtA) and k_j·w_i (MtAwc).
+MTA_GAMMA_LABEL = b"gg20/presign/mta-gamma"
+MTA_W_LABEL = b"gg20/presign/mtawc-w"
 GAMMA_PURPOSE = b"presign/gamma"
 R_BAR_LABEL = b"gg20/presign/r-bar"
 
@@ -190,6 +193,7 @@ def round2(
                 key.ring_pedersen_secret,
                 req,
                 (secret.gamma, setup.w),
+                (MTA_GAMMA_LABEL, MTA_W_LABEL),
             )
         answers[j] = (int(resp_g.D), int(resp_w.D))
         responses[j] = MtaResponses(resp_g, resp_w)
@@ -219,9 +223,9 @@ def round3(
         if (resp.gamma.D, resp.w.D) != D[(i, j)]:
             raise ProtocolError(f"party {j} sent MtA ciphertexts that differ from its broadcast", [j])
         with attribute(j, "Π^aff-g proof"):
-            args = (setup.sid, i, j, MTA_LABEL, key.paillier_secret, key.ring_pedersen_secret, key.paillier[j], r1.K)
-            alpha[j] = mta.finish(*args, resp.gamma, expected_X=opening.Gamma)
-            alpha_hat[j] = mta.finish(*args, resp.w, expected_X=setup.W[j])
+            keys = (key.paillier_secret, key.ring_pedersen_secret, key.paillier[j], r1.K)
+            alpha[j] = mta.finish(setup.sid, i, j, MTA_GAMMA_LABEL, *keys, resp.gamma, expected_X=opening.Gamma)
+            alpha_hat[j] = mta.finish(setup.sid, i, j, MTA_W_LABEL, *keys, resp.w, expected_X=setup.W[j])
     delta = (r1.k * r1.gamma + sum(alpha[j] + secret.beta[j] for j in setup.others)) % ORDER
     sigma_i = (r1.k * setup.w + sum(alpha_hat[j] + secret.beta_hat[j] for j in setup.others)) % ORDER
     ell = random_scalar()

@@ -8,16 +8,37 @@ players abort" and, for identification, each s_i is checked as R^{s_i} = R̄_i^m
 Two additions for BIP-32 derived keys (signer.crypto.hd): the child key is Y' = Y + δ·G, so the share
 becomes s_i = k_i·(m + r·δ) + r·σ_i (Σ = k·(m + r·(x + δ)), every party adds the same public tweak);
 and the presignature is re-randomized, after Groth–Shoup ("On the security of ECDSA with additive key
-derivation and presignatures", eprint 2021/1330: a public re-randomization of the presignature
-defeats their related-key attack). GG20's nonce is 1/k, which the signers hold additively as shares
-of k, so the re-randomization is multiplicative (an additive shift of 1/k would not be linear in the
-shares): e = H(presignature id, R, Y', δ, digest), R' = e·R, every share multiplied by e⁻¹. The r
-of a signature is thus not fixed before the digest and the tweak are. It is applied to every
-signature, derived or not. The share check becomes s_i·R' = (m + r·δ)·R̄_i + r·S_i.
+derivation and presignatures", eprint 2021/1330, EUROCRYPT 2022). Their cube-root attack on presignatures
+combined with additive derivation needs the nonce R of the signature to be known while the message and
+the tweak are still being chosen; their "re-randomized presignatures" mitigation makes the signature's
+nonce R' a function of a random value that is sampled only once the signing request (message, tweak,
+presignature) is fixed, which is what their security argument relies on. GG20's nonce is 1/k, which the
+signers hold additively as shares of k, so the re-randomization is multiplicative (an additive shift of
+1/k would not be linear in the shares): R' = e·R and every share is multiplied by e⁻¹, with
+
+    e = H(presignature id, R, Y', δ, digest, ρ_j for every signer j in index order).
+
+ρ_j is a fresh 32-byte value every signer draws when its online round starts and broadcasts in online
+round 1 (`OnlineNonce`); s_i is sent in online round 2, after every ρ_j is known, so the requester (P1)
+finishes only after the node's ρ and s_i. Without the ρ_j (version 1 of this round) e was a public hash
+P1 could evaluate for any message and tweak before asking, which is the situation the attack exploits.
+
+Why no commit-then-reveal round for the ρ_j: the last signer to speak may pick its ρ after seeing the
+others' and so choose e among the values it can hash — but each candidate is a hash of an input that
+contains an honest signer's ρ, drawn after (m, δ, R) were fixed and unknown until then. Choosing among
+polynomially many such fresh, independent values is what a random-oracle adversary can do with any
+hash query, so the bias costs at most a factor of the number of hash evaluations in the reduction, and
+no relation between e and the adversary's earlier choices can be arranged. A commitment would only
+remove that choice, at the cost of a third online round. Every honest signer's ρ is fixed (drawn and
+sent) before it reads any other party's online message, which is all the argument needs.
+
+The r of a signature is thus not fixed before the digest, the tweak and the node's ρ are. It is applied
+to every signature, derived or not. The share check becomes s_i·R' = (m + r·δ)·R̄_i + r·S_i.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -27,7 +48,7 @@ from signer.crypto.secp256k1 import ORDER, Point, base_mul
 from signer.crypto.transcript import Transcript
 from signer.protocols.base import InboxKey, Outgoing, ProtocolError, SignResult
 
-from .messages import SignatureShare
+from .messages import ONLINE_NONCE_LEN, OnlineNonce, SignatureShare
 from .presign import PresignRounds
 from .presignature import Presignature, PresignatureData
 
@@ -46,16 +67,23 @@ class OnlineContext:
     r: int
 
 
-def online_context(pre: PresignatureData, digest: bytes, tweak: int, child_key: Point) -> OnlineContext:
+def online_context(
+    pre: PresignatureData, digest: bytes, tweak: int, child_key: Point, nonces: Mapping[int, bytes]
+) -> OnlineContext:
+    """The re-randomized nonce for this signing; `nonces` holds every signer's ρ_j (module docstring)."""
     if len(digest) != 32:
         raise ValueError("digest must be 32 bytes")
+    if sorted(nonces) != list(pre.signers) or any(len(rho) != ONLINE_NONCE_LEN for rho in nonces.values()):
+        raise ValueError("one re-randomization contribution per signer is needed")
     m = int.from_bytes(digest, "big") % ORDER
-    t = Transcript("mpc-signer/gg20/rerandomize/v1")
+    t = Transcript("mpc-signer/gg20/rerandomize/v2")
     t.append_bytes("presignature-id", pre.presignature_id)
     t.append_point("R", pre.r_point)
     t.append_point("child-key", child_key)
     t.append_int("tweak", tweak)
     t.append_bytes("digest", digest)
+    for j in pre.signers:
+        t.append_bytes(f"rho-{j}", nonces[j])
     e = 1 + t.challenge_int("e", ORDER - 1)
     r_point = pre.r_point * e
     r = r_point.x % ORDER
@@ -109,7 +137,7 @@ class Gg20SignSession(PresignRounds):
     """GG20 signing of a 32-byte digest, optionally with a BIP-32 non-hardened derivation path.
 
     With presignature=None: presigning rounds 1–4 then the online round 5 in one session; with a
-    presignature, only the online round 1. Either way, a failed phase-5/6 check runs the identification
+    presignature, only the online rounds 1–2. Either way, a failed phase-5/6 check runs the identification
     round (5) and fails naming the culprit, and the signature is verified before it is released."""
 
     def __init__(
@@ -156,11 +184,22 @@ class Gg20SignSession(PresignRounds):
         return self._presigned(self._pre, round_no=1)
 
     def _presigned(self, pre: PresignatureData, round_no: int = 5) -> list[Outgoing]:
-        """'P_i broadcasts s_i'."""
+        """Online round 1: draw and broadcast ρ_i, fixed before any other party's online message is read."""
         self._pre = pre
-        self._ctx = online_context(pre, self.digest, self._tweak, self._child)
-        self._expect(round_no, self._combine)
-        return [self.broadcast(round_no, SignatureShare(share(pre, self._ctx)).encode())]
+        self._rho = secrets.token_bytes(ONLINE_NONCE_LEN)
+        self._share_round = round_no + 1
+        self._expect(round_no, self._send_share)
+        return [self.broadcast(round_no, OnlineNonce(self._rho).encode())]
+
+    def _send_share(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
+        """Online round 2: e from every ρ_j; 'P_i broadcasts s_i'."""
+        pre = self._pre
+        assert pre is not None
+        received = self._receive(inbox, "re-randomization contribution", lambda _, p: OnlineNonce.decode(p))
+        nonces = {j: msg.rho for j, msg in received.items()} | {self.party_index: self._rho}
+        self._ctx = online_context(pre, self.digest, self._tweak, self._child, nonces)
+        self._expect(self._share_round, self._combine)
+        return [self.broadcast(self._share_round, SignatureShare(share(pre, self._ctx)).encode())]
 
     def _combine(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
         pre = self._pre

@@ -148,7 +148,7 @@ class DKGStatusResponse(_message.Message):
     def __init__(self, session_id: _Optional[str] = ..., state: _Optional[_Union[SessionState, str]] = ..., round: _Optional[int] = ..., key_id: _Optional[str] = ..., public_key: _Optional[bytes] = ..., outbound: _Optional[_Iterable[_Union[ProtocolMessage, _Mapping]]] = ..., error: _Optional[str] = ..., culprits: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class StartSignRequest(_message.Message):
-    __slots__ = ("session_id", "key_id", "message", "signers", "derivation_path", "presign", "presignature_id", "approvals")
+    __slots__ = ("session_id", "key_id", "message", "signers", "derivation_path", "presign", "presignature_id", "taproot", "taproot_merkle_root", "approvals")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
@@ -156,6 +156,8 @@ class StartSignRequest(_message.Message):
     DERIVATION_PATH_FIELD_NUMBER: _ClassVar[int]
     PRESIGN_FIELD_NUMBER: _ClassVar[int]
     PRESIGNATURE_ID_FIELD_NUMBER: _ClassVar[int]
+    TAPROOT_FIELD_NUMBER: _ClassVar[int]
+    TAPROOT_MERKLE_ROOT_FIELD_NUMBER: _ClassVar[int]
     APPROVALS_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     key_id: str
@@ -164,8 +166,10 @@ class StartSignRequest(_message.Message):
     derivation_path: _containers.RepeatedScalarFieldContainer[int]
     presign: bool
     presignature_id: str
+    taproot: bool
+    taproot_merkle_root: bytes
     approvals: _containers.RepeatedCompositeFieldContainer[PartyApproval]
-    def __init__(self, session_id: _Optional[str] = ..., key_id: _Optional[str] = ..., message: _Optional[bytes] = ..., signers: _Optional[_Iterable[int]] = ..., derivation_path: _Optional[_Iterable[int]] = ..., presign: _Optional[bool] = ..., presignature_id: _Optional[str] = ..., approvals: _Optional[_Iterable[_Union[PartyApproval, _Mapping]]] = ...) -> None: ...
+    def __init__(self, session_id: _Optional[str] = ..., key_id: _Optional[str] = ..., message: _Optional[bytes] = ..., signers: _Optional[_Iterable[int]] = ..., derivation_path: _Optional[_Iterable[int]] = ..., presign: _Optional[bool] = ..., presignature_id: _Optional[str] = ..., taproot: _Optional[bool] = ..., taproot_merkle_root: _Optional[bytes] = ..., approvals: _Optional[_Iterable[_Union[PartyApproval, _Mapping]]] = ...) -> None: ...
 
 class StartSignResponse(_message.Message):
     __slots__ = ("session_id", "state", "outbound")
@@ -186,7 +190,7 @@ class GetSignStatusRequest(_message.Message):
     def __init__(self, session_id: _Optional[str] = ..., wait_ms: _Optional[int] = ...) -> None: ...
 
 class SignStatusResponse(_message.Message):
-    __slots__ = ("session_id", "state", "round", "signature", "recovery_id", "public_key", "outbound", "error", "culprits")
+    __slots__ = ("session_id", "state", "round", "signature", "recovery_id", "public_key", "outbound", "error", "culprits", "output_key")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     ROUND_FIELD_NUMBER: _ClassVar[int]
@@ -196,6 +200,7 @@ class SignStatusResponse(_message.Message):
     OUTBOUND_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     CULPRITS_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_KEY_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     state: SessionState
     round: int
@@ -205,16 +210,23 @@ class SignStatusResponse(_message.Message):
     outbound: _containers.RepeatedCompositeFieldContainer[ProtocolMessage]
     error: str
     culprits: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, session_id: _Optional[str] = ..., state: _Optional[_Union[SessionState, str]] = ..., round: _Optional[int] = ..., signature: _Optional[bytes] = ..., recovery_id: _Optional[int] = ..., public_key: _Optional[bytes] = ..., outbound: _Optional[_Iterable[_Union[ProtocolMessage, _Mapping]]] = ..., error: _Optional[str] = ..., culprits: _Optional[_Iterable[int]] = ...) -> None: ...
+    output_key: bytes
+    def __init__(self, session_id: _Optional[str] = ..., state: _Optional[_Union[SessionState, str]] = ..., round: _Optional[int] = ..., signature: _Optional[bytes] = ..., recovery_id: _Optional[int] = ..., public_key: _Optional[bytes] = ..., outbound: _Optional[_Iterable[_Union[ProtocolMessage, _Mapping]]] = ..., error: _Optional[str] = ..., culprits: _Optional[_Iterable[int]] = ..., output_key: _Optional[bytes] = ...) -> None: ...
 
 class ProtocolMessageRequest(_message.Message):
-    __slots__ = ("message",)
+    __slots__ = ("message", "messages")
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGES_FIELD_NUMBER: _ClassVar[int]
     message: ProtocolMessage
-    def __init__(self, message: _Optional[_Union[ProtocolMessage, _Mapping]] = ...) -> None: ...
+    messages: _containers.RepeatedCompositeFieldContainer[ProtocolMessage]
+    def __init__(self, message: _Optional[_Union[ProtocolMessage, _Mapping]] = ..., messages: _Optional[_Iterable[_Union[ProtocolMessage, _Mapping]]] = ...) -> None: ...
 
-class ProtocolMessageResponse(_message.Message):
-    __slots__ = ("accepted", "state", "outbound", "public_key", "signature", "recovery_id", "error", "culprits")
+class MessageOutcome(_message.Message):
+    __slots__ = ("index", "session_id", "code", "status_message", "accepted", "state", "outbound", "public_key", "signature", "recovery_id", "error", "culprits", "output_key")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_MESSAGE_FIELD_NUMBER: _ClassVar[int]
     ACCEPTED_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     OUTBOUND_FIELD_NUMBER: _ClassVar[int]
@@ -223,6 +235,11 @@ class ProtocolMessageResponse(_message.Message):
     RECOVERY_ID_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     CULPRITS_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_KEY_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    session_id: str
+    code: int
+    status_message: str
     accepted: bool
     state: SessionState
     outbound: _containers.RepeatedCompositeFieldContainer[ProtocolMessage]
@@ -231,7 +248,32 @@ class ProtocolMessageResponse(_message.Message):
     recovery_id: int
     error: str
     culprits: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, accepted: _Optional[bool] = ..., state: _Optional[_Union[SessionState, str]] = ..., outbound: _Optional[_Iterable[_Union[ProtocolMessage, _Mapping]]] = ..., public_key: _Optional[bytes] = ..., signature: _Optional[bytes] = ..., recovery_id: _Optional[int] = ..., error: _Optional[str] = ..., culprits: _Optional[_Iterable[int]] = ...) -> None: ...
+    output_key: bytes
+    def __init__(self, index: _Optional[int] = ..., session_id: _Optional[str] = ..., code: _Optional[int] = ..., status_message: _Optional[str] = ..., accepted: _Optional[bool] = ..., state: _Optional[_Union[SessionState, str]] = ..., outbound: _Optional[_Iterable[_Union[ProtocolMessage, _Mapping]]] = ..., public_key: _Optional[bytes] = ..., signature: _Optional[bytes] = ..., recovery_id: _Optional[int] = ..., error: _Optional[str] = ..., culprits: _Optional[_Iterable[int]] = ..., output_key: _Optional[bytes] = ...) -> None: ...
+
+class ProtocolMessageResponse(_message.Message):
+    __slots__ = ("accepted", "state", "outbound", "public_key", "signature", "recovery_id", "error", "culprits", "output_key", "results")
+    ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    OUTBOUND_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    RECOVERY_ID_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    CULPRITS_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_KEY_FIELD_NUMBER: _ClassVar[int]
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    accepted: bool
+    state: SessionState
+    outbound: _containers.RepeatedCompositeFieldContainer[ProtocolMessage]
+    public_key: bytes
+    signature: bytes
+    recovery_id: int
+    error: str
+    culprits: _containers.RepeatedScalarFieldContainer[int]
+    output_key: bytes
+    results: _containers.RepeatedCompositeFieldContainer[MessageOutcome]
+    def __init__(self, accepted: _Optional[bool] = ..., state: _Optional[_Union[SessionState, str]] = ..., outbound: _Optional[_Iterable[_Union[ProtocolMessage, _Mapping]]] = ..., public_key: _Optional[bytes] = ..., signature: _Optional[bytes] = ..., recovery_id: _Optional[int] = ..., error: _Optional[str] = ..., culprits: _Optional[_Iterable[int]] = ..., output_key: _Optional[bytes] = ..., results: _Optional[_Iterable[_Union[MessageOutcome, _Mapping]]] = ...) -> None: ...
 
 class PingRequest(_message.Message):
     __slots__ = ()
