@@ -10,8 +10,11 @@ from contextlib import asynccontextmanager
 
 import pytest
 
+from signer.crypto.identity import ED25519, IdentityKey
 from signer.engine.storage import EngineStore
+from signer.session_context import PartyIdentity, encode_identities
 from signer.store import AlreadyConsumed, ItemExists, KeyExists, KeyNotFound, Store, open_store
+from signer.store.records import AuditEvent
 from tests.support.memstore import MemoryStore
 
 PUB = b"\x02" + bytes(range(32))
@@ -110,3 +113,25 @@ async def test_audit_rows_are_appended(store_url):
             read = await store.read_audit(key_id="k1")
             fields = ("session_id", "key_id", "operation", "message_digest", "result", "client_identity")
             assert [{f: getattr(e, f) for f in fields} for e in read] == rows
+
+
+async def test_a_key_share_keeps_its_party_identities_with_its_audit_row(store_url):
+    """put_share with both sides' arguments: the DKG's party identities come back as stored (public metadata),
+    and the audit row is written with the share (and not for a refused second share)."""
+    identities = encode_identities(
+        (PartyIdentity(1, ED25519, IdentityKey.generate().public_key), PartyIdentity(2, ED25519, bytes(32)))
+    )
+    event = AuditEvent("dkg-1", "wallet", "dkg", None, "completed", "svc")
+    async with opened(store_url) as store:
+        info = await store.put_share("wallet", b"s", **META, party_identities=identities, audit=event)  # type: ignore[arg-type]
+        assert info.party_identities == identities
+        assert (await store.key_info("wallet")).party_identities == identities
+        assert (await store.get_share("wallet")).info.party_identities == identities
+        with pytest.raises(KeyExists):
+            await store.put_share("wallet", b"s", **META, party_identities=identities, audit=event)  # type: ignore[arg-type]
+        if isinstance(store, MemoryStore):
+            rows = [(r["session_id"], r["operation"]) for r in store.audit]
+        else:
+            assert isinstance(store, Store)
+            rows = [(e.session_id, e.operation) for e in await store.read_audit(key_id="wallet")]
+        assert rows == [("dkg-1", "dkg")]

@@ -20,6 +20,7 @@ from signer.protocols.frost.keys import FrostKeyShare
 from signer.protocols.frost.session import FrostDkgSession, FrostSignSession
 from signer.protocols.frost.taproot import TaprootOutput
 from signer.protocols.frost.tweak import chain_code
+from signer.session_context import sign_extra
 from tests.frost import frost_rs_codec as rs
 from tests.frost.test_taproot import independent_output_key
 from tests.transport import test_e2e_frost
@@ -111,3 +112,31 @@ async def test_taproot_contract_refusals(coordinator):
         assert err.value.status == Status.INVALID_ARGUMENT and reason in err.value.message, (reason, err.value)
     assert share  # the key itself still signs
     await _sign(coordinator, "wallet-bad", share, SIGHASH, taproot=TaprootOutput())
+
+
+async def test_an_approval_binds_taproot_and_its_script_tree(coordinator):
+    """docs/contract.md §11.2: a Taproot signing's context carries its output-key parameters, so P1's approval
+    of the plain signing of the same sighash, or of another script tree, is PERMISSION_DENIED (and consumes
+    nothing: the same session id then starts with the right approval)."""
+    await _keygen(coordinator, "wallet-tr-approve")
+    node, sid, root = coordinator.nodes[2], "sign-tr-approve", bytes(range(32))
+
+    def approvals(**extra):
+        return coordinator.approvals("sign", sid, "wallet-tr-approve", SIGHASH, (1, 2), **extra)
+
+    for wrong in (approvals(), approvals(extra=sign_extra(True)), approvals(extra=sign_extra(True, bytes(32)))):
+        with pytest.raises(GRPCError) as err:
+            await node.start_sign(
+                sid, "wallet-tr-approve", SIGHASH, (1, 2), taproot=True, taproot_merkle_root=root, approvals=wrong
+            )
+        assert err.value.status == Status.PERMISSION_DENIED and "approval of party 1" in err.value.message
+    view = await node.start_sign(
+        sid,
+        "wallet-tr-approve",
+        SIGHASH,
+        (1, 2),
+        taproot=True,
+        taproot_merkle_root=root,
+        approvals=approvals(extra=sign_extra(True, root)),
+    )
+    assert view.outbound and view.outbound[0].from_party == 2
