@@ -19,7 +19,7 @@ Per stream (a refusal is a trailers-only response, then RST_STREAM; grpclib's ha
   DEADLINE_EXCEEDED;
 - a message that does not decode as the method's protobuf type: INVALID_ARGUMENT (`StrictProtoCodec`).
 Each refusal is one log line, never a traceback. `grpc.max_message_bytes` defaults to 2 MiB: the largest
-legitimate request measured is a GG20 keygen round-1 broadcast relayed by SubmitProtocolMessage (85 KB;
+legitimate request measured is a GG20 keygen round-1 broadcast relayed by SubmitProtocolMessage (135 KB with m = 128;
 presigning messages are at most 9.5 KB, FROST's smaller), and a relayed message must still fit the engine's
 own payload cap (`session.max_message_bytes`, 1 MiB) plus its envelope.
 
