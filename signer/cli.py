@@ -308,7 +308,10 @@ def command_group(sub: Any, name: str, help_text: str, description: str) -> Any:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="signer",
-        description="mpc-signer: the signing node of an MPC wallet (GG20 ECDSA, FROST over Ed25519 and secp256k1 with Taproot, over gRPC).",
+        description=(
+            "mpc-signer: the signing node of an MPC wallet "
+            "(GG20 ECDSA, FROST over Ed25519 and secp256k1 with Taproot, over gRPC)."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"mpc-signer {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -237,7 +237,8 @@ TOOLING_ENV_PREFIXES = ("MPC_TEST_", "MPC_BENCH_", "MPC_REQUIRE_POSTGRES")
 
 def unknown_env_warnings(env: Mapping[str, str]) -> list[str]:
     """One warning per `MPC_*` variable that is no configuration key: a misspelt name is otherwise ignored
-    silently and the node runs with the default (docs/contract.md §8: SPEC's compatibility names are keys, so accepted)."""
+    silently and the node runs with the default (docs/contract.md §8: the compatibility names are keys, so
+    accepted)."""
     known = {k.env for k in KEYS}
     warnings = []
     for name in sorted(env):
