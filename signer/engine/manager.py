@@ -588,7 +588,6 @@ def _digest(binding: ProtocolBinding, request: SignRequest) -> bytes:
     return request.message if binding.message_is_digest else hashlib.sha256(request.message).digest()
 
 
-
 def _check_message(m: ProtocolMessage) -> None:
     _check(limits.check_session_id, m.session_id)
     _check(limits.check_party_index, m.from_party, "from_party")

@@ -120,8 +120,7 @@ def test_demo_with_an_es256_service_key(es256_node):
     res = run(*_demo(certs, port, *_mtls(certs), "--jwt-private-key", str(rs_private)))
     assert res.returncode == 1
     assert (
-        one_line(res)
-        == "signer: error: DKG ended FAILED: node 2: refused with UNAUTHENTICATED: "
+        one_line(res) == "signer: error: DKG ended FAILED: node 2: refused with UNAUTHENTICATED: "
         "service token algorithm RS256 does not fit the key"
     )
 
