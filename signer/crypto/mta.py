@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .bigint import mpz, random_signed, random_unit
+from .bigint import mpz, random_signed
 from .codec import Reader, Writer
 from .paillier import PaillierPublicKey, PaillierSecretKey
 from .ringpedersen import RingPedersenParams, RingPedersenSecret
@@ -181,8 +181,8 @@ def _answer(
     beta_prime = random_signed(1 << ELL_PRIME)
     y = -beta_prime
     n0, n02 = alice_pk.n, alice_pk.n2
-    rho = random_unit(n0)
-    D = alice_pk.mul_const_secret(K, x) * alice_pk.encrypt_with(y % n0, rho) % n02
+    enc_y, rho = alice_pk.encrypt(y % n0)
+    D = alice_pk.mul_const_secret(K, x) * enc_y % n02
     Y, rho_y = bob_sk.encrypt(y % bob_sk.n)
     X = base_mul(x)
     proof = affg.prove(ctx, alice_pk, bob_sk, alice_rp, K, D, Y, X, x, y, rho, rho_y)

@@ -27,8 +27,9 @@ Public API:
     validate_modulus(n)                          raises PaillierError (not exactly 2048 bits, even, prime)
     shared_factor_pairs(moduli) -> [(a, b), ...] the pairs of entries whose moduli are not coprime
     PaillierPublicKey(n)                         .n, .n2
-        .encrypt(m) -> (c, r)                    m in [0, n), fresh r in Z*_n
+        .encrypt(m) -> (c, r)                    m in [0, n), fresh r in Z*_n (from NONCE_POOL)
         .encrypt_with(m, r) -> c                 explicit nonce r in Z*_n
+        .nonce_power(r) -> r^N mod n²
         .add(c1, c2) -> c                        Enc(m1 + m2)
         .mul_const(c, k) -> c                    Enc(k·m), k any int (negative allowed), k public
         .mul_const_secret(c, k) -> c             the same for a secret k (constant-time in k)
@@ -40,13 +41,20 @@ Public API:
         .pow_n2(base, exp)                       CRT; the owner passes its secret key to zk verify() for speed
         .decrypt(c) -> int in [0, n)
         .decrypt_signed(c) -> int in (-n/2, n/2]
-        .encrypt(m) -> (c, r), .encrypt_with(m, r)   CRT-accelerated, same ciphertexts as the public key
+        .encrypt(m) -> (c, r), .encrypt_with(m, r), .nonce_power(r)   CRT, same values as the public key's
+    NoncePool(max_per_key=64, max_keys=32)       precomputed single-use (r, r^N mod N²) per modulus
+        .refill(key, count) -> added, .take(key) -> (r, r^N) (computed now when empty), .available(key), .clear()
+    NONCE_POOL                                   the process's pool, which every encrypt() draws from
     to_signed(m, n) -> int in (-n/2, n/2]
 """
 
 from __future__ import annotations
 
+import os
+import threading
+from collections import deque
 from collections.abc import Hashable, Mapping
+from functools import lru_cache
 from itertools import combinations
 from typing import TypeVar
 
@@ -70,8 +78,15 @@ def validate_modulus(n: int) -> None:
         raise PaillierError(f"modulus longer than {MODULUS_BITS} bits (the only size accepted)")
     if n % 2 == 0:
         raise PaillierError("modulus is even")
-    if is_prime(n):
+    if _is_prime_cached(n):
         raise PaillierError("modulus is prime")
+
+
+@lru_cache(maxsize=1024)
+def _is_prime_cached(n: int) -> bool:
+    """is_prime(n), remembered: every session decodes the same few moduli again (a presigning builds each
+    party's keys from the stored share), and the test costs a full-size exponentiation each time."""
+    return bool(is_prime(n))
 
 
 K = TypeVar("K", bound=Hashable)
@@ -134,13 +149,18 @@ class PaillierPublicKey:
     def encrypt_with(self, m: int, r: int) -> mpz:
         """Enc(m; r) = (1 + N)^m · r^N mod N²."""
         m = self._check_plaintext(m)
-        r = self._check_nonce(r)
-        return (1 + m * self.n) * powmod(r, self.n, self.n2) % self.n2
+        return (1 + m * self.n) * self.nonce_power(self._check_nonce(r)) % self.n2
+
+    def nonce_power(self, r: int) -> mpz:
+        """r^N mod N² (r a unit mod N)."""
+        return powmod(r, self.n, self.n2)
 
     def encrypt(self, m: int) -> tuple[mpz, mpz]:
-        """Encrypt with a fresh nonce; returns (c, r) so the caller can prove statements about c."""
-        r = random_unit(self.n)
-        return self.encrypt_with(m, r), r
+        """Encrypt with a fresh nonce (from NONCE_POOL); returns (c, r) so the caller can prove statements
+        about c."""
+        m = self._check_plaintext(m)
+        r, rn = NONCE_POOL.take(self)
+        return (1 + m * self.n) * rn % self.n2, r
 
     def add(self, c1: int, c2: int) -> mpz:
         """Enc(m1) ⊕ Enc(m2) = Enc(m1 + m2 mod N)."""
@@ -242,17 +262,96 @@ class PaillierSecretKey:
         rq = powmod_secret(base % q2, exp % (self.q * (self.q - 1)), q2)
         return rq + q2 * ((rp - rq) * self._q2_inv_p2 % p2)
 
-    def encrypt_with(self, m: int, r: int) -> mpz:
-        """Enc(m; r), equal to the public key's, with r^N computed by CRT over p² and q²."""
-        pub = self.public
-        m = pub._check_plaintext(m)
-        r = pub._check_nonce(r)
+    def nonce_power(self, r: int) -> mpz:
+        """r^N mod N², equal to the public key's, computed by CRT over p² and q²."""
         p2, q2 = self._p2, self._q2
         rp = powmod_secret(r % p2, self._ep, p2)
         rq = powmod_secret(r % q2, self._eq, q2)
-        rn = rq + q2 * ((rp - rq) * self._q2_inv_p2 % p2)
-        return (1 + m * self.n) * rn % pub.n2
+        return rq + q2 * ((rp - rq) * self._q2_inv_p2 % p2)
+
+    def encrypt_with(self, m: int, r: int) -> mpz:
+        """Enc(m; r), equal to the public key's, with r^N computed by CRT."""
+        pub = self.public
+        m = pub._check_plaintext(m)
+        return (1 + m * self.n) * self.nonce_power(pub._check_nonce(r)) % pub.n2
 
     def encrypt(self, m: int) -> tuple[mpz, mpz]:
-        r = random_unit(self.n)
-        return self.encrypt_with(m, r), r
+        """Encrypt with a fresh nonce (from NONCE_POOL, else computed now by CRT); returns (c, r)."""
+        m = self.public._check_plaintext(m)
+        r, rn = NONCE_POOL.take(self)
+        return (1 + m * self.n) * rn % self.n2, r
+
+
+class NoncePool:
+    """Paillier nonces with their N-th powers, (r, r^N mod N²), computed ahead of need, per modulus N.
+
+    Why: r^N mod N² is most of an encryption's cost (a 2048-bit exponent modulo the 4096-bit N²; about
+    four times a full-size exponentiation mod N, or two half-size CRT ones for the key's owner), and it does
+    not depend on the message. A presigning encrypts eight times per peer (K, the Π^enc/Π^aff-g/Π^log*
+    masks, each MtA answer's D and Y); with pairs ready those cost a multiplication each.
+
+    Rules, the same as for presignatures: a pair is handed out once (`take` removes it; nothing puts it
+    back), r is a secret that lives only in this process's memory (never stored or logged), and a pool
+    inherited by a forked process is emptied before its first use there (parent and child would otherwise
+    hand out the same pairs). `take` never waits: an empty pool computes the pair on the spot (the cost
+    before the pool existed), so a caller never depends on the refill having run. Bounded: at most
+    `max_per_key` pairs for each of at most `max_keys` moduli (adding a new modulus past that drops the one
+    refilled longest ago).
+
+    Refilling is the owner's business (e.g. the engine's background pool task, with the Paillier keys of
+    the parties it signs with): `refill(key, count)` computes outside the lock, with the CRT shortcut when
+    given a PaillierSecretKey. One process-wide instance, NONCE_POOL, is what `encrypt` draws from.
+    """
+
+    def __init__(self, max_per_key: int = 64, max_keys: int = 32) -> None:
+        self.max_per_key = max_per_key
+        self.max_keys = max_keys
+        self._pairs: dict[int, deque[tuple[mpz, mpz]]] = {}
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+
+    def _check_process(self) -> None:
+        """Caller holds the lock: drop pairs inherited across a fork."""
+        if self._pid != os.getpid():
+            self._pairs.clear()
+            self._pid = os.getpid()
+
+    def available(self, key: PaillierPublicKey | PaillierSecretKey) -> int:
+        with self._lock:
+            self._check_process()
+            return len(self._pairs.get(int(key.n), ()))
+
+    def refill(self, key: PaillierPublicKey | PaillierSecretKey, count: int) -> int:
+        """Compute and add up to `count` fresh pairs for key's modulus (never above max_per_key); returns how
+        many were added."""
+        room = self.max_per_key - self.available(key)
+        fresh = []
+        for _ in range(max(0, min(count, room))):
+            r = random_unit(key.n)
+            fresh.append((r, key.nonce_power(r)))
+        n = int(key.n)
+        with self._lock:
+            self._check_process()
+            pairs = self._pairs.pop(n, None) or deque()
+            pairs.extend(fresh[: self.max_per_key - len(pairs)])
+            self._pairs[n] = pairs  # re-inserted: the dict's order is the refill order
+            while len(self._pairs) > self.max_keys:
+                del self._pairs[next(iter(self._pairs))]
+            return min(len(fresh), len(pairs))
+
+    def take(self, key: PaillierPublicKey | PaillierSecretKey) -> tuple[mpz, mpz]:
+        """A pair (r, r^N mod N²) for key's modulus, removed from the pool, or computed now if none is ready."""
+        with self._lock:
+            self._check_process()
+            pairs = self._pairs.get(int(key.n))
+            if pairs:
+                return pairs.popleft()
+        r = random_unit(key.n)
+        return r, key.nonce_power(r)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pairs.clear()
+
+
+NONCE_POOL = NoncePool()

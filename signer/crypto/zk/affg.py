@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from signer.crypto.bigint import mpz, powmod, powmod_secret, random_signed, random_unit
+from signer.crypto.bigint import mpz, powmod, powmod_secret, random_signed
 from signer.crypto.codec import Reader, Writer
 from signer.crypto.paillier import PaillierPublicKey, PaillierSecretKey
 from signer.crypto.ringpedersen import RingPedersenParams, RingPedersenSecret
@@ -117,15 +117,14 @@ def prove(
     n0, n02, n1, nh = pk0.n, pk0.n2, pk1.n, mpz(rp.n)
     alpha = random_signed(1 << (ELL + EPSILON))
     beta = random_signed(1 << (ELL_PRIME + EPSILON))
-    r = random_unit(n0)
-    ry = random_unit(n1)
     gamma = random_signed((1 << (ELL + EPSILON)) * nh)
     m = random_signed((1 << ELL) * nh)
     delta = random_signed((1 << (ELL + EPSILON)) * nh)
     mu = random_signed((1 << ELL) * nh)
-    A = powmod_secret(C, alpha, n02) * paillier_enc(pk0, beta, r) % n02
+    enc_beta, r = paillier_enc(pk0, beta)
+    A = powmod_secret(C, alpha, n02) * enc_beta % n02
     Bx = base_mul(alpha)
-    By = paillier_enc(key1, beta, ry)
+    By, ry = paillier_enc(key1, beta)
     E = rp.commit_secret(alpha, gamma)
     S = rp.commit_secret(x, m)
     F = rp.commit_secret(beta, delta)

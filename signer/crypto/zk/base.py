@@ -107,12 +107,13 @@ def get_int(r: Reader) -> mpz:
     return -mag if raw[0] == 1 else mag
 
 
-def paillier_enc(key: PaillierPublicKey | PaillierSecretKey, m: int, r: int) -> mpz:
-    """(1 + N)^m · r^N mod N² for any integer m (the paper's enc with a signed plaintext).
+def paillier_enc(key: PaillierPublicKey | PaillierSecretKey, m: int) -> tuple[mpz, mpz]:
+    """((1 + N)^m · r^N mod N², r) for any integer m (the paper's enc with a signed plaintext) and a fresh
+    nonce r, whose r^N comes precomputed from paillier.NONCE_POOL when one is ready.
 
-    The prover passes its secret key when it owns N, which makes r^N a CRT exponentiation.
+    The prover passes its secret key when it owns N, which makes a missing r^N a CRT exponentiation.
     """
-    return key.encrypt_with(mpz(m) % key.n, r)
+    return key.encrypt(mpz(m) % key.n)
 
 
 def paillier_check(pk: PaillierPublicKey | PaillierSecretKey, m: int, r: int, c: int) -> bool:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from signer.crypto.bigint import mpz, powmod, random_signed, random_unit
+from signer.crypto.bigint import mpz, powmod, random_signed
 from signer.crypto.codec import Reader, Writer
 from signer.crypto.paillier import PaillierPublicKey, PaillierSecretKey
 from signer.crypto.ringpedersen import RingPedersenParams, RingPedersenSecret
@@ -99,10 +99,9 @@ def prove(
     n0, nh = pk.n, mpz(rp.n)
     alpha = random_signed(1 << (ELL + EPSILON))
     mu = random_signed((1 << ELL) * nh)
-    r = random_unit(n0)
     gamma = random_signed((1 << (ELL + EPSILON)) * nh)
     S = rp.commit_secret(x, mu)
-    A = paillier_enc(key, alpha, r)
+    A, r = paillier_enc(key, alpha)
     Y = g * int(alpha)
     D = rp.commit_secret(alpha, gamma)
     e = _challenge(ctx, pk, rp, C, X, g, S, A, Y, D)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from signer.crypto.bigint import mpz, powmod, random_below
+from signer.crypto.bigint import fixed_base_powers, mpz, random_below
 from signer.crypto.codec import Reader, Writer
 from signer.crypto.errors import DecodeError
 from signer.crypto.ringpedersen import RingPedersenParams, RingPedersenSecret
@@ -82,5 +82,6 @@ def verify(ctx: ProofContext, rp: RingPedersenParams, proof: PrmProof) -> None:
         require_unit(A, n, NAME, "A")
         require(0 <= z < n, NAME, "z out of range")
     es = _challenges(ctx, rp, proof.A)
-    for A, z, e in zip(proof.A, proof.z, es, strict=True):
-        require(powmod(rp.t, z, n) == (A * rp.s % n if e else A), NAME, "t^z != A s^e")
+    t_z = fixed_base_powers(rp.t, proof.z, n)
+    for A, tz, e in zip(proof.A, t_z, es, strict=True):
+        require(tz == (A * rp.s % n if e else A), NAME, "t^z != A s^e")
