@@ -43,7 +43,7 @@ Public API:
         .decrypt_signed(c) -> int in (-n/2, n/2]
         .encrypt(m) -> (c, r), .encrypt_with(m, r), .nonce_power(r)   CRT, same values as the public key's
     NoncePool(max_per_key=64, max_keys=32)       precomputed single-use (r, r^N mod N²) per modulus
-        .refill(key, count) -> added, .take(key) -> (r, r^N) (computed now when empty), .available(key), .clear()
+        .refill(key, target) -> added, .take(key) -> (r, r^N) (computed now when empty), .available(key), .clear(), .misses
     NONCE_POOL                                   the process's pool, which every encrypt() draws from
     to_signed(m, n) -> int in (-n/2, n/2]
 """
@@ -299,7 +299,7 @@ class NoncePool:
     refilled longest ago).
 
     Refilling is the owner's business (e.g. the engine's background pool task, with the Paillier keys of
-    the parties it signs with): `refill(key, count)` computes outside the lock, with the CRT shortcut when
+    the parties it signs with): `refill(key, target)` computes outside the lock, with the CRT shortcut when
     given a PaillierSecretKey. One process-wide instance, NONCE_POOL, is what `encrypt` draws from.
     """
 
@@ -309,6 +309,7 @@ class NoncePool:
         self._pairs: dict[int, deque[tuple[mpz, mpz]]] = {}
         self._lock = threading.Lock()
         self._pid = os.getpid()
+        self.misses = 0  # takes that found no pair ready and computed one (a refill that falls behind)
 
     def _check_process(self) -> None:
         """Caller holds the lock: drop pairs inherited across a fork."""
@@ -321,12 +322,12 @@ class NoncePool:
             self._check_process()
             return len(self._pairs.get(int(key.n), ()))
 
-    def refill(self, key: PaillierPublicKey | PaillierSecretKey, count: int) -> int:
-        """Compute and add up to `count` fresh pairs for key's modulus (never above max_per_key); returns how
-        many were added."""
-        room = self.max_per_key - self.available(key)
+    def refill(self, key: PaillierPublicKey | PaillierSecretKey, target: int) -> int:
+        """Compute fresh pairs for key's modulus until it holds `target` of them (at most max_per_key);
+        returns how many were added."""
+        missing = min(target, self.max_per_key) - self.available(key)
         fresh = []
-        for _ in range(max(0, min(count, room))):
+        for _ in range(max(0, missing)):
             r = random_unit(key.n)
             fresh.append((r, key.nonce_power(r)))
         n = int(key.n)
@@ -346,6 +347,7 @@ class NoncePool:
             pairs = self._pairs.get(int(key.n))
             if pairs:
                 return pairs.popleft()
+            self.misses += 1
         r = random_unit(key.n)
         return r, key.nonce_power(r)
 
