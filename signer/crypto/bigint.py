@@ -17,6 +17,7 @@ Public API:
     mpz (gmpy2.mpz), powmod(b, e, m) (negative e means inverse), invert(a, m), gcd, is_prime,
     powmod_secret(b, e, m)  b^e mod m for a secret e, constant-time in e's value (m odd)
     fixed_base_powers(b, exps, m) -> [b^e mod m for e in exps]   many PUBLIC exponents e >= 0, one base
+    shortest_exponent(e, order) -> e, or e mod order when e is longer than order (a unit's exponent)
     jacobi(a, n), isqrt(n), crt(rp, p, rq, q) -> int mod pq
     random_below(n) -> [0, n), random_signed(bound) -> [-bound, bound], random_unit(n) -> Z*_n,
     in_signed_range(x, bound) -> bool (|x| <= bound), is_unit(a, n) -> bool (0 < a < n, gcd 1)
@@ -35,6 +36,7 @@ __all__ = [
     "powmod",
     "powmod_secret",
     "fixed_base_powers",
+    "shortest_exponent",
     "invert",
     "gcd",
     "is_prime",
@@ -67,6 +69,19 @@ def powmod_secret(base: int, exp: int, mod: int) -> mpz:
     if exp == 0:
         return mpz(1) % mod
     return gmpy2.powmod_sec(base, exp, mod)
+
+
+def shortest_exponent(exp: int, order: int) -> mpz:
+    """An exponent equivalent to `exp` for a unit of a group whose order divides `order`: exp itself unless
+    it is longer than `order`, then exp mod order.
+
+    Why: the key owner's CRT shortcuts reduce exponents mod p(p-1) or p-1, which turns a proof's short
+    signed value (a 256-bit challenge, a 768-bit z, half of them negative) into one of the order's full
+    length, several times the work; a short negative exponent costs an inversion instead (powmod_secret).
+    The branch follows the exponent's length only.
+    """
+    exp = mpz(exp)
+    return exp % order if abs(exp).bit_length() > order.bit_length() else exp
 
 
 FIXED_BASE_WINDOW = 5

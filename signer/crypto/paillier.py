@@ -58,7 +58,18 @@ from functools import lru_cache
 from itertools import combinations
 from typing import TypeVar
 
-from .bigint import gcd, int_from_bytes, int_to_bytes, invert, is_prime, mpz, powmod, powmod_secret, random_unit
+from .bigint import (
+    gcd,
+    int_from_bytes,
+    int_to_bytes,
+    invert,
+    is_prime,
+    mpz,
+    powmod,
+    powmod_secret,
+    random_unit,
+    shortest_exponent,
+)
 
 MODULUS_BITS = 2048
 
@@ -255,11 +266,11 @@ class PaillierSecretKey:
         return powmod_secret(c % self.n, invert(self.n, self.phi), self.n)
 
     def pow_n2(self, base: int, exp: int) -> mpz:
-        """base^exp mod N² for a unit base, by CRT over p² and q² with the exponent reduced mod
-        p(p-1) and q(q-1): the key owner's shortcut, also when it verifies proofs about its own key."""
+        """base^exp mod N² for a unit base, by CRT over p² and q² with an exponent longer than p(p-1)
+        (q(q-1)) reduced modulo it: the key owner's shortcut, also when it verifies proofs about its own key."""
         p2, q2 = self._p2, self._q2
-        rp = powmod_secret(base % p2, exp % (self.p * (self.p - 1)), p2)
-        rq = powmod_secret(base % q2, exp % (self.q * (self.q - 1)), q2)
+        rp = powmod_secret(base % p2, shortest_exponent(exp, self.p * (self.p - 1)), p2)
+        rq = powmod_secret(base % q2, shortest_exponent(exp, self.q * (self.q - 1)), q2)
         return rq + q2 * ((rp - rq) * self._q2_inv_p2 % p2)
 
     def nonce_power(self, r: int) -> mpz:

@@ -35,7 +35,18 @@ import struct
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .bigint import int_from_bytes, int_to_bytes, invert, is_unit, mpz, powmod, powmod_secret, random_below, random_unit
+from .bigint import (
+    int_from_bytes,
+    int_to_bytes,
+    invert,
+    is_unit,
+    mpz,
+    powmod,
+    powmod_secret,
+    random_below,
+    random_unit,
+    shortest_exponent,
+)
 from .paillier import PaillierError, validate_modulus
 
 _VERSION = 1
@@ -139,11 +150,11 @@ class RingPedersenSecret:
         return p, q, invert(q, p)
 
     def pow(self, base: int, exp: int) -> mpz:
-        """base^exp mod Ñ for a unit base, by CRT with exponents reduced mod p-1 and q-1 (the owner's
+        """base^exp mod Ñ for a unit base, by CRT with exponents longer than p-1 reduced mod p-1, q-1 (the owner's
         shortcut: a verifier holding its own parameters checks proofs about them several times faster)."""
         p, q, q_inv = self._crt
-        rp = powmod_secret(base % p, exp % (p - 1), p)
-        rq = powmod_secret(base % q, exp % (q - 1), q)
+        rp = powmod_secret(base % p, shortest_exponent(exp, p - 1), p)
+        rq = powmod_secret(base % q, shortest_exponent(exp, q - 1), q)
         return rq + q * ((rp - rq) * q_inv % p)
 
     pow_secret = pow
