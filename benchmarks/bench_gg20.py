@@ -139,11 +139,15 @@ def _presign_steps() -> dict[str, Op]:
     setups = {i: presign.PresignSetup.create("bench-presign-steps", keys[i], SIGNERS) for i in SIGNERS}
     r1 = {i: presign.round1(setups[i]) for i in SIGNERS}
     r2 = {
-        i: presign.round2(r1[i][0], {j: r1[j][1] for j in SIGNERS if j != i}, {j: r1[j][2][i] for j in SIGNERS if j != i})
+        i: presign.round2(
+            r1[i][0], {j: r1[j][1] for j in SIGNERS if j != i}, {j: r1[j][2][i] for j in SIGNERS if j != i}
+        )
         for i in SIGNERS
     }
     r3 = {
-        i: presign.round3(r2[i][0], {j: r2[j][1] for j in SIGNERS if j != i}, {j: r2[j][2][i] for j in SIGNERS if j != i})
+        i: presign.round3(
+            r2[i][0], {j: r2[j][1] for j in SIGNERS if j != i}, {j: r2[j][2][i] for j in SIGNERS if j != i}
+        )
         for i in SIGNERS
     }
     r4 = {i: presign.round4(r3[i][0], {j: r3[j][1] for j in SIGNERS if j != i}) for i in SIGNERS}

@@ -41,9 +41,12 @@ Public API:
         .pow_n2(base, exp)                       CRT; the owner passes its secret key to zk verify() for speed
         .decrypt(c) -> int in [0, n)
         .decrypt_signed(c) -> int in (-n/2, n/2]
-        .encrypt(m) -> (c, r), .encrypt_with(m, r), .nonce_power(r)   CRT, same values as the public key's
+        .encrypt(m) -> (c, r), .encrypt_with(m, r), .nonce_power(r)
+                                                 by CRT, the same values as the public key's
     NoncePool(max_per_key=64, max_keys=32)       precomputed single-use (r, r^N mod N²) per modulus
-        .refill(key, target) -> added, .take(key) -> (r, r^N) (computed now when empty), .available(key), .clear(), .misses
+        .refill(key, target) -> added      compute pairs until `target` are ready
+        .take(key) -> (r, r^N)             removed from the pool, or computed now when none is ready
+        .available(key), .clear(), .misses
     NONCE_POOL                                   the process's pool, which every encrypt() draws from
     to_signed(m, n) -> int in (-n/2, n/2]
 """
