@@ -21,8 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.harness import Op, Result, entry, summarize
-from signer.crypto.paillier import NONCE_POOL
+from signer.crypto.paillier import NONCE_POOL, refill_nonces
 from signer.crypto.preparams import load_fixture_preparams
+from signer.crypto.ringpedersen import MASK_POOL
+from signer.crypto.zk.base import MASK_KINDS, refill_masks
 from signer.protocols.gg20 import Gg20KeygenSession, Gg20PresignSession, Gg20SignSession, presign
 from signer.protocols.gg20.keyshare import Gg20KeyShare
 from signer.protocols.local import run_local
@@ -90,26 +92,43 @@ def presign_2of2():
     return _presign_op(2, 2)
 
 
-# Paillier encryptions of one 2-of-2 presigning under each party's modulus: the owner's K, Π^enc, Y and Π^aff-g's
-# B_y (two answers), Π^log*, and the peer's D and Π^aff-g's A (two answers).
+# Precomputable values one 2-of-2 presigning uses. Paillier encryptions under each party's modulus: the owner's
+# K, Π^enc, Π^log*, each MtA answer's Y and Π^aff-g's B_y; the peer's D and Π^aff-g's A. Commitments under each
+# party's ring-Pedersen parameters, by the peer: Π^enc's S and C, per answer Π^aff-g's S, T, E, F, Π^log*'s S, D.
 NONCES_PER_KEY_2OF2 = 11
-POOLED_NOTE = "gg20.presign.2of2 with paillier.NONCE_POOL topped up before each run (untimed), as a pool task would"
+MASKS_PER_PARAMS_2OF2 = {"t": 6, "alpha": 4, "beta": 2}
+POOLED_NOTE = (
+    "gg20.presign.2of2 with the nonce and mask pools topped up before each run (untimed), as a pool task would"
+)
 POOLED_RUNS = 5
+
+
+def _pools_state(keys: list[Gg20KeyShare]) -> tuple[int, int, int]:
+    """(misses, nonces ready, masks ready) of the pools for these parties."""
+    ready_nonces = sum(NONCE_POOL.available(int(k.paillier_secret.n)) for k in keys)
+    ready_masks = sum(
+        MASK_POOL.available((k.ring_pedersen[k.party_index], *MASK_KINDS[kind](k.ring_pedersen[k.party_index].n)))
+        for k in keys
+        for kind in MASKS_PER_PARAMS_2OF2
+    )
+    return NONCE_POOL.misses + MASK_POOL.misses, ready_nonces, ready_masks
 
 
 @entry("gg20.presign.2of2.pooled", note=POOLED_NOTE)
 def presign_2of2_pooled() -> Result:
     shares = _shares(2, 2)
-    keys = [Gg20KeyShare.decode(shares[i]).paillier_secret for i in SIGNERS]
+    keys = [Gg20KeyShare.decode(shares[i]) for i in SIGNERS]
     samples = []
     for run in range(1 + POOLED_RUNS):  # run 0 warms up
         for k in keys:
-            NONCE_POOL.refill(k, NONCES_PER_KEY_2OF2)
-        misses, t0 = NONCE_POOL.misses, time.perf_counter()
+            refill_nonces(k.paillier_secret, NONCES_PER_KEY_2OF2)
+            refill_masks(k.ring_pedersen[k.party_index], MASKS_PER_PARAMS_2OF2)
+        misses = _pools_state(keys)[0]
+        t0 = time.perf_counter()
         _presign(shares)
         elapsed_ms = (time.perf_counter() - t0) * 1000.0
-        if NONCE_POOL.misses != misses or any(NONCE_POOL.available(k) for k in keys):
-            raise RuntimeError("a presigning did not use exactly NONCES_PER_KEY_2OF2 pooled nonces per key")
+        if _pools_state(keys) != (misses, 0, 0):
+            raise RuntimeError("a presigning did not use exactly the precomputed values counted above")
         if run:
             samples.append(elapsed_ms)
     return summarize(samples, POOLED_NOTE)

@@ -43,19 +43,14 @@ Public API:
         .decrypt_signed(c) -> int in (-n/2, n/2]
         .encrypt(m) -> (c, r), .encrypt_with(m, r), .nonce_power(r)
                                                  by CRT, the same values as the public key's
-    NoncePool(max_per_key=64, max_keys=32)       precomputed single-use (r, r^N mod N²) per modulus
-        .refill(key, target) -> added      compute pairs until `target` are ready
-        .take(key) -> (r, r^N)             removed from the pool, or computed now when none is ready
-        .available(key), .clear(), .misses
-    NONCE_POOL                                   the process's pool, which every encrypt() draws from
+    NONCE_POOL                                   precompute.PrecomputePool of (r, r^N mod N²) keyed by N
+    take_nonce(key) -> (r, r^N mod N²)           from NONCE_POOL or computed now; every encrypt() uses it
+    refill_nonces(key, target) -> added          precompute until `target` are ready for key's modulus
     to_signed(m, n) -> int in (-n/2, n/2]
 """
 
 from __future__ import annotations
 
-import os
-import threading
-from collections import deque
 from collections.abc import Hashable, Mapping
 from functools import lru_cache
 from itertools import combinations
@@ -73,6 +68,7 @@ from .bigint import (
     random_unit,
     shortest_exponent,
 )
+from .precompute import PrecomputePool
 
 MODULUS_BITS = 2048
 
@@ -173,7 +169,7 @@ class PaillierPublicKey:
         """Encrypt with a fresh nonce (from NONCE_POOL); returns (c, r) so the caller can prove statements
         about c."""
         m = self._check_plaintext(m)
-        r, rn = NONCE_POOL.take(self)
+        r, rn = take_nonce(self)
         return (1 + m * self.n) * rn % self.n2, r
 
     def add(self, c1: int, c2: int) -> mpz:
@@ -292,82 +288,28 @@ class PaillierSecretKey:
     def encrypt(self, m: int) -> tuple[mpz, mpz]:
         """Encrypt with a fresh nonce (from NONCE_POOL, else computed now by CRT); returns (c, r)."""
         m = self.public._check_plaintext(m)
-        r, rn = NONCE_POOL.take(self)
+        r, rn = take_nonce(self)
         return (1 + m * self.n) * rn % self.n2, r
 
 
-class NoncePool:
-    """Paillier nonces with their N-th powers, (r, r^N mod N²), computed ahead of need, per modulus N.
-
-    Why: r^N mod N² is most of an encryption's cost (a 2048-bit exponent modulo the 4096-bit N²; about
-    four times a full-size exponentiation mod N, or two half-size CRT ones for the key's owner), and it does
-    not depend on the message. A presigning encrypts eight times per peer (K, the Π^enc/Π^aff-g/Π^log*
-    masks, each MtA answer's D and Y); with pairs ready those cost a multiplication each.
-
-    Rules, the same as for presignatures: a pair is handed out once (`take` removes it; nothing puts it
-    back), r is a secret that lives only in this process's memory (never stored or logged), and a pool
-    inherited by a forked process is emptied before its first use there (parent and child would otherwise
-    hand out the same pairs). `take` never waits: an empty pool computes the pair on the spot (the cost
-    before the pool existed), so a caller never depends on the refill having run. Bounded: at most
-    `max_per_key` pairs for each of at most `max_keys` moduli (adding a new modulus past that drops the one
-    refilled longest ago).
-
-    Refilling is the owner's business (e.g. the engine's background pool task, with the Paillier keys of
-    the parties it signs with): `refill(key, target)` computes outside the lock, with the CRT shortcut when
-    given a PaillierSecretKey. One process-wide instance, NONCE_POOL, is what `encrypt` draws from.
-    """
-
-    def __init__(self, max_per_key: int = 64, max_keys: int = 32) -> None:
-        self.max_per_key = max_per_key
-        self.max_keys = max_keys
-        self._pairs: dict[int, deque[tuple[mpz, mpz]]] = {}
-        self._lock = threading.Lock()
-        self._pid = os.getpid()
-        self.misses = 0  # takes that found no pair ready and computed one (a refill that falls behind)
-
-    def _check_process(self) -> None:
-        """Caller holds the lock: drop pairs inherited across a fork."""
-        if self._pid != os.getpid():
-            self._pairs.clear()
-            self._pid = os.getpid()
-
-    def available(self, key: PaillierPublicKey | PaillierSecretKey) -> int:
-        with self._lock:
-            self._check_process()
-            return len(self._pairs.get(int(key.n), ()))
-
-    def refill(self, key: PaillierPublicKey | PaillierSecretKey, target: int) -> int:
-        """Compute fresh pairs for key's modulus until it holds `target` of them (at most max_per_key);
-        returns how many were added."""
-        missing = min(target, self.max_per_key) - self.available(key)
-        fresh = []
-        for _ in range(max(0, missing)):
-            r = random_unit(key.n)
-            fresh.append((r, key.nonce_power(r)))
-        n = int(key.n)
-        with self._lock:
-            self._check_process()
-            pairs = self._pairs.pop(n, None) or deque()
-            pairs.extend(fresh[: self.max_per_key - len(pairs)])
-            self._pairs[n] = pairs  # re-inserted: the dict's order is the refill order
-            while len(self._pairs) > self.max_keys:
-                del self._pairs[next(iter(self._pairs))]
-            return min(len(fresh), len(pairs))
-
-    def take(self, key: PaillierPublicKey | PaillierSecretKey) -> tuple[mpz, mpz]:
-        """A pair (r, r^N mod N²) for key's modulus, removed from the pool, or computed now if none is ready."""
-        with self._lock:
-            self._check_process()
-            pairs = self._pairs.get(int(key.n))
-            if pairs:
-                return pairs.popleft()
-            self.misses += 1
-        r = random_unit(key.n)
-        return r, key.nonce_power(r)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._pairs.clear()
+def _new_nonce(key: PaillierPublicKey | PaillierSecretKey) -> tuple[mpz, mpz]:
+    r = random_unit(key.n)
+    return r, key.nonce_power(r)
 
 
-NONCE_POOL = NoncePool()
+def take_nonce(key: PaillierPublicKey | PaillierSecretKey) -> tuple[mpz, mpz]:
+    """A fresh nonce r and r^N mod N² for key's modulus: from NONCE_POOL, else computed now (by CRT for a
+    PaillierSecretKey)."""
+    return NONCE_POOL.take(int(key.n), lambda: _new_nonce(key))
+
+
+def refill_nonces(key: PaillierPublicKey | PaillierSecretKey, target: int) -> int:
+    """Precompute nonces for key's modulus until `target` are ready; returns how many were added."""
+    return NONCE_POOL.refill(int(key.n), lambda: _new_nonce(key), target)
+
+
+# Why a pool (precompute.py has the rules): r^N mod N² is most of an encryption's cost (a 2048-bit exponent
+# modulo the 4096-bit N², or two half-size CRT ones for the key's owner) and does not depend on the message.
+# A 2-of-2 presigning encrypts 11 times under each party's modulus (its own K, Π^enc, Π^log*, each MtA
+# answer's Y and Π^aff-g's B_y; the peer's D and Π^aff-g's A); with nonces ready each costs a multiplication.
+NONCE_POOL: PrecomputePool[tuple[mpz, mpz]] = PrecomputePool()

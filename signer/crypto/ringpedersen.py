@@ -21,6 +21,9 @@ Public API:
     RingPedersenParams(n, s, t)           public; validated on construction (raises RingPedersenError)
         .commit(x, y) -> s^x · t^y mod n  (negative exponents allowed), .pow(base, exp)   public exponents
         .commit_secret(x, y), .pow_secret(base, exp)                                   secret exponents
+        .random_commitment(x_bound, y_bound) -> (x, y, s^x t^y)  fresh masks, from MASK_POOL when ready
+        .refill_masks(x_bound, y_bound, target) -> added          precompute them (precompute.py's rules)
+    MASK_POOL                             precompute.PrecomputePool keyed by (params, x_bound, y_bound)
         .to_bytes() / RingPedersenParams.from_bytes(b)   (validating)
     RingPedersenSecret(p, q, lam, t)      .public, .n, .s, .t, .phi, .lam (repr redacted)
         .commit(x, y), .pow(base, exp)    same values as the public ones, by CRT: every zk verify() accepts
@@ -44,10 +47,12 @@ from .bigint import (
     powmod,
     powmod_secret,
     random_below,
+    random_signed,
     random_unit,
     shortest_exponent,
 )
 from .paillier import PaillierError, validate_modulus
+from .precompute import PrecomputePool
 
 _VERSION = 1
 _TAG = b"RP"
@@ -97,6 +102,20 @@ class RingPedersenParams:
         """base^exp mod Ñ for a secret exp."""
         return powmod_secret(base, exp, self.n)
 
+    def _new_mask(self, x_bound: int, y_bound: int) -> tuple[mpz, mpz, mpz]:
+        x = random_signed(x_bound) if x_bound else mpz(0)
+        y = random_signed(y_bound)
+        return x, y, self.commit_secret(x, y)
+
+    def random_commitment(self, x_bound: int, y_bound: int) -> tuple[mpz, mpz, mpz]:
+        """(x, y, s^x · t^y mod Ñ) for fresh secret x ← ±x_bound (x = 0 when x_bound is 0) and y ← ±y_bound:
+        a prover's mask commitment, from MASK_POOL when one is ready, else computed now."""
+        return MASK_POOL.take((self, x_bound, y_bound), lambda: self._new_mask(x_bound, y_bound))
+
+    def refill_masks(self, x_bound: int, y_bound: int, target: int) -> int:
+        """Precompute `random_commitment(x_bound, y_bound)` values until `target` are ready."""
+        return MASK_POOL.refill((self, x_bound, y_bound), lambda: self._new_mask(x_bound, y_bound), target)
+
     def to_bytes(self) -> bytes:
         out = [_TAG, bytes([_VERSION])]
         for v in (self.n, self.s, self.t):
@@ -121,6 +140,12 @@ class RingPedersenParams:
         if pos != len(data):
             raise RingPedersenError("trailing bytes")
         return cls(*vals)
+
+
+# Why a pool: a prover's commitments s^x·t^y under the verifier's parameters take two exponentiations
+# mod Ñ with exponents up to 2816 bits; for its random masks (t^μ of S = s^k·t^μ, and s^α·t^γ) the
+# exponents are fresh randomness, independent of the message, so the whole power can be made ahead of need.
+MASK_POOL: PrecomputePool[tuple[mpz, mpz, mpz]] = PrecomputePool()
 
 
 @dataclass(frozen=True)
