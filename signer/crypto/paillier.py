@@ -231,9 +231,10 @@ class PaillierSecretKey:
             raise PaillierError("gcd(N, phi(N)) != 1")
         self._p2, self._q2 = p * p, q * q
         n = self.n
-        # h_p = L_p((1+N)^(p-1) mod p²)^-1 mod p, with L_p(x) = (x - 1) / p
-        self._hp = invert((powmod_secret(1 + n, p - 1, self._p2) - 1) // p, p)
-        self._hq = invert((powmod_secret(1 + n, q - 1, self._q2) - 1) // q, q)
+        # h_p = L_p((1+N)^(p-1) mod p²)^-1 mod p, with L_p(x) = (x - 1) / p; (1+N)^k = 1 + kN mod N²
+        # (the binomial terms from N² on vanish), hence mod p² too: no exponentiation needed
+        self._hp = invert(((1 + (p - 1) * n) % self._p2 - 1) // p, p)
+        self._hq = invert(((1 + (q - 1) * n) % self._q2 - 1) // q, q)
         self._q_inv_p = invert(q, p)
         # r^N mod p² = r^(N mod p(p-1)) mod p² for r coprime to p
         self._ep = n % (p * (p - 1))

@@ -193,7 +193,7 @@ class RingPedersenSecret:
     @cached_property
     def public(self) -> RingPedersenParams:
         n = self.n
-        return RingPedersenParams(int(n), int(powmod_secret(self.t, self.lam, n)), int(self.t))
+        return RingPedersenParams(int(n), int(self.pow(self.t, self.lam)), int(self.t))
 
     def __repr__(self) -> str:
         return f"RingPedersenSecret(bits={self.n.bit_length()}, secret=<redacted>)"
