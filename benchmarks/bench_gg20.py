@@ -5,6 +5,12 @@ All parties run the real sessions (`signer.protocols.gg20`) in one process throu
 Pre-parameters (Paillier keys, ring-Pedersen parameters) are "ready": they come from the committed
 fixtures, as the engine's pool would supply them. Presigning and signing use signers {1, 2}.
 
+`presign.2of2.pooled` is the same presigning with the process's pools of precomputed single-use values
+(signer/crypto/precompute.py: Paillier nonces r^N, ring-Pedersen mask commitments) topped up before each
+run, outside the timing, as a background task would keep them; it checks that a run used exactly the values
+counted in NONCES_PER_KEY_2OF2 / MASKS_PER_PARAMS_2OF2. The other entries run with the pools empty (every
+value computed on demand). `presign.step.<name>` is one party's work in one step (see `_presign_steps`).
+
 `sign` is the online phase alone: sessions built from the stored key shares and a stored presignature
 encoding, one broadcast round of s_i, share checks, combination, low-s and verification. The store
 enforces single use of a presignature; here one encoding is re-read for every run (the work per run

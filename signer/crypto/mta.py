@@ -16,7 +16,9 @@ For plain MtA (k·γ in GG20) the response still carries X = γ·G, which Π^aff
 Without these proofs a malicious Bob can learn Alice's k bit by bit
 (Alpha-Rays) and a malicious Alice with a bad modulus can learn x (BitForge).
 
-Speed: the verifier owns the ring-Pedersen parameters its proofs are checked under, so `respond` takes
+Speed: every random Paillier nonce power r^N and every random ring-Pedersen mask commitment the answers and
+proofs use comes from the process's pools of precomputed values when some are ready (precompute.py), else it
+is computed on the spot. The verifier owns the ring-Pedersen parameters its proofs are checked under, so `respond` takes
 Bob's own RingPedersenSecret as `bob_rp` and `finish` Alice's own as `alice_rp` (RingPedersenParams also
 work, slower): the checks then run by CRT with the same result. `request` takes Bob's public
 RingPedersenParams and `respond` Alice's public ones (the provers never hold the other side's secret).
