@@ -19,7 +19,7 @@ public-key operations, whose exponent is N or a public value, keep the faster po
 
 Encryption: c = (1 + N)^m · r^N mod N², so (1+N)^m costs one multiplication (1 + mN).
 Decryption with CRT: m_p = L_p(c^(p-1) mod p²) · h_p mod p, the same mod q, recombined.
-The key owner encrypts with CRT too: r^N mod p² and mod q² with the exponent reduced mod p(p-1).
+The key owner encrypts with CRT too: r^N mod p² and mod q², each from a half-size power (`nonce_power`).
 
 Public API:
     MODULUS_BITS = 2048                          the one accepted size of N (and of ring-Pedersen Ñ)
@@ -213,8 +213,8 @@ class PaillierSecretKey:
         "_hp",
         "_hq",
         "_q_inv_p",
-        "_ep",
-        "_eq",
+        "_np",
+        "_nq",
         "_q2_inv_p2",
     )
 
@@ -236,9 +236,8 @@ class PaillierSecretKey:
         self._hp = invert(((1 + (p - 1) * n) % self._p2 - 1) // p, p)
         self._hq = invert(((1 + (q - 1) * n) % self._q2 - 1) // q, q)
         self._q_inv_p = invert(q, p)
-        # r^N mod p² = r^(N mod p(p-1)) mod p² for r coprime to p
-        self._ep = n % (p * (p - 1))
-        self._eq = n % (q * (q - 1))
+        self._np = n % (p - 1)  # see nonce_power
+        self._nq = n % (q - 1)
         self._q2_inv_p2 = invert(self._q2, self._p2)
 
     def __repr__(self) -> str:
@@ -268,16 +267,23 @@ class PaillierSecretKey:
     def pow_n2(self, base: int, exp: int) -> mpz:
         """base^exp mod N² for a unit base, by CRT over p² and q² with an exponent longer than p(p-1)
         (q(q-1)) reduced modulo it: the key owner's shortcut, also when it verifies proofs about its own key."""
+        if exp == self.n:  # the w^N of the proofs about this key
+            return self.nonce_power(base)
         p2, q2 = self._p2, self._q2
         rp = powmod_secret(base % p2, shortest_exponent(exp, self.p * (self.p - 1)), p2)
         rq = powmod_secret(base % q2, shortest_exponent(exp, self.q * (self.q - 1)), q2)
         return rq + q2 * ((rp - rq) * self._q2_inv_p2 % p2)
 
     def nonce_power(self, r: int) -> mpz:
-        """r^N mod N², equal to the public key's, computed by CRT over p² and q²."""
+        """r^N mod N², equal to the public key's, computed by CRT over p² and q².
+
+        Mod p²: Z*_p² is the (p-1)-th roots of unity times the subgroup 1 + pZ of order p, which r^N loses
+        since p | N; and x ↦ x^p mod p² maps x to the root of unity ≡ x mod p. So r^N mod p² =
+        (r^(N mod (p-1)) mod p)^p mod p²: a half-size exponent mod p and a half-size one mod p², about 1.6
+        times faster than r^(N mod p(p-1)) mod p²."""
         p2, q2 = self._p2, self._q2
-        rp = powmod_secret(r % p2, self._ep, p2)
-        rq = powmod_secret(r % q2, self._eq, q2)
+        rp = powmod_secret(powmod_secret(r % self.p, self._np, self.p), self.p, p2)
+        rq = powmod_secret(powmod_secret(r % self.q, self._nq, self.q), self.q, q2)
         return rq + q2 * ((rp - rq) * self._q2_inv_p2 % p2)
 
     def encrypt_with(self, m: int, r: int) -> mpz:
