@@ -159,6 +159,15 @@ KEYS: tuple[Key, ...] = (
         minimum=0,
     ),
     Key(
+        "storage.probe_interval_s",
+        "MPC_STORAGE_PROBE_INTERVAL_S",
+        "float",
+        5.0,
+        "how often the running node checks that its database answers (within the same time); gRPC health is "
+        "NOT_SERVING while it does not",
+        minimum=0.1,
+    ),
+    Key(
         "session.round_timeout_s",
         "MPC_SESSION_ROUND_TIMEOUT_S",
         "float",
