@@ -103,6 +103,14 @@ KEYS: tuple[Key, ...] = (
         minimum=0.1,
     ),
     Key(
+        "grpc.tls_handshake_timeout_s",
+        "MPC_GRPC_TLS_HANDSHAKE_TIMEOUT_S",
+        "float",
+        10.0,
+        "a TLS handshake not done within this time is closed (such connections are not yet counted)",
+        minimum=0.1,
+    ),
+    Key(
         "grpc.request_timeout_s",
         "MPC_GRPC_REQUEST_TIMEOUT_S",
         "float",

@@ -124,7 +124,7 @@ async def serve_grpc(
     sock = bind_socket(host, port)
     bound = sock.getsockname()[:2]
     try:
-        await trio_asyncio.aio_as_trio(server.start)(sock=sock, ssl=ssl_context)
+        await trio_asyncio.aio_as_trio(server.start_on)(sock, ssl_context)
     except BaseException:
         sock.close()
         raise
