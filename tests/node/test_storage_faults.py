@@ -189,7 +189,7 @@ def test_health_is_not_serving_while_postgres_is_down(pg_server: PrivatePostgres
     url = create_database(pg_server, "node_health")
     proc = _start_serve(free_port, tmp_path, "--storage-url", url, "--set", "pools.preparams_size=0",
                         "--set", "storage.probe_interval_s=0.5")  # fmt: skip
-    try:
+    try:  # the node is killed if the test fails, and stopped normally (its log read) if it passes
         _wait_ready(free_port, proc)
         assert check_health("127.0.0.1", free_port) == "SERVING"
         pg_server.stop()
@@ -199,11 +199,11 @@ def test_health_is_not_serving_while_postgres_is_down(pg_server: PrivatePostgres
         pg_server.start()
         assert wait_health(free_port, "SERVING", proc) < 10
         assert json.loads(start_dkg(free_port, "back").stdout)["state"] == "SESSION_STATE_RUNNING"
-        log = stop(proc)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    log = stop(proc)
     assert log.count("health NOT_SERVING until it answers") == 1, log
     assert log.count("storage reachable again: health SERVING") == 1, log
     assert "Traceback" not in log
