@@ -92,3 +92,24 @@ def test_key_list_of_an_empty_store_and_a_missing_one(tmp_path, target: Target) 
     res = signer("key", "list", "--storage-url", f"sqlite:///{tmp_path}/nothing.db")
     assert res.returncode == 1 and len(res.stderr.splitlines()) == 1, res.stderr
     assert res.stderr.startswith("signer: error: storage: ")
+
+
+def test_after_a_demo_signing(tmp_path) -> None:
+    """The in-process demo node's store (`<data-dir>/node`), read by the commands an operator would run."""
+    res = signer("demo", "--json", "--message", "c0ffee", "--data-dir", str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    demo = json.loads(res.stdout)
+    data_dir = ["--data-dir", str(tmp_path / "node")]
+    res = signer("key", "list", "--json", *data_dir)
+    assert res.returncode == 0, res.stderr
+    (key,) = [json.loads(line) for line in res.stdout.splitlines()]
+    assert (key["key_id"], key["public_key"], key["party_index"]) == (demo["key_id"], demo["public_key"], 2)
+    (session_id,) = Target("sqlite", "", tmp_path / "node" / "signer.db").fetch(
+        "SELECT session_id FROM audit_log WHERE operation = 'sign'"
+    )[0]
+    res = signer("audit", "show", session_id, "--json", *data_dir)
+    assert res.returncode == 0, res.stderr
+    (row,) = [json.loads(line) for line in res.stdout.splitlines()]
+    assert (row["operation"], row["key_id"], row["result"]) == ("sign", demo["key_id"], "completed")
+    assert row["message_digest"] == hashlib.sha256(bytes.fromhex("c0ffee")).hexdigest()
+    assert row["client_identity"]
