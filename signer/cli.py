@@ -15,7 +15,7 @@ from typing import Any
 
 from grpclib.exceptions import GRPCError
 
-from signer import __version__, schemes
+from signer import __version__, limits, schemes
 from signer.auth.keyfiles import KeyFileError
 from signer.auth.tls import TlsConfigError
 from signer.config import KEYS, KEYS_BY_PATH, Config, ConfigError, load_config, unknown_env_warnings
@@ -352,6 +352,7 @@ def cmd_key_list(args: argparse.Namespace) -> int:
 def cmd_audit_show(args: argparse.Namespace) -> int:
     from signer.store import commands
 
+    limits.check_as(ConfigError, limits.check_session_id, args.session_id, "SESSION_ID")
     config = config_from_args(args)
     entries = commands.audit_show(config.storage_url, args.session_id)
     if not entries:

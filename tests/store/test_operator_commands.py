@@ -94,6 +94,20 @@ def test_key_list_of_an_empty_store_and_a_missing_one(tmp_path, target: Target) 
     assert res.stderr.startswith("signer: error: storage: ")
 
 
+def test_a_store_never_created_and_a_bad_session_id_are_one_line(tmp_path, target: Target) -> None:
+    if target.sqlite_file is not None:  # a file, but no schema in it
+        target.sqlite_file.parent.mkdir(parents=True)
+        target.execute("CREATE TABLE unrelated (x)")
+    for command in (("key", "list"), ("audit", "show", "s-1")):
+        res = signer(*command, "--storage-url", target.url)
+        assert (res.returncode, res.stdout) == (1, ""), res.stderr
+        assert res.stderr == (
+            "signer: error: storage: storage.url: no store there yet (start the node or run `signer db migrate`)\n"
+        )
+    res = signer("audit", "show", "bad\nid", "--storage-url", target.url)
+    assert res.returncode == 2 and res.stderr.startswith("signer: error: SESSION_ID: "), res.stderr
+
+
 def test_after_a_demo_signing(tmp_path) -> None:
     """The in-process demo node's store (`<data-dir>/node`), read by the commands an operator would run."""
     res = signer("demo", "--json", "--message", "c0ffee", "--data-dir", str(tmp_path))
