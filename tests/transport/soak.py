@@ -23,7 +23,7 @@ import trio
 import trio_asyncio
 
 from signer.auth.keyfiles import load_hex_key
-from signer.client.coordinator import Coordinator, NodeClient
+from signer.client.in_trio import TrioCoordinator, TrioNodeClient
 from signer.protocols.frost.session import FrostDkgSession, FrostSignSession
 from tests.transport.rawh2 import (
     PING,
@@ -114,8 +114,8 @@ def sample(node: ServeProcess, label: str, result: SoakResult, report: Callable[
 async def sign_many(node: ServeProcess, count: int | None, until: float | None, result: SoakResult) -> None:
     """FROST 2-of-2 signings through the node (P1 here), each verified with pynacl; stop at count or time."""
     key = load_hex_key(node.log_path.parent / "hmac.hex").key
-    async with trio_asyncio.open_loop(), NodeClient.connect("127.0.0.1", node.port, hmac_key=key) as client:
-        coordinator = Coordinator({2: client}, poll_ms=2000)
+    async with trio_asyncio.open_loop(), TrioNodeClient.connect("127.0.0.1", node.port, hmac_key=key) as client:
+        coordinator = TrioCoordinator({2: client}, poll_ms=2000)
         dkg_id = f"soak-dkg-{time.monotonic_ns()}"
         dkg = await coordinator.dkg(dkg_id, dkg_id, "frost", 2, 2, {1: FrostDkgSession(dkg_id, 1, 2, (1, 2))})
         assert dkg.ok, dkg.error
