@@ -5,6 +5,12 @@ All parties run the real sessions (`signer.protocols.gg20`) in one process throu
 Pre-parameters (Paillier keys, ring-Pedersen parameters) are "ready": they come from the committed
 fixtures, as the engine's pool would supply them. Presigning and signing use signers {1, 2}.
 
+`presign.2of2.pooled` is the same presigning with the process's pools of precomputed single-use values
+(signer/crypto/precompute.py: Paillier nonces r^N, ring-Pedersen mask commitments) topped up before each
+run, outside the timing, as a background task would keep them; it checks that a run used exactly the values
+counted in NONCES_PER_KEY_2OF2 / MASKS_PER_PARAMS_2OF2. The other entries run with the pools empty (every
+value computed on demand). `presign.step.<name>` is one party's work in one step (see `_presign_steps`).
+
 `sign` is the online phase alone: sessions built from the stored key shares and a stored presignature
 encoding, one broadcast round of s_i, share checks, combination, low-s and verification. The store
 enforces single use of a presignature; here one encoding is re-read for every run (the work per run
@@ -13,13 +19,20 @@ is the same as with a fresh presignature), with a fresh digest each time.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
+import time
+from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.harness import entry
+from benchmarks.harness import Op, Result, entry, summarize
+from signer.crypto.paillier import NONCE_POOL, refill_nonces
 from signer.crypto.preparams import load_fixture_preparams
-from signer.protocols.gg20 import Gg20KeygenSession, Gg20PresignSession, Gg20SignSession
+from signer.crypto.ringpedersen import MASK_POOL
+from signer.crypto.zk.base import MASK_KINDS, refill_masks
+from signer.protocols.gg20 import Gg20KeygenSession, Gg20PresignSession, Gg20SignSession, presign
+from signer.protocols.gg20.keyshare import Gg20KeyShare
 from signer.protocols.local import run_local
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "paillier" / "fixtures" / "preparams.json"
@@ -35,6 +48,12 @@ def _keygen(t: int, n: int) -> dict[int, bytes]:
     return {i: s.result.key_share for i, s in sessions.items()}
 
 
+@functools.cache
+def _shares(t: int, n: int) -> dict[int, bytes]:
+    """One key per (t, n) for the entries that start from a key (keygen at full cost is its own entry)."""
+    return _keygen(t, n)
+
+
 def _presign(shares: dict[int, bytes]) -> dict[int, bytes]:
     sessions = {i: Gg20PresignSession("bench-presign", i, shares[i], SIGNERS) for i in SIGNERS}
     if run_local(sessions):
@@ -43,12 +62,12 @@ def _presign(shares: dict[int, bytes]) -> dict[int, bytes]:
 
 
 def _presign_op(t: int, n: int):
-    shares = _keygen(t, n)
+    shares = _shares(t, n)
     return lambda: _presign(shares)
 
 
 def _sign_op(t: int, n: int):
-    shares = _keygen(t, n)
+    shares = _shares(t, n)
     presignatures = _presign(shares)
     counter = itertools.count()
 
@@ -79,6 +98,48 @@ def presign_2of2():
     return _presign_op(2, 2)
 
 
+# Precomputable values one 2-of-2 presigning uses. Paillier encryptions under each party's modulus: the owner's
+# K, Π^enc, Π^log*, each MtA answer's Y and Π^aff-g's B_y; the peer's D and Π^aff-g's A. Commitments under each
+# party's ring-Pedersen parameters, by the peer: Π^enc's S and C, per answer Π^aff-g's S, T, E, F, Π^log*'s S, D.
+NONCES_PER_KEY_2OF2 = 11
+MASKS_PER_PARAMS_2OF2 = {"t": 6, "alpha": 4, "beta": 2}
+POOLED_NOTE = (
+    "gg20.presign.2of2 with the nonce and mask pools topped up before each run (untimed), as a pool task would"
+)
+POOLED_RUNS = 5
+
+
+def _pools_state(keys: list[Gg20KeyShare]) -> tuple[int, int, int]:
+    """(misses, nonces ready, masks ready) of the pools for these parties."""
+    ready_nonces = sum(NONCE_POOL.available(int(k.paillier_secret.n)) for k in keys)
+    ready_masks = sum(
+        MASK_POOL.available((k.ring_pedersen[k.party_index], *MASK_KINDS[kind](k.ring_pedersen[k.party_index].n)))
+        for k in keys
+        for kind in MASKS_PER_PARAMS_2OF2
+    )
+    return NONCE_POOL.misses + MASK_POOL.misses, ready_nonces, ready_masks
+
+
+@entry("gg20.presign.2of2.pooled", note=POOLED_NOTE)
+def presign_2of2_pooled() -> Result:
+    shares = _shares(2, 2)
+    keys = [Gg20KeyShare.decode(shares[i]) for i in SIGNERS]
+    samples = []
+    for run in range(1 + POOLED_RUNS):  # run 0 warms up
+        for k in keys:
+            refill_nonces(k.paillier_secret, NONCES_PER_KEY_2OF2)
+            refill_masks(k.ring_pedersen[k.party_index], MASKS_PER_PARAMS_2OF2)
+        misses = _pools_state(keys)[0]
+        t0 = time.perf_counter()
+        _presign(shares)
+        elapsed_ms = (time.perf_counter() - t0) * 1000.0
+        if _pools_state(keys) != (misses, 0, 0):
+            raise RuntimeError("a presigning did not use exactly the precomputed values counted above")
+        if run:
+            samples.append(elapsed_ms)
+    return summarize(samples, POOLED_NOTE)
+
+
 @entry("gg20.presign.2of3", note="signers {1,2} of a 2-of-3 key; same work as gg20.presign.2of2")
 def presign_2of3():
     return _presign_op(2, 3)
@@ -92,3 +153,54 @@ def sign_2of2():
 @entry("gg20.sign.2of3", note="signers {1,2} of a 2-of-3 key; same work as gg20.sign.2of2")
 def sign_2of3():
     return _sign_op(2, 3)
+
+
+@functools.cache
+def _presign_steps() -> dict[str, Op]:
+    """Party 1's presigning steps (presign.round1 .. presign.finish), each a repeatable op on inputs
+    recorded from one complete 2-of-2 presigning; the round functions are pure, so re-running one does the
+    same work as the first run (fresh randomness, same proofs checked). Decoding is not included."""
+    keys = {i: Gg20KeyShare.decode(b) for i, b in _shares(2, 2).items()}
+    setups = {i: presign.PresignSetup.create("bench-presign-steps", keys[i], SIGNERS) for i in SIGNERS}
+    r1 = {i: presign.round1(setups[i]) for i in SIGNERS}
+    r2 = {
+        i: presign.round2(
+            r1[i][0], {j: r1[j][1] for j in SIGNERS if j != i}, {j: r1[j][2][i] for j in SIGNERS if j != i}
+        )
+        for i in SIGNERS
+    }
+    r3 = {
+        i: presign.round3(
+            r2[i][0], {j: r2[j][1] for j in SIGNERS if j != i}, {j: r2[j][2][i] for j in SIGNERS if j != i}
+        )
+        for i in SIGNERS
+    }
+    r4 = {i: presign.round4(r3[i][0], {j: r3[j][1] for j in SIGNERS if j != i}) for i in SIGNERS}
+    me, peer = SIGNERS
+    steps: dict[str, Callable[[], object]] = {
+        "round1": lambda: presign.round1(setups[me]),
+        "round2": lambda: presign.round2(r1[me][0], {peer: r1[peer][1]}, {peer: r1[peer][2][me]}),
+        "round3": lambda: presign.round3(r2[me][0], {peer: r2[peer][1]}, {peer: r2[peer][2][me]}),
+        "round4": lambda: presign.round4(r3[me][0], {peer: r3[peer][1]}),
+        "finish": lambda: presign.finish(r4[me][0], {peer: r4[peer][1]}, {peer: r4[peer][2][me]}),
+    }
+    return steps
+
+
+PRESIGN_STEP_NOTES = {
+    "round1": "party 1 of 2-of-2: k, γ, K = Enc(k) (CRT), Π^enc under the peer's ring-Pedersen",
+    "round2": "party 1 of 2-of-2: verify the peer's Π^enc; MtA + MtAwc answers (D, Y, Π^aff-g) to the peer",
+    "round3": "party 1 of 2-of-2: verify 2 Π^aff-g (own key, CRT), decrypt α, α̂; δ, σ, T with its proof",
+    "round4": "party 1 of 2-of-2: check T, R = δ⁻¹ΣΓ, R̄ and S with Π^log* under the peer's ring-Pedersen",
+    "finish": "party 1 of 2-of-2: verify the peer's S/T proof and Π^log* (own ring-Pedersen, CRT); ΣR̄, ΣS",
+}
+
+
+def _register_step(name: str) -> None:
+    @entry(f"gg20.presign.step.{name}", note=PRESIGN_STEP_NOTES[name], min_runs=10)
+    def _step() -> Op:
+        return _presign_steps()[name]
+
+
+for _step_name in PRESIGN_STEP_NOTES:
+    _register_step(_step_name)

@@ -26,7 +26,7 @@ from signer.engine.manager import SessionManager
 from signer.metrics import start_metrics_server
 from signer.sdnotify import sd_notify
 from signer.security import load_security
-from signer.store import open_store
+from signer.store import Store, StoreError, open_store
 from signer.transport.auth import install_call_auth
 from signer.transport.guard import ConnectionLimits
 from signer.transport.observe import install_rpc_observer
@@ -102,6 +102,7 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[NodeHandle] =
         )
         async with trio.open_nursery() as nursery:
             await nursery.start(engine.run)
+            nursery.start_soon(probe_store, store, health, config["storage.probe_interval_s"])
             services = [service, health.service(service)]
             limits = connection_limits(config)
             address = await nursery.start(serve_grpc, services, host, port, security.ssl_context, limits, configure)
@@ -110,6 +111,28 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[NodeHandle] =
                 sd_notify("READY=1\nSTATUS=serving")
                 task_status.started(NodeHandle(address, health, engine))
                 await trio.sleep_forever()
+
+
+async def probe_store(store: Store, health: HealthState, interval_s: float) -> None:
+    """Every `interval_s`, one cheap read (a pool count) bounded by the same time: health follows whether
+    the database answers. A change is logged once (and reported to systemd), not every probe."""
+    while True:
+        reachable, cause = False, f"no answer within {interval_s:g}s"
+        with trio.move_on_after(interval_s):
+            try:
+                await store.count_preparams()
+                reachable = True
+            except StoreError as exc:
+                cause = f"{type(exc).__name__}: {exc}"
+        if reachable != health.store_reachable:
+            if reachable:
+                log.info("storage reachable again: health SERVING")
+                sd_notify("STATUS=serving")
+            else:
+                log.warning("storage unreachable (%s): health NOT_SERVING until it answers", cause)
+                sd_notify("STATUS=storage unreachable")
+            health.set_store_reachable(reachable)
+        await trio.sleep(interval_s)
 
 
 @contextmanager

@@ -15,11 +15,12 @@ from typing import Any
 
 from grpclib.exceptions import GRPCError
 
-from signer import __version__, schemes
+from signer import __version__, limits, schemes
 from signer.auth.keyfiles import KeyFileError
 from signer.auth.tls import TlsConfigError
 from signer.config import KEYS, KEYS_BY_PATH, Config, ConfigError, load_config, unknown_env_warnings
 from signer.store.errors import StoreConfigError, StoreError, StoreInUse
+from signer.store.records import AuditEntry, KeyInfo
 
 EXIT_USAGE = 2
 
@@ -305,6 +306,69 @@ def cmd_identity_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def key_record(info: KeyInfo) -> dict[str, Any]:
+    """The public fields `signer key list` shows of one key (never a secret); one source for text and JSON."""
+    return {
+        "key_id": info.key_id,
+        "protocol": info.protocol,
+        "curve": info.curve,
+        "threshold": info.threshold,
+        "parties": info.parties,
+        "party_index": info.party_index,
+        "public_key": info.public_key.hex(),
+        "created_at": info.created_at.isoformat(),
+    }
+
+
+def audit_record(entry: AuditEntry) -> dict[str, Any]:
+    """The fields `signer audit show` prints of one audit row, in column order."""
+    return {
+        "at": entry.at.isoformat(),
+        "node_id": entry.node_id,
+        "operation": entry.operation,
+        "key_id": entry.key_id,
+        "result": entry.result,
+        "client_identity": entry.client_identity,
+        "message_digest": entry.message_digest.hex() if entry.message_digest else "",
+    }
+
+
+def print_records(records: list[dict[str, Any]], as_json: bool) -> None:
+    """One JSON object per line, or one `field=value` line per record (values with spaces quoted)."""
+    import json
+
+    for record in records:
+        if as_json:
+            print(json.dumps(record))
+        else:
+            print(
+                " ".join(
+                    f"{k}={json.dumps(v) if isinstance(v, str) and (not v or ' ' in v) else v}"
+                    for k, v in record.items()
+                )
+            )
+
+
+def cmd_key_list(args: argparse.Namespace) -> int:
+    from signer.store import commands
+
+    config = config_from_args(args)
+    print_records([key_record(info) for info in commands.key_list(config.storage_url)], args.json)
+    return 0
+
+
+def cmd_audit_show(args: argparse.Namespace) -> int:
+    from signer.store import commands
+
+    limits.check_as(ConfigError, limits.check_session_id, args.session_id, "SESSION_ID")
+    config = config_from_args(args)
+    entries = commands.audit_show(config.storage_url, args.session_id)
+    if not entries:
+        raise CliError(f"no audit rows for session {args.session_id!r}")
+    print_records([audit_record(entry) for entry in entries], args.json)
+    return 0
+
+
 def command_group(sub: Any, name: str, help_text: str, description: str) -> Any:
     """A command that only groups subcommands (`signer db migrate`); returns its subparsers."""
     group = sub.add_parser(name, help=help_text, description=description)
@@ -316,7 +380,10 @@ def command_group(sub: Any, name: str, help_text: str, description: str) -> Any:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="signer",
-        description="mpc-signer: the signing node of an MPC wallet (GG20 ECDSA and FROST EdDSA over gRPC).",
+        description=(
+            "mpc-signer: the signing node of an MPC wallet "
+            "(GG20 ECDSA, FROST over Ed25519 and secp256k1 with Taproot, over gRPC)."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"mpc-signer {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -427,16 +494,37 @@ def build_parser() -> argparse.ArgumentParser:
     delete.add_argument("key_id", metavar="KEY_ID")
     delete.add_argument("--yes", action="store_true", help="confirm")
     delete.set_defaults(func=cmd_key_delete)
+    listing = key_sub.add_parser(
+        "list",
+        help="list the stored keys' public metadata",
+        description="One line per stored key: key id, protocol, curve, threshold, parties, party index, public "
+        "key (hex) and creation time. Reads no secret and needs no KEK; works while nodes run.",
+    )
+    add_config_flags(listing)
+    listing.add_argument("--json", action="store_true", help="one JSON object per key")
+    listing.set_defaults(func=cmd_key_list)
+
+    audit_sub = command_group(sub, "audit", "audit log", "Read the append-only audit log.")
+    show = audit_sub.add_parser(
+        "show",
+        help="print one session's audit rows",
+        description="One line per audit row of SESSION_ID: time, node, operation, key id, result, client "
+        "identity and message digest (hex). Exit 1 when the store has no row for that session.",
+    )
+    add_config_flags(show)
+    show.add_argument("session_id", metavar="SESSION_ID")
+    show.add_argument("--json", action="store_true", help="one JSON object per row")
+    show.set_defaults(func=cmd_audit_show)
 
     identity_sub = command_group(sub, "identity", "the node's identity key", "The node's identity key.")
-    show = identity_sub.add_parser(
+    identity_show = identity_sub.add_parser(
         "show",
         help="print the node's identity public key and fingerprint",
         description="Print the node's Ed25519 identity public key (hex) and its fingerprint, as Ping returns "
         "them; the key is made on the node's first start (or here, if it never started).",
     )
-    add_config_flags(show)
-    show.set_defaults(func=cmd_identity_show)
+    add_config_flags(identity_show)
+    identity_show.set_defaults(func=cmd_identity_show)
 
     version = sub.add_parser("version", help="print the version", description="Print the version and exit.")
     version.set_defaults(func=cmd_version)

@@ -104,6 +104,14 @@ KEYS: tuple[Key, ...] = (
         minimum=0.1,
     ),
     Key(
+        "grpc.tls_handshake_timeout_s",
+        "MPC_GRPC_TLS_HANDSHAKE_TIMEOUT_S",
+        "float",
+        10.0,
+        "a TLS handshake not done within this time is closed (such connections are not yet counted)",
+        minimum=0.1,
+    ),
+    Key(
         "grpc.request_timeout_s",
         "MPC_GRPC_REQUEST_TIMEOUT_S",
         "float",
@@ -173,6 +181,15 @@ KEYS: tuple[Key, ...] = (
         60.0,
         "at start-up, how long to wait for an unreachable database (PostgreSQL) before exiting",
         minimum=0,
+    ),
+    Key(
+        "storage.probe_interval_s",
+        "MPC_STORAGE_PROBE_INTERVAL_S",
+        "float",
+        5.0,
+        "how often the running node checks that its database answers (within the same time); gRPC health is "
+        "NOT_SERVING while it does not",
+        minimum=0.1,
     ),
     Key(
         "session.round_timeout_s",

@@ -16,7 +16,9 @@ For plain MtA (k·γ in GG20) the response still carries X = γ·G, which Π^aff
 Without these proofs a malicious Bob can learn Alice's k bit by bit
 (Alpha-Rays) and a malicious Alice with a bad modulus can learn x (BitForge).
 
-Speed: the verifier owns the ring-Pedersen parameters its proofs are checked under, so `respond` takes
+Speed: every random Paillier nonce power r^N and every random ring-Pedersen mask commitment the answers and
+proofs use comes from the process's pools of precomputed values when some are ready (precompute.py), else it
+is computed on the spot. The verifier owns the ring-Pedersen parameters its proofs are checked under, so `respond` takes
 Bob's own RingPedersenSecret as `bob_rp` and `finish` Alice's own as `alice_rp` (RingPedersenParams also
 work, slower): the checks then run by CRT with the same result. `request` takes Bob's public
 RingPedersenParams and `respond` Alice's public ones (the provers never hold the other side's secret).
@@ -44,7 +46,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .bigint import mpz, random_signed, random_unit
+from .bigint import mpz, random_signed
 from .codec import Reader, Writer
 from .paillier import PaillierPublicKey, PaillierSecretKey
 from .ringpedersen import RingPedersenParams, RingPedersenSecret
@@ -181,8 +183,8 @@ def _answer(
     beta_prime = random_signed(1 << ELL_PRIME)
     y = -beta_prime
     n0, n02 = alice_pk.n, alice_pk.n2
-    rho = random_unit(n0)
-    D = alice_pk.mul_const_secret(K, x) * alice_pk.encrypt_with(y % n0, rho) % n02
+    enc_y, rho = alice_pk.encrypt(y % n0)
+    D = alice_pk.mul_const_secret(K, x) * enc_y % n02
     Y, rho_y = bob_sk.encrypt(y % bob_sk.n)
     X = base_mul(x)
     proof = affg.prove(ctx, alice_pk, bob_sk, alice_rp, K, D, Y, X, x, y, rho, rho_y)

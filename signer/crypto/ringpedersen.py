@@ -21,6 +21,9 @@ Public API:
     RingPedersenParams(n, s, t)           public; validated on construction (raises RingPedersenError)
         .commit(x, y) -> s^x · t^y mod n  (negative exponents allowed), .pow(base, exp)   public exponents
         .commit_secret(x, y), .pow_secret(base, exp)                                   secret exponents
+        .random_commitment(x_bound, y_bound) -> (x, y, s^x t^y)  fresh masks, from MASK_POOL when ready
+        .refill_masks(x_bound, y_bound, target) -> added          precompute them (precompute.py's rules)
+    MASK_POOL                             precompute.PrecomputePool keyed by (params, x_bound, y_bound)
         .to_bytes() / RingPedersenParams.from_bytes(b)   (validating)
     RingPedersenSecret(p, q, lam, t)      .public, .n, .s, .t, .phi, .lam (repr redacted)
         .commit(x, y), .pow(base, exp)    same values as the public ones, by CRT: every zk verify() accepts
@@ -35,8 +38,21 @@ import struct
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .bigint import int_from_bytes, int_to_bytes, invert, is_unit, mpz, powmod, powmod_secret, random_below, random_unit
+from .bigint import (
+    int_from_bytes,
+    int_to_bytes,
+    invert,
+    is_unit,
+    mpz,
+    powmod,
+    powmod_secret,
+    random_below,
+    random_signed,
+    random_unit,
+    shortest_exponent,
+)
 from .paillier import PaillierError, validate_modulus
+from .precompute import PrecomputePool
 
 _VERSION = 1
 _TAG = b"RP"
@@ -86,6 +102,20 @@ class RingPedersenParams:
         """base^exp mod Ñ for a secret exp."""
         return powmod_secret(base, exp, self.n)
 
+    def _new_mask(self, x_bound: int, y_bound: int) -> tuple[mpz, mpz, mpz]:
+        x = random_signed(x_bound) if x_bound else mpz(0)
+        y = random_signed(y_bound)
+        return x, y, self.commit_secret(x, y)
+
+    def random_commitment(self, x_bound: int, y_bound: int) -> tuple[mpz, mpz, mpz]:
+        """(x, y, s^x · t^y mod Ñ) for fresh secret x ← ±x_bound (x = 0 when x_bound is 0) and y ← ±y_bound:
+        a prover's mask commitment, from MASK_POOL when one is ready, else computed now."""
+        return MASK_POOL.take((self, x_bound, y_bound), lambda: self._new_mask(x_bound, y_bound))
+
+    def refill_masks(self, x_bound: int, y_bound: int, target: int) -> int:
+        """Precompute `random_commitment(x_bound, y_bound)` values until `target` are ready."""
+        return MASK_POOL.refill((self, x_bound, y_bound), lambda: self._new_mask(x_bound, y_bound), target)
+
     def to_bytes(self) -> bytes:
         out = [_TAG, bytes([_VERSION])]
         for v in (self.n, self.s, self.t):
@@ -110,6 +140,12 @@ class RingPedersenParams:
         if pos != len(data):
             raise RingPedersenError("trailing bytes")
         return cls(*vals)
+
+
+# Why a pool: a prover's commitments s^x·t^y under the verifier's parameters take two exponentiations
+# mod Ñ with exponents up to 2816 bits; for its random masks (t^μ of S = s^k·t^μ, and s^α·t^γ) the
+# exponents are fresh randomness, independent of the message, so the whole power can be made ahead of need.
+MASK_POOL: PrecomputePool[tuple[mpz, mpz, mpz]] = PrecomputePool()
 
 
 @dataclass(frozen=True)
@@ -139,11 +175,11 @@ class RingPedersenSecret:
         return p, q, invert(q, p)
 
     def pow(self, base: int, exp: int) -> mpz:
-        """base^exp mod Ñ for a unit base, by CRT with exponents reduced mod p-1 and q-1 (the owner's
+        """base^exp mod Ñ for a unit base, by CRT with exponents longer than p-1 reduced mod p-1, q-1 (the owner's
         shortcut: a verifier holding its own parameters checks proofs about them several times faster)."""
         p, q, q_inv = self._crt
-        rp = powmod_secret(base % p, exp % (p - 1), p)
-        rq = powmod_secret(base % q, exp % (q - 1), q)
+        rp = powmod_secret(base % p, shortest_exponent(exp, p - 1), p)
+        rq = powmod_secret(base % q, shortest_exponent(exp, q - 1), q)
         return rq + q * ((rp - rq) * q_inv % p)
 
     pow_secret = pow
@@ -157,7 +193,7 @@ class RingPedersenSecret:
     @cached_property
     def public(self) -> RingPedersenParams:
         n = self.n
-        return RingPedersenParams(int(n), int(powmod_secret(self.t, self.lam, n)), int(self.t))
+        return RingPedersenParams(int(n), int(self.pow(self.t, self.lam)), int(self.t))
 
     def __repr__(self) -> str:
         return f"RingPedersenSecret(bits={self.n.bit_length()}, secret=<redacted>)"

@@ -72,7 +72,8 @@ class AlreadyExists(EngineError):
 
 
 class FailedPrecondition(EngineError):
-    """A message for a finished session or for a round already passed."""
+    """A message for a finished session or for a round already passed; a presignature the node refuses
+    (expired, from an earlier store epoch, already used: docs/contract.md §4.3)."""
 
     code = "FAILED_PRECONDITION"
 

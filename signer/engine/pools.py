@@ -26,7 +26,9 @@ log = logging.getLogger("signer.engine.pools")
 # How often an empty pool is looked at again while waiting: replicas sharing a PostgreSQL store fill it
 # too, and their additions wake no event here.
 POLL_S = 1.0
-# Pause after a failed generation or store call before the filler tries again.
+# Pauses after a failed generation or store call before the filler tries again: doubling from the first to
+# the last while failures go on (a database outage), so an outage costs one log line per pause.
+RETRY_FIRST_S = 1.0
 RETRY_S = 30.0
 
 
@@ -73,19 +75,33 @@ class PreparamsPool:
     async def run(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Fill the pool to its target, then sleep until something is taken; cancel via `scope`.
 
-        A failed generation or store call is logged and retried after `RETRY_S`: the filler must never
-        take the node down with it.
+        A failed generation or store call is logged in one line (the traceback only at debug level) and
+        retried with backoff up to `RETRY_S`: the filler must never take the node down with it, nor flood
+        the log while the database is away.
         """
         with self.scope:
             task_status.started()
             if self.target == 0:
                 await trio.sleep_forever()
+            failures = 0
             while True:
                 try:
                     await self._fill_one()
-                except Exception:
-                    log.exception("pre-parameters pool: filling failed; retrying in %gs", RETRY_S)
-                    await trio.sleep(RETRY_S)
+                except Exception as exc:
+                    failures += 1
+                    pause = min(RETRY_FIRST_S * 2 ** min(failures - 1, 16), RETRY_S)
+                    log.warning(
+                        "pre-parameters pool: filling failed (%s: %s); retrying in %gs",
+                        type(exc).__name__,
+                        exc,
+                        pause,
+                    )
+                    log.debug("pre-parameters pool: the failure's traceback", exc_info=True)
+                    await trio.sleep(pause)
+                    continue
+                if failures:
+                    log.info("pre-parameters pool: filling works again after %d failure(s)", failures)
+                    failures = 0
 
     async def _fill_one(self) -> None:
         """Add one set if the pool is below target, else wait until a set is taken."""

@@ -1,5 +1,5 @@
-"""Operator commands behind `signer db migrate|status`, `signer kek rotate`, `signer key delete` and
-`signer identity show`.
+"""Operator commands behind `signer db migrate|status`, `signer kek rotate`, `signer key delete|list`,
+`signer audit show` and `signer identity show`.
 
 Each has an async form (for callers already inside Trio) and a synchronous wrapper that runs it with
 `trio.run` (for the CLI). Errors are `StoreError` subclasses whose message is one line fit for the
@@ -9,13 +9,18 @@ terminal; none carries a secret.
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import trio
 
+from signer import limits
+from signer.store.backend import Backend
+from signer.store.errors import StoreConfigError
 from signer.crypto.identity import fingerprint
 from signer.store.kek import create_kek_file, load_kek
-from signer.store.records import SchemaStatus
+from signer.store.records import AuditEntry, KeyInfo, SchemaStatus
 from signer.store.repository import open_backend, open_store
 
 
@@ -71,6 +76,29 @@ async def identity_show_async(url: str, kek_file: str | os.PathLike[str], node_i
     return f"scheme: ed25519\npublic key: {key.public_key.hex()}\nfingerprint: {fingerprint(key.public_key)}"
 
 
+@asynccontextmanager
+async def _reader(url: str) -> AsyncIterator[Backend]:
+    """The backend of an existing store, for reading clear columns only (no KEK, no in-use mark, no migration)."""
+    async with open_backend(url, create=False) as backend:
+        if (await backend.status()).current == 0:
+            raise StoreConfigError("storage.url: no store there yet (start the node or run `signer db migrate`)")
+        yield backend
+
+
+async def key_list_async(url: str) -> list[KeyInfo]:
+    """Every stored key's public metadata, ordered by key id. Reads clear columns only: no KEK is opened,
+    so an operator can list keys without the secret (and while nodes run on the store)."""
+    async with _reader(url) as backend:
+        return await backend.list_key_info()
+
+
+async def audit_show_async(url: str, session_id: str) -> list[AuditEntry]:
+    """The audit rows of one session in append order (empty when the store knows no such session)."""
+    limits.check_as(StoreConfigError, limits.check_session_id, session_id)
+    async with _reader(url) as backend:
+        return await backend.audit_read(None, session_id, None)
+
+
 def db_migrate(url: str) -> str:
     return trio.run(db_migrate_async, url)
 
@@ -89,3 +117,11 @@ def key_delete(url: str, kek_file: str | os.PathLike[str], node_id: str, key_id:
 
 def identity_show(url: str, kek_file: str | os.PathLike[str], node_id: str) -> str:
     return trio.run(identity_show_async, url, kek_file, node_id)
+
+
+def key_list(url: str) -> list[KeyInfo]:
+    return trio.run(key_list_async, url)
+
+
+def audit_show(url: str, session_id: str) -> list[AuditEntry]:
+    return trio.run(audit_show_async, url, session_id)

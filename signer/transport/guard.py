@@ -19,7 +19,7 @@ Per stream (a refusal is a trailers-only response, then RST_STREAM; grpclib's ha
   DEADLINE_EXCEEDED;
 - a message that does not decode as the method's protobuf type: INVALID_ARGUMENT (`StrictProtoCodec`).
 Each refusal is one log line, never a traceback. `grpc.max_message_bytes` defaults to 2 MiB: the largest
-legitimate request measured is a GG20 keygen round-1 broadcast relayed by SubmitProtocolMessage (85 KB;
+legitimate request measured is a GG20 keygen round-1 broadcast relayed by SubmitProtocolMessage (135 KB with m = 128;
 presigning messages are at most 9.5 KB, FROST's smaller), and a relayed message must still fit the engine's
 own payload cap (`session.max_message_bytes`, 1 MiB) plus its envelope.
 
@@ -31,7 +31,8 @@ Per connection (GOAWAY, then close):
   past that, GOAWAY ENHANCE_YOUR_CALM (the rapid-reset attack, CVE-2023-44487);
 - any h2 protocol error, undecodable header or unexpected failure while handling the peer's bytes;
 - no open stream for `grpc.idle_timeout_s` (GOAWAY NO_ERROR);
-- beyond `grpc.max_connections` connections, a new one gets GOAWAY ENHANCE_YOUR_CALM at once.
+- beyond `grpc.max_connections` connections, a new one gets GOAWAY ENHANCE_YOUR_CALM at once;
+- a TLS handshake not done within `grpc.tls_handshake_timeout_s` (such a connection is not counted yet).
 A closed connection frees its streams and handler tasks at once (grpclib would keep them until later
 connections triggered its own clean-up).
 
@@ -45,6 +46,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import socket
+import ssl
 import struct
 import time
 from collections.abc import Callable, Collection
@@ -85,6 +88,7 @@ class ConnectionLimits:
     max_connections: int
     idle_timeout_s: float
     request_timeout_s: float
+    tls_handshake_timeout_s: float
 
     def grpclib_config(self) -> Configuration:
         """Flow-control windows: a stream may run one maximal message ahead, a connection its budget."""
@@ -158,6 +162,21 @@ class GuardedServer(Server):
         self._handlers.add(handler)
         handler.on_drained = lambda: self._handlers.discard(handler)
         return GuardedProtocol(handler, self._config, self._h2_config, self.limits, self.budget)
+
+    async def start_on(self, sock: socket.socket, ssl_context: ssl.SSLContext | None) -> None:
+        """grpclib's `start(sock=..., ssl=...)` with a TLS handshake deadline (`grpc.tls_handshake_timeout_s`).
+
+        A connection still in its handshake is not yet a `GuardedProtocol` (asyncio hands it over once the
+        handshake is done), so `max_connections` cannot count it: its only bound is this deadline, which
+        grpclib's `start` does not pass on (asyncio's default is 60 s).
+        """
+        if self._server is not None:
+            raise RuntimeError("Server is already started")
+        timeout = self.limits.tls_handshake_timeout_s if ssl_context is not None else None
+        self._server = await self._loop.create_server(
+            self._protocol_factory, sock=sock, ssl=ssl_context, ssl_handshake_timeout=timeout
+        )
+        self._server_closed_fut = self._loop.create_future()
 
 
 class _CallHandler(Handler):

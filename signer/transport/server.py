@@ -59,14 +59,29 @@ def reflection_pool() -> descriptor_pool.DescriptorPool:
 
 
 class HealthState:
-    """The node's health as the standard Health service reports it (overall and per service)."""
+    """The node's health as the standard Health service reports it (overall and per service).
+
+    SERVING needs both: the node is not draining (`set_serving`) and its database answers
+    (`set_store_reachable`, from the app's store probe), so a load balancer stops sending work to a
+    node whose every call would fail, and sends it again once the database is back.
+    """
 
     def __init__(self) -> None:
         self.status = ServiceStatus()
+        self._draining = False
+        self.store_reachable = True
         self.status.set(True)
 
     def set_serving(self, serving: bool) -> None:
-        self.status.set(serving)
+        self._draining = not serving
+        self._update()
+
+    def set_store_reachable(self, reachable: bool) -> None:
+        self.store_reachable = reachable
+        self._update()
+
+    def _update(self) -> None:
+        self.status.set(self.store_reachable and not self._draining)
 
     def service(self, signer_service: Any) -> Health:
         return Health({signer_service: [self.status]})
@@ -109,7 +124,7 @@ async def serve_grpc(
     sock = bind_socket(host, port)
     bound = sock.getsockname()[:2]
     try:
-        await trio_asyncio.aio_as_trio(server.start)(sock=sock, ssl=ssl_context)
+        await trio_asyncio.aio_as_trio(server.start_on)(sock, ssl_context)
     except BaseException:
         sock.close()
         raise

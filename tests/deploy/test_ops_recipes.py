@@ -91,3 +91,15 @@ def test_credentials_are_ignored_by_git() -> None:
     assert {s.split("/")[0] for s in sources} == {"certs", "secrets"}
     res = subprocess.run(["git", "check-ignore", *sources], cwd=ROOT, capture_output=True, text=True)
     assert sorted(res.stdout.split()) == sorted(sources), res.stderr
+
+
+def test_inspection_recipes() -> None:
+    """`key list` and `audit show` as documented: the installed command, as the service user, the unit's data dir."""
+    found = {}
+    for command in _commands(OPS):
+        if command[:3] == ["-u", USER, SIGNER_BIN] and command[3] in ("key", "audit"):
+            args = build_parser().parse_args(command[3:])
+            assert str(args.config) == CONFIG_FILE and getattr(args, "node.data_dir") == DATA_DIR
+            found[args.func.__name__] = args
+    assert set(found) == {"cmd_key_list", "cmd_audit_show"}
+    assert found["cmd_audit_show"].json and found["cmd_audit_show"].session_id == "sig-01"

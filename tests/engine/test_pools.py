@@ -3,14 +3,16 @@ store, consumed by DKGs (which wait within their deadline when it is empty), sto
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 
 import trio
+import trio.testing
 
 from signer.crypto.preparams import PreParams
 from signer.engine import EngineConfig, PreparamsPool, SessionKind, SessionState, pools
-from signer.store import open_store, sqlite_url
+from signer.store import StoreUnavailable, open_store, sqlite_url
 from tests.engine.harness import serving, toy_dkg
 from tests.engine.relay import relay
 from tests.engine.toyproto import toy_protocols
@@ -107,3 +109,44 @@ async def test_a_failing_filler_retries_instead_of_stopping_the_node(monkeypatch
                 await trio.sleep(0.05)
             nursery.cancel_scope.cancel()
     assert store.failures == 0 and list(store.preparams) == [b"opaque set"]
+
+
+class FailingStore(MemoryStore):
+    """A store whose every pool call fails as an unreachable database does, until `back` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.back = False
+        self.calls = 0
+        self.added = trio.Event()
+
+    async def count_preparams(self) -> int:
+        self.calls += 1
+        if not self.back:
+            raise StoreUnavailable("the database is unavailable (ConnectionRefusedError: [Errno 111])")
+        return await super().count_preparams()
+
+    async def add_preparams(self, blob: bytes) -> str:
+        item = await super().add_preparams(blob)
+        self.added.set()
+        return item
+
+
+async def test_a_store_outage_logs_one_line_per_failure_with_backoff(clock, caplog):
+    caplog.set_level(logging.DEBUG, logger="signer.engine.pools")
+    store = FailingStore()
+    pool = PreparamsPool(store, 1, generate=opaque_set)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(pool.run)
+        await trio.sleep(pools.RETRY_S * 4)
+        warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        # Backoff: 1 + 2 + 4 + 8 + 16 + 30 + 30 ... seconds, not one try every second.
+        assert 6 <= store.calls <= 8 and len(warnings) == store.calls
+        for record in warnings:
+            assert record.exc_info is None and "\n" not in record.getMessage()
+            assert record.getMessage().startswith("pre-parameters pool: filling failed (StoreUnavailable: the ")
+        store.back = True
+        await store.added.wait()  # no deadline of ours: virtual time waits for the worker process
+        await trio.testing.wait_all_tasks_blocked()
+        assert any(r.getMessage().startswith("pre-parameters pool: filling works again") for r in caplog.records)
+        nursery.cancel_scope.cancel()

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import trio
 
+from signer.client.health import check_health
 from signer.store import open_store, sqlite_url
 from tests.conftest import grpcurl_path
 from tests.node.test_cli_serve import _start_serve, _wait_ready, dkg_request
@@ -168,3 +169,36 @@ def test_a_stop_while_waiting_for_postgres_exits_at_once(pg_server: PrivatePostg
                 proc.kill()
                 proc.wait()
     assert "SIGTERM received while starting: exiting" in proc.stderr.read().decode()
+
+
+def wait_health(port: int, want: str, proc: subprocess.Popen, timeout: float = 30.0) -> float:
+    """Poll gRPC health until it reports `want`; returns the seconds that took."""
+    started = time.monotonic()
+    while (status := check_health("127.0.0.1", port, None, 5.0)) != want:
+        assert proc.poll() is None and time.monotonic() - started < timeout, status
+        time.sleep(0.2)
+    return time.monotonic() - started
+
+
+def test_health_is_not_serving_while_postgres_is_down(pg_server: PrivatePostgres, tmp_path, free_port):
+    url = create_database(pg_server, "node_health")
+    proc = _start_serve(free_port, tmp_path, "--storage-url", url, "--set", "pools.preparams_size=0",
+                        "--set", "storage.probe_interval_s=0.5")  # fmt: skip
+    try:  # the node is killed if the test fails, and stopped normally (its log read) if it passes
+        _wait_ready(free_port, proc)
+        assert check_health("127.0.0.1", free_port) == "SERVING"
+        pg_server.stop()
+        assert wait_health(free_port, "NOT_SERVING", proc) < 10
+        time.sleep(1.5)  # it stays NOT_SERVING while the database is down
+        assert check_health("127.0.0.1", free_port) == "NOT_SERVING"
+        pg_server.start()
+        assert wait_health(free_port, "SERVING", proc) < 10
+        assert json.loads(start_dkg(free_port, "back").stdout)["state"] == "SESSION_STATE_RUNNING"
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    log = stop(proc)
+    assert log.count("health NOT_SERVING until it answers") == 1, log
+    assert log.count("storage reachable again: health SERVING") == 1, log
+    assert "Traceback" not in log

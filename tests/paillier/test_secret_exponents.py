@@ -19,7 +19,8 @@ from signer.crypto.zk import affg, enc, fac, logstar, mod, prm
 from signer.crypto.zk.base import ProofContext
 
 CTX = ProofContext(b"secret-exponents", 1, 2)
-FAST_POWMOD_USERS = (paillier, ringpedersen, enc, affg, logstar, mod, prm)  # fac has no fast powmod left
+# fac has no fast powmod left; prm's verifier uses bigint.fixed_base_powers (public z_i), its prover pow_secret
+FAST_POWMOD_USERS = (paillier, ringpedersen, enc, affg, logstar, mod)
 CHALLENGERS = (enc, affg, logstar, fac)
 
 

@@ -128,6 +128,33 @@ def test_s_outside_t_rejected_by_prm(alice):
         prm.verify(CTX, rp, prm.PrmProof(A, tuple(mpz(z) for z in zs)))
 
 
+def test_prm_catches_one_bad_repetition_that_small_exponent_batching_would_pass(alice, monkeypatch):
+    """s' = −t^λ lies outside <t> only by the order-2 factor −1. A cheater who guessed every challenge bit
+    but one (simulated: the transcript's bits are set to its bets with one flipped) is off by exactly −1
+    in that repetition. The per-repetition check refuses it; the small-exponent batch check
+    t^(Σρz) = ΠA^ρ · s'^(Σρe) accepts it whenever that repetition's ρ is even — why prm.verify does not batch."""
+    secret = alice.ring_pedersen
+    n, t = secret.n, secret.public.t
+    s_bad = n - secret.public.s
+    rp = RingPedersenParams(int(n), int(s_bad), int(t))
+    a = [random_below(secret.phi) for _ in range(REPETITIONS)]
+    bets = [secrets.randbelow(2) for _ in range(REPETITIONS)]
+    A = tuple(((n - 1) if bet else 1) * powmod(t, ai, n) % n for ai, bet in zip(a, bets, strict=True))
+    es = list(bets)
+    es[17] ^= 1
+    z = tuple(mpz((ai + e * secret.lam) % secret.phi) for ai, e in zip(a, es, strict=True))
+    monkeypatch.setattr(prm, "_challenges", lambda *_: es)
+    with pytest.raises(ProofError, match="t\\^z"):
+        prm.verify(CTX, rp, prm.PrmProof(A, z))
+    rho = [secrets.randbits(64) for _ in range(REPETITIONS)]
+    rho[17] &= ~1
+    lhs = powmod(t, sum(r * zi for r, zi in zip(rho, z, strict=True)), n)
+    rhs = powmod(s_bad, sum(r * e for r, e in zip(rho, es, strict=True)), n)
+    for Ai, r in zip(A, rho, strict=True):
+        rhs = rhs * powmod(Ai, r, n) % n
+    assert lhs == rhs
+
+
 # --- out-of-range MtA inputs ---------------------------------------------------------------------------
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from signer.crypto.bigint import mpz, powmod, powmod_secret, random_signed, random_unit
+from signer.crypto.bigint import mpz, powmod, powmod_secret
 from signer.crypto.codec import Reader, Writer
 from signer.crypto.paillier import PaillierPublicKey, PaillierSecretKey
 from signer.crypto.ringpedersen import RingPedersenParams, RingPedersenSecret
@@ -41,10 +41,12 @@ from .base import (
     PROOF_VERSION,
     ProofContext,
     Q,
+    commit_masked,
     get_int,
     paillier_check,
     paillier_enc,
     put_int,
+    random_commitment,
     require,
     require_unit,
     start_transcript,
@@ -114,22 +116,15 @@ def prove(
 ) -> AffGProof:
     """Prove D = C^x (1+N0)^y rho^N0, Y = Enc_N1(y; rho_y), X = x·G with x ∈ ±2^ℓ, y ∈ ±2^ℓ'."""
     pk1 = key1.public if isinstance(key1, PaillierSecretKey) else key1
-    n0, n02, n1, nh = pk0.n, pk0.n2, pk1.n, mpz(rp.n)
-    alpha = random_signed(1 << (ELL + EPSILON))
-    beta = random_signed(1 << (ELL_PRIME + EPSILON))
-    r = random_unit(n0)
-    ry = random_unit(n1)
-    gamma = random_signed((1 << (ELL + EPSILON)) * nh)
-    m = random_signed((1 << ELL) * nh)
-    delta = random_signed((1 << (ELL + EPSILON)) * nh)
-    mu = random_signed((1 << ELL) * nh)
-    A = powmod_secret(C, alpha, n02) * paillier_enc(pk0, beta, r) % n02
+    n0, n02, n1 = pk0.n, pk0.n2, pk1.n
+    alpha, gamma, E = random_commitment(rp, "alpha")
+    beta, delta, F = random_commitment(rp, "beta")
+    S, m = commit_masked(rp, x)
+    T, mu = commit_masked(rp, y)
+    enc_beta, r = paillier_enc(pk0, beta)
+    A = powmod_secret(C, alpha, n02) * enc_beta % n02
     Bx = base_mul(alpha)
-    By = paillier_enc(key1, beta, ry)
-    E = rp.commit_secret(alpha, gamma)
-    S = rp.commit_secret(x, m)
-    F = rp.commit_secret(beta, delta)
-    T = rp.commit_secret(y, mu)
+    By, ry = paillier_enc(key1, beta)
     e = _challenge(ctx, pk0, pk1, rp, C, D, Y, X, A, Bx, By, E, S, F, T)
     return AffGProof(
         A,

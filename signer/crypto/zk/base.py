@@ -23,17 +23,21 @@ Public API:
     ProofError(proof, reason)       (from signer.crypto.errors) verify() raises it and never returns False
     ProofContext(session_id: bytes, prover: int, verifier: int = 0, label: bytes = b"")
     start_transcript(proof_name, ctx) -> Transcript
-    (internal helpers for the proof modules: require, require_unit, put_int, get_int, paillier_enc, paillier_check)
+    MASK_KINDS, refill_masks(rp, {kind: target})   the provers' precomputable commitments (ringpedersen.MASK_POOL)
+    (internal helpers for the proof modules: require, require_unit, put_int, get_int, paillier_enc, paillier_check,
+     random_commitment, commit_masked)
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from signer.crypto.bigint import gcd, mpz
 from signer.crypto.codec import Reader, Writer
 from signer.crypto.errors import DecodeError, ProofError
 from signer.crypto.paillier import PaillierPublicKey, PaillierSecretKey
+from signer.crypto.ringpedersen import RingPedersenParams
 from signer.crypto.secp256k1 import ORDER
 from signer.crypto.transcript import Transcript, int_bytes
 
@@ -107,12 +111,40 @@ def get_int(r: Reader) -> mpz:
     return -mag if raw[0] == 1 else mag
 
 
-def paillier_enc(key: PaillierPublicKey | PaillierSecretKey, m: int, r: int) -> mpz:
-    """(1 + N)^m · r^N mod N² for any integer m (the paper's enc with a signed plaintext).
+def paillier_enc(key: PaillierPublicKey | PaillierSecretKey, m: int) -> tuple[mpz, mpz]:
+    """((1 + N)^m · r^N mod N², r) for any integer m (the paper's enc with a signed plaintext) and a fresh
+    nonce r, whose r^N comes precomputed from paillier.NONCE_POOL when one is ready.
 
-    The prover passes its secret key when it owns N, which makes r^N a CRT exponentiation.
+    The prover passes its secret key when it owns N, which makes a missing r^N a CRT exponentiation.
     """
-    return key.encrypt_with(mpz(m) % key.n, r)
+    return key.encrypt(mpz(m) % key.n)
+
+
+# The random commitments s^x·t^y the Π^enc, Π^aff-g and Π^log* provers make under the verifier's Ñ, by
+# kind: (bound of x, bound of y) as functions of Ñ. "t": t^μ alone, μ ← ±2^ℓ·Ñ (the mask of S = s^k·t^μ);
+# "alpha": s^α·t^γ, α ← ±2^(ℓ+ε), γ ← ±2^(ℓ+ε)·Ñ; "beta": Π^aff-g's s^β·t^δ, β ← ±2^(ℓ'+ε).
+MASK_KINDS: dict[str, Callable[[int], tuple[int, int]]] = {
+    "t": lambda nh: (0, (1 << ELL) * nh),
+    "alpha": lambda nh: (1 << (ELL + EPSILON), (1 << (ELL + EPSILON)) * nh),
+    "beta": lambda nh: (1 << (ELL_PRIME + EPSILON), (1 << (ELL + EPSILON)) * nh),
+}
+
+
+def random_commitment(rp: RingPedersenParams, kind: str) -> tuple[mpz, mpz, mpz]:
+    """(x, y, s^x·t^y) of one MASK_KINDS kind, fresh (from ringpedersen.MASK_POOL when one is ready)."""
+    return rp.random_commitment(*MASK_KINDS[kind](rp.n))
+
+
+def commit_masked(rp: RingPedersenParams, x: int) -> tuple[mpz, mpz]:
+    """(s^x·t^μ mod Ñ, μ) for a secret x and a fresh mask μ ← ±2^ℓ·Ñ whose t^μ may come precomputed."""
+    _, mu, t_mu = random_commitment(rp, "t")
+    return rp.pow_secret(rp.s, x) * t_mu % rp.n, mu
+
+
+def refill_masks(rp: RingPedersenParams, counts: Mapping[str, int]) -> None:
+    """Precompute commitments under a verifier's parameters until counts[kind] of each kind are ready."""
+    for kind, target in counts.items():
+        rp.refill_masks(*MASK_KINDS[kind](rp.n), target)
 
 
 def paillier_check(pk: PaillierPublicKey | PaillierSecretKey, m: int, r: int, c: int) -> bool:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from signer.crypto.bigint import mpz, powmod, random_signed, random_unit
+from signer.crypto.bigint import mpz, powmod
 from signer.crypto.codec import Reader, Writer
 from signer.crypto.paillier import PaillierPublicKey, PaillierSecretKey
 from signer.crypto.ringpedersen import RingPedersenParams, RingPedersenSecret
@@ -32,10 +32,12 @@ from .base import (
     PROOF_VERSION,
     ProofContext,
     Q,
+    commit_masked,
     get_int,
     paillier_check,
     paillier_enc,
     put_int,
+    random_commitment,
     require,
     require_unit,
     start_transcript,
@@ -87,14 +89,10 @@ def prove(
 ) -> EncProof:
     """Prove K = Enc_N0(k; rho) with k in ±2^ℓ, to the verifier owning `rp`."""
     pk = key.public if isinstance(key, PaillierSecretKey) else key
-    n0, nh = pk.n, mpz(rp.n)
-    alpha = random_signed(1 << (ELL + EPSILON))
-    mu = random_signed((1 << ELL) * nh)
-    r = random_unit(n0)
-    gamma = random_signed((1 << (ELL + EPSILON)) * nh)
-    S = rp.commit_secret(k, mu)
-    A = paillier_enc(key, alpha, r)
-    C = rp.commit_secret(alpha, gamma)
+    n0 = pk.n
+    S, mu = commit_masked(rp, k)
+    alpha, gamma, C = random_commitment(rp, "alpha")
+    A, r = paillier_enc(key, alpha)
     e = _challenge(ctx, pk, rp, K, S, A, C)
     z1 = alpha + e * k
     z2 = r * powmod(rho, e, n0) % n0

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from signer.crypto.bigint import mpz, powmod, random_signed, random_unit
+from signer.crypto.bigint import mpz, powmod
 from signer.crypto.codec import Reader, Writer
 from signer.crypto.paillier import PaillierPublicKey, PaillierSecretKey
 from signer.crypto.ringpedersen import RingPedersenParams, RingPedersenSecret
@@ -30,10 +30,12 @@ from .base import (
     PROOF_VERSION,
     ProofContext,
     Q,
+    commit_masked,
     get_int,
     paillier_check,
     paillier_enc,
     put_int,
+    random_commitment,
     require,
     require_unit,
     start_transcript,
@@ -96,15 +98,11 @@ def prove(
 ) -> LogStarProof:
     """Prove C = Enc_N0(x; rho) and X = x·g with x in ±2^ℓ, to the verifier owning `rp`."""
     pk = key.public if isinstance(key, PaillierSecretKey) else key
-    n0, nh = pk.n, mpz(rp.n)
-    alpha = random_signed(1 << (ELL + EPSILON))
-    mu = random_signed((1 << ELL) * nh)
-    r = random_unit(n0)
-    gamma = random_signed((1 << (ELL + EPSILON)) * nh)
-    S = rp.commit_secret(x, mu)
-    A = paillier_enc(key, alpha, r)
+    n0 = pk.n
+    S, mu = commit_masked(rp, x)
+    alpha, gamma, D = random_commitment(rp, "alpha")
+    A, r = paillier_enc(key, alpha)
     Y = g * int(alpha)
-    D = rp.commit_secret(alpha, gamma)
     e = _challenge(ctx, pk, rp, C, X, g, S, A, Y, D)
     return LogStarProof(S, A, Y, D, alpha + e * x, r * powmod(rho, e, n0) % n0, gamma + e * mu)
 

@@ -8,6 +8,15 @@ Prover:   w ← Z_N with Jacobi(w, N) = -1;   y_1..y_m ← Z_N (Fiat–Shamir, r
 Verifier: N odd and not prime (and >= 2048 bits, by the Paillier key check); Jacobi(w, N) = -1;
           z_i^N = y_i mod N;  x_i^4 = (-1)^a_i w^b_i y_i mod N.
 
+Why the z_i^N = y_i checks are not batched as (Π z_i^ρ_i)^N = Π y_i^ρ_i with random short ρ_i (the
+small-exponent test of Bellare–Garay–Rabin, EUROCRYPT 1998): the batch shows Π y_i^ρ_i is an N-th
+power, i.e. Σ ρ_i·[y_i] = 0 in Z*_N / (Z*_N)^N, a group whose exponent divides N. When gcd(N, φ(N))
+has a small prime r, a y_i that is no N-th power passes with probability about 1/r, whatever the
+length of ρ. The other checks do not rule such an N out: N = 3^a·q
+with 3^a > 2^256 is Blum-shaped for the x^4 checks and factors as Π^fac requires, and its 3-power
+subgroup of Z*_N² is where a BitForge-style key extraction reads the peer's share. So a cheater would
+get a one-in-three shot per key generation; the 128 separate checks keep it at 3^-128.
+
 Fourth roots: for a Blum prime p and a square y, y^((p+1)/4) is the square root that is itself a
 square, so y^(((p+1)/4)^2) mod p is a fourth root; the two are joined by CRT.
 

@@ -1,5 +1,5 @@
-"""GG20 signing: phase 7, the one online round (s_i from a presignature and a digest, then (r, s) checked and
-released), and `Gg20SignSession`, which runs it after presigning rounds 1–4 (presign.py) in one session,
+"""GG20 signing: phase 7, the two online rounds (fresh ρ_i, then s_i from a presignature and a digest; (r, s)
+checked and released), and `Gg20SignSession`, which runs it after presigning rounds 1–4 (presign.py) in one session,
 or alone from a stored presignature.
 
 GG20 §4.3: "P_i broadcasts s_i = m·k_i + r·σ_i; set s = Σ s_i; if (r, s) is not a valid signature the
@@ -136,7 +136,7 @@ def combine(pre: PresignatureData, ctx: OnlineContext, shares: dict[int, int]) -
 class Gg20SignSession(PresignRounds):
     """GG20 signing of a 32-byte digest, optionally with a BIP-32 non-hardened derivation path.
 
-    With presignature=None: presigning rounds 1–4 then the online round 5 in one session; with a
+    With presignature=None: presigning rounds 1–4 then the online rounds 5–6 in one session; with a
     presignature, only the online rounds 1–2. Either way, a failed phase-5/6 check runs the identification
     round (5) and fails naming the culprit, and the signature is verified before it is released."""
 

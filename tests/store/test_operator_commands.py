@@ -1,0 +1,129 @@
+"""`signer key list` and `signer audit show` as an operator runs them (subprocesses), on both backends,
+after a real FROST DKG and signing through two engines (party 1's engine on the store under test)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+import nacl.signing
+import trio
+
+from signer.engine import ED25519, FROST, DkgRequest, EngineConfig, SessionKind, SessionManager, SignRequest
+from signer.store import open_store
+from tests.engine.harness import serving
+from tests.engine.relay import relay
+from tests.store.conftest import Target, worker_env
+from tests.support.memstore import MemoryStore
+
+KEK = os.urandom(32)
+MESSAGE = b"pay 42 to bob"
+
+
+async def dkg_and_sign(url: str) -> bytes:
+    """A 2-of-2 FROST key `wallet-1` (party 1 stored at `url`) and one signing `sign-1`; the public key."""
+    async with open_store(url, KEK, "node-1") as store:
+        parties = {
+            1: SessionManager(EngineConfig(round_timeout_s=20.0), store),
+            2: SessionManager(EngineConfig(round_timeout_s=20.0), MemoryStore()),
+        }
+        async with serving(*parties.values()):
+            for p, m in parties.items():
+                await m.start(SessionKind.DKG, DkgRequest("dkg-1", "wallet-1", FROST, ED25519, 2, 2, p))
+            public_key = (await relay(parties, "dkg-1"))[1].public_key
+            for m in parties.values():
+                await m.start(SessionKind.SIGN, SignRequest("sign-1", "wallet-1", MESSAGE, (1, 2)))
+            signature = (await relay(parties, "sign-1"))[1].signature
+    nacl.signing.VerifyKey(public_key).verify(MESSAGE, signature)
+    return public_key
+
+
+def signer(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "signer", *args], capture_output=True, text=True, timeout=60, env=worker_env()
+    )
+
+
+def test_key_list_and_audit_show(target: Target) -> None:
+    public_key = trio.run(dkg_and_sign, target.url)
+    url = ["--storage-url", target.url]
+
+    res = signer("key", "list", "--json", *url)
+    assert res.returncode == 0, res.stderr
+    (key,) = [json.loads(line) for line in res.stdout.splitlines()]
+    created = key.pop("created_at")
+    assert key == {
+        "key_id": "wallet-1", "protocol": "frost", "curve": "ed25519", "threshold": 2, "parties": 2,
+        "party_index": 1, "public_key": public_key.hex(),
+    }  # fmt: skip
+    assert created.endswith("+00:00")
+    share = target.fetch("SELECT ciphertext FROM key_shares")[0][0]
+    assert bytes(share).hex() not in res.stdout
+    res = signer("key", "list", *url)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("key_id=wallet-1 protocol=frost curve=ed25519 threshold=2 parties=2 party_index=1 ")
+    assert f"public_key={public_key.hex()}" in res.stdout
+
+    res = signer("audit", "show", "sign-1", "--json", *url)
+    assert res.returncode == 0, res.stderr
+    rows = [json.loads(line) for line in res.stdout.splitlines()]
+    assert [(r["operation"], r["key_id"], r["result"], r["node_id"]) for r in rows] == [
+        ("sign", "wallet-1", "completed", "node-1")
+    ]
+    assert rows[0]["message_digest"] == hashlib.sha256(MESSAGE).hexdigest()
+    res = signer("audit", "show", "dkg-1", *url)
+    assert res.returncode == 0, res.stderr
+    (line,) = res.stdout.splitlines()
+    assert " node_id=node-1 operation=dkg key_id=wallet-1 result=completed " in line
+
+    res = signer("audit", "show", "no-such-session", *url)
+    assert (res.returncode, res.stdout) == (1, "")
+    assert res.stderr == "signer: error: no audit rows for session 'no-such-session'\n"
+
+
+def test_key_list_of_an_empty_store_and_a_missing_one(tmp_path, target: Target) -> None:
+    res = signer("db", "migrate", "--storage-url", target.url)
+    assert res.returncode == 0, res.stderr
+    res = signer("key", "list", "--storage-url", target.url)
+    assert (res.returncode, res.stdout, res.stderr) == (0, "", "")
+    res = signer("key", "list", "--storage-url", f"sqlite:///{tmp_path}/nothing.db")
+    assert res.returncode == 1 and len(res.stderr.splitlines()) == 1, res.stderr
+    assert res.stderr.startswith("signer: error: storage: ")
+
+
+def test_a_store_never_created_and_a_bad_session_id_are_one_line(tmp_path, target: Target) -> None:
+    if target.sqlite_file is not None:  # a file, but no schema in it
+        target.sqlite_file.parent.mkdir(parents=True)
+        target.execute("CREATE TABLE unrelated (x)")
+    for command in (("key", "list"), ("audit", "show", "s-1")):
+        res = signer(*command, "--storage-url", target.url)
+        assert (res.returncode, res.stdout) == (1, ""), res.stderr
+        assert res.stderr == (
+            "signer: error: storage: storage.url: no store there yet (start the node or run `signer db migrate`)\n"
+        )
+    res = signer("audit", "show", "bad\nid", "--storage-url", target.url)
+    assert res.returncode == 2 and res.stderr.startswith("signer: error: SESSION_ID: "), res.stderr
+
+
+def test_after_a_demo_signing(tmp_path) -> None:
+    """The in-process demo node's store (`<data-dir>/node`), read by the commands an operator would run."""
+    res = signer("demo", "--json", "--message", "c0ffee", "--data-dir", str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    demo = json.loads(res.stdout)
+    data_dir = ["--data-dir", str(tmp_path / "node")]
+    res = signer("key", "list", "--json", *data_dir)
+    assert res.returncode == 0, res.stderr
+    (key,) = [json.loads(line) for line in res.stdout.splitlines()]
+    assert (key["key_id"], key["public_key"], key["party_index"]) == (demo["key_id"], demo["public_key"], 2)
+    (session_id,) = Target("sqlite", "", tmp_path / "node" / "signer.db").fetch(
+        "SELECT session_id FROM audit_log WHERE operation = 'sign'"
+    )[0]
+    res = signer("audit", "show", session_id, "--json", *data_dir)
+    assert res.returncode == 0, res.stderr
+    (row,) = [json.loads(line) for line in res.stdout.splitlines()]
+    assert (row["operation"], row["key_id"], row["result"]) == ("sign", demo["key_id"], "completed")
+    assert row["message_digest"] == hashlib.sha256(bytes.fromhex("c0ffee")).hexdigest()
+    assert row["client_identity"]
