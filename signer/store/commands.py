@@ -16,9 +16,9 @@ from pathlib import Path
 import trio
 
 from signer import limits
+from signer.crypto.identity import fingerprint
 from signer.store.backend import Backend
 from signer.store.errors import StoreConfigError
-from signer.crypto.identity import fingerprint
 from signer.store.kek import create_kek_file, load_kek
 from signer.store.records import AuditEntry, KeyInfo, SchemaStatus
 from signer.store.repository import open_backend, open_store
