@@ -12,11 +12,12 @@ import sys
 import nacl.signing
 import trio
 
-from signer.engine import ED25519, FROST, DkgRequest, EngineConfig, SessionKind, SessionManager, SignRequest
+from signer.engine import ED25519, FROST, DkgRequest, EngineConfig, SessionKind, SignRequest
 from signer.store import open_store
 from tests.engine.harness import serving
 from tests.engine.relay import relay
 from tests.store.conftest import Target, worker_env
+from tests.support.identities import node, start_as
 from tests.support.memstore import MemoryStore
 
 KEK = os.urandom(32)
@@ -27,15 +28,15 @@ async def dkg_and_sign(url: str) -> bytes:
     """A 2-of-2 FROST key `wallet-1` (party 1 stored at `url`) and one signing `sign-1`; the public key."""
     async with open_store(url, KEK, "node-1") as store:
         parties = {
-            1: SessionManager(EngineConfig(round_timeout_s=20.0), store),
-            2: SessionManager(EngineConfig(round_timeout_s=20.0), MemoryStore()),
+            1: node(EngineConfig(round_timeout_s=20.0), store, identity=await store.node_identity()),
+            2: node(EngineConfig(round_timeout_s=20.0), MemoryStore()),
         }
         async with serving(*parties.values()):
             for p, m in parties.items():
-                await m.start(SessionKind.DKG, DkgRequest("dkg-1", "wallet-1", FROST, ED25519, 2, 2, p))
+                await start_as(parties, m, SessionKind.DKG, DkgRequest("dkg-1", "wallet-1", FROST, ED25519, 2, 2, p))
             public_key = (await relay(parties, "dkg-1"))[1].public_key
             for m in parties.values():
-                await m.start(SessionKind.SIGN, SignRequest("sign-1", "wallet-1", MESSAGE, (1, 2)))
+                await start_as(parties, m, SessionKind.SIGN, SignRequest("sign-1", "wallet-1", MESSAGE, (1, 2)))
             signature = (await relay(parties, "sign-1"))[1].signature
     nacl.signing.VerifyKey(public_key).verify(MESSAGE, signature)
     return public_key
