@@ -65,7 +65,8 @@ class Curve(betterproto2.Enum):
 
     SECP256K1 = 1
     """
-    secp256k1: 33-byte compressed SEC1 public keys, 64-byte low-s r||s signatures (§4.10).
+    secp256k1: 33-byte compressed SEC1 public keys; GG20 64-byte low-s r||s signatures, FROST 65-byte RFC 9591
+    or 64-byte BIP-340 (Taproot) signatures (§4.10).
     """
 
     ED25519 = 2
@@ -706,7 +707,8 @@ class SignStatusResponse(betterproto2.Message):
 
     signature: "bytes" = betterproto2.field(4, betterproto2.TYPE_BYTES)
     """
-    On a COMPLETED signing: 64 bytes, ECDSA r||s (low-s) or EdDSA R||S (§4.10); empty for a presigning.
+    On a COMPLETED signing (§4.10): ECDSA r||s low-s (64), Ed25519 R||S (64), FROST(secp256k1) R||z (65) or
+    BIP-340 (64); empty for a presigning.
     """
 
     recovery_id: "int" = betterproto2.field(5, betterproto2.TYPE_UINT32)
@@ -716,7 +718,7 @@ class SignStatusResponse(betterproto2.Message):
 
     public_key: "bytes" = betterproto2.field(6, betterproto2.TYPE_BYTES)
     """
-    On COMPLETED: the key that verifies the signature (GG20 with a derivation_path: the derived key).
+    On COMPLETED: the key that verifies the signature (with a derivation_path: the derived key).
     """
 
     outbound: "list[ProtocolMessage]" = betterproto2.field(7, betterproto2.TYPE_MESSAGE, repeated=True)
@@ -880,8 +882,9 @@ class StartSignRequest(betterproto2.Message):
     presignature_id: "str" = betterproto2.field(7, betterproto2.TYPE_STRING)
     """
     GG20 only: sign with the presignature kept under this id (the session_id of its presigning) and run
-    just the one online round. The presignature is removed from the store, durably, before the session
-    starts, so it is used at most once: an unknown, already used or other key's id is NOT_FOUND.
+    just the two online rounds. The presignature is removed from the store, durably, before the session
+    starts, so it is used at most once: an unknown, already used or other key's id is NOT_FOUND; one the
+    node refuses (expired, from an earlier store epoch, §4.3) is FAILED_PRECONDITION.
     `signers` must be the presigning's signers. Empty: presign and sign in one session.
     """
 
@@ -1038,7 +1041,8 @@ class SignerServiceStub(betterproto2_grpclib.ServiceStub):
         metadata: "MetadataLike | None" = None,
     ) -> "ProtocolMessageResponse":
         """
-        Delivers one relayed protocol message to its session; exact duplicates are acknowledged (§4.5, §3.2).
+        Delivers one relayed protocol message to its session, or a batch (`messages`) each checked on its own;
+        exact duplicates are acknowledged (§4.5, §3.2).
         """
 
         return await self._unary_unary(
@@ -1116,7 +1120,8 @@ class SignerServiceBase(betterproto2_grpclib.ServiceBase):
 
     async def submit_protocol_message(self, message: "ProtocolMessageRequest") -> "ProtocolMessageResponse":
         """
-        Delivers one relayed protocol message to its session; exact duplicates are acknowledged (§4.5, §3.2).
+        Delivers one relayed protocol message to its session, or a batch (`messages`) each checked on its own;
+        exact duplicates are acknowledged (§4.5, §3.2).
         """
 
         raise grpclib.GRPCError(grpclib.const.Status.UNIMPLEMENTED)

@@ -102,7 +102,8 @@ class SignerServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def SubmitProtocolMessage(self, request, context):
-        """Delivers one relayed protocol message to its session; exact duplicates are acknowledged (§4.5, §3.2).
+        """Delivers one relayed protocol message to its session, or a batch (`messages`) each checked on its own;
+        exact duplicates are acknowledged (§4.5, §3.2).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
