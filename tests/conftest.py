@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import sys
 from pathlib import Path
 
 import pytest
 import trio
+
+from tests.support.ports import unused_port
 
 # Fixtures for real store faults (a private PostgreSQL server to stop, a tmpfs to fill), used across directories.
 pytest_plugins = ["tests.store.private_pg", "tests.store.volume"]
@@ -30,9 +31,7 @@ def grpcio_stubs():
 
 @pytest.fixture
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return unused_port()
 
 
 def grpcurl_path() -> str:

@@ -14,6 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from signer.auth.devcerts import make_dev_certs
+from tests.support.ports import unused_port
 
 SIGNER = [sys.executable, "-m", "signer"]
 
@@ -51,21 +52,13 @@ def test_demo_rejects_bad_arguments():
     assert res.stderr.decode().strip() == "signer: error: HMAC key file /nonexistent/hmac.hex not found"
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def served(tmp_path, free_port):
     """`signer serve` over mTLS with tokens, at debug log level, its stderr captured for the secret scan."""
     certs = make_dev_certs(tmp_path / "certs")
     data = tmp_path / "node"
     config = tmp_path / "signer.yaml"
-    metrics_port = _free_port()
+    metrics_port = unused_port()
     config.write_text(
         f"""
 node: {{id: p2-e2e, data_dir: {data}}}

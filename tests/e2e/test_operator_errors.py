@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from signer.auth.devcerts import make_dev_certs
+from tests.support.ports import unused_port
 
 SIGNER = [sys.executable, "-m", "signer"]
 
@@ -51,9 +52,7 @@ def es256_node(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("es256")
     certs = make_dev_certs(tmp / "certs")
     es_private, es_public = _pem_pair(ec.generate_private_key(ec.SECP256R1()), tmp, "es256")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = unused_port()
     config = tmp / "signer.yaml"
     config.write_text(
         f"""

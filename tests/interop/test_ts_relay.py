@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -38,6 +37,7 @@ from signer.auth.mac import message_mac
 from signer.config import load_config
 from signer.crypto.preparams import load_fixture_preparams
 from signer.store import create_kek_file, open_store
+from tests.support.ports import unused_port
 
 ROOT = Path(__file__).resolve().parents[2]
 INTEROP = ROOT / "interop"
@@ -64,12 +64,6 @@ def relay_command() -> list[str]:
             pytest.fail(f"the TypeScript relay cannot run in CI: {missing}")
         pytest.skip(missing)
     return [node, str(INTEROP / "relay.mjs")]
-
-
-def free_tcp_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def node_config(tmp_path: Path, certs: DevCertPaths, party: int, port: int) -> Path:
@@ -148,7 +142,7 @@ def nodes(tmp_path_factory) -> Iterator[Nodes]:
     running = Nodes(certs, {}, [])
     with ExitStack() as stack:
         for party in (1, 2):
-            running.ports[party] = free_tcp_port()
+            running.ports[party] = unused_port()
             config = node_config(tmp_path, certs, party, running.ports[party])
             trio.run(seed_preparams, config, party - 1)
             log = tmp_path / f"p{party}.log"

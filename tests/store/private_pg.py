@@ -14,7 +14,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -24,18 +23,14 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from tests.support.ports import unused_port
+
 REQUIRE_PG = os.environ.get("MPC_REQUIRE_POSTGRES") == "1"
 
 
 def _bin_dir() -> Path | None:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
     return Path(found[-1]).parent if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class PrivatePostgres:
@@ -46,7 +41,7 @@ class PrivatePostgres:
         self._root = root
         self._user = user
         self.data = root / "data"
-        self.port = _free_port()
+        self.port = unused_port()
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def _run(self, *argv: str) -> None:

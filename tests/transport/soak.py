@@ -26,6 +26,7 @@ from signer.auth.keyfiles import load_hex_key
 from signer.client.in_trio import TrioCoordinator, TrioNodeClient
 from signer.crypto.identity import IdentityKey
 from signer.protocols.frost.session import FrostDkgSession, FrostSignSession
+from tests.support.ports import unused_port
 from tests.transport.rawh2 import (
     PING,
     ServeProcess,
@@ -172,9 +173,7 @@ def main() -> None:
     parser.add_argument("--signings", type=int, default=10_000)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="node setting (repeatable)")
     args = parser.parse_args()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = unused_port()
     result = SoakResult()
     with (
         tempfile.TemporaryDirectory(prefix="signer-soak-") as tmp,

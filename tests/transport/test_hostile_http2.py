@@ -15,6 +15,7 @@ import trio
 from h2.errors import ErrorCodes
 
 from signer.auth.tls import client_ssl_context
+from tests.support.ports import unused_port
 from tests.transport.rawh2 import (
     PING,
     RawH2,
@@ -46,15 +47,9 @@ ORIGIN = raw_frame(0x0C, 0, 0, b"\x00\x10http://127.0.0.1")
 ALTSVC = raw_frame(0x0A, 0, 0, b'\x00\x00h2=":443"')
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def node(tmp_path_factory):
-    with serve(tmp_path_factory.mktemp("hostile"), _free_port(), *NODE_SETTINGS) as n:
+    with serve(tmp_path_factory.mktemp("hostile"), unused_port(), *NODE_SETTINGS) as n:
         yield n
         assert n.alive(), n.log()
         assert "Traceback" not in n.log(), n.log()
@@ -205,7 +200,7 @@ def test_an_idle_connection_is_closed(node):
 
 
 def test_connections_beyond_the_cap_are_turned_away(tmp_path):
-    port = _free_port()
+    port = unused_port()
     with serve(tmp_path, port, "grpc.max_connections=3", "pools.preparams_size=0") as node:
         clients = [RawH2(port) for _ in range(3)]
         try:
@@ -226,7 +221,7 @@ def test_connections_beyond_the_cap_are_turned_away(tmp_path):
 
 def test_buffered_bytes_are_capped_per_connection(tmp_path):
     """Streams that hold partial messages: the one that would pass the connection budget is refused."""
-    port = _free_port()
+    port = unused_port()
     budget = 1 << 20
     settings = (
         f"grpc.max_connection_buffered_bytes={budget}",
@@ -272,7 +267,7 @@ def _varint(n: int) -> bytes:
 
 def test_reset_streams_are_freed_when_the_connection_goes(tmp_path):
     """20,000 HEADERS+RST_STREAM pairs under a permissive reset limit: nothing stays behind (was +160 MB)."""
-    port = _free_port()
+    port = unused_port()
     with serve(tmp_path, port, "grpc.max_resets_per_s=1000000", "pools.preparams_size=0") as node:
         ping_ok(port)
         before = node.rss_kb()

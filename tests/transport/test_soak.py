@@ -9,10 +9,10 @@ stayed bounded.
 from __future__ import annotations
 
 import os
-import socket
 
 import pytest
 
+from tests.support.ports import unused_port
 from tests.transport.rawh2 import ping_ok, serve
 from tests.transport.soak import SoakResult, sample, sign_many, soak
 
@@ -27,9 +27,7 @@ def _seconds(config: pytest.Config) -> float:
 
 @pytest.mark.slow
 async def test_node_survives_mixed_load_and_abuse(tmp_path, request):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = unused_port()
     with serve(tmp_path, port, "log.level=warning") as node:
         warm = SoakResult()
         await sign_many(node, 50, None, warm)  # imports, caches and the first allocations settle
