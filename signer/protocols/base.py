@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 
 from signer.crypto.errors import DecodeError, ProofError
 from signer.protocols.params import validate_session_id
+from signer.wire import ProtocolMessage
 
 __all__ = [
     "BROADCAST",
@@ -91,12 +92,23 @@ class RoundSpec:
 class ProtocolError(Exception):
     """A protocol failure; `culprits` names the parties it can be pinned on (empty if none).
 
+    `evidence`: signed messages that prove the blame to a third party when the culprit's own messages
+    to this party do not suffice (an equivocation: the two differently signed broadcasts for one slot, one
+    of which reached this party only inside another party's message). The engine keeps them, with the
+    culprit's messages of the session, in the audit log.
+
     Messages never contain secret values: they name the check that failed and the party.
     """
 
-    def __init__(self, message: str, culprits: tuple[int, ...] | list[int] = ()) -> None:
+    def __init__(
+        self,
+        message: str,
+        culprits: tuple[int, ...] | list[int] = (),
+        evidence: tuple[ProtocolMessage, ...] = (),
+    ) -> None:
         super().__init__(message)
         self.culprits: tuple[int, ...] = tuple(sorted(set(culprits)))
+        self.evidence: tuple[ProtocolMessage, ...] = tuple(evidence)
 
 
 class MalformedPayload(ProtocolError, DecodeError):

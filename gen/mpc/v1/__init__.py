@@ -9,6 +9,7 @@ __all__ = (
     "GetDkgStatusRequest",
     "GetSignStatusRequest",
     "IdentityScheme",
+    "KeyOperation",
     "MessageOutcome",
     "PartyApproval",
     "PartyIdentity",
@@ -130,6 +131,49 @@ class IdentityScheme(betterproto2.Enum):
             "IDENTITY_SCHEME_UNSPECIFIED": 0,
             "IDENTITY_SCHEME_ED25519": 1,
             "IDENTITY_SCHEME_ECDSA_P256_SHA256": 2,
+        }
+
+
+class KeyOperation(betterproto2.Enum):
+    """
+    What a StartDKG does (§4.1, §12): make a new key, or a new version of an existing one.
+    """
+
+    @betterproto2.staticproperty
+    @staticmethod
+    def DESCRIPTOR() -> EnumDescriptor:
+        return MPC_V1_SIGNER_PROTO_DESCRIPTOR.enum_types_by_name["KeyOperation"]
+
+    CREATE = 0
+    """
+    A new key (version 1) on a key_id the node does not hold.
+    """
+
+    REFRESH = 1
+    """
+    Same parties, threshold and public key; every party gets a new share (GG20: new Paillier and
+    ring-Pedersen keys too). The node must hold key_id.
+    """
+
+    RESHARE = 2
+    """
+    Same public key moved from old_parties to a new party set and threshold.
+    """
+
+    @classmethod
+    def betterproto_value_to_renamed_proto_names(cls) -> dict[int, str]:
+        return {
+            0: "KEY_OPERATION_CREATE",
+            1: "KEY_OPERATION_REFRESH",
+            2: "KEY_OPERATION_RESHARE",
+        }
+
+    @classmethod
+    def betterproto_renamed_proto_names_to_value(cls) -> dict[str, int]:
+        return {
+            "KEY_OPERATION_CREATE": 0,
+            "KEY_OPERATION_REFRESH": 1,
+            "KEY_OPERATION_RESHARE": 2,
         }
 
 
@@ -288,6 +332,12 @@ class DkgStatusResponse(betterproto2.Message):
     culprits: "list[int]" = betterproto2.field(8, betterproto2.TYPE_UINT32, repeated=True)
     """
     On FAILED: the party indices proved to have cheated; may be empty (§4.9).
+    """
+
+    key_version: "int" = betterproto2.field(40, betterproto2.TYPE_UINT32)
+    """
+    On COMPLETED: the key version the session produced: 1 for CREATE, the previous version + 1 for a
+    REFRESH or RESHARE (§12); 0 before.
     """
 
 
@@ -749,7 +799,7 @@ default_message_pool.register_message("mpc.v1", "SignStatusResponse", SignStatus
 @dataclass(eq=False, repr=False)
 class StartDkgRequest(betterproto2.Message):
     """
-    Starts a key generation for a new key (§4.1).
+    Starts a key generation for a new key, or a refresh or reshare of an existing one (§4.1, §12).
     """
 
     @betterproto2.staticproperty
@@ -797,6 +847,18 @@ class StartDkgRequest(betterproto2.Message):
     Every party's identity key, parties 1..total_parties each exactly once, this node's own included
     (it must equal the node's identity, see Ping). Stored with the key share; bound into every message
     of this and every later session on the key (§11).
+    """
+
+    operation: "KeyOperation" = betterproto2.field(40, betterproto2.TYPE_ENUM, default_factory=lambda: KeyOperation(0))
+    """
+    CREATE (default), REFRESH or RESHARE; the last two act on the existing key_id (§12).
+    """
+
+    old_parties: "list[int]" = betterproto2.field(41, betterproto2.TYPE_UINT32, repeated=True)
+    """
+    RESHARE only: the current holders that deal the key (at least its threshold). The new parties are
+    those of party_identities (1..total_parties without identities); threshold and total_parties describe
+    the new set (§12).
     """
 
 
@@ -1080,7 +1142,7 @@ class SignerServiceStub(betterproto2_grpclib.ServiceStub):
 
 
 MPC_V1_SIGNER_PROTO_DESCRIPTOR = default_google_proto_descriptor_pool.AddSerializedFile(
-    b'\n\x13mpc/v1/signer.proto\x12\x06mpc.v1"\xf1\x01\n\x0fProtocolMessage\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x1d\n\nfrom_party\x18\x02 \x01(\rR\tfromParty\x12\x19\n\x08to_party\x18\x03 \x01(\rR\x07toParty\x12\x14\n\x05round\x18\x04 \x01(\rR\x05round\x12\x1a\n\x08sequence\x18\x05 \x01(\x04R\x08sequence\x12\x18\n\x07payload\x18\x06 \x01(\x0cR\x07payload\x12\x10\n\x03mac\x18\x07 \x01(\x0cR\x03mac\x12\'\n\x0fparty_signature\x18\x14 \x01(\x0cR\x0epartySignature"\x96\x01\n\rPartyIdentity\x12\x14\n\x05party\x18\x01 \x01(\rR\x05party\x12.\n\x06scheme\x18\x02 \x01(\x0e2\x16.mpc.v1.IdentitySchemeR\x06scheme\x12\x1d\n\npublic_key\x18\x03 \x01(\x0cR\tpublicKey\x12 \n\x0bcertificate\x18\x04 \x01(\tR\x0bcertificate"C\n\rPartyApproval\x12\x14\n\x05party\x18\x01 \x01(\rR\x05party\x12\x1c\n\tsignature\x18\x02 \x01(\x0cR\tsignature"\xc0\x02\n\x0fStartDKGRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x15\n\x06key_id\x18\x02 \x01(\tR\x05keyId\x12,\n\x08protocol\x18\x03 \x01(\x0e2\x10.mpc.v1.ProtocolR\x08protocol\x12#\n\x05curve\x18\x04 \x01(\x0e2\r.mpc.v1.CurveR\x05curve\x12\x1c\n\tthreshold\x18\x05 \x01(\rR\tthreshold\x12#\n\rtotal_parties\x18\x06 \x01(\rR\x0ctotalParties\x12\x1f\n\x0bparty_index\x18\x07 \x01(\rR\npartyIndex\x12@\n\x10party_identities\x18\x14 \x03(\x0b2\x15.mpc.v1.PartyIdentityR\x0fpartyIdentities"\x92\x01\n\x10StartDKGResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x123\n\x08outbound\x18\x03 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound"M\n\x13GetDKGStatusRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x17\n\x07wait_ms\x18\x02 \x01(\rR\x06waitMs"\x91\x02\n\x11DKGStatusResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x12\x14\n\x05round\x18\x03 \x01(\rR\x05round\x12\x15\n\x06key_id\x18\x04 \x01(\tR\x05keyId\x12\x1d\n\npublic_key\x18\x05 \x01(\x0cR\tpublicKey\x123\n\x08outbound\x18\x06 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound\x12\x14\n\x05error\x18\x07 \x01(\tR\x05error\x12\x1a\n\x08culprits\x18\x08 \x03(\rR\x08culprits"\xe7\x02\n\x10StartSignRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x15\n\x06key_id\x18\x02 \x01(\tR\x05keyId\x12\x18\n\x07message\x18\x03 \x01(\x0cR\x07message\x12\x18\n\x07signers\x18\x04 \x03(\rR\x07signers\x12\'\n\x0fderivation_path\x18\x05 \x03(\rR\x0ederivationPath\x12\x18\n\x07presign\x18\x06 \x01(\x08R\x07presign\x12\'\n\x0fpresignature_id\x18\x07 \x01(\tR\x0epresignatureId\x12\x18\n\x07taproot\x18\x08 \x01(\x08R\x07taproot\x12.\n\x13taproot_merkle_root\x18\t \x01(\x0cR\x11taprootMerkleRoot\x123\n\tapprovals\x18\x14 \x03(\x0b2\x15.mpc.v1.PartyApprovalR\tapprovals"\x93\x01\n\x11StartSignResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x123\n\x08outbound\x18\x03 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound"N\n\x14GetSignStatusRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x17\n\x07wait_ms\x18\x02 \x01(\rR\x06waitMs"\xd9\x02\n\x12SignStatusResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x12\x14\n\x05round\x18\x03 \x01(\rR\x05round\x12\x1c\n\tsignature\x18\x04 \x01(\x0cR\tsignature\x12\x1f\n\x0brecovery_id\x18\x05 \x01(\rR\nrecoveryId\x12\x1d\n\npublic_key\x18\x06 \x01(\x0cR\tpublicKey\x123\n\x08outbound\x18\x07 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound\x12\x14\n\x05error\x18\x08 \x01(\tR\x05error\x12\x1a\n\x08culprits\x18\t \x03(\rR\x08culprits\x12\x1d\n\noutput_key\x18\n \x01(\x0cR\toutputKey"\x80\x01\n\x16ProtocolMessageRequest\x121\n\x07message\x18\x01 \x01(\x0b2\x17.mpc.v1.ProtocolMessageR\x07message\x123\n\x08messages\x18\x1e \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08messages"\xac\x03\n\x0eMessageOutcome\x12\x14\n\x05index\x18\x01 \x01(\rR\x05index\x12\x1d\n\nsession_id\x18\x02 \x01(\tR\tsessionId\x12\x12\n\x04code\x18\x03 \x01(\rR\x04code\x12%\n\x0estatus_message\x18\x04 \x01(\tR\rstatusMessage\x12\x1a\n\x08accepted\x18\x05 \x01(\x08R\x08accepted\x12*\n\x05state\x18\x06 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x123\n\x08outbound\x18\x07 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound\x12\x1d\n\npublic_key\x18\x08 \x01(\x0cR\tpublicKey\x12\x1c\n\tsignature\x18\t \x01(\x0cR\tsignature\x12\x1f\n\x0brecovery_id\x18\n \x01(\rR\nrecoveryId\x12\x14\n\x05error\x18\x0b \x01(\tR\x05error\x12\x1a\n\x08culprits\x18\x0c \x03(\rR\x08culprits\x12\x1d\n\noutput_key\x18\r \x01(\x0cR\toutputKey"\xf7\x02\n\x17ProtocolMessageResponse\x12\x1a\n\x08accepted\x18\x01 \x01(\x08R\x08accepted\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x123\n\x08outbound\x18\x03 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound\x12\x1d\n\npublic_key\x18\x04 \x01(\x0cR\tpublicKey\x12\x1c\n\tsignature\x18\x05 \x01(\x0cR\tsignature\x12\x1f\n\x0brecovery_id\x18\x06 \x01(\rR\nrecoveryId\x12\x14\n\x05error\x18\x07 \x01(\tR\x05error\x12\x1a\n\x08culprits\x18\x08 \x03(\rR\x08culprits\x12\x1d\n\noutput_key\x18\t \x01(\x0cR\toutputKey\x120\n\x07results\x18\x1e \x03(\x0b2\x16.mpc.v1.MessageOutcomeR\x07results"\r\n\x0bPingRequest"\xd5\x01\n\x0cPongResponse\x12\x17\n\x07node_id\x18\x01 \x01(\tR\x06nodeId\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12!\n\x0ctimestamp_ms\x18\x03 \x01(\x03R\x0btimestampMs\x12.\n\x13identity_public_key\x18\x14 \x01(\x0cR\x11identityPublicKey\x12?\n\x0fidentity_scheme\x18\x15 \x01(\x0e2\x16.mpc.v1.IdentitySchemeR\x0eidentityScheme*I\n\x08Protocol\x12\x16\n\x14PROTOCOL_UNSPECIFIED\x12\x11\n\rPROTOCOL_GG20\x10\x01\x12\x12\n\x0ePROTOCOL_FROST\x10\x02*D\n\x05Curve\x12\x13\n\x11CURVE_UNSPECIFIED\x12\x13\n\x0fCURVE_SECP256K1\x10\x01\x12\x11\n\rCURVE_ED25519\x10\x02*\xb7\x01\n\x0cSessionState\x12\x1b\n\x19SESSION_STATE_UNSPECIFIED\x12\x19\n\x15SESSION_STATE_RUNNING\x10\x01\x12\x1b\n\x17SESSION_STATE_COMPLETED\x10\x02\x12\x18\n\x14SESSION_STATE_FAILED\x10\x03\x12\x1b\n\x17SESSION_STATE_TIMED_OUT\x10\x04\x12\x1b\n\x17SESSION_STATE_CANCELLED\x10\x05*s\n\x0eIdentityScheme\x12\x1d\n\x1bIDENTITY_SCHEME_UNSPECIFIED\x12\x1b\n\x17IDENTITY_SCHEME_ED25519\x10\x01\x12%\n!IDENTITY_SCHEME_ECDSA_P256_SHA256\x10\x022\xb0\x03\n\rSignerService\x12=\n\x08StartDKG\x12\x17.mpc.v1.StartDKGRequest\x1a\x18.mpc.v1.StartDKGResponse\x12F\n\x0cGetDKGStatus\x12\x1b.mpc.v1.GetDKGStatusRequest\x1a\x19.mpc.v1.DKGStatusResponse\x12@\n\tStartSign\x12\x18.mpc.v1.StartSignRequest\x1a\x19.mpc.v1.StartSignResponse\x12I\n\rGetSignStatus\x12\x1c.mpc.v1.GetSignStatusRequest\x1a\x1a.mpc.v1.SignStatusResponse\x12X\n\x15SubmitProtocolMessage\x12\x1e.mpc.v1.ProtocolMessageRequest\x1a\x1f.mpc.v1.ProtocolMessageResponse\x121\n\x04Ping\x12\x13.mpc.v1.PingRequest\x1a\x14.mpc.v1.PongResponseB6Z4github.com/mpc-wallet/mpc-signer/gen/go/mpc/v1;mpcv1b\x06proto3'
+    b'\n\x13mpc/v1/signer.proto\x12\x06mpc.v1"\xf1\x01\n\x0fProtocolMessage\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x1d\n\nfrom_party\x18\x02 \x01(\rR\tfromParty\x12\x19\n\x08to_party\x18\x03 \x01(\rR\x07toParty\x12\x14\n\x05round\x18\x04 \x01(\rR\x05round\x12\x1a\n\x08sequence\x18\x05 \x01(\x04R\x08sequence\x12\x18\n\x07payload\x18\x06 \x01(\x0cR\x07payload\x12\x10\n\x03mac\x18\x07 \x01(\x0cR\x03mac\x12\'\n\x0fparty_signature\x18\x14 \x01(\x0cR\x0epartySignature"\x96\x01\n\rPartyIdentity\x12\x14\n\x05party\x18\x01 \x01(\rR\x05party\x12.\n\x06scheme\x18\x02 \x01(\x0e2\x16.mpc.v1.IdentitySchemeR\x06scheme\x12\x1d\n\npublic_key\x18\x03 \x01(\x0cR\tpublicKey\x12 \n\x0bcertificate\x18\x04 \x01(\tR\x0bcertificate"C\n\rPartyApproval\x12\x14\n\x05party\x18\x01 \x01(\rR\x05party\x12\x1c\n\tsignature\x18\x02 \x01(\x0cR\tsignature"\x95\x03\n\x0fStartDKGRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x15\n\x06key_id\x18\x02 \x01(\tR\x05keyId\x12,\n\x08protocol\x18\x03 \x01(\x0e2\x10.mpc.v1.ProtocolR\x08protocol\x12#\n\x05curve\x18\x04 \x01(\x0e2\r.mpc.v1.CurveR\x05curve\x12\x1c\n\tthreshold\x18\x05 \x01(\rR\tthreshold\x12#\n\rtotal_parties\x18\x06 \x01(\rR\x0ctotalParties\x12\x1f\n\x0bparty_index\x18\x07 \x01(\rR\npartyIndex\x12@\n\x10party_identities\x18\x14 \x03(\x0b2\x15.mpc.v1.PartyIdentityR\x0fpartyIdentities\x122\n\toperation\x18( \x01(\x0e2\x14.mpc.v1.KeyOperationR\toperation\x12\x1f\n\x0bold_parties\x18) \x03(\rR\noldParties"\x92\x01\n\x10StartDKGResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x123\n\x08outbound\x18\x03 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound"M\n\x13GetDKGStatusRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x17\n\x07wait_ms\x18\x02 \x01(\rR\x06waitMs"\xb2\x02\n\x11DKGStatusResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x12\x14\n\x05round\x18\x03 \x01(\rR\x05round\x12\x15\n\x06key_id\x18\x04 \x01(\tR\x05keyId\x12\x1d\n\npublic_key\x18\x05 \x01(\x0cR\tpublicKey\x123\n\x08outbound\x18\x06 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound\x12\x14\n\x05error\x18\x07 \x01(\tR\x05error\x12\x1a\n\x08culprits\x18\x08 \x03(\rR\x08culprits\x12\x1f\n\x0bkey_version\x18( \x01(\rR\nkeyVersion"\xe7\x02\n\x10StartSignRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x15\n\x06key_id\x18\x02 \x01(\tR\x05keyId\x12\x18\n\x07message\x18\x03 \x01(\x0cR\x07message\x12\x18\n\x07signers\x18\x04 \x03(\rR\x07signers\x12\'\n\x0fderivation_path\x18\x05 \x03(\rR\x0ederivationPath\x12\x18\n\x07presign\x18\x06 \x01(\x08R\x07presign\x12\'\n\x0fpresignature_id\x18\x07 \x01(\tR\x0epresignatureId\x12\x18\n\x07taproot\x18\x08 \x01(\x08R\x07taproot\x12.\n\x13taproot_merkle_root\x18\t \x01(\x0cR\x11taprootMerkleRoot\x123\n\tapprovals\x18\x14 \x03(\x0b2\x15.mpc.v1.PartyApprovalR\tapprovals"\x93\x01\n\x11StartSignResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x123\n\x08outbound\x18\x03 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound"N\n\x14GetSignStatusRequest\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x17\n\x07wait_ms\x18\x02 \x01(\rR\x06waitMs"\xd9\x02\n\x12SignStatusResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x12\x14\n\x05round\x18\x03 \x01(\rR\x05round\x12\x1c\n\tsignature\x18\x04 \x01(\x0cR\tsignature\x12\x1f\n\x0brecovery_id\x18\x05 \x01(\rR\nrecoveryId\x12\x1d\n\npublic_key\x18\x06 \x01(\x0cR\tpublicKey\x123\n\x08outbound\x18\x07 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound\x12\x14\n\x05error\x18\x08 \x01(\tR\x05error\x12\x1a\n\x08culprits\x18\t \x03(\rR\x08culprits\x12\x1d\n\noutput_key\x18\n \x01(\x0cR\toutputKey"\x80\x01\n\x16ProtocolMessageRequest\x121\n\x07message\x18\x01 \x01(\x0b2\x17.mpc.v1.ProtocolMessageR\x07message\x123\n\x08messages\x18\x1e \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08messages"\xac\x03\n\x0eMessageOutcome\x12\x14\n\x05index\x18\x01 \x01(\rR\x05index\x12\x1d\n\nsession_id\x18\x02 \x01(\tR\tsessionId\x12\x12\n\x04code\x18\x03 \x01(\rR\x04code\x12%\n\x0estatus_message\x18\x04 \x01(\tR\rstatusMessage\x12\x1a\n\x08accepted\x18\x05 \x01(\x08R\x08accepted\x12*\n\x05state\x18\x06 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x123\n\x08outbound\x18\x07 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound\x12\x1d\n\npublic_key\x18\x08 \x01(\x0cR\tpublicKey\x12\x1c\n\tsignature\x18\t \x01(\x0cR\tsignature\x12\x1f\n\x0brecovery_id\x18\n \x01(\rR\nrecoveryId\x12\x14\n\x05error\x18\x0b \x01(\tR\x05error\x12\x1a\n\x08culprits\x18\x0c \x03(\rR\x08culprits\x12\x1d\n\noutput_key\x18\r \x01(\x0cR\toutputKey"\xf7\x02\n\x17ProtocolMessageResponse\x12\x1a\n\x08accepted\x18\x01 \x01(\x08R\x08accepted\x12*\n\x05state\x18\x02 \x01(\x0e2\x14.mpc.v1.SessionStateR\x05state\x123\n\x08outbound\x18\x03 \x03(\x0b2\x17.mpc.v1.ProtocolMessageR\x08outbound\x12\x1d\n\npublic_key\x18\x04 \x01(\x0cR\tpublicKey\x12\x1c\n\tsignature\x18\x05 \x01(\x0cR\tsignature\x12\x1f\n\x0brecovery_id\x18\x06 \x01(\rR\nrecoveryId\x12\x14\n\x05error\x18\x07 \x01(\tR\x05error\x12\x1a\n\x08culprits\x18\x08 \x03(\rR\x08culprits\x12\x1d\n\noutput_key\x18\t \x01(\x0cR\toutputKey\x120\n\x07results\x18\x1e \x03(\x0b2\x16.mpc.v1.MessageOutcomeR\x07results"\r\n\x0bPingRequest"\xd5\x01\n\x0cPongResponse\x12\x17\n\x07node_id\x18\x01 \x01(\tR\x06nodeId\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12!\n\x0ctimestamp_ms\x18\x03 \x01(\x03R\x0btimestampMs\x12.\n\x13identity_public_key\x18\x14 \x01(\x0cR\x11identityPublicKey\x12?\n\x0fidentity_scheme\x18\x15 \x01(\x0e2\x16.mpc.v1.IdentitySchemeR\x0eidentityScheme*I\n\x08Protocol\x12\x16\n\x14PROTOCOL_UNSPECIFIED\x12\x11\n\rPROTOCOL_GG20\x10\x01\x12\x12\n\x0ePROTOCOL_FROST\x10\x02*D\n\x05Curve\x12\x13\n\x11CURVE_UNSPECIFIED\x12\x13\n\x0fCURVE_SECP256K1\x10\x01\x12\x11\n\rCURVE_ED25519\x10\x02*\xb7\x01\n\x0cSessionState\x12\x1b\n\x19SESSION_STATE_UNSPECIFIED\x12\x19\n\x15SESSION_STATE_RUNNING\x10\x01\x12\x1b\n\x17SESSION_STATE_COMPLETED\x10\x02\x12\x18\n\x14SESSION_STATE_FAILED\x10\x03\x12\x1b\n\x17SESSION_STATE_TIMED_OUT\x10\x04\x12\x1b\n\x17SESSION_STATE_CANCELLED\x10\x05*s\n\x0eIdentityScheme\x12\x1d\n\x1bIDENTITY_SCHEME_UNSPECIFIED\x12\x1b\n\x17IDENTITY_SCHEME_ED25519\x10\x01\x12%\n!IDENTITY_SCHEME_ECDSA_P256_SHA256\x10\x02*\\\n\x0cKeyOperation\x12\x16\n\x14KEY_OPERATION_CREATE\x12\x19\n\x15KEY_OPERATION_REFRESH\x10\x01\x12\x19\n\x15KEY_OPERATION_RESHARE\x10\x022\xb0\x03\n\rSignerService\x12=\n\x08StartDKG\x12\x17.mpc.v1.StartDKGRequest\x1a\x18.mpc.v1.StartDKGResponse\x12F\n\x0cGetDKGStatus\x12\x1b.mpc.v1.GetDKGStatusRequest\x1a\x19.mpc.v1.DKGStatusResponse\x12@\n\tStartSign\x12\x18.mpc.v1.StartSignRequest\x1a\x19.mpc.v1.StartSignResponse\x12I\n\rGetSignStatus\x12\x1c.mpc.v1.GetSignStatusRequest\x1a\x1a.mpc.v1.SignStatusResponse\x12X\n\x15SubmitProtocolMessage\x12\x1e.mpc.v1.ProtocolMessageRequest\x1a\x1f.mpc.v1.ProtocolMessageResponse\x121\n\x04Ping\x12\x13.mpc.v1.PingRequest\x1a\x14.mpc.v1.PongResponseB6Z4github.com/mpc-wallet/mpc-signer/gen/go/mpc/v1;mpcv1b\x06proto3'
 )
 
 

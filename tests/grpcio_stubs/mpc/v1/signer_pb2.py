@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13mpc/v1/signer.proto\x12\x06mpc.v1\"\xa3\x01\n\x0fProtocolMessage\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x12\n\nfrom_party\x18\x02 \x01(\r\x12\x10\n\x08to_party\x18\x03 \x01(\r\x12\r\n\x05round\x18\x04 \x01(\r\x12\x10\n\x08sequence\x18\x05 \x01(\x04\x12\x0f\n\x07payload\x18\x06 \x01(\x0c\x12\x0b\n\x03mac\x18\x07 \x01(\x0c\x12\x17\n\x0fparty_signature\x18\x14 \x01(\x0c\"o\n\rPartyIdentity\x12\r\n\x05party\x18\x01 \x01(\r\x12&\n\x06scheme\x18\x02 \x01(\x0e\x32\x16.mpc.v1.IdentityScheme\x12\x12\n\npublic_key\x18\x03 \x01(\x0c\x12\x13\n\x0b\x63\x65rtificate\x18\x04 \x01(\t\"1\n\rPartyApproval\x12\r\n\x05party\x18\x01 \x01(\r\x12\x11\n\tsignature\x18\x02 \x01(\x0c\"\xe7\x01\n\x0fStartDKGRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t\x12\"\n\x08protocol\x18\x03 \x01(\x0e\x32\x10.mpc.v1.Protocol\x12\x1c\n\x05\x63urve\x18\x04 \x01(\x0e\x32\r.mpc.v1.Curve\x12\x11\n\tthreshold\x18\x05 \x01(\r\x12\x15\n\rtotal_parties\x18\x06 \x01(\r\x12\x13\n\x0bparty_index\x18\x07 \x01(\r\x12/\n\x10party_identities\x18\x14 \x03(\x0b\x32\x15.mpc.v1.PartyIdentity\"v\n\x10StartDKGResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.mpc.v1.SessionState\x12)\n\x08outbound\x18\x03 \x03(\x0b\x32\x17.mpc.v1.ProtocolMessage\":\n\x13GetDKGStatusRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0f\n\x07wait_ms\x18\x02 \x01(\r\"\xcb\x01\n\x11\x44KGStatusResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.mpc.v1.SessionState\x12\r\n\x05round\x18\x03 \x01(\r\x12\x0e\n\x06key_id\x18\x04 \x01(\t\x12\x12\n\npublic_key\x18\x05 \x01(\x0c\x12)\n\x08outbound\x18\x06 \x03(\x0b\x32\x17.mpc.v1.ProtocolMessage\x12\r\n\x05\x65rror\x18\x07 \x01(\t\x12\x10\n\x08\x63ulprits\x18\x08 \x03(\r\"\xf3\x01\n\x10StartSignRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\x0c\x12\x0f\n\x07signers\x18\x04 \x03(\r\x12\x17\n\x0f\x64\x65rivation_path\x18\x05 \x03(\r\x12\x0f\n\x07presign\x18\x06 \x01(\x08\x12\x17\n\x0fpresignature_id\x18\x07 \x01(\t\x12\x0f\n\x07taproot\x18\x08 \x01(\x08\x12\x1b\n\x13taproot_merkle_root\x18\t \x01(\x0c\x12(\n\tapprovals\x18\x14 \x03(\x0b\x32\x15.mpc.v1.PartyApproval\"w\n\x11StartSignResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.mpc.v1.SessionState\x12)\n\x08outbound\x18\x03 \x03(\x0b\x32\x17.mpc.v1.ProtocolMessage\";\n\x14GetSignStatusRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0f\n\x07wait_ms\x18\x02 \x01(\r\"\xf8\x01\n\x12SignStatusResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.mpc.v1.SessionState\x12\r\n\x05round\x18\x03 \x01(\r\x12\x11\n\tsignature\x18\x04 \x01(\x0c\x12\x13\n\x0brecovery_id\x18\x05 \x01(\r\x12\x12\n\npublic_key\x18\x06 \x01(\x0c\x12)\n\x08outbound\x18\x07 \x03(\x0b\x32\x17.mpc.v1.ProtocolMessage\x12\r\n\x05\x65rror\x18\x08 \x01(\t\x12\x10\n\x08\x63ulprits\x18\t \x03(\r\x12\x12\n\noutput_key\x18\n \x01(\x0c\"m\n\x16ProtocolMessageRequest\x12(\n\x07message\x18\x01 \x01(\x0b\x32\x17.mpc.v1.ProtocolMessage\x12)\n\x08messages\x18\x1e \x03(\x0b\x32\x17.mpc.v1.ProtocolMessage\"\xac\x02\n\x0eMessageOutcome\x12\r\n\x05index\x18\x01 \x01(\r\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x0c\n\x04\x63ode\x18\x03 \x01(\r\x12\x16\n\x0estatus_message\x18\x04 \x01(\t\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x05 \x01(\x08\x12#\n\x05state\x18\x06 \x01(\x0e\x32\x14.mpc.v1.SessionState\x12)\n\x08outbound\x18\x07 \x03(\x0b\x32\x17.mpc.v1.ProtocolMessage\x12\x12\n\npublic_key\x18\x08 \x01(\x0c\x12\x11\n\tsignature\x18\t \x01(\x0c\x12\x13\n\x0brecovery_id\x18\n \x01(\r\x12\r\n\x05\x65rror\x18\x0b \x01(\t\x12\x10\n\x08\x63ulprits\x18\x0c \x03(\r\x12\x12\n\noutput_key\x18\r \x01(\x0c\"\x95\x02\n\x17ProtocolMessageResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x08\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.mpc.v1.SessionState\x12)\n\x08outbound\x18\x03 \x03(\x0b\x32\x17.mpc.v1.ProtocolMessage\x12\x12\n\npublic_key\x18\x04 \x01(\x0c\x12\x11\n\tsignature\x18\x05 \x01(\x0c\x12\x13\n\x0brecovery_id\x18\x06 \x01(\r\x12\r\n\x05\x65rror\x18\x07 \x01(\t\x12\x10\n\x08\x63ulprits\x18\x08 \x03(\r\x12\x12\n\noutput_key\x18\t \x01(\x0c\x12\'\n\x07results\x18\x1e \x03(\x0b\x32\x16.mpc.v1.MessageOutcome\"\r\n\x0bPingRequest\"\x94\x01\n\x0cPongResponse\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x14\n\x0ctimestamp_ms\x18\x03 \x01(\x03\x12\x1b\n\x13identity_public_key\x18\x14 \x01(\x0c\x12/\n\x0fidentity_scheme\x18\x15 \x01(\x0e\x32\x16.mpc.v1.IdentityScheme*K\n\x08Protocol\x12\x18\n\x14PROTOCOL_UNSPECIFIED\x10\x00\x12\x11\n\rPROTOCOL_GG20\x10\x01\x12\x12\n\x0ePROTOCOL_FROST\x10\x02*F\n\x05\x43urve\x12\x15\n\x11\x43URVE_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x43URVE_SECP256K1\x10\x01\x12\x11\n\rCURVE_ED25519\x10\x02*\xb9\x01\n\x0cSessionState\x12\x1d\n\x19SESSION_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15SESSION_STATE_RUNNING\x10\x01\x12\x1b\n\x17SESSION_STATE_COMPLETED\x10\x02\x12\x18\n\x14SESSION_STATE_FAILED\x10\x03\x12\x1b\n\x17SESSION_STATE_TIMED_OUT\x10\x04\x12\x1b\n\x17SESSION_STATE_CANCELLED\x10\x05*u\n\x0eIdentityScheme\x12\x1f\n\x1bIDENTITY_SCHEME_UNSPECIFIED\x10\x00\x12\x1b\n\x17IDENTITY_SCHEME_ED25519\x10\x01\x12%\n!IDENTITY_SCHEME_ECDSA_P256_SHA256\x10\x02\x32\xb0\x03\n\rSignerService\x12=\n\x08StartDKG\x12\x17.mpc.v1.StartDKGRequest\x1a\x18.mpc.v1.StartDKGResponse\x12\x46\n\x0cGetDKGStatus\x12\x1b.mpc.v1.GetDKGStatusRequest\x1a\x19.mpc.v1.DKGStatusResponse\x12@\n\tStartSign\x12\x18.mpc.v1.StartSignRequest\x1a\x19.mpc.v1.StartSignResponse\x12I\n\rGetSignStatus\x12\x1c.mpc.v1.GetSignStatusRequest\x1a\x1a.mpc.v1.SignStatusResponse\x12X\n\x15SubmitProtocolMessage\x12\x1e.mpc.v1.ProtocolMessageRequest\x1a\x1f.mpc.v1.ProtocolMessageResponse\x12\x31\n\x04Ping\x12\x13.mpc.v1.PingRequest\x1a\x14.mpc.v1.PongResponseB6Z4github.com/mpc-wallet/mpc-signer/gen/go/mpc/v1;mpcv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13mpc/v1/signer.proto\x12\x06mpc.v1\"\xa3\x01\n\x0fProtocolMessage\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x12\n\nfrom_party\x18\x02 \x01(\r\x12\x10\n\x08to_party\x18\x03 \x01(\r\x12\r\n\x05round\x18\x04 \x01(\r\x12\x10\n\x08sequence\x18\x05 \x01(\x04\x12\x0f\n\x07payload\x18\x06 \x01(\x0c\x12\x0b\n\x03mac\x18\x07 \x01(\x0c\x12\x17\n\x0fparty_signature\x18\x14 \x01(\x0c\"o\n\rPartyIdentity\x12\r\n\x05party\x18\x01 \x01(\r\x12&\n\x06scheme\x18\x02 \x01(\x0e\x32\x16.mpc.v1.IdentityScheme\x12\x12\n\npublic_key\x18\x03 \x01(\x0c\x12\x13\n\x0b\x63\x65rtificate\x18\x04 \x01(\t\"1\n\rPartyApproval\x12\r\n\x05party\x18\x01 \x01(\r\x12\x11\n\tsignature\x18\x02 \x01(\x0c\"\xa5\x02\n\x0fStartDKGRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t\x12\"\n\x08protocol\x18\x03 \x01(\x0e\x32\x10.mpc.v1.Protocol\x12\x1c\n\x05\x63urve\x18\x04 \x01(\x0e\x32\r.mpc.v1.Curve\x12\x11\n\tthreshold\x18\x05 \x01(\r\x12\x15\n\rtotal_parties\x18\x06 \x01(\r\x12\x13\n\x0bparty_index\x18\x07 \x01(\r\x12/\n\x10party_identities\x18\x14 \x03(\x0b\x32\x15.mpc.v1.PartyIdentity\x12\'\n\toperation\x18( \x01(\x0e\x32\x14.mpc.v1.KeyOperation\x12\x13\n\x0bold_parties\x18) \x03(\r\"v\n\x10StartDKGResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.mpc.v1.SessionState\x12)\n\x08outbound\x18\x03 \x03(\x0b\x32\x17.mpc.v1.ProtocolMessage\":\n\x13GetDKGStatusRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0f\n\x07wait_ms\x18\x02 \x01(\r\"\xe0\x01\n\x11\x44KGStatusResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.mpc.v1.SessionState\x12\r\n\x05round\x18\x03 \x01(\r\x12\x0e\n\x06key_id\x18\x04 \x01(\t\x12\x12\n\npublic_key\x18\x05 \x01(\x0c\x12)\n\x08outbound\x18\x06 \x03(\x0b\x32\x17.mpc.v1.ProtocolMessage\x12\r\n\x05\x65rror\x18\x07 \x01(\t\x12\x10\n\x08\x63ulprits\x18\x08 \x03(\r\x12\x13\n\x0bkey_version\x18( \x01(\r\"\xf3\x01\n\x10StartSignRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\x0c\x12\x0f\n\x07signers\x18\x04 \x03(\r\x12\x17\n\x0f\x64\x65rivation_path\x18\x05 \x03(\r\x12\x0f\n\x07presign\x18\x06 \x01(\x08\x12\x17\n\x0fpresignature_id\x18\x07 \x01(\t\x12\x0f\n\x07taproot\x18\x08 \x01(\x08\x12\x1b\n\x13taproot_merkle_root\x18\t \x01(\x0c\x12(\n\tapprovals\x18\x14 \x03(\x0b\x32\x15.mpc.v1.PartyApproval\"w\n\x11StartSignResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.mpc.v1.SessionState\x12)\n\x08outbound\x18\x03 \x03(\x0b\x32\x17.mpc.v1.ProtocolMessage\";\n\x14GetSignStatusRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0f\n\x07wait_ms\x18\x02 \x01(\r\"\xf8\x01\n\x12SignStatusResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.mpc.v1.SessionState\x12\r\n\x05round\x18\x03 \x01(\r\x12\x11\n\tsignature\x18\x04 \x01(\x0c\x12\x13\n\x0brecovery_id\x18\x05 \x01(\r\x12\x12\n\npublic_key\x18\x06 \x01(\x0c\x12)\n\x08outbound\x18\x07 \x03(\x0b\x32\x17.mpc.v1.ProtocolMessage\x12\r\n\x05\x65rror\x18\x08 \x01(\t\x12\x10\n\x08\x63ulprits\x18\t \x03(\r\x12\x12\n\noutput_key\x18\n \x01(\x0c\"m\n\x16ProtocolMessageRequest\x12(\n\x07message\x18\x01 \x01(\x0b\x32\x17.mpc.v1.ProtocolMessage\x12)\n\x08messages\x18\x1e \x03(\x0b\x32\x17.mpc.v1.ProtocolMessage\"\xac\x02\n\x0eMessageOutcome\x12\r\n\x05index\x18\x01 \x01(\r\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x0c\n\x04\x63ode\x18\x03 \x01(\r\x12\x16\n\x0estatus_message\x18\x04 \x01(\t\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x05 \x01(\x08\x12#\n\x05state\x18\x06 \x01(\x0e\x32\x14.mpc.v1.SessionState\x12)\n\x08outbound\x18\x07 \x03(\x0b\x32\x17.mpc.v1.ProtocolMessage\x12\x12\n\npublic_key\x18\x08 \x01(\x0c\x12\x11\n\tsignature\x18\t \x01(\x0c\x12\x13\n\x0brecovery_id\x18\n \x01(\r\x12\r\n\x05\x65rror\x18\x0b \x01(\t\x12\x10\n\x08\x63ulprits\x18\x0c \x03(\r\x12\x12\n\noutput_key\x18\r \x01(\x0c\"\x95\x02\n\x17ProtocolMessageResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x08\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.mpc.v1.SessionState\x12)\n\x08outbound\x18\x03 \x03(\x0b\x32\x17.mpc.v1.ProtocolMessage\x12\x12\n\npublic_key\x18\x04 \x01(\x0c\x12\x11\n\tsignature\x18\x05 \x01(\x0c\x12\x13\n\x0brecovery_id\x18\x06 \x01(\r\x12\r\n\x05\x65rror\x18\x07 \x01(\t\x12\x10\n\x08\x63ulprits\x18\x08 \x03(\r\x12\x12\n\noutput_key\x18\t \x01(\x0c\x12\'\n\x07results\x18\x1e \x03(\x0b\x32\x16.mpc.v1.MessageOutcome\"\r\n\x0bPingRequest\"\x94\x01\n\x0cPongResponse\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x14\n\x0ctimestamp_ms\x18\x03 \x01(\x03\x12\x1b\n\x13identity_public_key\x18\x14 \x01(\x0c\x12/\n\x0fidentity_scheme\x18\x15 \x01(\x0e\x32\x16.mpc.v1.IdentityScheme*K\n\x08Protocol\x12\x18\n\x14PROTOCOL_UNSPECIFIED\x10\x00\x12\x11\n\rPROTOCOL_GG20\x10\x01\x12\x12\n\x0ePROTOCOL_FROST\x10\x02*F\n\x05\x43urve\x12\x15\n\x11\x43URVE_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x43URVE_SECP256K1\x10\x01\x12\x11\n\rCURVE_ED25519\x10\x02*\xb9\x01\n\x0cSessionState\x12\x1d\n\x19SESSION_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15SESSION_STATE_RUNNING\x10\x01\x12\x1b\n\x17SESSION_STATE_COMPLETED\x10\x02\x12\x18\n\x14SESSION_STATE_FAILED\x10\x03\x12\x1b\n\x17SESSION_STATE_TIMED_OUT\x10\x04\x12\x1b\n\x17SESSION_STATE_CANCELLED\x10\x05*u\n\x0eIdentityScheme\x12\x1f\n\x1bIDENTITY_SCHEME_UNSPECIFIED\x10\x00\x12\x1b\n\x17IDENTITY_SCHEME_ED25519\x10\x01\x12%\n!IDENTITY_SCHEME_ECDSA_P256_SHA256\x10\x02*^\n\x0cKeyOperation\x12\x18\n\x14KEY_OPERATION_CREATE\x10\x00\x12\x19\n\x15KEY_OPERATION_REFRESH\x10\x01\x12\x19\n\x15KEY_OPERATION_RESHARE\x10\x02\x32\xb0\x03\n\rSignerService\x12=\n\x08StartDKG\x12\x17.mpc.v1.StartDKGRequest\x1a\x18.mpc.v1.StartDKGResponse\x12\x46\n\x0cGetDKGStatus\x12\x1b.mpc.v1.GetDKGStatusRequest\x1a\x19.mpc.v1.DKGStatusResponse\x12@\n\tStartSign\x12\x18.mpc.v1.StartSignRequest\x1a\x19.mpc.v1.StartSignResponse\x12I\n\rGetSignStatus\x12\x1c.mpc.v1.GetSignStatusRequest\x1a\x1a.mpc.v1.SignStatusResponse\x12X\n\x15SubmitProtocolMessage\x12\x1e.mpc.v1.ProtocolMessageRequest\x1a\x1f.mpc.v1.ProtocolMessageResponse\x12\x31\n\x04Ping\x12\x13.mpc.v1.PingRequest\x1a\x14.mpc.v1.PongResponseB6Z4github.com/mpc-wallet/mpc-signer/gen/go/mpc/v1;mpcv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,14 +32,16 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mpc.v1.signer_pb2', _global
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z4github.com/mpc-wallet/mpc-signer/gen/go/mpc/v1;mpcv1'
-  _globals['_PROTOCOL']._serialized_start=2520
-  _globals['_PROTOCOL']._serialized_end=2595
-  _globals['_CURVE']._serialized_start=2597
-  _globals['_CURVE']._serialized_end=2667
-  _globals['_SESSIONSTATE']._serialized_start=2670
-  _globals['_SESSIONSTATE']._serialized_end=2855
-  _globals['_IDENTITYSCHEME']._serialized_start=2857
-  _globals['_IDENTITYSCHEME']._serialized_end=2974
+  _globals['_PROTOCOL']._serialized_start=2603
+  _globals['_PROTOCOL']._serialized_end=2678
+  _globals['_CURVE']._serialized_start=2680
+  _globals['_CURVE']._serialized_end=2750
+  _globals['_SESSIONSTATE']._serialized_start=2753
+  _globals['_SESSIONSTATE']._serialized_end=2938
+  _globals['_IDENTITYSCHEME']._serialized_start=2940
+  _globals['_IDENTITYSCHEME']._serialized_end=3057
+  _globals['_KEYOPERATION']._serialized_start=3059
+  _globals['_KEYOPERATION']._serialized_end=3153
   _globals['_PROTOCOLMESSAGE']._serialized_start=32
   _globals['_PROTOCOLMESSAGE']._serialized_end=195
   _globals['_PARTYIDENTITY']._serialized_start=197
@@ -47,31 +49,31 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PARTYAPPROVAL']._serialized_start=310
   _globals['_PARTYAPPROVAL']._serialized_end=359
   _globals['_STARTDKGREQUEST']._serialized_start=362
-  _globals['_STARTDKGREQUEST']._serialized_end=593
-  _globals['_STARTDKGRESPONSE']._serialized_start=595
-  _globals['_STARTDKGRESPONSE']._serialized_end=713
-  _globals['_GETDKGSTATUSREQUEST']._serialized_start=715
-  _globals['_GETDKGSTATUSREQUEST']._serialized_end=773
-  _globals['_DKGSTATUSRESPONSE']._serialized_start=776
-  _globals['_DKGSTATUSRESPONSE']._serialized_end=979
-  _globals['_STARTSIGNREQUEST']._serialized_start=982
-  _globals['_STARTSIGNREQUEST']._serialized_end=1225
-  _globals['_STARTSIGNRESPONSE']._serialized_start=1227
-  _globals['_STARTSIGNRESPONSE']._serialized_end=1346
-  _globals['_GETSIGNSTATUSREQUEST']._serialized_start=1348
-  _globals['_GETSIGNSTATUSREQUEST']._serialized_end=1407
-  _globals['_SIGNSTATUSRESPONSE']._serialized_start=1410
-  _globals['_SIGNSTATUSRESPONSE']._serialized_end=1658
-  _globals['_PROTOCOLMESSAGEREQUEST']._serialized_start=1660
-  _globals['_PROTOCOLMESSAGEREQUEST']._serialized_end=1769
-  _globals['_MESSAGEOUTCOME']._serialized_start=1772
-  _globals['_MESSAGEOUTCOME']._serialized_end=2072
-  _globals['_PROTOCOLMESSAGERESPONSE']._serialized_start=2075
-  _globals['_PROTOCOLMESSAGERESPONSE']._serialized_end=2352
-  _globals['_PINGREQUEST']._serialized_start=2354
-  _globals['_PINGREQUEST']._serialized_end=2367
-  _globals['_PONGRESPONSE']._serialized_start=2370
-  _globals['_PONGRESPONSE']._serialized_end=2518
-  _globals['_SIGNERSERVICE']._serialized_start=2977
-  _globals['_SIGNERSERVICE']._serialized_end=3409
+  _globals['_STARTDKGREQUEST']._serialized_end=655
+  _globals['_STARTDKGRESPONSE']._serialized_start=657
+  _globals['_STARTDKGRESPONSE']._serialized_end=775
+  _globals['_GETDKGSTATUSREQUEST']._serialized_start=777
+  _globals['_GETDKGSTATUSREQUEST']._serialized_end=835
+  _globals['_DKGSTATUSRESPONSE']._serialized_start=838
+  _globals['_DKGSTATUSRESPONSE']._serialized_end=1062
+  _globals['_STARTSIGNREQUEST']._serialized_start=1065
+  _globals['_STARTSIGNREQUEST']._serialized_end=1308
+  _globals['_STARTSIGNRESPONSE']._serialized_start=1310
+  _globals['_STARTSIGNRESPONSE']._serialized_end=1429
+  _globals['_GETSIGNSTATUSREQUEST']._serialized_start=1431
+  _globals['_GETSIGNSTATUSREQUEST']._serialized_end=1490
+  _globals['_SIGNSTATUSRESPONSE']._serialized_start=1493
+  _globals['_SIGNSTATUSRESPONSE']._serialized_end=1741
+  _globals['_PROTOCOLMESSAGEREQUEST']._serialized_start=1743
+  _globals['_PROTOCOLMESSAGEREQUEST']._serialized_end=1852
+  _globals['_MESSAGEOUTCOME']._serialized_start=1855
+  _globals['_MESSAGEOUTCOME']._serialized_end=2155
+  _globals['_PROTOCOLMESSAGERESPONSE']._serialized_start=2158
+  _globals['_PROTOCOLMESSAGERESPONSE']._serialized_end=2435
+  _globals['_PINGREQUEST']._serialized_start=2437
+  _globals['_PINGREQUEST']._serialized_end=2450
+  _globals['_PONGRESPONSE']._serialized_start=2453
+  _globals['_PONGRESPONSE']._serialized_end=2601
+  _globals['_SIGNERSERVICE']._serialized_start=3156
+  _globals['_SIGNERSERVICE']._serialized_end=3588
 # @@protoc_insertion_point(module_scope)

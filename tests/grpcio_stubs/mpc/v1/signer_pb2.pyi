@@ -33,6 +33,12 @@ class IdentityScheme(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     IDENTITY_SCHEME_UNSPECIFIED: _ClassVar[IdentityScheme]
     IDENTITY_SCHEME_ED25519: _ClassVar[IdentityScheme]
     IDENTITY_SCHEME_ECDSA_P256_SHA256: _ClassVar[IdentityScheme]
+
+class KeyOperation(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    KEY_OPERATION_CREATE: _ClassVar[KeyOperation]
+    KEY_OPERATION_REFRESH: _ClassVar[KeyOperation]
+    KEY_OPERATION_RESHARE: _ClassVar[KeyOperation]
 PROTOCOL_UNSPECIFIED: Protocol
 PROTOCOL_GG20: Protocol
 PROTOCOL_FROST: Protocol
@@ -48,6 +54,9 @@ SESSION_STATE_CANCELLED: SessionState
 IDENTITY_SCHEME_UNSPECIFIED: IdentityScheme
 IDENTITY_SCHEME_ED25519: IdentityScheme
 IDENTITY_SCHEME_ECDSA_P256_SHA256: IdentityScheme
+KEY_OPERATION_CREATE: KeyOperation
+KEY_OPERATION_REFRESH: KeyOperation
+KEY_OPERATION_RESHARE: KeyOperation
 
 class ProtocolMessage(_message.Message):
     __slots__ = ("session_id", "from_party", "to_party", "round", "sequence", "payload", "mac", "party_signature")
@@ -90,7 +99,7 @@ class PartyApproval(_message.Message):
     def __init__(self, party: _Optional[int] = ..., signature: _Optional[bytes] = ...) -> None: ...
 
 class StartDKGRequest(_message.Message):
-    __slots__ = ("session_id", "key_id", "protocol", "curve", "threshold", "total_parties", "party_index", "party_identities")
+    __slots__ = ("session_id", "key_id", "protocol", "curve", "threshold", "total_parties", "party_index", "party_identities", "operation", "old_parties")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
     PROTOCOL_FIELD_NUMBER: _ClassVar[int]
@@ -99,6 +108,8 @@ class StartDKGRequest(_message.Message):
     TOTAL_PARTIES_FIELD_NUMBER: _ClassVar[int]
     PARTY_INDEX_FIELD_NUMBER: _ClassVar[int]
     PARTY_IDENTITIES_FIELD_NUMBER: _ClassVar[int]
+    OPERATION_FIELD_NUMBER: _ClassVar[int]
+    OLD_PARTIES_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     key_id: str
     protocol: Protocol
@@ -107,7 +118,9 @@ class StartDKGRequest(_message.Message):
     total_parties: int
     party_index: int
     party_identities: _containers.RepeatedCompositeFieldContainer[PartyIdentity]
-    def __init__(self, session_id: _Optional[str] = ..., key_id: _Optional[str] = ..., protocol: _Optional[_Union[Protocol, str]] = ..., curve: _Optional[_Union[Curve, str]] = ..., threshold: _Optional[int] = ..., total_parties: _Optional[int] = ..., party_index: _Optional[int] = ..., party_identities: _Optional[_Iterable[_Union[PartyIdentity, _Mapping]]] = ...) -> None: ...
+    operation: KeyOperation
+    old_parties: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, session_id: _Optional[str] = ..., key_id: _Optional[str] = ..., protocol: _Optional[_Union[Protocol, str]] = ..., curve: _Optional[_Union[Curve, str]] = ..., threshold: _Optional[int] = ..., total_parties: _Optional[int] = ..., party_index: _Optional[int] = ..., party_identities: _Optional[_Iterable[_Union[PartyIdentity, _Mapping]]] = ..., operation: _Optional[_Union[KeyOperation, str]] = ..., old_parties: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class StartDKGResponse(_message.Message):
     __slots__ = ("session_id", "state", "outbound")
@@ -128,7 +141,7 @@ class GetDKGStatusRequest(_message.Message):
     def __init__(self, session_id: _Optional[str] = ..., wait_ms: _Optional[int] = ...) -> None: ...
 
 class DKGStatusResponse(_message.Message):
-    __slots__ = ("session_id", "state", "round", "key_id", "public_key", "outbound", "error", "culprits")
+    __slots__ = ("session_id", "state", "round", "key_id", "public_key", "outbound", "error", "culprits", "key_version")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     ROUND_FIELD_NUMBER: _ClassVar[int]
@@ -137,6 +150,7 @@ class DKGStatusResponse(_message.Message):
     OUTBOUND_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     CULPRITS_FIELD_NUMBER: _ClassVar[int]
+    KEY_VERSION_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     state: SessionState
     round: int
@@ -145,7 +159,8 @@ class DKGStatusResponse(_message.Message):
     outbound: _containers.RepeatedCompositeFieldContainer[ProtocolMessage]
     error: str
     culprits: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, session_id: _Optional[str] = ..., state: _Optional[_Union[SessionState, str]] = ..., round: _Optional[int] = ..., key_id: _Optional[str] = ..., public_key: _Optional[bytes] = ..., outbound: _Optional[_Iterable[_Union[ProtocolMessage, _Mapping]]] = ..., error: _Optional[str] = ..., culprits: _Optional[_Iterable[int]] = ...) -> None: ...
+    key_version: int
+    def __init__(self, session_id: _Optional[str] = ..., state: _Optional[_Union[SessionState, str]] = ..., round: _Optional[int] = ..., key_id: _Optional[str] = ..., public_key: _Optional[bytes] = ..., outbound: _Optional[_Iterable[_Union[ProtocolMessage, _Mapping]]] = ..., error: _Optional[str] = ..., culprits: _Optional[_Iterable[int]] = ..., key_version: _Optional[int] = ...) -> None: ...
 
 class StartSignRequest(_message.Message):
     __slots__ = ("session_id", "key_id", "message", "signers", "derivation_path", "presign", "presignature_id", "taproot", "taproot_merkle_root", "approvals")
