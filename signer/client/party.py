@@ -10,7 +10,9 @@ outbound messages with a per-session sequence, as docs/contract.md §3.2 require
 Identities (docs/contract.md §11.5): the party signs every message it sends with its identity key over the
 session context it computed itself, and checks every message it takes against the sender's identity in
 that context before anything else; a message its claimed sender did not sign ends the session here, so a
-relay posing as the node cannot get this party to finish.
+relay posing as the node cannot get this party to finish. In a session of three or more parties the
+protocol runs inside its echo broadcast (`signer.protocols.echo.with_echo`, as in the node), which is
+handed the signed messages so that it can name a party that signed two different broadcasts.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import replace
 
 from signer.crypto.identity import IdentityError, IdentityKey
 from signer.protocols.base import BROADCAST, DkgResult, InboxKey, ProtocolError, SessionProtocol, SignResult
+from signer.protocols.echo import with_echo
 from signer.session_context import SessionContext, sign_message, verify_message
 from signer.wire import ProtocolMessage as WireMessage
 
@@ -30,12 +33,12 @@ class LocalParty:
         self, session_id: str, protocol: SessionProtocol, *, identity: IdentityKey, context: SessionContext
     ) -> None:
         self.session_id = session_id
-        self.protocol = protocol
+        self.protocol = with_echo(protocol, context)
         self.identity = identity
         self.context = context
         self.index = protocol.party_index
         self._next_sequence = 1
-        self._pending: dict[tuple[int, InboxKey], bytes] = {}
+        self._pending: dict[tuple[int, InboxKey], WireMessage] = {}
         self._started = False
 
     @property
@@ -67,7 +70,7 @@ class LocalParty:
         slot = (message.round, InboxKey(message.from_party, message.to_party == BROADCAST))
         seen = self._pending.get(slot)
         if seen is not None:
-            if seen != message.payload:
+            if seen.payload != message.payload:
                 raise ProtocolError(
                     f"party {message.from_party} sent two different round-{message.round} messages",
                     [message.from_party],
@@ -76,7 +79,7 @@ class LocalParty:
         spec = self.protocol.expected()
         if spec is None or message.round < spec.round:
             return []  # a relay retry of a round already consumed
-        self._pending[slot] = message.payload
+        self._pending[slot] = message
         return self._advance()
 
     def _advance(self) -> list[WireMessage]:
@@ -86,7 +89,7 @@ class LocalParty:
             if not all((spec.round, k) in self._pending for k in keys):
                 break
             inbox = {k: self._pending.pop((spec.round, k)) for k in keys}
-            out += self._wire(self.protocol.advance(inbox))
+            out += self._wire(self.protocol.advance_messages(inbox))
         return out
 
     def _wire(self, outgoing: list) -> list[WireMessage]:

@@ -168,6 +168,7 @@ class SignResult:
 class SessionProtocol(ABC):
     """One party's state machine for one DKG or signing session."""
 
+    session_id: str
     party_index: int
     parties: tuple[int, ...]
 
@@ -185,6 +186,12 @@ class SessionProtocol(ABC):
 
         Raises ProtocolError (with culprits) on any invalid input; the session is then dead.
         """
+
+    def advance_messages(self, inbox: Mapping[InboxKey, ProtocolMessage]) -> list[Outgoing]:
+        """`advance` for a driver that holds the received messages with their identity signatures (the
+        engine, the client's LocalParty). A protocol that must show a third party what a peer signed
+        (the echo broadcast, signer.protocols.echo) overrides it; every other one gets the payloads."""
+        return self.advance({key: m.payload for key, m in inbox.items()})
 
     @property
     @abstractmethod
@@ -292,7 +299,7 @@ class RoundMachine(SessionProtocol):
     def _guarded(self, step: Callable[..., list[Outgoing]], *args: Any) -> list[Outgoing]:
         try:
             return step(*args)
-        except ProtocolError:
+        except (ProtocolError, InternalError):  # the latter from a wrapped session: already classified
             self._fail()
             raise
         except Exception as exc:
