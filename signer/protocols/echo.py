@@ -67,6 +67,7 @@ __all__ = [
     "MIN_ECHO_PARTIES",
     "EchoBroadcast",
     "decode_echo",
+    "check_equivocation",
     "decode_reveal",
     "echo_round",
     "encode_echo",
@@ -291,16 +292,11 @@ class EchoBroadcast(RoundMachine):
             reveal = self._message(key, inbox[key], reveal_round(r))
             echo = self._echoes[k]
             claimed = decode_echo(echo.payload)
-            try:
-                copies = decode_reveal(reveal.payload, self.session_id, wire_round(r))
-            except DecodeError:
-                copies = {}
-            backed = copies.keys() == claimed.keys() - {k} and all(
-                self._signed(c) and _digest(c.payload) == claimed[j] for j, c in copies.items()
-            )
-            if not backed or not self._signed(echo, reveal):
+            assert self.context is not None  # a reveal round only runs with identities
+            if not _backs(self.context, k, claimed, reveal):
                 self._proven.setdefault(k, (echo, reveal))
                 continue
+            copies = decode_reveal(reveal.payload, self.session_id, wire_round(r))
             for j, theirs in sorted(copies.items()):
                 if j != me and theirs.payload != self._copies[j].payload:
                     self._proven.setdefault(j, (self._copies[j], theirs))
@@ -328,3 +324,56 @@ class EchoBroadcast(RoundMachine):
             culprits,
             evidence,
         )
+
+
+def check_equivocation(context: SessionContext, culprit: int, evidence: Iterable[ProtocolMessage]) -> None:
+    """What a third party runs on an echo blame, with the identity keys in `context` only: returns if
+    `evidence` (as `ProtocolError.evidence` names `culprit`) proves that `culprit` signed contradicting
+    messages, else raises IdentityError. The three proofs this module produces:
+    two broadcasts for one slot with different payloads; a broadcast and an echo of another hash for it;
+    an echo and a reveal that does not back it (a slot missing, a copy not signed by its sender, or a
+    copy of another hash). An undecodable echo is its own proof."""
+    messages = sorted(evidence, key=lambda m: m.round)
+    for m in messages:
+        if m.from_party != culprit or m.session_id != context.session_id:
+            raise IdentityError("evidence holds a message of another party or session")
+        verify_message(context, m, m.party_signature)
+    if len(messages) == 1 and messages[0].to_party == BROADCAST and inner_round(messages[0].round) is None:
+        try:
+            decode_echo(messages[0].payload)
+        except DecodeError:
+            return
+    elif len(messages) == 2:
+        first, second = messages
+        slot = inner_round(first.round)
+        if first.round == second.round and slot is not None and first.to_party == second.to_party == BROADCAST:
+            if first.payload != second.payload:
+                return
+        elif slot is not None and first.to_party == BROADCAST and second.round == echo_round(slot):
+            if _claim(second.payload).get(culprit) not in (None, _digest(first.payload)):
+                return
+        elif first.round % 3 == 2 and second.round == first.round + 1 and second.to_party != BROADCAST:
+            if not _backs(context, culprit, _claim(first.payload), second):
+                return
+    raise IdentityError(f"the evidence does not prove that party {culprit} equivocated")
+
+
+def _claim(payload: bytes) -> dict[int, bytes]:
+    try:
+        return decode_echo(payload)
+    except DecodeError:
+        return {}
+
+
+def _backs(context: SessionContext, sender: int, claimed: Mapping[int, bytes], reveal: ProtocolMessage) -> bool:
+    """Whether `reveal` holds, for every slot of `sender`'s echo `claimed` but its own, a copy signed by
+    the slot's sender that hashes to the claim."""
+    try:
+        copies = decode_reveal(reveal.payload, reveal.session_id, reveal.round - 2)
+        for c in copies.values():
+            verify_message(context, c, c.party_signature)
+    except (DecodeError, IdentityError):
+        return False
+    return copies.keys() == claimed.keys() - {sender} and all(
+        _digest(c.payload) == claimed[j] for j, c in copies.items()
+    )
