@@ -38,7 +38,9 @@ class SignedRun:
 Deliver = Callable[[SignedRun, int, ProtocolMessage], list[ProtocolMessage]]
 
 
-def run_signed(protocols: Mapping[int, SessionProtocol], deliver: Deliver | None = None, kind: str = "dkg") -> SignedRun:
+def run_signed(
+    protocols: Mapping[int, SessionProtocol], deliver: Deliver | None = None, kind: str = "dkg"
+) -> SignedRun:
     """Run every party until no message is left; `failures` holds each failed party's error."""
     keys = {i: IdentityKey.generate() for i in protocols}
     session_id = next(iter(protocols.values())).session_id
