@@ -47,7 +47,6 @@ import struct
 from collections.abc import Iterable, Mapping
 
 from signer import limits
-from signer.crypto.codec import Reader, Writer
 from signer.crypto.errors import DecodeError
 from signer.crypto.identity import MAX_SIGNATURE_BYTES, IdentityError
 from signer.protocols.base import (
@@ -132,45 +131,81 @@ def _digest(payload: bytes) -> bytes:
 
 def encode_echo(view: Mapping[int, bytes]) -> bytes:
     """u8 0x71 ‖ u8 1 ‖ u16 count ‖ (u16 party ‖ 32-byte SHA-256 of its payload)*, parties ascending."""
-    w = Writer(KIND_ECHO, VERSION).u16(len(view))
-    for party in sorted(view):
-        w.u16(party).fixed(view[party])
-    return w.done()
-
-
-def decode_echo(payload: bytes) -> dict[int, bytes]:
-    r = Reader(payload, KIND_ECHO, VERSION)
-    view: dict[int, bytes] = {}
-    for _ in range(r.u16()):
-        party = r.u16()
-        if not 1 <= party <= limits.MAX_PARTIES or (view and party <= max(view)):
-            raise DecodeError("echo parties must be ascending party indices")
-        view[party] = r.fixed(HASH_BYTES)
-    r.end()
-    return view
+    return struct.pack(">BBH", KIND_ECHO, VERSION, len(view)) + b"".join(
+        struct.pack(">H", party) + view[party] for party in sorted(view)
+    )
 
 
 def encode_reveal(copies: Iterable[ProtocolMessage]) -> bytes:
     """u8 0x72 ‖ u8 1 ‖ u16 count ‖ (u16 from ‖ u64 sequence ‖ L(payload) ‖ L(party_signature))*,
     senders ascending; L(x) = u32 length ‖ x."""
     ordered = sorted(copies, key=lambda m: m.from_party)
-    w = Writer(KIND_REVEAL, VERSION).u16(len(ordered))
-    for m in ordered:
-        w.u16(m.from_party).fixed(struct.pack(">Q", m.sequence)).var(m.payload).var(m.party_signature)
-    return w.done()
+    return struct.pack(">BBH", KIND_REVEAL, VERSION, len(ordered)) + b"".join(
+        struct.pack(">HQI", m.from_party, m.sequence, len(m.payload))
+        + m.payload
+        + struct.pack(">I", len(m.party_signature))
+        + m.party_signature
+        for m in ordered
+    )
+
+
+class _Reader:
+    """Strict parsing of the two layouts above (the protocol codec is not used: the client library, which
+    runs this wrapper, loads no protocol arithmetic); DecodeError on anything short, unordered or left over."""
+
+    def __init__(self, data: bytes, kind: int) -> None:
+        self.data, self.at = bytes(data), 0
+        if self.take(">BB") != (kind, VERSION):
+            raise DecodeError(f"not an echo-broadcast message of kind {kind:#x}, version {VERSION}")
+        self.last = 0
+
+    def take(self, fmt: str) -> tuple[int, ...]:
+        try:
+            values = struct.unpack_from(fmt, self.data, self.at)
+        except struct.error:
+            raise DecodeError("payload truncated") from None
+        self.at += struct.calcsize(fmt)
+        return values
+
+    def party(self) -> int:
+        (party,) = self.take(">H")
+        if not self.last < party <= limits.MAX_PARTIES:
+            raise DecodeError("parties must be ascending party indices")
+        self.last = party
+        return party
+
+    def field(self, n: int, most: int) -> bytes:
+        if n > most or self.at + n > len(self.data):
+            raise DecodeError("field truncated or too long")
+        self.at += n
+        return self.data[self.at - n : self.at]
+
+    def end(self) -> None:
+        if self.at != len(self.data):
+            raise DecodeError(f"{len(self.data) - self.at} trailing bytes")
+
+
+def decode_echo(payload: bytes) -> dict[int, bytes]:
+    r = _Reader(payload, KIND_ECHO)
+    (count,) = r.take(">H")
+    view = {}
+    for _ in range(count):
+        party = r.party()
+        view[party] = r.field(HASH_BYTES, HASH_BYTES)
+    r.end()
+    return view
 
 
 def decode_reveal(payload: bytes, session_id: str, round_no: int) -> dict[int, ProtocolMessage]:
     """The revealed broadcasts of wire round `round_no`, as the messages their senders signed."""
-    r = Reader(payload, KIND_REVEAL, VERSION)
-    copies: dict[int, ProtocolMessage] = {}
-    for _ in range(r.u16()):
-        party = r.u16()
-        if not 1 <= party <= limits.MAX_PARTIES or (copies and party <= max(copies)):
-            raise DecodeError("revealed copies must be ascending party indices")
-        (sequence,) = struct.unpack(">Q", r.fixed(8))
-        body = r.var(len(payload))
-        signature = r.var(MAX_SIGNATURE_BYTES)
+    r = _Reader(payload, KIND_REVEAL)
+    (count,) = r.take(">H")
+    copies = {}
+    for _ in range(count):
+        party = r.party()
+        sequence, size = r.take(">QI")
+        body = r.field(size, len(payload))
+        signature = r.field(r.take(">I")[0], MAX_SIGNATURE_BYTES)
         copies[party] = ProtocolMessage(session_id, party, BROADCAST, round_no, sequence, body, signature)
     r.end()
     return copies
