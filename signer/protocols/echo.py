@@ -1,5 +1,5 @@
 """Echo broadcast: in a session of three or more parties, every party confirms that it saw the same
-broadcasts as every other party before anything that depends on them is sent (docs/contract.md §7.8).
+broadcasts as every other party before anything that depends on them is sent (docs/contract.md §7.9).
 
 Why: a relayed "broadcast" is really n-1 point-to-point copies, so a lying party can sign a different
 broadcast for each recipient. Every copy verifies on its own, and the parties only notice later, when

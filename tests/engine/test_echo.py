@@ -1,4 +1,4 @@
-"""The echo broadcast through real engines (docs/contract.md §7.8): three parties' FROST sessions run
+"""The echo broadcast through real engines (docs/contract.md §7.9): three parties' FROST sessions run
 with echo rounds and complete, two parties' sessions send exactly the messages they always did, and an
 equivocating party is named by the honest engines (the signed messages reach the protocol)."""
 

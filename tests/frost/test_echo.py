@@ -1,4 +1,4 @@
-"""Echo broadcast in FROST sessions of three parties (docs/contract.md §7.8), with identities: a party
+"""Echo broadcast in FROST sessions of three parties (docs/contract.md §7.9), with identities: a party
 that signs two different broadcasts for one slot, or lies in its echo, is named by every honest party
 with evidence that a third party checks with the identity public keys alone; no honest party is named."""
 
@@ -9,6 +9,8 @@ import hashlib
 import pytest
 
 from signer.crypto.identity import IdentityError
+from signer.engine import offload
+from signer.protocols.base import ProtocolError
 from signer.protocols.echo import (
     check_equivocation,
     decode_echo,
@@ -74,7 +76,7 @@ def test_signing_with_three_signers_echoes_only_the_commitments() -> None:
     sessions = {i: FrostSignSession("echo-sign", i, shares[i], b"msg", P3) for i in P3}
     run = run_signed(sessions, kind="sign")
     assert not run.failures
-    assert sorted({m.round for m in run.sent}) == [1, 2, 4]  # the signature shares need no echo (§7.8)
+    assert sorted({m.round for m in run.sent}) == [1, 2, 4]  # the signature shares need no echo (§7.9)
     assert len({s.result.signature for s in sessions.values()}) == 1
 
 
@@ -110,3 +112,22 @@ def test_without_identities_a_mismatch_ends_the_session_naming_nobody() -> None:
 
     failures = driver.run(sessions, tamper)
     assert set(failures) == {1, 2, 3} and all(e.culprits == () for e in failures.values())
+
+
+def test_the_wrapper_and_its_evidence_survive_process_offload() -> None:
+    # GG20 steps run in worker processes: the engine pickles the wrapped session before every step
+    # (offload._dumps / _loads, what ProcessRunner does), and a worker's failure comes back as data.
+    def reload(run: SignedRun, to: int, m: ProtocolMessage) -> list[ProtocolMessage]:
+        for party in run.parties.values():
+            party.protocol = offload._loads(offload._dumps(party.protocol))
+        return [m]
+
+    sessions = {i: FrostDkgSession("echo-pickled", i, 2, P3) for i in P3}
+    run = run_signed(sessions, reload)
+    assert not run.failures and len({p.result.public_key for p in run.parties.values()}) == 1
+
+    evidence = tuple(m for m in run.sent if m.from_party == 3 and m.to_party == 0)
+    with pytest.raises(ProtocolError) as info:
+        offload._loads(offload._failure(ProtocolError("equivocation", [3], evidence)))
+    assert info.value.culprits == (3,) and info.value.evidence == evidence
+    assert [m.party_signature for m in info.value.evidence] == [m.party_signature for m in evidence]

@@ -1,4 +1,4 @@
-"""Echo broadcast in GG20 sessions of three parties (docs/contract.md §7.8), with identities: a party
+"""Echo broadcast in GG20 sessions of three parties (docs/contract.md §7.9), with identities: a party
 that signs a different round-1 broadcast for one party in keygen or in presigning is named by both
 honest parties, with evidence a third party checks with the identity public keys alone (before the echo,
 the honest parties blamed each other). Uses the committed pre-parameters and the shared 2-of-3 key."""
