@@ -166,7 +166,8 @@ class SignResult:
 
 
 class SessionProtocol(ABC):
-    """One party's state machine for one DKG or signing session."""
+    """One party's state machine for one DKG or signing session (`session_id`, this party's index, and
+    every party of the session: a signing's signers)."""
 
     session_id: str
     party_index: int
@@ -254,7 +255,13 @@ class RoundMachine(SessionProtocol):
         or only from `senders` (a round some parties do not speak in, as a reshare's shares come only from
         the dealers)."""
         others = frozenset(self.others if senders is None else senders) - {self.party_index}
-        self._spec = RoundSpec(round_no, others if broadcast else frozenset(), others if p2p else frozenset())
+        self._expect_spec(
+            RoundSpec(round_no, others if broadcast else frozenset(), others if p2p else frozenset()), handler
+        )
+
+    def _expect_spec(self, spec: RoundSpec, handler: Handler) -> None:
+        """Wait for exactly `spec` (a wrapper passing on what its inner session waits for)."""
+        self._spec = spec
         self._handler = handler
 
     def _receive(

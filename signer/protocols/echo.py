@@ -256,8 +256,7 @@ class EchoBroadcast(RoundMachine):
         if spec is None:
             self._finish(self.inner.result)
         else:
-            self._spec = RoundSpec(wire_round(spec.round), spec.broadcast_from, spec.p2p_from)
-            self._handler = self._on_round
+            self._expect_spec(RoundSpec(wire_round(spec.round), spec.broadcast_from, spec.p2p_from), self._on_round)
         return [Outgoing(o.to_party, wire_round(o.round), o.payload) for o in out]
 
     def _on_round(self, inbox: Mapping[InboxKey, bytes]) -> list[Outgoing]:
