@@ -131,3 +131,16 @@ def test_the_wrapper_and_its_evidence_survive_process_offload() -> None:
         offload._loads(offload._failure(ProtocolError("equivocation", [3], evidence)))
     assert info.value.culprits == (3,) and info.value.evidence == evidence
     assert [m.party_signature for m in info.value.evidence] == [m.party_signature for m in evidence]
+
+
+def test_an_undecodable_echo_names_its_sender() -> None:
+    def deliver(run: SignedRun, to: int, m: ProtocolMessage) -> list[ProtocolMessage]:
+        if m.from_party == 2 and m.round == echo_round(1):
+            return [run.resign(m, payload=m.payload[:-1])]
+        return [m]
+
+    shares = key_shares()
+    sessions = {i: FrostSignSession("echo-short", i, shares[i], b"msg", P3) for i in P3}
+    run = run_signed(sessions, deliver, kind="sign")
+    assert_named(run, 2, (1, 3))
+    assert len(run.failures[1].evidence) == 1
