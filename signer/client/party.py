@@ -40,6 +40,9 @@ class LocalParty:
         self._next_sequence = 1
         self._pending: dict[tuple[int, InboxKey], WireMessage] = {}
         self._started = False
+        # A failure met after earlier rounds of the same `receive` produced messages: those are returned
+        # first (a peer may wait for them, as for an echo reveal), and the next `receive` raises this.
+        self.failure: ProtocolError | None = None
 
     @property
     def done(self) -> bool:
@@ -58,7 +61,12 @@ class LocalParty:
         return message.from_party != self.index and message.to_party in (BROADCAST, self.index)
 
     def receive(self, message: WireMessage) -> list[WireMessage]:
-        """Take one relayed message; return whatever the protocol sends once rounds complete."""
+        """Take one relayed message; return whatever the protocol sends once rounds complete.
+
+        A ProtocolError ends the session; one met after this call already finished rounds is kept in
+        `failure` (and raised by the next call) so that their messages are returned."""
+        if self.failure is not None:
+            raise self.failure
         if message.session_id != self.session_id or not self.wants(message):
             raise ValueError("message is not for this party")
         if message.from_party not in self.protocol.parties:
@@ -89,7 +97,13 @@ class LocalParty:
             if not all((spec.round, k) in self._pending for k in keys):
                 break
             inbox = {k: self._pending.pop((spec.round, k)) for k in keys}
-            out += self._wire(self.protocol.advance_messages(inbox))
+            try:
+                out += self._wire(self.protocol.advance_messages(inbox))
+            except ProtocolError as exc:
+                if not out:
+                    raise
+                self.failure = exc
+                break
         return out
 
     def _wire(self, outgoing: list) -> list[WireMessage]:

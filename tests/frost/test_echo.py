@@ -144,3 +144,23 @@ def test_an_undecodable_echo_names_its_sender() -> None:
     run = run_signed(sessions, deliver, kind="sign")
     assert_named(run, 2, (1, 3))
     assert len(run.failures[1].evidence) == 1
+
+
+def test_a_reveal_is_sent_even_when_the_peer_reveal_was_already_in() -> None:
+    # Party 1 gets party 2's reveal before party 3's echo: taking that echo runs the echo round (its
+    # reveal to party 2) and the reveal round (naming party 3) in one call; party 2 still gets the reveal.
+    held: list[ProtocolMessage] = []
+    lie = equivocate(3, 2, 1, first_broadcast(FrostDkgSession("echo-order", 3, 2, P3)))
+
+    def deliver(run: SignedRun, to: int, m: ProtocolMessage) -> list[ProtocolMessage]:
+        if to == 1 and m.from_party == 3 and m.round == echo_round(1):
+            held.append(m)
+            return []
+        if to == 1 and m.from_party == 2 and m.round == reveal_round(1):
+            return [m, *held]
+        return lie(run, to, m)
+
+    sessions = {i: FrostDkgSession("echo-order", i, 2, P3) for i in P3}
+    run = run_signed(sessions, deliver)
+    assert held and run.parties[1].failure is not None
+    assert_named(run, 3, (1, 2))

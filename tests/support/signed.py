@@ -61,4 +61,7 @@ def run_signed(
                 except (ProtocolError, InternalError) as exc:
                     run.failures[i] = exc
                     break
+                if party.failure is not None:  # it failed after sending what it returned
+                    run.failures[i] = party.failure
+                    break
     return run
