@@ -94,15 +94,15 @@ def _dumps(obj: object) -> bytes:
 
 
 def _loads(blob: bytes) -> Any:
-    """Unpickle a worker's answer; a ProtocolError travels as data (its culprits are not in args)."""
+    """Unpickle a worker's answer; a ProtocolError travels as data (its culprits and evidence are not in args)."""
     value = pickle.loads(blob)
-    if isinstance(value, tuple) and len(value) == 3 and value[0] == "protocol-error":
-        raise ProtocolError(value[1], value[2])
+    if isinstance(value, tuple) and len(value) == 4 and value[0] == "protocol-error":
+        raise ProtocolError(value[1], value[2], value[3])
     return value
 
 
 def _failure(exc: ProtocolError) -> bytes:
-    return _dumps(("protocol-error", str(exc), exc.culprits))
+    return _dumps(("protocol-error", str(exc), exc.culprits, exc.evidence))
 
 
 def _build_in_worker(make: Callable[..., SessionProtocol], *args: Any) -> bytes:

@@ -12,6 +12,12 @@ is acknowledged and ignored; a different message reusing (from_party, sequence) 
 second, different message for the same (round, sender, broadcast|p2p) slot is INVALID_ARGUMENT; a message
 for a finished session or a round already passed is FAILED_PRECONDITION; messages for the next round are
 held, and those for rounds further ahead up to `max_buffered`, then RESOURCE_EXHAUSTED.
+
+Blame (docs/contract.md §11.8): every accepted message is kept, with its party signature, until the session's
+audit row is written, so a session that ends naming culprits can leave the proof in the audit log (each
+culprit's signed messages, and the signed messages the protocol cites, `ProtocolError.evidence`). The slot
+rules above bound what is kept as they bound the inbox: one broadcast and one point-to-point message per
+sender and round, at most `max_buffered` of them for rounds ahead.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from dataclasses import dataclass, replace
 
 import trio
 
+from signer.blame import make_evidence
 from signer.crypto.identity import IdentityError, IdentityKey
 from signer.engine import telemetry
 from signer.engine.config import EngineConfig
@@ -130,6 +137,10 @@ class Session:
         self._slots: set[tuple[int, int, bool]] = set()
         self._accepted_per_round: Counter[int] = Counter()
         self._held: dict[int, dict[InboxKey, bytes]] = {}
+        # Every accepted message (signature checked), and the signed messages a ProtocolError cited: the
+        # blame evidence, kept until the audit row is written.
+        self._received: list[ProtocolMessage] = []
+        self._cited: tuple[ProtocolMessage, ...] = ()
         # Room for the current and the next round's slots plus the early-message allowance.
         capacity = config.max_buffered + 4 * len(setup.parties)
         self._inbox_send, self._inbox_recv = trio.open_memory_channel[ProtocolMessage](capacity)
@@ -223,6 +234,7 @@ class Session:
         except trio.WouldBlock:
             raise ResourceExhausted("session inbox is full") from None
         self._seen[(msg.from_party, msg.sequence)] = fingerprint
+        self._received.append(msg)
         self._slots.add(slot)
         self._accepted_per_round[msg.round] += 1
         return False
@@ -262,6 +274,7 @@ class Session:
                 except trio.TooSlowError:
                     self._end(SessionState.TIMED_OUT, self._timeout_text())
                 except ProtocolError as exc:
+                    self._cited = exc.evidence
                     self._end(SessionState.FAILED, str(exc), exc.culprits)
                 except EngineError as exc:
                     self._end(SessionState.FAILED, str(exc))
@@ -283,6 +296,7 @@ class Session:
                     log.error("audit row not written: %s", exc, extra=self._log_extra)
                 except Exception:
                     log.exception("audit row not written", extra=self._log_extra)
+            self._received, self._cited = [], ()
             self.done.set()
             self._on_done(self)
 
@@ -382,6 +396,12 @@ class Session:
             extra={**self._log_extra, "state": state.name, "culprits": list(culprits)},
         )
         self._notify()
+
+    def blame_evidence(self) -> bytes | None:
+        """The blame evidence of a session that ended naming culprits (`signer.blame`), else None."""
+        if not self.culprits:
+            return None
+        return make_evidence(self.setup.context, self.culprits, self.error, self._received, self._cited)
 
     def _timeout_text(self) -> str:
         waiting = sorted({k.from_party for k in self._missing})
