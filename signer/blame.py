@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from signer.crypto.identity import SCHEME_NAMES, IdentityError
+from signer.crypto.identity import SCHEME_NAMES, IdentityError, fingerprint
 from signer.session_context import Reader, SessionContext, decode_context, message_fields, prefixed, u32, verify_message
 from signer.wire import ProtocolMessage
 
@@ -125,6 +125,7 @@ class Evidence:
                         "party": p.party,
                         "scheme": SCHEME_NAMES.get(p.scheme, str(p.scheme)),
                         "public_key": p.public_key.hex(),
+                        "fingerprint": fingerprint(p.public_key),
                     }
                     for p in c.parties
                 ],

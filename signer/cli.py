@@ -348,17 +348,19 @@ def evidence_record(blob: bytes) -> dict[str, Any]:
 
 def evidence_lines(evidence: dict[str, Any]) -> list[str]:
     """`signer audit show`'s text form of decoded evidence: indented lines under its row."""
+    import json
+
     if "error" in evidence:
         return [f"  evidence: does not decode: {evidence['error']}"]
     c = evidence["context"]
     signatures = "all valid" if evidence["signatures_valid"] else "NOT ALL VALID"
     lines = [
         f"  evidence v{evidence['version']}: culprits={evidence['culprits']} signatures={signatures} "
-        f"reason={evidence['reason']!r}",
+        f"reason={json.dumps(evidence['reason'])}",
         f"  context {c['hash']}: kind={c['kind']} session_id={c['session_id']} key_id={c['key_id']} "
         f"protocol={c['protocol']} curve={c['curve']} threshold={c['threshold']} signers={c['signers']}",
     ]
-    lines += [f"  party {p['party']}: {p['scheme']} {p['public_key']}" for p in c["parties"]]
+    lines += [f"  party {p['party']}: {p['scheme']} {p['public_key']} ({p['fingerprint']})" for p in c["parties"]]
     for i, m in enumerate(evidence["messages"], 1):
         verdict = "valid" if m["signature_valid"] else f"INVALID ({m['signature_error']})"
         lines += [

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import nacl.signing
 import pytest
-import trio
 
 from signer.blame import CITED, RECEIVED, Evidence, EvidenceError, verify_evidence
 from signer.crypto.preparams import load_fixture_preparams
@@ -28,12 +27,11 @@ from signer.engine import (
     DkgRequest,
     EngineConfig,
     SessionKind,
-    SessionManager,
     SessionState,
 )
 from signer.engine.offload import _failure, _loads
 from signer.engine.registry import ProtocolBinding
-from signer.protocols.base import BROADCAST, InboxKey, Outgoing, ProofError, ProtocolError, RoundMachine
+from signer.protocols.base import InboxKey, Outgoing, ProofError, ProtocolError, RoundMachine
 from signer.protocols.frost.ciphersuite import FROST_ED25519_SHA512
 from signer.protocols.frost.dkg import DkgParams, verify_round1
 from signer.protocols.frost.messages import DkgRound1
@@ -43,7 +41,8 @@ from signer.session_context import message_signing_input, sign_message
 from signer.wire import ProtocolMessage
 from tests.engine.harness import serving
 from tests.engine.relay import relay
-from tests.support.identities import KEYS, node, resigned, start_as
+from tests.support.blame import audit_row, bad_proof, fail_round1
+from tests.support.identities import KEYS, node, start_as
 from tests.support.memstore import MemoryStore
 
 FIXTURES = Path(__file__).resolve().parents[1] / "paillier" / "fixtures" / "preparams.json"
@@ -60,41 +59,14 @@ def independent_signature_check(evidence: bytes, m: ProtocolMessage) -> None:
     nacl.signing.VerifyKey(sender.public_key).verify(signed, m.party_signature)  # raises BadSignatureError
 
 
-async def fail_round1(
-    parties: Mapping[int, SessionManager], request: DkgRequest, change: object
-) -> tuple[ProtocolMessage, ProtocolMessage, dict[str, object]]:
-    """Start a DKG on both engines; party 2 lies: its round-1 broadcast to party 1 is `change(payload)`,
-    signed by party 2 itself. Returns (genuine, sent, party 1's audit row) once party 1's session ended."""
-    for p, m in parties.items():
-        await start_as(parties, m, SessionKind.DKG, dataclasses.replace(request, party_index=p))
-    while not (outbound := (await parties[2].status(request.session_id)).outbound):
-        await trio.sleep(0.05)  # a GG20 party computes round 1 in a worker process
-    genuine = outbound[0]
-    assert (genuine.round, genuine.to_party) == (1, BROADCAST)
-    sent = resigned(parties, dataclasses.replace(genuine, payload=change(genuine.payload)))  # type: ignore[operator]
-    await parties[1].deliver(sent)
-    while not (view := await parties[1].status(request.session_id, 100)).state.terminal:
-        pass
-    assert view.state is SessionState.FAILED and view.culprits == (2,), view.error
-    await parties[1].cancel(request.session_id)  # returns once the session, audit row included, is done
-    await parties[2].cancel(request.session_id)
-    store = parties[1]._store
-    assert isinstance(store, MemoryStore)
-    (row,) = [r for r in store.audit if r["session_id"] == request.session_id]
-    assert row["result"] == "failed culprits=[2]"
-    return genuine, sent, row
-
-
 async def test_frost_dkg_bad_proof_of_knowledge_is_proven_with_public_keys_only(clock):
     parties = {p: node(EngineConfig(round_timeout_s=10.0), MemoryStore()) for p in (1, 2)}
 
-    def bad_proof(payload: bytes) -> bytes:
-        pkg = DkgRound1.decode(SUITE, payload, 2)
-        return dataclasses.replace(pkg, proof_mu=(pkg.proof_mu + 1) % SUITE.group.order).encode(SUITE)
-
     async with serving(*parties.values()):
-        genuine, sent, row = await fail_round1(parties, DkgRequest("dkg-pok", "w", FROST, ED25519, 2, 2, 0), bad_proof)
+        genuine, sent = await fail_round1(parties, DkgRequest("dkg-pok", "w", FROST, ED25519, 2, 2, 0), bad_proof)
         context = parties[1]._sessions["dkg-pok"].setup.context
+    row = audit_row(parties[1], "dkg-pok")
+    assert row["result"] == "failed culprits=[2]"
     evidence = row["evidence"]
     assert isinstance(evidence, bytes)
 
@@ -141,8 +113,8 @@ async def test_gg20_keygen_bad_mod_proof_is_proven_with_public_keys_only(tmp_pat
 
     async with serving(*parties.values()):
         request = DkgRequest("dkg-mod", "eth", GG20, SECP256K1, 2, 2, 0)
-        genuine, sent, row = await fail_round1(parties, request, bad_mod_proof)
-    evidence = row["evidence"]
+        genuine, sent = await fail_round1(parties, request, bad_mod_proof)
+    evidence = audit_row(parties[1], "dkg-mod")["evidence"]
     assert isinstance(evidence, bytes)
     blame = verify_evidence(evidence)
     assert blame.culprits == (2,) and "Π^mod" in blame.reason
@@ -195,7 +167,7 @@ async def test_cited_evidence_is_kept_and_an_equivocation_concluded(clock):
         cited.append(received)  # also received directly: kept once, as received
         finals = await relay(parties, "dkg-eq")
     assert finals[1].culprits == (2,)
-    (row,) = [r for r in parties[1]._store.audit if r["session_id"] == "dkg-eq"]  # type: ignore[attr-defined]
+    row = audit_row(parties[1], "dkg-eq")
     evidence = Evidence.decode(row["evidence"])
     assert [(e.source, e.message.payload) for e in evidence.messages] == [
         (RECEIVED, received.payload),
