@@ -213,6 +213,8 @@ def decode_context(data: bytes) -> SessionContext:
         extra[name] = r.blob()
     if kind not in KINDS:
         raise IdentityError(f"session context kind must be one of {KINDS}")
+    if len({p.party for p in parties}) != len(parties) or len(set(signers)) != len(signers):
+        raise IdentityError("session context names a party or a signer twice")
     context = SessionContext(
         kind, session_id, key_id, protocol, curve, threshold, parties, signers, message, path, presignature_id, extra
     )
