@@ -28,10 +28,11 @@ from signer.engine import (
     EngineConfig,
     SessionKind,
     SessionState,
+    Unauthenticated,
 )
 from signer.engine.offload import _failure, _loads
 from signer.engine.registry import ProtocolBinding
-from signer.protocols.base import InboxKey, Outgoing, ProofError, ProtocolError, RoundMachine
+from signer.protocols.base import DecodeError, InboxKey, Outgoing, ProofError, ProtocolError, RoundMachine
 from signer.protocols.frost.ciphersuite import FROST_ED25519_SHA512
 from signer.protocols.frost.dkg import DkgParams, verify_round1
 from signer.protocols.frost.messages import DkgRound1
@@ -97,6 +98,32 @@ async def test_frost_dkg_bad_proof_of_knowledge_is_proven_with_public_keys_only(
         assert shown["signature_valid"] is False and "party_signature of party 2" in shown["signature_error"]
     with pytest.raises(EvidenceError, match="truncated"):
         verify_evidence(evidence[:-1])
+
+
+async def test_an_undecodable_payload_is_proven_and_a_relay_cannot_frame_anyone(clock):
+    """A relay's forgery in party 2's name (not signed by party 2) is refused and never becomes evidence;
+    party 2's own signed payload that does not decode is, and anyone can see it does not decode."""
+    parties = {p: node(EngineConfig(round_timeout_s=10.0), MemoryStore()) for p in (1, 2)}
+
+    def truncated(payload: bytes) -> bytes:
+        return payload[:-1]
+
+    async with serving(*parties.values()):
+        for p, m in parties.items():
+            await start_as(parties, m, SessionKind.DKG, DkgRequest("dkg-cut", "w", FROST, ED25519, 2, 2, p))
+        genuine = (await parties[2].status("dkg-cut")).outbound[0]
+        forged = dataclasses.replace(genuine, payload=truncated(genuine.payload))  # the relay cannot re-sign
+        with pytest.raises(Unauthenticated):
+            await parties[1].deliver(forged)
+        assert (await parties[1].status("dkg-cut")).state is SessionState.RUNNING
+        for m in parties.values():
+            await m.cancel("dkg-cut")
+        _, sent = await fail_round1(parties, DkgRequest("dkg-cut2", "w2", FROST, ED25519, 2, 2, 0), truncated)
+    blame = verify_evidence(audit_row(parties[1], "dkg-cut2")["evidence"])
+    assert blame.by_culprit == {2: (sent,)}
+    with pytest.raises(DecodeError):
+        DkgRound1.decode(SUITE, blame.by_culprit[2][0].payload, blame.context.threshold)
+    assert audit_row(parties[1], "dkg-cut")["result"] == "cancelled"
 
 
 async def test_gg20_keygen_bad_mod_proof_is_proven_with_public_keys_only(tmp_path):
