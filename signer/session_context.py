@@ -9,7 +9,9 @@ message is caught at the first message: the signature does not verify. An approv
 signer's identity signature over a signing's context: the device saying "sign exactly this".
 
 Both sides use these functions: the node's engine and the client library (P1), so the layouts have one
-source. A bottom module: it imports only `signer.crypto.identity`, and every layer may use it.
+source. `decode_context` reads a context back: a verifier of blame evidence (`signer.blame`, §11.8) takes
+the parties' identity keys from it. A bottom module: it imports only `signer.crypto.identity`, and every
+layer may use it.
 """
 
 from __future__ import annotations
@@ -110,9 +112,6 @@ class Reader:
             return self.blob().decode("utf-8")
         except UnicodeDecodeError:
             raise self._error(f"{self._what}: text is not UTF-8") from None
-
-    def fixed(self, n: int) -> bytes:
-        return self._take(n)
 
     @property
     def left(self) -> int:
