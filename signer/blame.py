@@ -25,16 +25,17 @@ from typing import Any
 
 from signer.crypto.identity import SCHEME_NAMES, IdentityError, fingerprint
 from signer.session_context import Reader, SessionContext, decode_context, message_fields, prefixed, u32, verify_message
-from signer.wire import ProtocolMessage
+from signer.wire import BROADCAST, ProtocolMessage
 
 EVIDENCE_DOMAIN = b"mpc.v1.BlameEvidence"
 EVIDENCE_VERSION = 1
 # Where a message of the evidence comes from: accepted by this node from its sender (MAC and party signature
-# checked), or cited by the protocol as evidence (`ProtocolError.evidence`: one that reached this node only
-# inside another party's message, such as the other half of an equivocation).
+# checked), cited by the protocol as evidence (`ProtocolError.evidence`: one that reached this node only
+# inside another party's message, such as the other half of an equivocation), or sent by this node itself.
 RECEIVED = 1
 CITED = 2
-SOURCES = {RECEIVED: "received", CITED: "cited"}
+SENT = 3
+SOURCES = {RECEIVED: "received", CITED: "cited", SENT: "sent"}
 
 
 class EvidenceError(ValueError):
@@ -168,17 +169,28 @@ def make_evidence(
     reason: str,
     received: Iterable[ProtocolMessage],
     cited: Iterable[ProtocolMessage] = (),
+    sent: Iterable[ProtocolMessage] = (),
 ) -> bytes:
-    """The evidence of a blame: every message received from a culprit (by sender, then sequence) and every
-    cited one that is not among them. The caller passes only messages whose signatures it has checked."""
+    """The evidence of a blame: of the messages this party `received` (signatures checked), every one from a
+    culprit and every broadcast; then the broadcasts it `sent` itself; then every `cited` one not among
+    those. Each group by sender, then sequence.
+
+    Why the broadcasts of honest parties and its own: a culprit's fault is often only visible against the
+    whole public transcript (a FROST signature share is checked with every signer's nonce commitments), and
+    broadcasts are public anyway. Point-to-point messages of honest parties are left out."""
     named = tuple(sorted(set(culprits)))
-    kept = sorted((m for m in received if m.from_party in named), key=lambda m: (m.from_party, m.sequence))
-    messages = [EvidenceMessage(RECEIVED, m) for m in kept]
-    seen = {_identity(m) for m in kept}
-    for m in cited:
-        if _identity(m) not in seen:
-            seen.add(_identity(m))
-            messages.append(EvidenceMessage(CITED, m))
+    groups = (
+        (RECEIVED, [m for m in received if m.from_party in named or m.to_party == BROADCAST]),
+        (SENT, [m for m in sent if m.to_party == BROADCAST]),
+        (CITED, list(cited)),
+    )
+    messages: list[EvidenceMessage] = []
+    seen: set[tuple[object, ...]] = set()
+    for source, group in groups:
+        for m in sorted(group, key=lambda m: (m.from_party, m.sequence)) if source != CITED else group:
+            if _identity(m) not in seen:
+                seen.add(_identity(m))
+                messages.append(EvidenceMessage(source, m))
     return Evidence(context, named, reason, tuple(messages)).encode()
 
 

@@ -401,7 +401,7 @@ class Session:
         """The blame evidence of a session that ended naming culprits (`signer.blame`), else None."""
         if not self.culprits:
             return None
-        return make_evidence(self.setup.context, self.culprits, self.error, self._received, self._cited)
+        return make_evidence(self.setup.context, self.culprits, self.error, self._received, self._cited, self.outbound)
 
     def _timeout_text(self) -> str:
         waiting = sorted({k.from_party for k in self._missing})

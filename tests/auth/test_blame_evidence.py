@@ -128,7 +128,7 @@ def test_malformed_or_unproven_evidence_is_refused():
         "version 2 is not 1": blob[:20] + u32(2) + blob[24:],
         "trailing bytes": blob + b"\x00",
         "truncated": blob[:-3],
-        "source 3": blob[:at_source] + b"\x03" + blob[at_source + 1 :],
+        "source 4": blob[:at_source] + b"\x04" + blob[at_source + 1 :],
         "culprit 7 is not a party": dataclasses.replace(good, culprits=(7,)).encode(),
         "not the context's": dataclasses.replace(
             good, messages=(EvidenceMessage(RECEIVED, _signed(context, other_session)),)

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import nacl.signing
 import pytest
+import trio
 
-from signer.blame import CITED, RECEIVED, Evidence, EvidenceError, verify_evidence
+from signer.blame import CITED, RECEIVED, SENT, Evidence, EvidenceError, verify_evidence
 from signer.crypto.preparams import load_fixture_preparams
 from signer.crypto.zk import mod
 from signer.engine import (
@@ -28,14 +29,17 @@ from signer.engine import (
     EngineConfig,
     SessionKind,
     SessionState,
+    SignRequest,
     Unauthenticated,
 )
 from signer.engine.offload import _failure, _loads
 from signer.engine.registry import ProtocolBinding
 from signer.protocols.base import DecodeError, InboxKey, Outgoing, ProofError, ProtocolError, RoundMachine
+from signer.protocols.frost import core as frost_core
 from signer.protocols.frost.ciphersuite import FROST_ED25519_SHA512
 from signer.protocols.frost.dkg import DkgParams, verify_round1
-from signer.protocols.frost.messages import DkgRound1
+from signer.protocols.frost.keys import FrostKeyShare
+from signer.protocols.frost.messages import DkgRound1, SignRound1, SignRound2
 from signer.protocols.gg20.keygen import KeygenParams
 from signer.protocols.gg20.messages import KeygenCommit
 from signer.session_context import message_signing_input, sign_message
@@ -43,7 +47,7 @@ from signer.wire import ProtocolMessage
 from tests.engine.harness import serving
 from tests.engine.relay import relay
 from tests.support.blame import audit_row, bad_proof, fail_round1
-from tests.support.identities import KEYS, node, start_as
+from tests.support.identities import KEYS, node, resigned, start_as
 from tests.support.memstore import MemoryStore
 
 FIXTURES = Path(__file__).resolve().parents[1] / "paillier" / "fixtures" / "preparams.json"
@@ -77,7 +81,10 @@ async def test_frost_dkg_bad_proof_of_knowledge_is_proven_with_public_keys_only(
     assert blame.context.identity(2).public_key == KEYS[parties[2]].public_key
     (message,) = blame.by_culprit[2]
     assert message == sent and message.party_signature == sent.party_signature
-    assert [e.source for e in Evidence.decode(evidence).messages] == [RECEIVED]
+    # With it, the public transcript it was checked against: party 1's own round-1 broadcast, signed by it.
+    own = parties[1]._sessions["dkg-pok"].outbound[0]
+    assert [(e.source, e.message) for e in Evidence.decode(evidence).messages] == [(RECEIVED, sent), (SENT, own)]
+    assert Evidence.decode(evidence).messages[1].message.party_signature == own.party_signature
     independent_signature_check(evidence, message)
 
     # The fault itself, from the signed payload and the context's public fields alone.
@@ -94,7 +101,7 @@ async def test_frost_dkg_bad_proof_of_knowledge_is_proven_with_public_keys_only(
         tampered = evidence[:at] + bytes([evidence[at] ^ 0x01]) + evidence[at + 1 :]
         with pytest.raises(EvidenceError, match="message 0 .*party_signature of party 2"):
             verify_evidence(tampered)
-        (shown,) = Evidence.decode(tampered).describe()["messages"]
+        shown = Evidence.decode(tampered).describe()["messages"][0]
         assert shown["signature_valid"] is False and "party_signature of party 2" in shown["signature_error"]
     with pytest.raises(EvidenceError, match="truncated"):
         verify_evidence(evidence[:-1])
@@ -124,6 +131,53 @@ async def test_an_undecodable_payload_is_proven_and_a_relay_cannot_frame_anyone(
     with pytest.raises(DecodeError):
         DkgRound1.decode(SUITE, blame.by_culprit[2][0].payload, blame.context.threshold)
     assert audit_row(parties[1], "dkg-cut")["result"] == "cancelled"
+
+
+async def test_frost_wrong_signature_share_is_proven_against_the_signed_transcript(clock):
+    """Party 2 sends a wrong signature share. The evidence holds both signers' signed broadcasts (the nonce
+    commitments every share is checked against); with the key's public package (group key and verifying
+    shares, which every party of the key holds) anyone re-runs RFC 9591's share check and sees party 2's
+    share fail and party 1's pass."""
+    parties = {p: node(EngineConfig(round_timeout_s=10.0), MemoryStore()) for p in (1, 2)}
+    message = b"pay 5 to carol"
+    async with serving(*parties.values()):
+        for p, m in parties.items():
+            await start_as(parties, m, SessionKind.DKG, DkgRequest("dkg", "w", FROST, ED25519, 2, 2, p))
+        await relay(parties, "dkg")
+        request = SignRequest("sig", "w", message, (1, 2))
+        views = {p: await start_as(parties, m, SessionKind.SIGN, request) for p, m in parties.items()}
+        await parties[2].deliver(views[1].outbound[0])
+        await parties[1].deliver(views[2].outbound[0])
+        while len(outbound := (await parties[2].status("sig")).outbound) < 2:
+            await trio.sleep(0.01)
+        genuine = outbound[1]
+        bad_share = (SignRound2.decode(SUITE, genuine.payload).share + 1) % SUITE.group.order
+        sent = resigned(parties, dataclasses.replace(genuine, payload=SignRound2(bad_share).encode(SUITE)))
+        await parties[1].deliver(sent)
+        while not (view := await parties[1].status("sig", 100)).state.terminal:
+            pass
+        assert view.state is SessionState.FAILED and view.culprits == (2,)
+        for m in parties.values():
+            await m.cancel("sig")
+    store = parties[1]._store
+    assert isinstance(store, MemoryStore)
+    public = FrostKeyShare.decode(store.shares["w"].share).public  # the key's public package only
+
+    evidence = audit_row(parties[1], "sig")["evidence"]
+    assert isinstance(evidence, bytes)
+    blame = verify_evidence(evidence)
+    assert blame.context.kind == "sign" and blame.context.message == message
+    assert [m.round for m in blame.by_culprit[2]] == [1, 2] and blame.by_culprit[2][1] == sent
+    signed = {(e.message.from_party, e.message.round): e.message.payload for e in Evidence.decode(evidence).messages}
+    assert set(signed) == {(1, 1), (1, 2), (2, 1), (2, 2)}
+    commitments = {j: SignRound1.decode(SUITE, signed[(j, 1)]).commitments for j in (1, 2)}
+    ctx = frost_core.signing_context(SUITE, public.group_public_key, commitments, blame.context.message)
+    shares = {j: SignRound2.decode(SUITE, signed[(j, 2)]).share for j in (1, 2)}
+    verifying = public.verifying_shares
+    assert not frost_core.verify_signature_share(SUITE, 2, verifying[2], shares[2], ctx)
+    assert frost_core.verify_signature_share(SUITE, 1, verifying[1], shares[1], ctx)
+    genuine_share = SignRound2.decode(SUITE, genuine.payload).share
+    assert frost_core.verify_signature_share(SUITE, 2, verifying[2], genuine_share, ctx)
 
 
 async def test_gg20_keygen_bad_mod_proof_is_proven_with_public_keys_only(tmp_path):
@@ -196,9 +250,10 @@ async def test_cited_evidence_is_kept_and_an_equivocation_concluded(clock):
     assert finals[1].culprits == (2,)
     row = audit_row(parties[1], "dkg-eq")
     evidence = Evidence.decode(row["evidence"])
-    assert [(e.source, e.message.payload) for e in evidence.messages] == [
-        (RECEIVED, received.payload),
-        (CITED, b"another commitment of 2"),
+    assert [(e.source, e.message.from_party, e.message.payload) for e in evidence.messages] == [
+        (RECEIVED, 2, received.payload),
+        (SENT, 1, b"commitment of 1"),
+        (CITED, 2, b"another commitment of 2"),
     ]
     blame = verify_evidence(row["evidence"])
     assert set(blame.equivocations) == {2}
@@ -206,9 +261,9 @@ async def test_cited_evidence_is_kept_and_an_equivocation_concluded(clock):
     # A cited message its claimed sender did not sign makes the whole evidence fail.
     swapped = dataclasses.replace(cited[0], party_signature=received.party_signature)
     forged = dataclasses.replace(
-        evidence, messages=(evidence.messages[0], dataclasses.replace(evidence.messages[1], message=swapped))
+        evidence, messages=(*evidence.messages[:2], dataclasses.replace(evidence.messages[2], message=swapped))
     )
-    with pytest.raises(EvidenceError, match="message 1 .*party_signature of party 2"):
+    with pytest.raises(EvidenceError, match="message 2 .*party_signature of party 2"):
         verify_evidence(forged.encode())
 
 

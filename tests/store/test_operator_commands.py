@@ -118,11 +118,13 @@ def test_audit_show_prints_blame_evidence(target: Target) -> None:
     assert evidence["context"]["parties"][1] == {
         "party": 2, "scheme": "ed25519", "public_key": culprit_key.hex(), "fingerprint": fingerprint(culprit_key)
     }  # fmt: skip
-    assert evidence["messages"] == [
-        {"source": "received", "from_party": 2, "to_party": 0, "round": 1, "sequence": sent.sequence,
-         "payload": sent.payload.hex(), "party_signature": sent.party_signature.hex(), "signature_valid": True,
-         "signature_error": ""},
-    ]  # fmt: skip
+    received, own = evidence["messages"]  # party 2's lie, then party 1's own round-1 broadcast
+    assert received == {
+        "source": "received", "from_party": 2, "to_party": 0, "round": 1, "sequence": sent.sequence,
+        "payload": sent.payload.hex(), "party_signature": sent.party_signature.hex(), "signature_valid": True,
+        "signature_error": "",
+    }  # fmt: skip
+    assert (own["source"], own["from_party"], own["round"], own["signature_valid"]) == ("sent", 1, 1, True)
     blame = verify_evidence(bytes.fromhex(evidence["encoded"]))
     assert blame.by_culprit[2] == (sent,) and blame.context.session_id == "dkg-bad"
 
@@ -135,6 +137,7 @@ def test_audit_show_prints_blame_evidence(target: Target) -> None:
     assert f"  message 1 (received): from=2 to=0 round=1 sequence={sent.sequence} signature=valid" in lines
     assert f"    payload={sent.payload.hex()}" in lines
     assert f"    party_signature={sent.party_signature.hex()}" in lines
+    assert "  message 2 (sent): from=1 to=0 round=1 sequence=1 signature=valid" in lines
 
 
 def test_key_list_of_an_empty_store_and_a_missing_one(tmp_path, target: Target) -> None:
