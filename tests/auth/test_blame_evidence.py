@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from signer.blame import CITED, RECEIVED, Evidence, EvidenceError, EvidenceMessage, make_evidence, verify_evidence
+from signer.cli import evidence_lines, evidence_record
 from signer.crypto.identity import ED25519, IdentityError, IdentityKey
 from signer.session_context import (
     CONTEXT_DOMAIN,
@@ -144,3 +145,11 @@ def test_malformed_or_unproven_evidence_is_refused():
     for what, bad in cases.items():
         with pytest.raises(EvidenceError, match=what):
             verify_evidence(bad)
+
+
+def test_audit_show_reports_evidence_it_cannot_read_in_one_line():
+    """A row whose evidence does not decode (a newer version, a damaged row) is shown as such, with its bytes."""
+    future = b"mpc.v1.BlameEvidence" + u32(2) + b"..."
+    record = evidence_record(future)
+    assert record == {"error": "blame evidence version 2 is not 1", "encoded": future.hex()}
+    assert evidence_lines(record) == ["  evidence: does not decode: blame evidence version 2 is not 1"]

@@ -80,6 +80,7 @@ def test_key_list_and_audit_show(target: Target) -> None:
         ("sign", "wallet-1", "completed", "node-1")
     ]
     assert rows[0]["message_digest"] == hashlib.sha256(MESSAGE).hexdigest()
+    assert rows[0]["evidence"] is None  # nobody was blamed
     res = signer("audit", "show", "dkg-1", *url)
     assert res.returncode == 0, res.stderr
     (line,) = res.stdout.splitlines()
