@@ -15,9 +15,10 @@ held, and those for rounds further ahead up to `max_buffered`, then RESOURCE_EXH
 
 Blame (docs/contract.md §11.8): every accepted message is kept, with its party signature, until the session's
 audit row is written, so a session that ends naming culprits can leave the proof in the audit log (each
-culprit's signed messages, and the signed messages the protocol cites, `ProtocolError.evidence`). The slot
-rules above bound what is kept as they bound the inbox: one broadcast and one point-to-point message per
-sender and round, at most `max_buffered` of them for rounds ahead.
+culprit's signed messages, every broadcast, and the signed messages the protocol cites,
+`ProtocolError.evidence`). The slot rules above bound what is kept as they bound the inbox: one broadcast
+and one point-to-point message per sender and round, at most `max_buffered` of them for rounds ahead; the
+audit log gets only those of the rounds up to the one that failed.
 """
 
 from __future__ import annotations
@@ -398,10 +399,16 @@ class Session:
         self._notify()
 
     def blame_evidence(self) -> bytes | None:
-        """The blame evidence of a session that ended naming culprits (`signer.blame`), else None."""
+        """The blame evidence of a session that ended naming culprits (`signer.blame`), else None.
+
+        Only messages of the rounds up to the one that failed: those are what its checks used. Messages a
+        peer sent ahead (up to `max_buffered` of them) never reach the audit log, so a culprit cannot make
+        the node store megabytes of junk with its blame."""
         if not self.culprits:
             return None
-        return make_evidence(self.setup.context, self.culprits, self.error, self._received, self._cited, self.outbound)
+        received = [m for m in self._received if m.round <= self.round]
+        sent = [m for m in self.outbound if m.round <= self.round]
+        return make_evidence(self.setup.context, self.culprits, self.error, received, self._cited, sent)
 
     def _timeout_text(self) -> str:
         waiting = sorted({k.from_party for k in self._missing})

@@ -125,8 +125,11 @@ async def test_an_undecodable_payload_is_proven_and_a_relay_cannot_frame_anyone(
         assert (await parties[1].status("dkg-cut")).state is SessionState.RUNNING
         for m in parties.values():
             await m.cancel("dkg-cut")
-        _, sent = await fail_round1(parties, DkgRequest("dkg-cut2", "w2", FROST, ED25519, 2, 2, 0), truncated)
-    blame = verify_evidence(audit_row(parties[1], "dkg-cut2")["evidence"])
+        request = DkgRequest("dkg-cut2", "w2", FROST, ED25519, 2, 2, 0)
+        _, sent = await fail_round1(parties, request, truncated, ahead=8)
+    evidence = audit_row(parties[1], "dkg-cut2")["evidence"]
+    assert isinstance(evidence, bytes) and len(evidence) < 2000  # the 8 × 64 KiB sent ahead are not kept
+    blame = verify_evidence(evidence)
     assert blame.by_culprit == {2: (sent,)}
     with pytest.raises(DecodeError):
         DkgRound1.decode(SUITE, blame.by_culprit[2][0].payload, blame.context.threshold)

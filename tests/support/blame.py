@@ -24,17 +24,21 @@ def bad_proof(payload: bytes) -> bytes:
 
 
 async def fail_round1(
-    parties: Mapping[int, SessionManager], request: DkgRequest, change: Callable[[bytes], bytes]
+    parties: Mapping[int, SessionManager], request: DkgRequest, change: Callable[[bytes], bytes], ahead: int = 0
 ) -> tuple[ProtocolMessage, ProtocolMessage]:
     """Start a DKG on both engines; party 2 lies: its round-1 broadcast to party 1 is `change(payload)`,
-    signed by party 2 itself. Returns (genuine, sent) once party 1's session ended naming party 2 and its
-    audit row is written."""
+    signed by party 2 itself, after `ahead` signed 64 KiB messages for rounds far ahead (which party 1
+    accepts and holds). Returns (genuine, sent) once party 1's session ended naming party 2 and its audit
+    row is written."""
     for p, m in parties.items():
         await start_as(parties, m, SessionKind.DKG, dataclasses.replace(request, party_index=p))
     while not (outbound := (await parties[2].status(request.session_id)).outbound):
         await trio.sleep(0.05)  # a GG20 party computes round 1 in a worker process
     genuine = outbound[0]
     assert (genuine.round, genuine.to_party) == (1, BROADCAST)
+    for i in range(ahead):
+        junk = dataclasses.replace(genuine, round=10 + i, sequence=100 + i, payload=bytes(64 << 10))
+        await parties[1].deliver(resigned(parties, junk))
     sent = resigned(parties, dataclasses.replace(genuine, payload=change(genuine.payload)))
     await parties[1].deliver(sent)
     while not (view := await parties[1].status(request.session_id, 100)).state.terminal:
