@@ -53,9 +53,11 @@ class EvidenceMessage:
 @dataclass(frozen=True)
 class Evidence:
     """A failed session's blame, decoded but not yet verified: the session's context (which names every
-    party's identity key), the parties the node named, its reason, and the signed messages."""
+    party's identity key), the party that wrote it (`reporter`), the parties it named, its reason, and the
+    signed messages."""
 
     context: SessionContext
+    reporter: int
     culprits: tuple[int, ...]
     reason: str
     messages: tuple[EvidenceMessage, ...]
@@ -65,6 +67,7 @@ class Evidence:
             EVIDENCE_DOMAIN,
             u32(EVIDENCE_VERSION),
             prefixed(self.context.encode()),
+            u32(self.reporter),
             u32(len(self.culprits)),
             *(u32(c) for c in self.culprits),
             prefixed(self.reason.encode("utf-8")),
@@ -88,6 +91,7 @@ class Evidence:
             context = decode_context(r.blob())
         except IdentityError as exc:
             raise EvidenceError(f"blame evidence: {exc}") from None
+        reporter = r.u32()
         culprits = tuple(r.u32() for _ in range(r.u32()))
         reason = r.text()
         messages = []
@@ -99,16 +103,17 @@ class Evidence:
             fields = (r.u32(), r.u32(), r.u32(), r.u64())
             messages.append(EvidenceMessage(source, ProtocolMessage(session_id, *fields, r.blob(), r.blob())))
         r.end()
-        return cls(context, culprits, reason, tuple(messages))
+        return cls(context, reporter, culprits, reason, tuple(messages))
 
     def describe(self) -> dict[str, Any]:
         """The evidence for people and JSON (`signer audit show`): the context's fields, then every message
         with its fields in hex and whether its signature verifies under the context, and the equivocations
         the validly signed ones show. It verifies, but never raises for a bad signature: it reports it."""
         c = self.context
-        checked = [(e, self.signature_error(e.message)) for e in self.messages]
+        checked = [(e, self.signature_error(e)) for e in self.messages]
         return {
             "version": EVIDENCE_VERSION,
+            "reporter": self.reporter,
             "culprits": list(self.culprits),
             "reason": self.reason,
             "signatures_valid": all(why is None for _, why in checked),
@@ -152,10 +157,14 @@ class Evidence:
             ],
         }
 
-    def signature_error(self, m: ProtocolMessage) -> str | None:
-        """Why `m`'s party signature does not prove that its claimed sender sent it in this session, or None."""
+    def signature_error(self, e: EvidenceMessage) -> str | None:
+        """Why message `e` does not prove that its claimed sender sent it in this session (its signature, or
+        a sender that does not fit its source), or None."""
+        m = e.message
         if m.session_id != self.context.session_id:
             return f"session id {m.session_id!r} is not the context's"
+        if e.source != CITED and (m.from_party == self.reporter) != (e.source == SENT):
+            return f"a {SOURCES[e.source]} message from party {m.from_party} in party {self.reporter}'s evidence"
         try:
             verify_message(self.context, m, m.party_signature)
         except IdentityError as exc:
@@ -165,15 +174,16 @@ class Evidence:
 
 def make_evidence(
     context: SessionContext,
+    reporter: int,
     culprits: Iterable[int],
     reason: str,
     received: Iterable[ProtocolMessage],
     cited: Iterable[ProtocolMessage] = (),
     sent: Iterable[ProtocolMessage] = (),
 ) -> bytes:
-    """The evidence of a blame: of the messages this party `received` (signatures checked), every one from a
-    culprit and every broadcast; then the broadcasts it `sent` itself; then every `cited` one not among
-    those. Each group by sender, then sequence.
+    """The evidence of a blame by party `reporter`: of the messages it `received` (signatures checked), every
+    one from a culprit and every broadcast; then the broadcasts it `sent` itself; then every `cited` one not
+    among those. Each group by sender, then sequence.
 
     Why the broadcasts of honest parties and its own: a culprit's fault is often only visible against the
     whole public transcript (a FROST signature share is checked with every signer's nonce commitments), and
@@ -191,7 +201,7 @@ def make_evidence(
             if _identity(m) not in seen:
                 seen.add(_identity(m))
                 messages.append(EvidenceMessage(source, m))
-    return Evidence(context, named, reason, tuple(messages)).encode()
+    return Evidence(context, reporter, named, reason, tuple(messages)).encode()
 
 
 @dataclass(frozen=True)
@@ -201,6 +211,7 @@ class VerifiedBlame:
     parties proven by the evidence alone to have signed two different messages for one slot, with the two."""
 
     context: SessionContext
+    reporter: int
     culprits: tuple[int, ...]
     reason: str
     by_culprit: Mapping[int, tuple[ProtocolMessage, ...]]
@@ -209,22 +220,26 @@ class VerifiedBlame:
 
 def verify_evidence(data: bytes) -> VerifiedBlame:
     """Decode and verify blame evidence with public keys only: EvidenceError unless every message is signed
-    by its claimed sender under the evidence's session context and every culprit is a party of it."""
+    by its claimed sender under the evidence's session context (only the reporter's own are `sent`), and the
+    reporter and every culprit are parties of it (the reporter not among the culprits)."""
     evidence = Evidence.decode(data)
     context = evidence.context
+    parties = {p.party for p in context.parties}
+    if evidence.reporter not in parties:
+        raise EvidenceError(f"reporter {evidence.reporter} is not a party of the session")
     for c in evidence.culprits:
-        if c not in {p.party for p in context.parties}:
-            raise EvidenceError(f"culprit {c} is not a party of the session")
+        if c not in parties or c == evidence.reporter:
+            raise EvidenceError(f"culprit {c} is not another party of the session")
     for i, e in enumerate(evidence.messages):
         m = e.message
-        why = evidence.signature_error(m)
+        why = evidence.signature_error(e)
         if why is not None:
             raise EvidenceError(f"message {i} (from party {m.from_party}, round {m.round}): {why}")
     equivocations = _equivocations([e.message for e in evidence.messages])
     by_culprit = {
         c: tuple(e.message for e in evidence.messages if e.message.from_party == c) for c in evidence.culprits
     }
-    return VerifiedBlame(context, evidence.culprits, evidence.reason, by_culprit, equivocations)
+    return VerifiedBlame(context, evidence.reporter, evidence.culprits, evidence.reason, by_culprit, equivocations)
 
 
 def _equivocations(messages: Iterable[ProtocolMessage]) -> dict[int, tuple[ProtocolMessage, ProtocolMessage]]:

@@ -355,7 +355,8 @@ def evidence_lines(evidence: dict[str, Any]) -> list[str]:
     c = evidence["context"]
     signatures = "all valid" if evidence["signatures_valid"] else "NOT ALL VALID"
     lines = [
-        f"  evidence v{evidence['version']}: culprits={evidence['culprits']} signatures={signatures} "
+        f"  evidence v{evidence['version']}: reporter={evidence['reporter']} culprits={evidence['culprits']} "
+        f"signatures={signatures} "
         f"reason={json.dumps(evidence['reason'])}",
         f"  context {c['hash']}: kind={c['kind']} session_id={c['session_id']} key_id={c['key_id']} "
         f"protocol={c['protocol']} curve={c['curve']} threshold={c['threshold']} signers={c['signers']}",

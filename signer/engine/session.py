@@ -408,7 +408,8 @@ class Session:
             return None
         received = [m for m in self._received if m.round <= self.round]
         sent = [m for m in self.outbound if m.round <= self.round]
-        return make_evidence(self.setup.context, self.culprits, self.error, received, self._cited, sent)
+        setup = self.setup
+        return make_evidence(setup.context, setup.party_index, self.culprits, self.error, received, self._cited, sent)
 
     def _timeout_text(self) -> str:
         waiting = sorted({k.from_party for k in self._missing})

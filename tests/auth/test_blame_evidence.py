@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from signer.blame import CITED, RECEIVED, Evidence, EvidenceError, EvidenceMessage, make_evidence, verify_evidence
+from signer.blame import CITED, RECEIVED, SENT, Evidence, EvidenceError, EvidenceMessage, make_evidence, verify_evidence
 from signer.cli import evidence_lines, evidence_record
 from signer.crypto.identity import ED25519, IdentityError, IdentityKey
 from signer.session_context import (
@@ -53,7 +53,8 @@ def test_the_documented_vector_verifies():
     evidence = Evidence.decode(blob)
     assert evidence.encode() == blob
     assert evidence.context.encode() == CONTEXTS["ctx-dkg"]
-    assert (evidence.culprits, evidence.reason) == ((1,), "party 1's proof of knowledge does not verify")
+    assert (evidence.reporter, evidence.culprits) == (2, (1,))
+    assert evidence.reason == "party 1's proof of knowledge does not verify"
     blame = verify_evidence(blob)
     (message,) = blame.by_culprit[1]
     assert (message.session_id, message.from_party, message.to_party, message.round, message.sequence) == (
@@ -103,7 +104,7 @@ def test_an_equivocation_is_concluded_from_the_evidence_alone():
     first = _signed(context, ProtocolMessage("dkg-7f3a", 2, 0, 1, 1, b"commitments A"))
     second = _signed(context, ProtocolMessage("dkg-7f3a", 2, 0, 1, 1, b"commitments B"))
     p2p = _signed(context, ProtocolMessage("dkg-7f3a", 2, 1, 1, 2, b"a share"))
-    blob = make_evidence(context, [2], "party 2 equivocated", [first, p2p], cited=[second, first])
+    blob = make_evidence(context, 1, [2], "party 2 equivocated", [first, p2p], cited=[second, first])
     evidence = Evidence.decode(blob)
     assert [(e.source, e.message.payload) for e in evidence.messages] == [
         (RECEIVED, b"commitments A"), (RECEIVED, b"a share"), (CITED, b"commitments B")
@@ -112,13 +113,13 @@ def test_an_equivocation_is_concluded_from_the_evidence_alone():
     assert blame.equivocations == {2: (first, second)}
     # Different slots (another addressee, another round) are no equivocation.
     later = _signed(context, ProtocolMessage("dkg-7f3a", 2, 0, 2, 3, b"commitments B"))
-    assert not verify_evidence(make_evidence(context, [2], "", [first, p2p, later])).equivocations
+    assert not verify_evidence(make_evidence(context, 1, [2], "", [first, p2p, later])).equivocations
 
 
 def test_malformed_or_unproven_evidence_is_refused():
     context = decode_context(CONTEXTS["ctx-dkg"])
     message = _signed(context, ProtocolMessage("dkg-7f3a", 2, 0, 1, 1, b"payload"))
-    good = Evidence(context, (2,), "why", (EvidenceMessage(RECEIVED, message),))
+    good = Evidence(context, 1, (2,), "why", (EvidenceMessage(RECEIVED, message),))
     blob = good.encode()
     assert verify_evidence(blob).by_culprit == {2: (message,)}
     at_source = len(blob) - len(message.party_signature) - 4 - len(message.payload) - 4 - 20 - 8 - 4 - 1
@@ -130,7 +131,15 @@ def test_malformed_or_unproven_evidence_is_refused():
         "trailing bytes": blob + b"\x00",
         "truncated": blob[:-3],
         "source 4": blob[:at_source] + b"\x04" + blob[at_source + 1 :],
-        "culprit 7 is not a party": dataclasses.replace(good, culprits=(7,)).encode(),
+        "culprit 7 is not another party": dataclasses.replace(good, culprits=(7,)).encode(),
+        "culprit 1 is not another party": dataclasses.replace(good, culprits=(1,)).encode(),
+        "reporter 9 is not a party": dataclasses.replace(good, reporter=9).encode(),
+        "a sent message from party 2 in party 1's evidence": dataclasses.replace(
+            good, messages=(EvidenceMessage(SENT, message),)
+        ).encode(),
+        "a received message from party 2 in party 2's evidence": dataclasses.replace(
+            good, reporter=2, culprits=(1,)
+        ).encode(),
         "not the context's": dataclasses.replace(
             good, messages=(EvidenceMessage(RECEIVED, _signed(context, other_session)),)
         ).encode(),

@@ -76,7 +76,7 @@ async def test_frost_dkg_bad_proof_of_knowledge_is_proven_with_public_keys_only(
     assert isinstance(evidence, bytes)
 
     blame = verify_evidence(evidence)
-    assert blame.context == context and blame.culprits == (2,) and not blame.equivocations
+    assert blame.context == context and (blame.reporter, blame.culprits) == (1, (2,)) and not blame.equivocations
     assert "proof of knowledge" in blame.reason
     assert blame.context.identity(2).public_key == KEYS[parties[2]].public_key
     (message,) = blame.by_culprit[2]

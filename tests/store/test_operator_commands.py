@@ -114,7 +114,8 @@ def test_audit_show_prints_blame_evidence(target: Target) -> None:
     (row,) = [json.loads(line) for line in res.stdout.splitlines()]
     assert (row["operation"], row["result"]) == ("dkg", "failed culprits=[2]")
     evidence = row["evidence"]
-    assert (evidence["culprits"], evidence["signatures_valid"], evidence["equivocations"]) == ([2], True, [])
+    assert (evidence["reporter"], evidence["culprits"], evidence["signatures_valid"]) == (1, [2], True)
+    assert evidence["equivocations"] == []
     assert "proof of knowledge" in evidence["reason"]
     assert evidence["context"]["parties"][1] == {
         "party": 2, "scheme": "ed25519", "public_key": culprit_key.hex(), "fingerprint": fingerprint(culprit_key)
@@ -133,7 +134,7 @@ def test_audit_show_prints_blame_evidence(target: Target) -> None:
     assert res.returncode == 0, res.stderr
     lines = res.stdout.splitlines()
     assert ' operation=dkg key_id=w result="failed culprits=[2]" ' in lines[0]
-    assert lines[1].startswith("  evidence v1: culprits=[2] signatures=all valid reason=")
+    assert lines[1].startswith("  evidence v1: reporter=1 culprits=[2] signatures=all valid reason=")
     assert f"  party 2: ed25519 {culprit_key.hex()} ({fingerprint(culprit_key)})" in lines
     assert f"  message 1 (received): from=2 to=0 round=1 sequence={sent.sequence} signature=valid" in lines
     assert f"    payload={sent.payload.hex()}" in lines
