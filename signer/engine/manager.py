@@ -618,16 +618,17 @@ class SessionManager:
         result = session.state.name.lower()
         if session.culprits:
             result += f" culprits={list(session.culprits)}"
-        await self._store.append_audit(**asdict(self._audit_event(session, result)))
+        await self._store.append_audit(**asdict(self._audit_event(session, result, session.blame_evidence())))
 
-    def _audit_event(self, session: Session, result: str) -> AuditEvent:
-        """What the audit log records of a session: what it was, for whom, how it ended."""
+    def _audit_event(self, session: Session, result: str, evidence: bytes | None = None) -> AuditEvent:
+        """What the audit log records of a session: what it was, for whom, how it ended, and the signed
+        messages that prove whom it blamed (docs/contract.md §11.8)."""
         setup = session.setup
         digest = None
         if setup.kind is SessionKind.SIGN and isinstance(setup.request, SignRequest):
             digest = _digest(self._protocols[setup.scheme], setup.request)
         client = self._clients.get(setup.session_id, "unidentified")
-        return AuditEvent(setup.session_id, setup.key_id, setup.kind.value, digest, result, client)
+        return AuditEvent(setup.session_id, setup.key_id, setup.kind.value, digest, result, client, evidence)
 
     def _on_terminal(self, session: Session) -> None:
         """The session's state just became terminal: a DKG's key id is free again (a COMPLETED one is in

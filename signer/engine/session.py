@@ -14,6 +14,13 @@ for a finished session or a round already passed is FAILED_PRECONDITION; message
 held, and those for rounds further ahead up to `max_buffered`, then RESOURCE_EXHAUSTED. In a session of
 three or more parties the protocol runs inside its echo broadcast (`signer.protocols.echo`), and "the next
 round" means the next protocol step: up to `rounds_ahead` wire rounds ahead.
+
+Blame (docs/contract.md §11.8): every accepted message is kept, with its party signature, until the session's
+audit row is written, so a session that ends naming culprits can leave the proof in the audit log (each
+culprit's signed messages, every broadcast, and the signed messages the protocol cites,
+`ProtocolError.evidence`). The slot rules above bound what is kept as they bound the inbox: one broadcast
+and one point-to-point message per sender and round, at most `max_buffered` of them for rounds ahead; the
+audit log gets only those of the rounds up to the one that failed.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from dataclasses import dataclass, replace
 
 import trio
 
+from signer.blame import make_evidence
 from signer.crypto.identity import IdentityError, IdentityKey
 from signer.engine import telemetry
 from signer.engine.config import EngineConfig
@@ -138,6 +146,10 @@ class Session:
         # Room for the slots of the current round and of the rounds up to the next step, plus the
         # early-message allowance.
         capacity = config.max_buffered + 2 * (self._ahead + 1) * len(setup.parties)
+        # Every accepted message (signature checked), and the signed messages a ProtocolError cited: the
+        # blame evidence, kept until the audit row is written.
+        self._received: list[ProtocolMessage] = []
+        self._cited: tuple[ProtocolMessage, ...] = ()
         self._inbox_send, self._inbox_recv = trio.open_memory_channel[ProtocolMessage](capacity)
         self._changed = trio.Event()
         self._scope = trio.CancelScope()
@@ -229,6 +241,7 @@ class Session:
         except trio.WouldBlock:
             raise ResourceExhausted("session inbox is full") from None
         self._seen[(msg.from_party, msg.sequence)] = fingerprint
+        self._received.append(msg)
         self._slots.add(slot)
         self._accepted_per_round[msg.round] += 1
         return False
@@ -268,6 +281,7 @@ class Session:
                 except trio.TooSlowError:
                     self._end(SessionState.TIMED_OUT, self._timeout_text())
                 except ProtocolError as exc:
+                    self._cited = exc.evidence
                     self._end(SessionState.FAILED, str(exc), exc.culprits)
                 except EngineError as exc:
                     self._end(SessionState.FAILED, str(exc))
@@ -289,6 +303,7 @@ class Session:
                     log.error("audit row not written: %s", exc, extra=self._log_extra)
                 except Exception:
                     log.exception("audit row not written", extra=self._log_extra)
+            self._received, self._cited = [], ()
             self.done.set()
             self._on_done(self)
 
@@ -388,6 +403,19 @@ class Session:
             extra={**self._log_extra, "state": state.name, "culprits": list(culprits)},
         )
         self._notify()
+
+    def blame_evidence(self) -> bytes | None:
+        """The blame evidence of a session that ended naming culprits (`signer.blame`), else None.
+
+        Only messages of the rounds up to the one that failed: those are what its checks used. Messages a
+        peer sent ahead (up to `max_buffered` of them) never reach the audit log, so a culprit cannot make
+        the node store megabytes of junk with its blame."""
+        if not self.culprits:
+            return None
+        received = [m for m in self._received if m.round <= self.round]
+        sent = [m for m in self.outbound if m.round <= self.round]
+        setup = self.setup
+        return make_evidence(setup.context, setup.party_index, self.culprits, self.error, received, self._cited, sent)
 
     def _timeout_text(self) -> str:
         waiting = sorted({k.from_party for k in self._missing})

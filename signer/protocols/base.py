@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 
 from signer.crypto.errors import DecodeError, ProofError
 from signer.protocols.params import validate_session_id
-from signer.wire import ProtocolMessage
+from signer.wire import BROADCAST, ProtocolMessage
 
 __all__ = [
     "BROADCAST",
@@ -56,8 +56,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-BROADCAST = 0
 
 
 @dataclass(frozen=True)

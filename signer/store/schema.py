@@ -14,6 +14,10 @@ _DROP_PROTOCOL_CHECK = "protocol names checked by the store against the scheme r
 # Migration 3: every party's identity key, kept with the key share (public, bound into the record's
 # associated data); empty for keys made before.
 _PARTY_IDENTITIES = "party identity keys with each key share"
+# Migration 5: a failed session's blame evidence (the signed messages that prove whom it named, with the
+# session context; docs/contract.md §11.8) in its audit row; NULL in every other row. Adding a column keeps
+# the append-only triggers.
+_BLAME_EVIDENCE = "blame evidence in the audit log"
 
 
 def _sqlite_key_shares(table: str, protocol_check: str = "") -> str:
@@ -88,6 +92,7 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     (3, _PARTY_IDENTITIES, ("ALTER TABLE key_shares ADD COLUMN party_identities BLOB NOT NULL DEFAULT x''",)),
+    (5, _BLAME_EVIDENCE, ("ALTER TABLE audit_log ADD COLUMN evidence BLOB",)),
 )
 
 POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
@@ -147,4 +152,5 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
         ("ALTER TABLE key_shares DROP CONSTRAINT IF EXISTS key_shares_protocol_check",),
     ),
     (3, _PARTY_IDENTITIES, ("ALTER TABLE key_shares ADD COLUMN party_identities BYTEA NOT NULL DEFAULT ''::bytea",)),
+    (5, _BLAME_EVIDENCE, ("ALTER TABLE audit_log ADD COLUMN evidence BYTEA",)),
 )

@@ -39,7 +39,7 @@ _SHARE_COLS = (
     "key_id, protocol, curve, public_key, threshold, parties, party_index, record_version, created_at, party_identities"
 )
 _POOL_COLS = "kind, owner, item_id, record_version, wrapped_key, ciphertext"
-_AUDIT_COLS = "seq, at, node_id, session_id, key_id, operation, message_digest, result, client_identity"
+_AUDIT_COLS = "seq, at, node_id, session_id, key_id, operation, message_digest, result, client_identity, evidence"
 
 
 def sqlite_path(url: str) -> Path:
@@ -88,9 +88,9 @@ def _insert_audit(c: sqlite3.Connection, audit: AuditWrite) -> None:
     entry_id, e = audit
     c.execute(
         "INSERT INTO audit_log (entry_id, at, node_id, session_id, key_id, operation, message_digest, "
-        "result, client_identity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (entry_id) DO NOTHING",
+        "result, client_identity, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (entry_id) DO NOTHING",
         (entry_id, _ts(e.at), e.node_id, e.session_id, e.key_id, e.operation, e.message_digest, e.result,
-         e.client_identity),
+         e.client_identity, e.evidence),
     )  # fmt: skip
 
 
@@ -118,7 +118,8 @@ def _pool(r: tuple[Any, ...]) -> PoolRow:
 
 def _audit(r: tuple[Any, ...]) -> AuditEntry:
     digest = None if r[6] is None else bytes(r[6])
-    return AuditEntry(r[0], _dt(r[1]), r[2], r[3], r[4], r[5], digest, r[7], r[8])
+    evidence = None if r[9] is None else bytes(r[9])
+    return AuditEntry(r[0], _dt(r[1]), r[2], r[3], r[4], r[5], digest, r[7], r[8], evidence)
 
 
 class SqliteBackend(Backend):
