@@ -35,9 +35,9 @@ from signer.store.errors import (
 )
 from signer.store.records import (
     NODE_IDENTITY_ITEM,
+    PENDING,
     POOL_IDENTITY,
     POOL_PREPARAMS,
-    PENDING,
     POOL_PRESIGNATURE,
     RECORD_VERSION,
     RETIRED,

@@ -376,8 +376,8 @@ class SqliteBackend(Backend):
 
         def fn(c: sqlite3.Connection) -> bool:
             inserted = c.execute(
-                f"INSERT INTO key_share_versions ({_VERSION_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT DO NOTHING",
+                f"INSERT INTO key_share_versions ({_VERSION_COLS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (
                     s.key_id, s.protocol, s.curve, s.public_key, s.threshold, s.parties, s.party_index,
                     s.record_version, _ts(s.created_at), s.party_identities, s.key_version,
@@ -416,7 +416,9 @@ class SqliteBackend(Backend):
                     return RETIRED
                 return COMMITTED if current is not None and current[0] == key_version else None
             pending = _version(r)
-            old = c.execute(f"SELECT {_SHARE_COLS}, wrapped_key, ciphertext FROM key_shares WHERE key_id = ?", (key_id,))
+            old = c.execute(
+                f"SELECT {_SHARE_COLS}, wrapped_key, ciphertext FROM key_shares WHERE key_id = ?", (key_id,)
+            )
             current_row = old.fetchone()
             created = at
             if current_row is not None:
@@ -513,8 +515,14 @@ class SqliteBackend(Backend):
                 f"INSERT INTO secret_pool ({_POOL_COLS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (item_id) DO NOTHING",
                 (
-                    row.kind, row.owner, row.item_id, row.record_version, row.wrapped_key, row.ciphertext,
-                    row.key_version, _ts(at),
+                    row.kind,
+                    row.owner,
+                    row.item_id,
+                    row.record_version,
+                    row.wrapped_key,
+                    row.ciphertext,
+                    row.key_version,
+                    _ts(at),
                 ),  # fmt: skip
             ).rowcount
             if inserted == 1:

@@ -210,7 +210,10 @@ async def test_key_versions_prepare_commit_rollback_and_presignatures(store_url)
         # a leaving party: a pending retirement; committing it removes the share
         await store.prepare_version("wallet", None, key_version=3, session_id="reshare-1", **pending_meta)  # type: ignore[misc]
         assert [v.retiring for v in await store.pending_versions()] == [True]
-        assert await store.commit_version("wallet", 3, "reshare-1", audit=_event("reshare-1", "key.retire", "2 -> 3")) is None
+        assert (
+            await store.commit_version("wallet", 3, "reshare-1", audit=_event("reshare-1", "key.retire", "2 -> 3"))
+            is None
+        )
         with pytest.raises(KeyNotFound):
             await store.get_share("wallet")
         assert await store.commit_version("wallet", 3, "reshare-1") is None
