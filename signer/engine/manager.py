@@ -252,8 +252,8 @@ class SessionManager:
         self._check_capacity()
         lifecycle_share: bytes | None = None
         if isinstance(request, DkgRequest) and request.operation != CREATE:
-            await self._supersede(request)
             setup, lifecycle_share = await self._lifecycle_setup(request, binding)
+            await self._supersede(request)
         elif isinstance(request, DkgRequest):
             if request.key_id in self._dkg_keys:
                 raise AlreadyExists(f"a DKG for key id {request.key_id!r} is already running")
@@ -654,7 +654,7 @@ class SessionManager:
         assert isinstance(req, DkgRequest)
         version = setup.key_version + 1
         retiring = not pending.key_share
-        resume = encode_resume(req, setup.parties, pending.public_key, setup.key_version, messages)
+        resume = encode_resume(setup.context, req, setup.parties, pending.public_key, setup.key_version, messages)
         new_ids = setup.context.parties if req.operation == REFRESH else tuple(req.party_identities)
         what = "retirement" if retiring else "share"
         audit = self._lifecycle_event(session, "key.prepare", f"version {version} pending ({what})")
@@ -742,13 +742,7 @@ class SessionManager:
         binding = self._protocols[(req.protocol, req.curve)]
         read = binding.read_confirmation
         assert read is not None
-        identities = {q.party: q for q in req.party_identities}
-        if req.operation == RESHARE:
-            # A leaving party's identity is the one it had in the key (stored with the version it left).
-            stored = decode_identities(p.info.party_identities) if p.retiring else ()
-            identities.update((q.party, q) for q in stored if q.party not in identities)
-        everyone = tuple(identities[q] for q in resume.parties if q in identities)
-        context = lifecycle_context(req, everyone)
+        context = lifecycle_context(req, resume.identities)
         setup = SessionSetup(
             SessionKind.DKG, req, req.protocol, req.curve, req.party_index, resume.parties, context, False,
             resume.from_version,

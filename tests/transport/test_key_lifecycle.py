@@ -22,7 +22,7 @@ from grpclib.const import Status
 from grpclib.exceptions import GRPCError
 
 from gen.mpc.v1 import SessionState
-from signer.client.coordinator import KeyParties, Outcome
+from signer.client.coordinator import KeyParties, NodeView, Outcome
 from signer.client.in_trio import TrioCoordinator
 from signer.crypto import vss
 from signer.crypto.identity import ED25519, IdentityKey
@@ -75,17 +75,20 @@ async def run_lifecycle(
     local: Mapping[int, SessionProtocol],
     *,
     parties: tuple[PartyIdentity, ...] | None = None,
+    leaving: tuple[PartyIdentity, ...] = (),
     node_index: int = 2,
     **kw: object,
 ) -> Outcome:
     """One refresh or reshare through the client library's relay loop; `parties` are the identities of the
-    new set (default: the key's, as a refresh keeps them)."""
+    new set (default: the key's, as a refresh keeps them), `leaving` those of old parties not in it (part
+    of the session context, not of the request)."""
     key = coordinator.keys[key_id]
     named = parties or key.identities
     options = {"protocol": key.protocol, "curve": key.curve, **kw}
     start = start_lifecycle(sid, key_id, operation, node_index, named, **options)  # type: ignore[arg-type]
     context_kw = {k: v for k, v in options.items() if k != "total"}
-    context = lifecycle_context(sid, key_id, operation, named, **context_kw)  # type: ignore[arg-type]
+    everyone = tuple(sorted((*named, *leaving), key=lambda p: p.party))
+    context = lifecycle_context(sid, key_id, operation, everyone, **context_kw)  # type: ignore[arg-type]
     return await coordinator._run(sid, "dkg", {node_index: start}, local, context)
 
 
@@ -102,6 +105,14 @@ def reconstructs(public_key: bytes, shares: dict[int, int]) -> bool:
     g = FROST_ED25519_SHA512.group
     secret = sum(vss.lagrange_at_zero(i, sorted(shares), g.order) * y for i, y in shares.items()) % g.order
     return g.encode_point(g.base_mul(secret)) == public_key
+
+
+async def settled(coordinator: TrioCoordinator, sid: str) -> NodeView:
+    """The node's view of a DKG session once it is no longer RUNNING."""
+    with trio.fail_after(10):
+        while (view := await coordinator.nodes[2].status(sid, "dkg", 200)).state == SessionState.RUNNING:
+            pass
+    return view
 
 
 async def audit(node: SecureNode, key_id: str) -> list[tuple[str, str]]:
@@ -198,7 +209,8 @@ async def test_a_cheating_party_is_named_and_nobody_switches(frost):
     out = await run_lifecycle(
         coordinator, "refresh-bad", "wallet", "refresh", {1: _lying_dealer(FrostRefreshSession("refresh-bad", 1, p1))}
     )
-    assert out.nodes[2].state == SessionState.FAILED and out.nodes[2].culprits == (1,), out.nodes[2].error
+    view = await settled(coordinator, "refresh-bad")  # P1's own session may fail before the node's
+    assert view.state == SessionState.FAILED and view.culprits == (1,), view
     out = await run_lifecycle(
         coordinator,
         "refresh-split",
@@ -206,7 +218,8 @@ async def test_a_cheating_party_is_named_and_nobody_switches(frost):
         "refresh",
         {1: _other_digest(FrostRefreshSession("refresh-split", 1, p1))},
     )
-    assert out.nodes[2].state == SessionState.FAILED and "different" in out.nodes[2].error
+    view = await settled(coordinator, "refresh-split")
+    assert view.state == SessionState.FAILED and "different" in view.error, view
 
     with trio.fail_after(5):
         while await store.pending_versions():  # the roll back runs as the session ends
@@ -254,6 +267,39 @@ async def test_reshare_2of2_to_2of3_every_pair_signs(frost):
     pair = {i: FrostSignSession("sign-13", i, shares[i], message, (1, 3)) for i in (1, 3)}
     driver.run_ok(pair)
     nacl.signing.VerifyKey(public_key).verify(message, pair[1].result.signature)
+
+
+async def test_reshare_replacing_the_node_retires_its_share(frost):
+    """{1, 2} -> {1, 3}: the node deals and leaves. It completes with the new version and no share (audit
+    `key.retire`); P1 and the new P3 sign alone; the node's old share is useless with P1's new one."""
+    node, coordinator = frost
+    store = node_store(node)
+    p1, public_key = await frost_key(coordinator, "wallet")
+    old_node = (await store.get_share("wallet")).share
+    p3 = IdentityKey.generate()
+    coordinator.aio.identities[3] = p3
+    device, node_id = coordinator.keys["wallet"].identities
+    new_ids = (device, PartyIdentity(3, ED25519, p3.public_key))
+    sid = "reshare-out"
+    local = {
+        1: FrostReshareSession(sid, 1, p1, PAIR, 2, (1, 3)),
+        3: FrostReshareSession(sid, 3, None, PAIR, 2, (1, 3), public_key=public_key),
+    }
+    out = await run_lifecycle(
+        coordinator, sid, "wallet", "reshare", local, parties=new_ids, leaving=(node_id,), old_parties=PAIR
+    )
+    assert out.ok, out.error
+    assert await key_version(coordinator.nodes[2], sid) == 2 and out.nodes[2].public_key == public_key
+    assert await store.list_keys() == [] and await store.pending_versions() == []
+    assert ("key.retire", "version 1 → 2: this party left the key") in await audit(node, "wallet")
+    shares = {1: out.local[1].key_share, 3: out.local[3].key_share}
+    from tests.support import driver
+
+    pair = {i: FrostSignSession("sign-13", i, shares[i], b"without the node", (1, 3)) for i in (1, 3)}
+    driver.run_ok(pair)
+    nacl.signing.VerifyKey(public_key).verify(b"without the node", pair[1].result.signature)
+    assert reconstructs(public_key, {1: signing_share(shares[1]), 3: signing_share(shares[3])})
+    assert not reconstructs(public_key, {1: signing_share(shares[1]), 2: signing_share(old_node)})
 
 
 # --- GG20 ----------------------------------------------------------------------------------------------
