@@ -18,12 +18,14 @@ import nacl.exceptions
 import nacl.signing
 import pytest
 import trio
+import trio_asyncio
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError
 
 from gen.mpc.v1 import SessionState
 from signer.client.coordinator import KeyParties, NodeView, Outcome
 from signer.client.in_trio import TrioCoordinator
+from signer.client.party import LocalParty
 from signer.crypto import vss
 from signer.crypto.identity import ED25519, IdentityKey
 from signer.crypto.preparams import load_fixture_preparams
@@ -171,14 +173,8 @@ async def test_refresh_requests_are_checked_against_the_stored_key(frost):
     ]
     for i, (key_id, operation, kw, status, text) in enumerate(cases):
         with pytest.raises(GRPCError) as err:
-            await trio_run(start_lifecycle(f"bad-{i}", key_id, operation, 2, ids, **kw), n)  # type: ignore[arg-type]
+            await trio_asyncio.aio_as_trio(start_lifecycle(f"bad-{i}", key_id, operation, 2, ids, **kw))(n)  # type: ignore[arg-type]
         assert (err.value.status, text in (err.value.message or "")) == (status, True), err.value.message
-
-
-async def trio_run(start, n):  # noqa: ANN001, ANN201
-    import trio_asyncio
-
-    return await trio_asyncio.aio_as_trio(start)(n)
 
 
 def _lying_dealer(session: FrostRefreshSession) -> FrostRefreshSession:
@@ -300,6 +296,53 @@ async def test_reshare_replacing_the_node_retires_its_share(frost):
     nacl.signing.VerifyKey(public_key).verify(b"without the node", pair[1].result.signature)
     assert reconstructs(public_key, {1: signing_share(shares[1]), 3: signing_share(shares[3])})
     assert not reconstructs(public_key, {1: signing_share(shares[1]), 2: signing_share(old_node)})
+
+
+async def test_a_new_refresh_rolls_back_one_waiting_for_confirmations(frost):
+    """The relay's roll back (contract §12.4): refresh A has its pending version stored and its confirmation
+    out, P1's confirmation never arrives. A new refresh of the key cancels A and drops its pending version;
+    the new one starts from version 1 and completes. While A is still in round 1, a new one is refused."""
+    node, coordinator = frost
+    store = node_store(node)
+    p1, public_key = await frost_key(coordinator, "wallet")
+    client = coordinator.nodes[2]
+    ids = coordinator.keys["wallet"].identities
+    context = lifecycle_context("refresh-a", "wallet", "refresh", ids)
+    device = coordinator.aio.identities[1]
+    party = LocalParty("refresh-a", FrostRefreshSession("refresh-a", 1, p1), identity=device, context=context)
+    view = await trio_asyncio.aio_as_trio(start_lifecycle("refresh-a", "wallet", "refresh", 2, ids))(client.aio)
+    with pytest.raises(GRPCError) as err:  # A is in round 1, nothing stored: B must wait for A's deadline
+        await trio_asyncio.aio_as_trio(start_lifecycle("refresh-b0", "wallet", "refresh", 2, ids))(client.aio)
+    assert err.value.status == Status.ALREADY_EXISTS
+    to_node = party.start()
+    for m in view.outbound:
+        to_node += party.receive(m)
+    for m in to_node:
+        if m.round < 3:  # everything but P1's confirmation
+            await client.submit(m)
+    with trio.fail_after(10):
+        while not any(m.round == 3 for m in (await client.status("refresh-a", "dkg", 200)).outbound):
+            pass
+    (pending,) = await store.pending_versions()
+    assert (pending.session_id, pending.info.key_version) == ("refresh-a", 2)
+
+    out = await run_lifecycle(
+        coordinator, "refresh-b", "wallet", "refresh", {1: FrostRefreshSession("refresh-b", 1, p1)}
+    )
+    assert out.ok, out.error
+    assert (await client.status("refresh-a", "dkg", 0)).state == SessionState.CANCELLED
+    assert await key_version(client, "refresh-b") == 2
+    rows = [(op, result) for op, result in await audit(node, "wallet") if op.startswith("key.")]
+    assert rows == [
+        ("key.prepare", "version 2 pending (share)"),
+        ("key.rollback", "version 2 dropped: superseded by refresh-b"),
+        ("key.prepare", "version 2 pending (share)"),
+        ("key.commit", "version 1 → 2"),
+    ]
+    new_p1 = out.local[1].key_share
+    out = await frost_sign(coordinator, "sign-b", "wallet", new_p1, b"after the second try")
+    assert out.ok, out.error
+    nacl.signing.VerifyKey(public_key).verify(b"after the second try", out.nodes[2].signature)
 
 
 # --- GG20 ----------------------------------------------------------------------------------------------
