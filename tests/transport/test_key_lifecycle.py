@@ -159,22 +159,47 @@ async def test_frost_refresh_keeps_the_key_and_old_shares_do_not_mix(frost):
     assert await store.pending_versions() == []
 
 
-async def test_refresh_requests_are_checked_against_the_stored_key(frost):
+async def test_refresh_and_reshare_requests_are_checked_against_the_stored_key(frost):
+    """docs/contract.md §12.1-12.2: each refused start names what is wrong, and starts nothing."""
     node, coordinator = frost
-    p1, _ = await frost_key(coordinator, "wallet")
+    await frost_key(coordinator, "wallet")
     n = coordinator.nodes[2].aio
-    ids = coordinator.keys["wallet"].identities
-    cases = [
-        ("missing", "refresh", {}, Status.NOT_FOUND, "no key"),
-        ("wallet", "refresh", {"threshold": 2, "total": 3}, Status.INVALID_ARGUMENT, "total_parties"),
-        ("wallet", "refresh", {"curve": "secp256k1"}, Status.INVALID_ARGUMENT, "curve"),
-        ("wallet", "reshare", {"old_parties": (1, 2, 3)}, Status.INVALID_ARGUMENT, "old_parties"),
-        ("wallet", "create", {}, Status.ALREADY_EXISTS, "already exists"),
+    device, me = coordinator.keys["wallet"].identities
+    other = PartyIdentity(1, ED25519, IdentityKey.generate().public_key)
+    p3 = PartyIdentity(3, ED25519, IdentityKey.generate().public_key)
+    me_as_3 = PartyIdentity(3, ED25519, me.public_key)
+    invalid, found, exists = Status.INVALID_ARGUMENT, Status.NOT_FOUND, Status.ALREADY_EXISTS
+    cases = [  # key id, operation, this node's index, identities, other fields, status, text
+        ("missing", "refresh", 2, (device, me), {}, found, "no key"),
+        ("wallet", "refresh", 2, (device, me), {"total": 3}, invalid, "total_parties"),
+        ("wallet", "refresh", 2, (device, me), {"curve": "secp256k1"}, invalid, "curve"),
+        ("wallet", "refresh", 1, (device, me), {}, invalid, "party_index"),
+        ("wallet", "refresh", 2, (other, me), {}, invalid, "a refresh keeps the key's identities"),
+        ("wallet", "refresh", 2, (device, me), {"old_parties": (1, 2)}, invalid, "RESHARE only"),
+        ("wallet", "create", 2, (device, me), {}, exists, "already exists"),
+        ("wallet", "reshare", 2, (device, me, p3), {"total": 3, "old_parties": (1, 2, 3)}, invalid, "old_parties"),
+        ("wallet", "reshare", 2, (device, me, p3), {"total": 3, "old_parties": (2,)}, invalid, "threshold"),
+        (
+            "wallet",
+            "reshare",
+            2,
+            (other, me, p3),
+            {"total": 3, "old_parties": (1, 2)},
+            invalid,
+            "keep their identities",
+        ),
+        ("wallet", "reshare", 2, (device, me, p3), {"total": 3, "old_parties": (1, 3)}, exists, "not in old_parties"),
+        ("wallet", "reshare", 2, (device, p3), {"old_parties": (1, 3)}, invalid, "neither"),
+        ("missing", "reshare", 2, (device, me, p3), {"total": 3, "old_parties": (1, 2)}, found, "must hold it"),
+        ("missing", "reshare", 3, (device, me_as_3), {"old_parties": (1, 2)}, invalid, "cannot authenticate"),
     ]
-    for i, (key_id, operation, kw, status, text) in enumerate(cases):
+    for i, (key_id, operation, index, ids, kw, status, text) in enumerate(cases):
+        start = start_lifecycle(f"bad-{i}", key_id, operation, index, ids, **kw)  # type: ignore[arg-type]
         with pytest.raises(GRPCError) as err:
-            await trio_asyncio.aio_as_trio(start_lifecycle(f"bad-{i}", key_id, operation, 2, ids, **kw))(n)  # type: ignore[arg-type]
-        assert (err.value.status, text in (err.value.message or "")) == (status, True), err.value.message
+            await trio_asyncio.aio_as_trio(start)(n)
+        assert (err.value.status, text in (err.value.message or "")) == (status, True), (i, err.value.message)
+    assert await node_store(node).pending_versions() == []
+    assert [k.key_version for k in await node_store(node).list_keys()] == [1]
 
 
 def _lying_dealer(session: FrostRefreshSession) -> FrostRefreshSession:
