@@ -28,6 +28,13 @@ Session ids are single-use (contract §4.7): a start records its id in the store
 before, whether that session is still retained, was forgotten, or ran before a restart. A start naming
 an ended session, or an id the store already holds, is ALREADY_EXISTS.
 
+Key refresh and reshare (docs/contract.md §12, docs/lifecycle.md §4) are DKG sessions with an `operation`
+on an existing key. The session's new share is stored as the key's pending version (with its audit row)
+before its round-3 confirmation leaves the node; every participant's confirmation of the same digest
+commits it (the old secret and the key's presignatures go in the same transaction). After the prepare no
+round deadline applies: only differing confirmations or a new operation on the key (the relay's roll back)
+drop the pending version, and a restart rebuilds the confirmation round from the store (`lifecycle.py`).
+
 The store is an `EngineStore` (storage.py): signer.store.Store, or the in-memory store of the tests.
 Ids, party counts and indices are checked with `signer.limits`, the functions the gRPC edge uses.
 
