@@ -164,7 +164,8 @@ async def test_row_moved_to_another_key_id_does_not_decrypt(target):
     # Copy the victim's sealed share into a new key id, and move the other key's ciphertext onto it.
     target.execute(
         "INSERT INTO key_shares SELECT 'copied', protocol, curve, public_key, threshold, parties, party_index, "
-        "record_version, created_at, wrapped_key, ciphertext, party_identities FROM key_shares WHERE key_id = 'victim'"
+        "record_version, created_at, wrapped_key, ciphertext, party_identities, key_version, updated_at "
+        "FROM key_shares WHERE key_id = 'victim'"
     )
     target.execute(
         "UPDATE key_shares SET wrapped_key = (SELECT wrapped_key FROM key_shares WHERE key_id = 'victim'), "
