@@ -90,6 +90,7 @@ from signer.engine.registry import PresignResult, ProtocolBinding, SchemeKey, de
 from signer.engine.session import Builder, Session, SessionSetup
 from signer.engine.storage import EngineStore
 from signer.protocols.base import DkgResult, ProtocolError, SessionProtocol, SignResult
+from signer.protocols.echo import inner_round, uses_echo
 from signer.session_context import (
     CREATE,
     KEY_OPERATIONS,
@@ -764,9 +765,16 @@ class SessionManager:
             resume.from_version,
         )  # fmt: skip
 
+        # The stored confirmation carries its wire round; in an echoed session (three or more parties) the
+        # session's echo wrapper numbers rounds itself, so ConfirmationWait is given the inner round.
+        echoed = uses_echo(resume.parties)
+        messages = [
+            (to, (inner_round(rnd) or rnd) if echoed else rnd, seq, body) for to, rnd, seq, body in resume.messages
+        ]
+
         async def build() -> SessionProtocol:
             return ConfirmationWait(
-                req.party_index, resume.parties, p.confirm_digest, read, resume.public_key, resume.messages
+                req.session_id, req.party_index, resume.parties, p.confirm_digest, read, resume.public_key, messages
             )
 
         session = Session(

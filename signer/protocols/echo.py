@@ -51,6 +51,7 @@ from signer.crypto.errors import DecodeError
 from signer.crypto.identity import MAX_SIGNATURE_BYTES, IdentityError
 from signer.protocols.base import (
     BROADCAST,
+    DkgResult,
     InboxKey,
     Outgoing,
     ProtocolError,
@@ -226,6 +227,18 @@ class EchoBroadcast(RoundMachine):
         self._held: list[Outgoing] = []
         self._echoes: dict[int, ProtocolMessage] = {}
         self._proven: dict[int, tuple[ProtocolMessage, ...]] = {}
+
+    @property
+    def pending(self) -> DkgResult | None:
+        """A refresh's or reshare's new version (docs/lifecycle.md §4), shown only from the step that
+        releases the inner protocol's confirmation: the engine stores the version before that step's
+        messages leave, and while the wrapper holds them for an echo they have not left yet."""
+        return None if self._held else getattr(self.inner, "pending", None)
+
+    @property
+    def confirm_digest(self) -> bytes:
+        digest: bytes = self.inner.confirm_digest
+        return digest
 
     # ----- driving ----------------------------------------------------------------------------------
 
