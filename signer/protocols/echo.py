@@ -237,7 +237,8 @@ class EchoBroadcast(RoundMachine):
 
     @property
     def confirm_digest(self) -> bytes:
-        digest: bytes = self.inner.confirm_digest
+        """The inner lifecycle session's confirmation digest (only refresh and reshare sessions have one)."""
+        digest: bytes = self.inner.confirm_digest  # type: ignore[attr-defined]
         return digest
 
     # ----- driving ----------------------------------------------------------------------------------
