@@ -79,6 +79,7 @@ from signer.engine.pools import PreparamsPool
 from signer.engine.presignatures import PresignatureGuard
 from signer.engine.registry import PresignResult, ProtocolBinding, SchemeKey, default_protocols
 from signer.engine.session import Builder, Session, SessionSetup
+from signer.engine.stock import PrecomputeStock
 from signer.engine.storage import EngineStore
 from signer.protocols.base import DkgResult, ProtocolError, SessionProtocol, SignResult
 from signer.session_context import (
@@ -176,6 +177,11 @@ class SessionManager:
         await self._idle.wait()
         if self._nursery is not None:
             self._nursery.cancel_scope.cancel()
+
+    @property
+    def precompute_stocks(self) -> list[PrecomputeStock]:
+        """The precomputed-value stocks of the protocols whose steps run in worker processes (stock.py)."""
+        return list(self._stocks)
 
     @property
     def running(self) -> int:

@@ -76,6 +76,11 @@ class PrecomputeStock:
     def available(self, need: Need) -> int:
         return self._pool(need.pool).available(need.key)
 
+    @property
+    def full(self) -> bool:
+        """Every wanted key has its target ready (what a quiet node reaches between presignings)."""
+        return all(self.available(need) >= need.count for need in self._wants.values())
+
     def want(self, needs: list[Need]) -> None:
         """Keep `presignings` times these counts ready from now on (the needs of one whole session)."""
         if not self.presignings:
