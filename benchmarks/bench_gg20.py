@@ -5,9 +5,11 @@ All parties run the real sessions (`signer.protocols.gg20`) in one process throu
 Pre-parameters (Paillier keys, ring-Pedersen parameters) are "ready": they come from the committed
 fixtures, as the engine's pool would supply them. Presigning and signing use signers {1, 2}.
 
-`presign.2of2.pooled` is the same presigning with the process's pools of precomputed single-use values
-(signer/crypto/precompute.py: Paillier nonces r^N, ring-Pedersen mask commitments) topped up before each
-run, outside the timing, as a background task would keep them; it checks that a run used exactly the values
+`keygen.2of2.pooled` is keygen with each pre-parameter set carrying its Π^prm commitments, as sets from the
+engine's pool do (made with the set in the background, untimed here). `presign.2of2.pooled` is the same
+presigning with the process's pools of precomputed single-use values (signer/crypto/precompute.py:
+Paillier nonces r^N, ring-Pedersen mask commitments) topped up before each run, outside the timing, as a
+background task would keep them; it checks that a run used exactly the values
 counted in NONCES_PER_KEY_2OF2 / MASKS_PER_PARAMS_2OF2. The other entries run with the pools empty (every
 value computed on demand). `presign.step.<name>` is one party's work in one step (see `_presign_steps`).
 
@@ -28,8 +30,9 @@ from pathlib import Path
 
 from benchmarks.harness import Op, Result, entry, summarize
 from signer.crypto.paillier import NONCE_POOL, refill_nonces
-from signer.crypto.preparams import load_fixture_preparams
+from signer.crypto.preparams import PreParams, load_fixture_preparams
 from signer.crypto.ringpedersen import MASK_POOL
+from signer.crypto.zk import prm
 from signer.crypto.zk.base import MASK_KINDS, refill_masks
 from signer.protocols.gg20 import Gg20KeygenSession, Gg20PresignSession, Gg20SignSession, presign
 from signer.protocols.gg20.keyshare import Gg20KeyShare
@@ -86,6 +89,30 @@ def _sign_op(t: int, n: int):
 @entry("gg20.keygen.2of2", note="3 rounds: Π^mod, Π^prm, Π^fac, e2e VSS, Schnorr; both parties; preparams ready")
 def keygen_2of2():
     return lambda: _keygen(2, 2)
+
+
+KEYGEN_POOLED_NOTE = (
+    "gg20.keygen.2of2 with the sets' Π^prm commitments made beforehand (untimed), as the pool's sets carry"
+)
+KEYGEN_POOLED_RUNS = 3
+
+
+@entry("gg20.keygen.2of2.pooled", note=KEYGEN_POOLED_NOTE)
+def keygen_2of2_pooled() -> Result:
+    fixtures = load_fixture_preparams(FIXTURES)[:2]
+    samples = []
+    for run in range(1 + KEYGEN_POOLED_RUNS):  # run 0 warms up
+        sets = [
+            PreParams.with_commitments(p.paillier, p.ring_pedersen, prm.commit(p.ring_pedersen, p.ring_pedersen.phi))
+            for p in fixtures
+        ]
+        t0 = time.perf_counter()
+        sessions = {i: Gg20KeygenSession("bench-keygen", i, 2, (1, 2), sets[i - 1]) for i in (1, 2)}
+        if run_local(sessions) or any(s.take_prm_commitments() is not None for s in sets):
+            raise RuntimeError("keygen failed or did not use the precomputed commitments")
+        if run:
+            samples.append((time.perf_counter() - t0) * 1000.0)
+    return summarize(samples, KEYGEN_POOLED_NOTE)
 
 
 @entry("gg20.keygen.2of3", note="same as gg20.keygen.2of2 with 3 parties")
