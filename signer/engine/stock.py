@@ -65,7 +65,7 @@ class PrecomputeStock:
         self._wants: OrderedDict[tuple[str, Hashable], Need] = OrderedDict()
         self._wanted = trio.Event()
         self.scope = trio.CancelScope()
-        self.handed_out = 0  # values given to steps (for benchmarks and tests)
+        self.handed_out = 0  # values steps took: handed out and not given back (for benchmarks and tests)
 
     def _pool(self, name: str) -> PrecomputePool[object]:
         pool = self._pools.get(name)
