@@ -1,5 +1,6 @@
-"""Engine benchmarks: FROST signing through two in-process engines, and event-loop responsiveness
-while GG20 work runs in worker processes."""
+"""Engine benchmarks: FROST signing through two in-process engines, GG20 presigning through them (steps in
+worker processes) with and without the precomputed-value stock (signer/engine/stock.py), and event-loop
+responsiveness while GG20 work runs in worker processes."""
 
 from __future__ import annotations
 
@@ -128,6 +129,65 @@ async def _frost_bench(tmp: str) -> Result:
 def engine_frost_sign() -> Result:
     with tempfile.TemporaryDirectory() as tmp:
         return trio.run(_frost_bench, tmp)
+
+
+PRESIGN_RUNS = 10
+PRESIGN_NOTE = (
+    "GG20 2-of-2 presigning (4 rounds) through two in-process engines, steps in trio_parallel workers, SQLite stores; "
+)
+
+
+async def _presign_bench(tmp: str, presignings: int) -> Result:
+    """Sequential presignings; with a stock, each starts once both engines' stocks are full again (a node
+    between bursts), the wait untimed."""
+    blobs = [f.to_bytes() for f in load_fixture_preparams(FIXTURES)]
+    config = EngineConfig(round_timeout_s=120.0, precompute_presignings=presignings)
+    async with AsyncExitStack() as stack:
+        parties = await _open_parties(stack, tmp, config, blobs)
+        stocks = [stock for m in parties.values() for stock in m.precompute_stocks]
+        async with trio.open_nursery() as nursery:
+            for m in parties.values():
+                await nursery.start(m.run)
+            await _keygen(parties, GG20, SECP256K1)
+
+            async def presign(sid: str) -> None:
+                for m in parties.values():
+                    request = SignRequest(sid, "bench", b"", (1, 2), presign=True)
+                    await start_as(parties, m, SessionKind.PRESIGN, request)
+                await _relay(parties, sid)
+
+            samples, handed = [], 0
+            for i in range(1 + PRESIGN_RUNS):  # run 0 warms up: workers spawned, the keys' needs registered
+                with trio.fail_after(120):
+                    while not all(stock.full for stock in stocks):
+                        await trio.sleep(0.05)
+                before = sum(stock.handed_out for stock in stocks)
+                t0 = time.perf_counter()
+                await presign(f"pre{i}")
+                if i:
+                    samples.append((time.perf_counter() - t0) * 1000)
+                    handed += sum(stock.handed_out for stock in stocks) - before
+            nursery.cancel_scope.cancel()
+    how = (
+        f"stock of {presignings} presignings per key, full at each start; {handed / PRESIGN_RUNS:.0f} precomputed "
+        f"values handed to the steps per presigning"
+        if presignings
+        else "no stock: every nonce and mask computed inside the step"
+    )
+    note = f"{PRESIGN_NOTE}{how}; {os.cpu_count()} CPUs"
+    return Result(statistics.median(samples), percentile(samples, 99), len(samples), None, note)
+
+
+@entry("engine.gg20.presign", note="GG20 2-of-2 presigning through two engines, precompute stock full")
+def engine_gg20_presign() -> Result:
+    with tempfile.TemporaryDirectory() as tmp:
+        return trio.run(_presign_bench, tmp, EngineConfig().precompute_presignings)
+
+
+@entry("engine.gg20.presign.inline", note="engine.gg20.presign with pools.precompute_presignings = 0")
+def engine_gg20_presign_inline() -> Result:
+    with tempfile.TemporaryDirectory() as tmp:
+        return trio.run(_presign_bench, tmp, 0)
 
 
 PROBE_S = 0.001

@@ -5,11 +5,13 @@ All parties run the real sessions (`signer.protocols.gg20`) in one process throu
 Pre-parameters (Paillier keys, ring-Pedersen parameters) are "ready": they come from the committed
 fixtures, as the engine's pool would supply them. Presigning and signing use signers {1, 2}.
 
-`presign.2of2.pooled` is the same presigning with the process's pools of precomputed single-use values
-(signer/crypto/precompute.py: Paillier nonces r^N, ring-Pedersen mask commitments) topped up before each
-run, outside the timing, as a background task would keep them; it checks that a run used exactly the values
-counted in NONCES_PER_KEY_2OF2 / MASKS_PER_PARAMS_2OF2. The other entries run with the pools empty (every
-value computed on demand). `presign.step.<name>` is one party's work in one step (see `_presign_steps`).
+`keygen.2of2.pooled` is keygen with each pre-parameter set carrying its Π^prm commitments, as sets from the
+engine's pool do (made with the set in the background, untimed here). `presign.2of2.pooled` is the same
+presigning with the process's pools of precomputed single-use values (signer/crypto/precompute.py:
+Paillier nonces r^N, ring-Pedersen mask commitments) topped up before each run, outside the timing, as a
+background task would keep them; it checks that a run used exactly the values its steps declare
+(presign.precompute_needs). The other entries run with the pools empty (every value computed on demand).
+`presign.step.<name>` is one party's work in one step (see `_presign_steps`).
 
 `sign` is the online phase alone: sessions built from the stored key shares and a stored presignature
 encoding, one broadcast round of s_i, share checks, combination, low-s and verification. The store
@@ -24,13 +26,15 @@ import hashlib
 import itertools
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from benchmarks.harness import Op, Result, entry, summarize
-from signer.crypto.paillier import NONCE_POOL, refill_nonces
-from signer.crypto.preparams import load_fixture_preparams
+from signer.crypto.paillier import NONCE_POOL
+from signer.crypto.precompute import POOLS, Need
+from signer.crypto.preparams import PreParams, load_fixture_preparams
 from signer.crypto.ringpedersen import MASK_POOL
-from signer.crypto.zk.base import MASK_KINDS, refill_masks
+from signer.crypto.zk import prm
 from signer.protocols.gg20 import Gg20KeygenSession, Gg20PresignSession, Gg20SignSession, presign
 from signer.protocols.gg20.keyshare import Gg20KeyShare
 from signer.protocols.local import run_local
@@ -88,6 +92,30 @@ def keygen_2of2():
     return lambda: _keygen(2, 2)
 
 
+KEYGEN_POOLED_NOTE = (
+    "gg20.keygen.2of2 with the sets' Π^prm commitments made beforehand (untimed), as the pool's sets carry"
+)
+KEYGEN_POOLED_RUNS = 3
+
+
+@entry("gg20.keygen.2of2.pooled", note=KEYGEN_POOLED_NOTE)
+def keygen_2of2_pooled() -> Result:
+    fixtures = load_fixture_preparams(FIXTURES)[:2]
+    samples = []
+    for run in range(1 + KEYGEN_POOLED_RUNS):  # run 0 warms up
+        sets = [
+            PreParams.with_commitments(p.paillier, p.ring_pedersen, prm.commit(p.ring_pedersen, p.ring_pedersen.phi))
+            for p in fixtures
+        ]
+        t0 = time.perf_counter()
+        sessions = {i: Gg20KeygenSession("bench-keygen", i, 2, (1, 2), sets[i - 1]) for i in (1, 2)}
+        if run_local(sessions) or any(s.take_prm_commitments() is not None for s in sets):
+            raise RuntimeError("keygen failed or did not use the precomputed commitments")
+        if run:
+            samples.append((time.perf_counter() - t0) * 1000.0)
+    return summarize(samples, KEYGEN_POOLED_NOTE)
+
+
 @entry("gg20.keygen.2of3", note="same as gg20.keygen.2of2 with 3 parties")
 def keygen_2of3():
     return lambda: _keygen(2, 3)
@@ -98,43 +126,42 @@ def presign_2of2():
     return _presign_op(2, 2)
 
 
-# Precomputable values one 2-of-2 presigning uses. Paillier encryptions under each party's modulus: the owner's
-# K, Π^enc, Π^log*, each MtA answer's Y and Π^aff-g's B_y; the peer's D and Π^aff-g's A. Commitments under each
-# party's ring-Pedersen parameters, by the peer: Π^enc's S and C, per answer Π^aff-g's S, T, E, F, Π^log*'s S, D.
-NONCES_PER_KEY_2OF2 = 11
-MASKS_PER_PARAMS_2OF2 = {"t": 6, "alpha": 4, "beta": 2}
 POOLED_NOTE = (
     "gg20.presign.2of2 with the nonce and mask pools topped up before each run (untimed), as a pool task would"
 )
 POOLED_RUNS = 5
 
 
-def _pools_state(keys: list[Gg20KeyShare]) -> tuple[int, int, int]:
-    """(misses, nonces ready, masks ready) of the pools for these parties."""
-    ready_nonces = sum(NONCE_POOL.available(int(k.paillier_secret.n)) for k in keys)
-    ready_masks = sum(
-        MASK_POOL.available((k.ring_pedersen[k.party_index], *MASK_KINDS[kind](k.ring_pedersen[k.party_index].n)))
-        for k in keys
-        for kind in MASKS_PER_PARAMS_2OF2
-    )
-    return NONCE_POOL.misses + MASK_POOL.misses, ready_nonces, ready_masks
+def _pooled_needs(keys: list[Gg20KeyShare]) -> list[Need]:
+    """What one presigning of these parties takes from the process's pools (presign.precompute_needs), summed
+    by pool and key: both parties share this process's pools here."""
+    totals: dict[tuple[str, object], Need] = {}
+    for k in keys:
+        for need in presign.precompute_needs(k, SIGNERS, presign.PRESIGN_STEPS):
+            old = totals.get((need.pool, need.key))
+            totals[(need.pool, need.key)] = replace(need, count=need.count + (old.count if old else 0))
+    return list(totals.values())
+
+
+def _pools_state(needs: list[Need]) -> tuple[int, int]:
+    """(misses, values ready) of the pools for these needs."""
+    return NONCE_POOL.misses + MASK_POOL.misses, sum(POOLS[n.pool].available(n.key) for n in needs)
 
 
 @entry("gg20.presign.2of2.pooled", note=POOLED_NOTE)
 def presign_2of2_pooled() -> Result:
     shares = _shares(2, 2)
-    keys = [Gg20KeyShare.decode(shares[i]) for i in SIGNERS]
+    needs = _pooled_needs([Gg20KeyShare.decode(shares[i]) for i in SIGNERS])
     samples = []
     for run in range(1 + POOLED_RUNS):  # run 0 warms up
-        for k in keys:
-            refill_nonces(k.paillier_secret, NONCES_PER_KEY_2OF2)
-            refill_masks(k.ring_pedersen[k.party_index], MASKS_PER_PARAMS_2OF2)
-        misses = _pools_state(keys)[0]
+        for need in needs:
+            need.fill(need.count)
+        misses = _pools_state(needs)[0]
         t0 = time.perf_counter()
         _presign(shares)
         elapsed_ms = (time.perf_counter() - t0) * 1000.0
-        if _pools_state(keys) != (misses, 0, 0):
-            raise RuntimeError("a presigning did not use exactly the precomputed values counted above")
+        if _pools_state(needs) != (misses, 0):
+            raise RuntimeError("a presigning did not use exactly the precomputed values it declares")
         if run:
             samples.append(elapsed_ms)
     return summarize(samples, POOLED_NOTE)

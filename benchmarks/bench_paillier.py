@@ -50,7 +50,8 @@ def safe1024():
 
 @entry(
     "preparams.2048",
-    note="4 safe primes (Paillier N and ring-Pedersen Ñ, 2048 bits each) + Π^mod and Π^prm proofs",
+    note="4 safe primes (Paillier N and ring-Pedersen Ñ, 2048 bits each), the Π^prm commitments made with them, "
+    "+ Π^mod and Π^prm proofs",
     min_runs=3,
     warmup=0,
 )
@@ -60,7 +61,7 @@ def preparams_2048():
     def op():
         pre = generate_preparams()
         mod.prove(ctx, pre.paillier)
-        prm.prove(ctx, pre.ring_pedersen)
+        prm.prove(ctx, pre.ring_pedersen, pre.take_prm_commitments())
 
     return op
 

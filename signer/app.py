@@ -58,6 +58,7 @@ def engine_config(config: Config) -> EngineConfig:
         max_message_bytes=config["session.max_message_bytes"],
         retention_s=config["session.retention_s"],
         preparams_target=config["pools.preparams_size"],
+        precompute_presignings=config["pools.precompute_presignings"],
         approvals=config["auth.approvals"],
         presignature_ttl_s=config["pools.presignature_ttl_s"],
         state_dir=config.data_dir,

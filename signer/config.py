@@ -233,6 +233,14 @@ KEYS: tuple[Key, ...] = (
     ),
     Key("pools.preparams_size", "MPC_POOLS_PREPARAMS_SIZE", "int", 2, "GG20 pre-parameter sets kept ready", minimum=0),
     Key(
+        "pools.precompute_presignings",
+        "MPC_POOLS_PRECOMPUTE_PRESIGNINGS",
+        "int",
+        2,
+        "GG20 presignings' worth of precomputed nonces and masks kept in memory per recent key; 0 = off",
+        minimum=0,
+    ),
+    Key(
         "pools.presignature_ttl_s",
         "MPC_POOLS_PRESIGNATURE_TTL_S",
         "float",

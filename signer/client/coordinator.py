@@ -45,6 +45,7 @@ from grpclib.client import Channel
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError, StreamTerminatedError
 
+import gen.mpc.v1
 from gen.mpc.v1 import (
     Curve,
     GetDkgStatusRequest,
@@ -74,7 +75,9 @@ from signer.protocols.base import DkgResult, ProtocolError, SessionProtocol, Sig
 from signer.schemes import default_curve
 from signer.session_context import PartyApproval, PartyIdentity, SessionContext, sign_approval, sign_extra
 from signer.wire import ProtocolMessage as WireMessage
-from signer.wire import seal, unseal
+from signer.wire import seal, skip_default_warnings, unseal
+
+skip_default_warnings(gen.mpc.v1)  # the coordinator's messages: see signer.wire
 
 T = TypeVar("T")
 

@@ -46,13 +46,14 @@ Public API:
     NONCE_POOL                                   precompute.PrecomputePool of (r, r^N mod N²) keyed by N
     take_nonce(key) -> (r, r^N mod N²)           from NONCE_POOL or computed now; every encrypt() uses it
     refill_nonces(key, target) -> added          precompute until `target` are ready for key's modulus
+    nonce_need(key, count) -> precompute.Need    `count` nonces for key's modulus, for moving between processes
     to_signed(m, n) -> int in (-n/2, n/2]
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import combinations
 from typing import TypeVar
 
@@ -68,7 +69,7 @@ from .bigint import (
     random_unit,
     shortest_exponent,
 )
-from .precompute import PrecomputePool
+from .precompute import POOLS, Need, PrecomputePool
 
 MODULUS_BITS = 2048
 
@@ -315,8 +316,15 @@ def refill_nonces(key: PaillierPublicKey | PaillierSecretKey, target: int) -> in
     return NONCE_POOL.refill(int(key.n), lambda: _new_nonce(key), target)
 
 
+def nonce_need(key: PaillierPublicKey | PaillierSecretKey, count: int) -> Need:
+    """`count` encryptions under key's modulus about to happen (made by CRT when `key` is the secret key)."""
+    return Need(NONCE_POOL_NAME, int(key.n), partial(refill_nonces, key), count)
+
+
 # Why a pool (precompute.py has the rules): r^N mod N² is most of an encryption's cost (a 2048-bit exponent
 # modulo the 4096-bit N², or two half-size CRT ones for the key's owner) and does not depend on the message.
 # A 2-of-2 presigning encrypts 11 times under each party's modulus (its own K, Π^enc, Π^log*, each MtA
 # answer's Y and Π^aff-g's B_y; the peer's D and Π^aff-g's A); with nonces ready each costs a multiplication.
 NONCE_POOL: PrecomputePool[tuple[mpz, mpz]] = PrecomputePool()
+NONCE_POOL_NAME = "paillier.nonce"
+POOLS[NONCE_POOL_NAME] = NONCE_POOL

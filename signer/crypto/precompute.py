@@ -14,11 +14,25 @@ existed), so no caller depends on a refill having run; `misses` counts those. Bo
 longest ago). Refilling is the owner's business, e.g. the engine's background pool task, in the process
 that runs the sessions; `refill` computes outside the lock.
 
+Values may move between processes (the engine makes them in one worker process and hands them to the
+worker that runs a session's step, signer/engine/stock.py): `drain` removes values from one pool and `put`
+adds them to another, so a value is in at most one pool at any time; a value `take` handed out is never
+put anywhere. `Need` names values a computation is about to take, and `POOLS` names this process's pools,
+so a caller can move exactly those values (`install`, `collect`) without knowing the pools' types.
+
 Public API:
     PrecomputePool(max_per_key=64, max_keys=64)
         .take(key, make) -> value        removed from the pool, or make() now when none is ready
         .refill(key, make, target) -> n  make() until `target` values are ready (at most max_per_key)
+        .put(key, values) -> n           add values made elsewhere (bounded as refill)
+        .take_ready(key, count) -> [v]   up to `count` ready values, removed; computes nothing
+        .drain() -> {key: [values]}      remove and return everything
         .available(key), .clear(), .misses
+    Need(pool, key, fill, count)         `count` values of POOLS[pool] under `key`; fill(target) makes them here
+    POOLS                                pool name -> this process's pool (paillier and ringpedersen register)
+    Bundle                               {pool name: {key: [values]}}, values moving between processes
+    install(bundle), collect() -> Bundle put a bundle into this process's pools / drain all of them
+    make(need) -> [values]               need.count fresh values made here, for another process
 """
 
 from __future__ import annotations
@@ -27,7 +41,8 @@ import os
 import threading
 from collections import deque
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 V = TypeVar("V")
 
@@ -58,7 +73,11 @@ class PrecomputePool(Generic[V]):
         """Compute values with `make` until `key` has `target` of them (at most max_per_key); returns how many
         were added."""
         missing = min(target, self.max_per_key) - self.available(key)
-        fresh = [make() for _ in range(max(0, missing))]
+        return self.put(key, [make() for _ in range(max(0, missing))])
+
+    def put(self, key: Hashable, fresh: list[V]) -> int:
+        """Add values nobody has taken (made by `refill` here or in another process's pool and drained from
+        there) up to max_per_key; returns how many were added (the rest are dropped, never used)."""
         with self._lock:
             self._check_process()
             values = self._values.pop(key, None) or deque()
@@ -79,6 +98,57 @@ class PrecomputePool(Generic[V]):
             self.misses += 1
         return make()
 
+    def take_ready(self, key: Hashable, count: int) -> list[V]:
+        """Up to `count` ready values for `key`, removed from the pool; computes nothing."""
+        with self._lock:
+            self._check_process()
+            values = self._values.get(key)
+            return [values.popleft() for _ in range(min(count, len(values)))] if values else []
+
+    def drain(self) -> dict[Hashable, list[V]]:
+        """Remove every value, by key: to move them to another process's pool (`put`)."""
+        with self._lock:
+            self._check_process()
+            values, self._values = self._values, {}
+        return {key: list(v) for key, v in values.items() if v}
+
     def clear(self) -> None:
         with self._lock:
             self._values.clear()
+
+
+@dataclass(frozen=True)
+class Need:
+    """`count` values of the pool POOLS[pool] under `key`, about to be taken by one computation;
+    `fill(target)` precomputes them into that pool in the process where it is called (a module-level or
+    bound function with picklable arguments, so it can be sent to a worker process)."""
+
+    pool: str
+    key: Hashable
+    fill: Callable[[int], int]
+    count: int
+
+
+# This process's pools by name; a module defining one registers it here when it is imported.
+POOLS: dict[str, PrecomputePool[Any]] = {}
+
+Bundle = dict[str, dict[Hashable, list[Any]]]
+
+
+def install(bundle: Bundle) -> None:
+    """Put values made elsewhere into this process's pools (a worker before it runs a step)."""
+    for name, by_key in bundle.items():
+        for key, values in by_key.items():
+            POOLS[name].put(key, values)
+
+
+def make(need: Need) -> list[Any]:
+    """`need.count` fresh values made in this process and removed from its pool, to be sent elsewhere."""
+    need.fill(need.count)
+    return POOLS[need.pool].take_ready(need.key, need.count)
+
+
+def collect() -> Bundle:
+    """Drain all of this process's pools (a worker after a step: what the step did not take)."""
+    bundle = {name: pool.drain() for name, pool in POOLS.items()}
+    return {name: by_key for name, by_key in bundle.items() if by_key}

@@ -5,9 +5,15 @@ Why: four 1024-bit safe primes take a second or more, so the engine keeps a pool
 The Paillier modulus and Ñ come from different safe primes, as CGGMP21 asks; both are 2048 bits
 (paillier.MODULUS_BITS), and the top two bits of every prime are set so the products are exactly 2048 bits.
 
+A set also carries the commitments of its Π^prm proof (zk/prm.py: a_i, A_i = t^a_i, 128 exponentiations
+mod Ñ), made with the set in the background so a key generation does not; they are single-use, handed out
+once by `take_prm_commitments` (a set encoded after that carries none, so a stored copy cannot bring them
+back), and a set without them (version 1, or already taken) proves with fresh ones.
+
 Serialized form (versioned): b"MPCPP" || version (1 byte) || six u16-length-prefixed big-endian ints:
-Paillier p, q; ring-Pedersen p̂, q̂, λ, t. `from_bytes` validates structure, sizes, the Blum/safe-prime
-shape and (probable) primality before building the keys.
+Paillier p, q; ring-Pedersen p̂, q̂, λ, t; version 2 adds u16 m = 128 and m pairs of such ints (a_i, A_i).
+`from_bytes` validates structure, sizes, the Blum/safe-prime shape and (probable) primality before
+building the keys, and the commitments' ranges; version 1 encodings stay readable.
 
 Test fixtures: tests/paillier/fixtures/preparams.json holds pre-generated sets (made by
 tools/make_fixtures.py). Load them with `load_fixture_preparams(path)`; tests must use these instead of
@@ -16,9 +22,10 @@ generating safe primes.
 Public API:
     PRIME_BITS = 1024, MODULUS_BITS = 2048 (paillier.MODULUS_BITS, the one definition)
     PreParamsError (ValueError)
-    PreParams(paillier: PaillierSecretKey, ring_pedersen: RingPedersenSecret)    (repr redacted)
+    PreParams(paillier: PaillierSecretKey, ring_pedersen: RingPedersenSecret, prm_commitments=None)  (repr redacted)
         .to_bytes() -> bytes ; PreParams.from_bytes(data) -> PreParams
-    generate_preparams(should_stop=None) -> PreParams        (picklable; for a worker process)
+        .take_prm_commitments() -> PrmCommitments | None   once; None after (or when the set has none)
+    generate_preparams(should_stop=None) -> PreParams        (picklable; for a worker process), with commitments
     load_fixture_preparams(path) -> list[PreParams]          (JSON: {"version": 1, "preparams": [hex, ...]})
 """
 
@@ -27,18 +34,21 @@ from __future__ import annotations
 import json
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .bigint import int_from_bytes, int_to_bytes, is_prime
+from .bigint import int_from_bytes, int_to_bytes, is_prime, mpz
 from .paillier import MODULUS_BITS, PaillierError, PaillierSecretKey
 from .primes import generate_safe_prime
 from .ringpedersen import RingPedersenError, RingPedersenSecret, generate_ring_pedersen
+from .zk import prm
+from .zk.base import REPETITIONS
 
 PRIME_BITS = MODULUS_BITS // 2
 _MAGIC = b"MPCPP"
-_VERSION = 1
+_VERSION_PLAIN = 1  # the keys alone
+_VERSION_PRM = 2  # the keys and unused Π^prm commitments
 _PRIMALITY_REPS = 16
 
 
@@ -48,20 +58,38 @@ class PreParamsError(ValueError):
 
 @dataclass(frozen=True)
 class PreParams:
-    """One party's Paillier secret key and ring-Pedersen secret, ready for a GG20 key generation."""
+    """One party's Paillier secret key and ring-Pedersen secret, ready for a GG20 key generation, with the
+    Π^prm commitments made for them (single-use: `take_prm_commitments`)."""
 
     paillier: PaillierSecretKey
     ring_pedersen: RingPedersenSecret
+    # A one-element list while the commitments are unused; emptied when they are handed out.
+    _prm: list[prm.PrmCommitments] = field(default_factory=list, compare=False, repr=False)
+
+    @classmethod
+    def with_commitments(
+        cls, paillier: PaillierSecretKey, ring_pedersen: RingPedersenSecret, commitments: prm.PrmCommitments
+    ) -> PreParams:
+        return cls(paillier, ring_pedersen, [commitments])
 
     def __repr__(self) -> str:
         return "PreParams(<redacted>)"
 
     __str__ = __repr__
 
+    def take_prm_commitments(self) -> prm.PrmCommitments | None:
+        """The set's Π^prm commitments, once: None afterwards, and for a set made without them."""
+        return self._prm.pop() if self._prm else None
+
     def to_bytes(self) -> bytes:
         rp = self.ring_pedersen
-        parts = [_MAGIC, bytes([_VERSION])]
-        for v in (self.paillier.p, self.paillier.q, rp.p, rp.q, rp.lam, rp.t):
+        ints = [self.paillier.p, self.paillier.q, rp.p, rp.q, rp.lam, rp.t]
+        parts = [_MAGIC, bytes([_VERSION_PRM if self._prm else _VERSION_PLAIN])]
+        if self._prm:
+            ints += [v for pair in zip(self._prm[0].a, self._prm[0].A, strict=True) for v in pair]
+        for i, v in enumerate(ints):
+            if i == 6:
+                parts.append(struct.pack(">H", REPETITIONS))
             b = int_to_bytes(v)
             parts.append(struct.pack(">H", len(b)) + b)
         return b"".join(parts)
@@ -70,18 +98,28 @@ class PreParams:
     def from_bytes(cls, data: bytes) -> PreParams:
         if not isinstance(data, bytes | bytearray) or data[:5] != _MAGIC or len(data) < 6:
             raise PreParamsError("not a pre-parameter encoding")
-        if data[5] != _VERSION:
+        if data[5] not in (_VERSION_PLAIN, _VERSION_PRM):
             raise PreParamsError(f"unsupported pre-parameter version {data[5]}")
         pos, vals = 6, []
-        for _ in range(6):
+
+        def read_int() -> int:
+            nonlocal pos
             if pos + 2 > len(data):
                 raise PreParamsError("truncated")
             (ln,) = struct.unpack(">H", data[pos : pos + 2])
             pos += 2
             if ln == 0 or ln > 512 or pos + ln > len(data) or data[pos] == 0:
                 raise PreParamsError("bad field length or non-minimal integer")
-            vals.append(int(int_from_bytes(data[pos : pos + ln])))
             pos += ln
+            return int(int_from_bytes(data[pos - ln : pos]))
+
+        vals = [read_int() for _ in range(6)]
+        commitments: list[int] = []
+        if data[5] == _VERSION_PRM:
+            if pos + 2 > len(data) or struct.unpack(">H", data[pos : pos + 2])[0] != REPETITIONS:
+                raise PreParamsError(f"Π^prm commitments must number {REPETITIONS}")
+            pos += 2
+            commitments = [read_int() for _ in range(2 * REPETITIONS)]
         if pos != len(data):
             raise PreParamsError("trailing bytes")
         p, q, rp_p, rp_q, lam, t = vals
@@ -107,7 +145,12 @@ class PreParams:
             ring_pedersen.public.validate()
         except RingPedersenError as e:
             raise PreParamsError(str(e)) from None
-        return cls(paillier, ring_pedersen)
+        if not commitments:
+            return cls(paillier, ring_pedersen)
+        a, A = tuple(map(mpz, commitments[0::2])), tuple(map(mpz, commitments[1::2]))
+        if not all(0 <= x < ring_pedersen.phi for x in a) or not all(0 < x < rp_n for x in A):
+            raise PreParamsError("Π^prm commitment out of range")
+        return cls.with_commitments(paillier, ring_pedersen, prm.PrmCommitments(a, A))
 
 
 def generate_preparams(should_stop: Callable[[], bool] | None = None) -> PreParams:
@@ -122,7 +165,7 @@ def generate_preparams(should_stop: Callable[[], bool] | None = None) -> PrePara
             primes.append(p)
     paillier = PaillierSecretKey(primes[0], primes[1])
     ring_pedersen = generate_ring_pedersen(primes[2], primes[3])
-    return PreParams(paillier, ring_pedersen)
+    return PreParams.with_commitments(paillier, ring_pedersen, prm.commit(ring_pedersen, ring_pedersen.phi))
 
 
 @lru_cache(maxsize=8)

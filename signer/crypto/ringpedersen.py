@@ -52,7 +52,7 @@ from .bigint import (
     shortest_exponent,
 )
 from .paillier import PaillierError, validate_modulus
-from .precompute import PrecomputePool
+from .precompute import POOLS, PrecomputePool
 
 _VERSION = 1
 _TAG = b"RP"
@@ -146,6 +146,8 @@ class RingPedersenParams:
 # mod Ñ with exponents up to 2816 bits; for its random masks (t^μ of S = s^k·t^μ, and s^α·t^γ) the
 # exponents are fresh randomness, independent of the message, so the whole power can be made ahead of need.
 MASK_POOL: PrecomputePool[tuple[mpz, mpz, mpz]] = PrecomputePool()
+MASK_POOL_NAME = "ringpedersen.mask"
+POOLS[MASK_POOL_NAME] = MASK_POOL
 
 
 @dataclass(frozen=True)

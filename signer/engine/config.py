@@ -2,7 +2,7 @@
 
 The node's configuration maps onto these: session.round_timeout_s, session.max_sessions,
 session.retention_s, session.max_message_bytes, pools.preparams_size (-> preparams_target),
-pools.presignature_ttl_s and node.data_dir (-> state_dir);
+pools.precompute_presignings, pools.presignature_ttl_s and node.data_dir (-> state_dir);
 session.grace_period_s is the argument of `SessionManager.drain`.
 """
 
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from signer import limits
+from signer.engine.stock import DEFAULT_PRESIGNINGS
 from signer.session_context import APPROVAL_POLICIES, APPROVE_ALL_OTHER_SIGNERS
 
 
@@ -28,6 +29,8 @@ class EngineConfig:
     max_wait_s: cap on a long-poll status wait.
     max_retained: finished sessions kept at most (oldest dropped first), bounding memory under churn.
     preparams_target: GG20 pre-parameter sets kept ready in the store (0 disables the filler).
+    precompute_presignings: presignings' worth of precomputed Paillier nonces and ring-Pedersen masks kept in
+        memory for each recently used GG20 key (stock.py; 0 disables the refill: steps compute them inline).
     approvals: `auth.approvals`: which approvals a StartSign needs (APPROVAL_POLICIES; docs/contract.md §11.4).
     presignature_ttl_s: a stored presignature older than this is refused (presignatures.py).
     state_dir: where the presignature epoch file lives, outside the database (None: in memory only, so
@@ -42,6 +45,7 @@ class EngineConfig:
     max_wait_s: float = 60.0
     max_retained: int = 10_000
     preparams_target: int = 0
+    precompute_presignings: int = DEFAULT_PRESIGNINGS
     approvals: str = APPROVE_ALL_OTHER_SIGNERS
     presignature_ttl_s: float = 24 * 3600.0
     state_dir: Path | None = None
@@ -57,5 +61,5 @@ class EngineConfig:
             raise ValueError("max_message_bytes must be at least 1")
         if not self.presignature_ttl_s > 0:
             raise ValueError("presignature_ttl_s must be positive")
-        if self.retention_s < 0 or self.preparams_target < 0:
+        if self.retention_s < 0 or self.preparams_target < 0 or self.precompute_presignings < 0:
             raise ValueError("retention_s and pool sizes must not be negative")

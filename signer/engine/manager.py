@@ -83,11 +83,12 @@ from signer.engine.model import (
     SessionView,
     SignRequest,
 )
-from signer.engine.offload import InlineRunner
+from signer.engine.offload import InlineRunner, ProcessRunner
 from signer.engine.pools import PreparamsPool
 from signer.engine.presignatures import PresignatureGuard
 from signer.engine.registry import PresignResult, ProtocolBinding, SchemeKey, default_protocols
 from signer.engine.session import Builder, Session, SessionSetup
+from signer.engine.stock import PrecomputeStock
 from signer.engine.storage import EngineStore
 from signer.protocols.base import DkgResult, ProtocolError, SessionProtocol, SignResult
 from signer.protocols.echo import inner_round, uses_echo
@@ -136,6 +137,11 @@ class SessionManager:
         self._identity = identity
         self._protocols = dict(default_protocols() if protocols is None else protocols)
         self._preparams = preparams if preparams is not None else PreparamsPool(store, config.preparams_target)
+        # The precompute stocks of the protocols whose steps run in worker processes (stock.py).
+        runners = [b.runner for b in self._protocols.values() if isinstance(b.runner, ProcessRunner)]
+        self._stocks = list({id(r.stock): r.stock for r in runners}.values())
+        for stock in self._stocks:
+            stock.presignings = config.precompute_presignings
         self._presignatures = PresignatureGuard(store, config.state_dir, config.presignature_ttl_s)
         self._sessions: dict[str, Session] = {}
         self._clients: dict[str, str] = {}
@@ -162,6 +168,8 @@ class SessionManager:
                 nursery.start_soon(self._reap)
                 if any(b.needs_preparams for b in self._protocols.values()):
                     await nursery.start(self._preparams.run)
+                for stock in self._stocks:
+                    await nursery.start(stock.run)
                 if any(b.new_presign is not None for b in self._protocols.values()):
                     nursery.start_soon(self._presignatures_changed)
                 await self._restore_pending()
@@ -175,6 +183,8 @@ class SessionManager:
         rest; `run` returns afterwards."""
         self._draining = True
         self._preparams.scope.cancel()
+        for stock in self._stocks:
+            stock.scope.cancel()
         log.info("draining: %d sessions running, grace %.1fs", self._running, grace_s)
         with trio.move_on_after(grace_s):
             await self._idle.wait()
@@ -184,6 +194,11 @@ class SessionManager:
         await self._idle.wait()
         if self._nursery is not None:
             self._nursery.cancel_scope.cancel()
+
+    @property
+    def precompute_stocks(self) -> list[PrecomputeStock]:
+        """The precomputed-value stocks of the protocols whose steps run in worker processes (stock.py)."""
+        return list(self._stocks)
 
     @property
     def running(self) -> int:

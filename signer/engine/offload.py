@@ -14,6 +14,10 @@ reducers in a private dispatch table (never registered globally, so nothing else
 pickle them by accident): coincurve public keys (as compressed SEC1) and X25519 private keys (as raw
 bytes). The state crosses only the local pipe between this process and its own worker. A cancelled
 step (deadline, cancel, shutdown) kills the worker; the session is over anyway.
+
+Each step also carries the precomputed single-use values it will take (stock.py): the worker puts them in
+its own pools before the step and sends back, drained, whatever the step did not take, so no value stays
+behind in a worker and none is used twice.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ import coincurve
 import trio_parallel
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from signer.crypto.precompute import Bundle, collect, install
+from signer.engine.stock import PrecomputeStock
 from signer.protocols.base import InboxKey, Outgoing, ProtocolError, SessionProtocol
 from signer.wire import ProtocolMessage
 
@@ -59,18 +65,30 @@ class InlineRunner:
 class ProcessRunner:
     """Runs construction and each step in a `trio_parallel` worker process; cancellation kills the worker.
 
-    `make` must be a module-level function (it is pickled by reference).
+    `make` must be a module-level function (it is pickled by reference). `stock` supplies each step's
+    precomputed values; the engine runs its refill task (`stock.run`).
     """
+
+    def __init__(self, stock: PrecomputeStock | None = None) -> None:
+        self.stock = stock if stock is not None else PrecomputeStock()
 
     async def build(self, make: Callable[..., SessionProtocol], *args: Any) -> SessionProtocol:
         return _loads(await trio_parallel.run_sync(_build_in_worker, make, *args, kill_on_cancel=True))
 
     async def start(self, proto: SessionProtocol) -> Step:
-        return _loads(await trio_parallel.run_sync(_step_in_worker, _dumps(proto), None, kill_on_cancel=True))
+        return await self._step(proto, None, self.stock.hand_out(proto, first=True))
 
     async def advance(self, proto: SessionProtocol, inbox: Mapping[InboxKey, ProtocolMessage]) -> Step:
+        return await self._step(proto, dict(inbox), self.stock.hand_out(proto))
+
+    async def _step(
+        self, proto: SessionProtocol, inbox: dict[InboxKey, ProtocolMessage] | None, bundle: Bundle
+    ) -> Step:
         blob = _dumps(proto)
-        return _loads(await trio_parallel.run_sync(_step_in_worker, blob, dict(inbox), kill_on_cancel=True))
+        answer = await trio_parallel.run_sync(_step_in_worker, blob, inbox, bundle, kill_on_cancel=True)
+        left, step = pickle.loads(answer)
+        self.stock.take_back(left)
+        return _checked(step)
 
 
 def _x25519_private(raw: bytes) -> X25519PrivateKey:
@@ -97,14 +115,21 @@ def _dumps(obj: object) -> bytes:
 def _loads(blob: bytes) -> Any:
     """Unpickle a worker's answer; a ProtocolError travels as data (its culprits and evidence are not in
     args)."""
-    value = pickle.loads(blob)
+    return _checked(pickle.loads(blob))
+
+
+def _checked(value: Any) -> Any:
     if isinstance(value, tuple) and len(value) == 4 and value[0] == "protocol-error":
         raise ProtocolError(value[1], value[2], value[3])
     return value
 
 
+def _error(exc: ProtocolError) -> tuple[str, str, tuple[int, ...], tuple[ProtocolMessage, ...]]:
+    return ("protocol-error", str(exc), exc.culprits, exc.evidence)
+
+
 def _failure(exc: ProtocolError) -> bytes:
-    return _dumps(("protocol-error", str(exc), exc.culprits, exc.evidence))
+    return _dumps(_error(exc))
 
 
 def _build_in_worker(make: Callable[..., SessionProtocol], *args: Any) -> bytes:
@@ -114,10 +139,16 @@ def _build_in_worker(make: Callable[..., SessionProtocol], *args: Any) -> bytes:
         return _failure(exc)
 
 
-def _step_in_worker(blob: bytes, inbox: dict[InboxKey, ProtocolMessage] | None) -> bytes:
+def _step_in_worker(blob: bytes, inbox: dict[InboxKey, ProtocolMessage] | None, bundle: Bundle) -> bytes:
+    """One step with the precomputed values it was handed; answers (values not taken, (proto, messages) or
+    the step's ProtocolError), the values drained from this worker's pools whatever happened."""
     proto: SessionProtocol = pickle.loads(blob)
+    install(bundle)
     try:
         out = proto.start() if inbox is None else proto.advance_messages(inbox)
     except ProtocolError as exc:
-        return _failure(exc)
-    return _dumps((proto, out))
+        return _dumps((collect(), _error(exc)))
+    except BaseException:
+        collect()  # values handed to a failed step die with it
+        raise
+    return _dumps((collect(), (proto, out)))

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from signer.crypto.errors import DecodeError, ProofError
+from signer.crypto.precompute import Need
 from signer.protocols.params import validate_session_id
 from signer.wire import BROADCAST, ProtocolMessage
 
@@ -196,6 +197,12 @@ class SessionProtocol(ABC):
     @abstractmethod
     def result(self) -> DkgResult | SignResult:
         """The outcome; only valid once `expected()` is None."""
+
+    def precompute_needs(self, whole: bool = False) -> list[Need]:
+        """The precomputable single-use values (signer/crypto/precompute.py) the next step (with `whole`:
+        the rest of the session) will take, so a runner can make them ahead and hand them over; none by
+        default."""
+        return []
 
 
 class SecretState:

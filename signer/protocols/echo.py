@@ -49,6 +49,7 @@ from collections.abc import Iterable, Mapping
 from signer import limits
 from signer.crypto.errors import DecodeError
 from signer.crypto.identity import MAX_SIGNATURE_BYTES, IdentityError
+from signer.crypto.precompute import Need
 from signer.protocols.base import (
     BROADCAST,
     DkgResult,
@@ -240,6 +241,12 @@ class EchoBroadcast(RoundMachine):
         """The inner lifecycle session's confirmation digest (only refresh and reshare sessions have one)."""
         digest: bytes = self.inner.confirm_digest  # type: ignore[attr-defined]
         return digest
+
+    def precompute_needs(self, whole: bool = False) -> list[Need]:
+        """The inner protocol's needs for a step in which it runs (its start or one of its rounds); an echo
+        or reveal step runs none of its code and takes nothing."""
+        runs_inner = not self._started or self._handler == self._on_round
+        return self.inner.precompute_needs(whole) if whole or runs_inner else []
 
     # ----- driving ----------------------------------------------------------------------------------
 

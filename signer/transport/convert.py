@@ -14,6 +14,7 @@ from typing import TypeVar
 import grpclib
 from grpclib.const import Status
 
+import gen.mpc.v1
 from gen.mpc.v1 import (
     Curve,
     IdentityScheme,
@@ -30,9 +31,11 @@ from signer import limits, schemes
 from signer.auth.mac import MacError, MessageAuthenticator
 from signer.engine import model
 from signer.session_context import KEY_OPERATIONS, RESHARE
-from signer.wire import seal, unseal
+from signer.wire import seal, skip_default_warnings, unseal
 
 T = TypeVar("T")
+
+skip_default_warnings(gen.mpc.v1)  # the node's messages: see signer.wire
 
 # Proto enum values are named like the registry's names (Protocol.FROST <-> "frost").
 PROTOCOLS = {Protocol[name.upper()]: name for name in schemes.PROTOCOLS}

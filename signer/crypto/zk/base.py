@@ -24,6 +24,7 @@ Public API:
     ProofContext(session_id: bytes, prover: int, verifier: int = 0, label: bytes = b"")
     start_transcript(proof_name, ctx) -> Transcript
     MASK_KINDS, refill_masks(rp, {kind: target})   the provers' precomputable commitments (ringpedersen.MASK_POOL)
+    mask_need(rp, kind, count) -> precompute.Need  `count` of them about to be made, to move between processes
     (internal helpers for the proof modules: require, require_unit, put_int, get_int, paillier_enc, paillier_check,
      random_commitment, commit_masked)
 """
@@ -32,12 +33,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from signer.crypto.bigint import gcd, mpz
 from signer.crypto.codec import Reader, Writer
 from signer.crypto.errors import DecodeError, ProofError
 from signer.crypto.paillier import PaillierPublicKey, PaillierSecretKey
-from signer.crypto.ringpedersen import RingPedersenParams
+from signer.crypto.precompute import Need
+from signer.crypto.ringpedersen import MASK_POOL_NAME, RingPedersenParams
 from signer.crypto.secp256k1 import ORDER
 from signer.crypto.transcript import Transcript, int_bytes
 
@@ -139,6 +142,12 @@ def commit_masked(rp: RingPedersenParams, x: int) -> tuple[mpz, mpz]:
     """(s^x·t^μ mod Ñ, μ) for a secret x and a fresh mask μ ← ±2^ℓ·Ñ whose t^μ may come precomputed."""
     _, mu, t_mu = random_commitment(rp, "t")
     return rp.pow_secret(rp.s, x) * t_mu % rp.n, mu
+
+
+def mask_need(rp: RingPedersenParams, kind: str, count: int) -> Need:
+    """`count` commitments of one MASK_KINDS kind under `rp` about to be made by a prover."""
+    x_bound, y_bound = MASK_KINDS[kind](rp.n)
+    return Need(MASK_POOL_NAME, (rp, x_bound, y_bound), partial(rp.refill_masks, x_bound, y_bound), count)
 
 
 def refill_masks(rp: RingPedersenParams, counts: Mapping[str, int]) -> None:

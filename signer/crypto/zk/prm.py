@@ -21,16 +21,25 @@ it (Legendre symbol mod a factor), and it would pass a batched proof half the ti
 working in a group known to have no small-order elements (e.g. the squares mod a product of safe
 primes), assumes what this proof is there to establish. test_zk_attacks keeps that cheater refused.
 
+Precomputed commitments: the a_i and A_i depend only on (N̂, t), not on the context or the challenge,
+so they are made when the parameters are (preparams.generate_preparams, in the background pool) and kept
+with them: that takes the 128 exponentiations (about 0.14 s) off a key generation. They are as secret as
+λ (a_i and z_i reveal λ): stored only inside the pre-parameter set and single-use, consumed with it
+(PreParams.take_prm_commitments hands them out once; a second proof from one set computes fresh ones,
+since two proofs with the same a_i and different challenges would reveal λ).
+
 Public API:
     PrmProof(A: tuple, z: tuple)  .to_bytes() / PrmProof.from_bytes(b)
-    prove(ctx, secret: RingPedersenSecret) -> PrmProof
-    prove_with(ctx, rp, lam, phi) -> PrmProof       (explicit witness; used by tests of false statements)
+    PrmCommitments(a: tuple, A: tuple)              the prover's first message made ahead (secret)
+    commit(rp, phi) -> PrmCommitments                fresh ones for (N̂, t), φ(N̂) = phi
+    prove(ctx, secret: RingPedersenSecret, commitments=None) -> PrmProof
+    prove_with(ctx, rp, lam, phi, commitments=None) -> PrmProof   (explicit witness; tests of false statements)
     verify(ctx, rp: RingPedersenParams, proof) -> None   raises ProofError
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from signer.crypto.bigint import fixed_base_powers, mpz, random_below
 from signer.crypto.codec import Reader, Writer
@@ -76,17 +85,39 @@ def _challenges(ctx: ProofContext, rp: RingPedersenParams | RingPedersenSecret, 
     return t.challenge_bits("e", REPETITIONS)
 
 
-def prove_with(ctx: ProofContext, rp: RingPedersenParams | RingPedersenSecret, lam: int, phi: int) -> PrmProof:
-    """Π^prm for (N̂, s, t) with witness λ (s = t^λ) and φ(N̂); the owner's secret makes t^a a CRT power."""
-    a = [random_below(phi) for _ in range(REPETITIONS)]
-    A = tuple(rp.pow_secret(rp.t, ai) for ai in a)
+@dataclass(frozen=True)
+class PrmCommitments:
+    """a_i ← Z_φ(N̂) and A_i = t^a_i mod N̂ for i = 1..m: the prover's first message, for one proof only."""
+
+    a: tuple[mpz, ...] = field(repr=False)
+    A: tuple[mpz, ...] = field(repr=False)
+
+
+def commit(rp: RingPedersenParams | RingPedersenSecret, phi: int) -> PrmCommitments:
+    """Fresh commitments for a proof about (N̂, t); the owner's secret makes t^a a CRT power."""
+    a = tuple(random_below(phi) for _ in range(REPETITIONS))
+    return PrmCommitments(a, tuple(rp.pow_secret(rp.t, ai) for ai in a))
+
+
+def prove_with(
+    ctx: ProofContext,
+    rp: RingPedersenParams | RingPedersenSecret,
+    lam: int,
+    phi: int,
+    commitments: PrmCommitments | None = None,
+) -> PrmProof:
+    """Π^prm for (N̂, s, t) with witness λ (s = t^λ) and φ(N̂), from `commitments` made ahead for these
+    parameters (used once: the caller hands them out once) or fresh ones."""
+    made = commitments if commitments is not None else commit(rp, phi)
+    a, A = made.a, made.A
+    require(len(a) == len(A) == REPETITIONS, NAME, "wrong number of precomputed commitments")
     es = _challenges(ctx, rp, A)
     z = tuple((ai + e * lam) % phi for ai, e in zip(a, es, strict=True))
     return PrmProof(A, z)
 
 
-def prove(ctx: ProofContext, secret: RingPedersenSecret) -> PrmProof:
-    return prove_with(ctx, secret, secret.lam, secret.phi)
+def prove(ctx: ProofContext, secret: RingPedersenSecret, commitments: PrmCommitments | None = None) -> PrmProof:
+    return prove_with(ctx, secret, secret.lam, secret.phi, commitments)
 
 
 def verify(ctx: ProofContext, rp: RingPedersenParams, proof: PrmProof) -> None:

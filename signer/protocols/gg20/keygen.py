@@ -137,7 +137,8 @@ def announce(
     secret = Round1Secret(params, preparams, E2EKeyPair.generate(), poly, sent, chain, salt)
     pai, rp = preparams.paillier, preparams.ring_pedersen
     ctx = secret.context()
-    msg = KeygenCommit(commitment, secret.e2e.public, pai.public, rp.public, mod.prove(ctx, pai), prm.prove(ctx, rp))
+    proof = prm.prove(ctx, rp, preparams.take_prm_commitments())  # made with the set, if it has them
+    msg = KeygenCommit(commitment, secret.e2e.public, pai.public, rp.public, mod.prove(ctx, pai), proof)
     return secret, msg
 
 

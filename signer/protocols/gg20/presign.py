@@ -28,9 +28,11 @@ from dataclasses import dataclass
 from signer.crypto import mta
 from signer.crypto.bigint import mpz
 from signer.crypto.errors import DecodeError
+from signer.crypto.paillier import nonce_need
+from signer.crypto.precompute import Need
 from signer.crypto.secp256k1 import IDENTITY, ORDER, Point, base_mul, random_scalar
 from signer.crypto.zk import logstar
-from signer.crypto.zk.base import ProofContext
+from signer.crypto.zk.base import ProofContext, mask_need
 from signer.protocols.base import InboxKey, Outgoing, ProtocolError, RoundMachine, SecretState, attribute
 from signer.protocols.params import validate_signers
 
@@ -299,6 +301,36 @@ def finish(
     return PresignatureData(setup.session_id, i, setup.signers, key.public_key, secret.R, r_bar, S, r1.k, r3.sigma)
 
 
+# What one party's presigning step draws from the precompute pools (signer/crypto/precompute.py), as
+# (nonces under its own modulus N_i once, the same per peer j, nonces under N_j, commitments under j's
+# ring-Pedersen parameters by MASK_KINDS kind). round1: Enc(k_i) once; per peer Π^enc's A under N_i and its
+# S (t) and C (alpha). round2: per peer two answers (MtA, MtAwc), each D and Π^aff-g's A under N_j, Y and
+# B_y under N_i, Π^aff-g's S and T (t), E (alpha), F (beta). round4: per peer Π^log*'s A, S (t), D (alpha).
+PRESIGN_STEPS = ("round1", "round2", "round3", "round4", "finish")
+STEP_DRAWS: dict[str, tuple[int, int, int, dict[str, int]]] = {
+    "round1": (1, 1, 0, {"t": 1, "alpha": 1}),
+    "round2": (0, 4, 4, {"t": 4, "alpha": 2, "beta": 2}),
+    "round4": (0, 1, 0, {"t": 1, "alpha": 1}),
+}
+
+
+def precompute_needs(key: Gg20KeyShare, signers: tuple[int, ...], steps: tuple[str, ...]) -> list[Need]:
+    """The precomputable values (Paillier nonces, ring-Pedersen masks) party key.party_index's `steps` of a
+    presigning among `signers` will take: what an engine can make ahead of time and hand to the step."""
+    peers = [j for j in signers if j != key.party_index]
+    own = once = peer_nonces = 0
+    masks: dict[str, int] = {}
+    for step in steps:
+        base, per_peer, peer, kinds = STEP_DRAWS.get(step, (0, 0, 0, {}))
+        once, own, peer_nonces = once + base, own + per_peer, peer_nonces + peer
+        masks = {kind: masks.get(kind, 0) + kinds.get(kind, 0) for kind in masks.keys() | kinds.keys()}
+    needs = [nonce_need(key.paillier_secret, once + own * len(peers))] if once + own else []
+    for j in peers:
+        needs += [nonce_need(key.paillier[j], peer_nonces)] if peer_nonces else []
+        needs += [mask_need(key.ring_pedersen[j], kind, n) for kind, n in sorted(masks.items()) if n]
+    return needs
+
+
 def _load_key(key_share: bytes) -> Gg20KeyShare:
     """Decode a stored key share given to a session constructor (ValueError: it is the caller's argument)."""
     if not isinstance(key_share, bytes | bytearray):
@@ -323,6 +355,7 @@ class PresignRounds(RoundMachine):
         super().__init__(session_id, party_index, signers)
         self.key = key
         self.signers = signers
+        self._presigning = presigning
         if presigning:
             try:
                 _ = key.aux  # decode and validate the Paillier / ring-Pedersen material now
@@ -337,6 +370,16 @@ class PresignRounds(RoundMachine):
     def _presigned(self, pre: PresignatureData) -> list[Outgoing]:
         """What the session does with a finished presignature."""
         raise NotImplementedError
+
+    def precompute_needs(self, whole: bool = False) -> list[Need]:
+        """What the next presigning step (with `whole`: it and every later one) will take from the
+        precompute pools; nothing once presigning is over or when the session starts from a presignature."""
+        handlers: dict[object, str] = {self._round2: "round2", self._round3: "round3", self._round4: "round4"}
+        step = ("round1" if self._presigning else None) if not self._started else handlers.get(self._handler)
+        if step is None:
+            return []
+        first = PRESIGN_STEPS.index(step)
+        return precompute_needs(self.key, self.signers, PRESIGN_STEPS[first:] if whole else (step,))
 
     def _start_presign(self) -> list[Outgoing]:
         self._r1, commitment, requests = round1(PresignSetup.create(self.session_id, self.key, self.signers))
