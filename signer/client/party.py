@@ -11,10 +11,16 @@ Identities (docs/contract.md §11.5): the party signs every message it sends wit
 session context it computed itself, and checks every message it takes against the sender's identity in
 that context before anything else; a message its claimed sender did not sign ends the session here, so a
 relay posing as the node cannot get this party to finish.
+
+Key refresh and reshare (docs/lifecycle.md §4): such a session exposes the new key share as `pending` in
+the round that also sends this party's confirmation. `prepare`, if given, is called with it before that
+confirmation leaves the party: the caller stores the pending version durably there, so no other party can
+commit a version this party might lose in a crash.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from signer.crypto.identity import IdentityError, IdentityKey
@@ -27,12 +33,20 @@ class LocalParty:
     """Drive one local SessionProtocol from relayed messages."""
 
     def __init__(
-        self, session_id: str, protocol: SessionProtocol, *, identity: IdentityKey, context: SessionContext
+        self,
+        session_id: str,
+        protocol: SessionProtocol,
+        *,
+        identity: IdentityKey,
+        context: SessionContext,
+        prepare: Callable[[DkgResult], None] | None = None,
     ) -> None:
         self.session_id = session_id
         self.protocol = protocol
         self.identity = identity
         self.context = context
+        self.prepare = prepare
+        self._prepared = False
         self.index = protocol.party_index
         self._next_sequence = 1
         self._pending: dict[tuple[int, InboxKey], bytes] = {}
@@ -86,8 +100,17 @@ class LocalParty:
             if not all((spec.round, k) in self._pending for k in keys):
                 break
             inbox = {k: self._pending.pop((spec.round, k)) for k in keys}
-            out += self._wire(self.protocol.advance(inbox))
+            outgoing = self.protocol.advance(inbox)
+            self._prepare()
+            out += self._wire(outgoing)
         return out
+
+    def _prepare(self) -> None:
+        """Hand a refresh's or reshare's new version to `prepare` once, before its confirmation is sent."""
+        pending = getattr(self.protocol, "pending", None)
+        if pending is not None and not self._prepared and self.prepare is not None:
+            self.prepare(pending)
+            self._prepared = True
 
     def _wire(self, outgoing: list) -> list[WireMessage]:
         wire = []
