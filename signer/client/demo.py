@@ -360,7 +360,8 @@ class _Demo:
         progress(f"key generation done in {time.monotonic() - began:.1f} s")
         if p1_result.public_key != outcome.nodes[NODE].public_key:
             raise DemoError("DKG: P1 and the node disagree on the public key")
-        record = KeyRecord(p1_result.key_share, coordinator.keys[self.key_id], outcome.key_version)
+        # A node from before key versions (contract §12) reports none: a new key is version 1.
+        record = KeyRecord(p1_result.key_share, coordinator.keys[self.key_id], outcome.key_version or 1)
         self.store(P1).put(self.key_id, record)
         self.store(P1).pin(coordinator.pinned[NODE])
         return record
