@@ -1,0 +1,98 @@
+"""`signer demo --refresh` and `--reshare-to` end to end: the command line, an in-process node with the full
+production security (mTLS, service tokens, message MACs), P1 and a backup party P3 played by the demo.
+Every signature, before and after the operation, is verified here by libsodium (PyNaCl) under the one
+public key the first signing reported; the parties' stores on disk are checked to hold exactly the new
+version; and an operator's wrong order is one line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from nacl.signing import VerifyKey
+
+from signer.cli import parse_reshare_to
+from signer.config import ConfigError
+
+SIGNER = [sys.executable, "-m", "signer"]
+
+
+def demo(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*SIGNER, "demo", "--json", *args], capture_output=True, timeout=120)
+
+
+def signings(res: subprocess.CompletedProcess) -> list[dict]:
+    assert res.returncode == 0, res.stderr.decode()
+    return [json.loads(line) for line in res.stdout.decode().splitlines()]
+
+
+def assert_one_key_verifies_all(objects: list[dict], public_key: str) -> None:
+    """Every object has the shape of a plain demo signing plus key_version, and libsodium verifies it
+    under `public_key` (the key of the first signing: the operation must not have changed it)."""
+    for obj in objects:
+        assert set(obj) == {
+            "protocol",
+            "key_id",
+            "key_version",
+            "public_key",
+            "message",
+            "signature",
+            "recovery_id",
+            "verified",
+        }
+        assert obj["verified"] is True and obj["public_key"] == public_key
+        message = bytes.fromhex(obj["message"])
+        assert VerifyKey(bytes.fromhex(public_key)).verify(message, bytes.fromhex(obj["signature"])) == message
+
+
+def store_files(directory: Path) -> set[str]:
+    return {p.name.split(".", 1)[1] for p in directory.iterdir() if p.name not in ("identity.key", "node.pin")}
+
+
+def test_demo_refresh_signs_before_and_after_under_the_same_key(tmp_path):
+    objects = signings(demo("--refresh", "--message", "cafe", "--data-dir", str(tmp_path)))
+    assert [o["key_version"] for o in objects] == [1, 2]
+    assert_one_key_verifies_all(objects, objects[0]["public_key"])
+    assert objects[0]["signature"] != objects[1]["signature"]
+    # P1 keeps only the new version: its share file, and the parties file naming version 2; no pending left.
+    p1 = tmp_path / "p1"
+    assert store_files(p1) == {"v2.share", "parties.json"}
+    assert json.loads(next(p1.glob("*.parties.json")).read_text())["key_version"] == 2
+
+
+def test_demo_reshare_to_2_of_3_then_the_node_and_the_backup_sign_without_p1(tmp_path):
+    objects = signings(demo("--reshare-to", "2-of-3", "--data-dir", str(tmp_path)))
+    # One signing before (P1 + node), two after: P1 + node, then node + backup P3.
+    assert [o["key_version"] for o in objects] == [1, 2, 2]
+    assert_one_key_verifies_all(objects, objects[0]["public_key"])
+    assert store_files(tmp_path / "p1") == store_files(tmp_path / "p3") == {"v2.share", "parties.json"}
+    assert (tmp_path / "p3" / "identity.key").exists()  # the backup's own identity, not P1's
+    assert (tmp_path / "p3" / "identity.key").read_bytes() != (tmp_path / "p1" / "identity.key").read_bytes()
+
+
+def test_refresh_of_a_key_that_does_not_exist_is_one_line(tmp_path):
+    res = demo("--refresh", "--key-id", "no-such-wallet", "--data-dir", str(tmp_path))
+    assert res.returncode == 1 and res.stdout == b""
+    assert res.stderr.decode().splitlines()[-1] == (
+        f"signer: error: --refresh: key 'no-such-wallet' does not exist in {tmp_path / 'p1'} "
+        "(run the demo without the operation first, or without --key-id to make a new key)"
+    )
+    assert "Traceback" not in res.stderr.decode()
+
+
+def test_reshare_to_an_impossible_threshold_is_a_usage_error():
+    res = demo("--reshare-to", "3-of-2")
+    assert res.returncode == 2
+    assert res.stderr.decode().strip() == "signer: error: --reshare-to 3-of-2: T: an integer in [2, 2] is required"
+    for arg, message in (
+        ("2of3", "--reshare-to 2of3: expected T-of-N, e.g. 2-of-3"),
+        ("-2-of-3", "--reshare-to -2-of-3: expected T-of-N, e.g. 2-of-3"),
+        ("1-of-3", "--reshare-to 1-of-3: T: an integer in [2, 3] is required"),
+        ("2-of-256", "--reshare-to 2-of-256: N: an integer in [2, 255] is required"),
+    ):
+        with pytest.raises(ConfigError) as err:
+            parse_reshare_to(arg)
+        assert str(err.value) == message
