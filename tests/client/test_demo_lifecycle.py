@@ -15,7 +15,11 @@ import pytest
 from nacl.signing import VerifyKey
 
 from signer.cli import parse_reshare_to
+from signer.client.coordinator import KeyParties
+from signer.client.demo import KeyRecord, PartyStore
 from signer.config import ConfigError
+from signer.crypto.identity import ED25519
+from signer.session_context import PartyIdentity
 
 SIGNER = [sys.executable, "-m", "signer"]
 
@@ -96,3 +100,25 @@ def test_reshare_to_an_impossible_threshold_is_a_usage_error():
         with pytest.raises(ConfigError) as err:
             parse_reshare_to(arg)
         assert str(err.value) == message
+
+
+def test_the_party_store_switches_versions_in_one_step_and_keeps_the_old_until_then(tmp_path):
+    """prepare writes the new version beside the current one (a reopened store, as after a crash, still
+    signs with the current one); commit switches and deletes the old share; rollback keeps the current."""
+    identities = (PartyIdentity(1, ED25519, b"\x01" * 32), PartyIdentity(2, ED25519, b"\x02" * 32))
+    backup = PartyIdentity(3, ED25519, b"\x03" * 32)
+    before, after = KeyParties("frost", 2, identities), KeyParties("frost", 2, (*identities, backup))
+    store = PartyStore(tmp_path)
+    store.put("k", KeyRecord(b"share-1", before, 1))
+    store.prepare("k", KeyRecord(b"share-2", after, 2), "refresh-1")
+    reopened = PartyStore(tmp_path)
+    assert reopened.current("k") == KeyRecord(b"share-1", before, 1)
+    assert reopened.pending("k") == (2, "refresh-1")
+    reopened.rollback("k")
+    assert reopened.current("k") == KeyRecord(b"share-1", before, 1) and reopened.pending("k") is None
+    assert store_files(tmp_path) == {"share", "parties.json"}
+    store.prepare("k", KeyRecord(b"share-2", after, 2), "refresh-2")
+    store.commit("k")
+    assert PartyStore(tmp_path).current("k") == KeyRecord(b"share-2", after, 2)
+    assert store_files(tmp_path) == {"v2.share", "parties.json"}
+    assert all(p.stat().st_mode & 0o077 == 0 for p in tmp_path.iterdir())  # secrets stay 0600
