@@ -8,7 +8,10 @@ addressed to, long-polls the nodes, and returns an `Outcome` (contract §6.1).
 Identities (docs/contract.md §11): the coordinator holds the local parties' identity keys and pins each
 node's identity (given, or from the node's first Ping); a DKG names them all in StartDKG and remembers
 them for the key (`keys`, or `remember_key` for a key made by an earlier run); a signing carries the
-local signers' approvals. The local parties sign and check every message (`LocalParty`).
+local signers' approvals. The local parties sign and check every message (`LocalParty`). A refresh or
+reshare (contract §12) runs on a remembered key: its parties keep their identities, joining parties are
+named as in a DKG, and each local party's new share goes to the caller's `prepare` before that party's
+confirmation is relayed (the commit rule of docs/lifecycle.md §4).
 
 Plain asyncio: it runs under `asyncio.run` as is. A Trio program uses the same code through
 `signer.client.in_trio` (trio-asyncio). Nothing here imports the store, metrics, Trio or protocol math.
