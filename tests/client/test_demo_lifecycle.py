@@ -6,6 +6,7 @@ version; and an operator's wrong order is one line."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -15,11 +16,23 @@ import pytest
 from nacl.signing import VerifyKey
 
 from signer.cli import parse_reshare_to
+from signer.client import (
+    Coordinator,
+    NodeClient,
+    NodeView,
+    TokenMinter,
+    WireMessage,
+    client_ssl_context,
+    load_hex_key,
+)
 from signer.client.coordinator import KeyParties
 from signer.client.demo import KeyRecord, PartyStore
 from signer.config import ConfigError
 from signer.crypto.identity import ED25519
+from signer.protocols.base import DkgResult
+from signer.protocols.frost import FrostRefreshSession
 from signer.session_context import PartyIdentity
+from tests.support.served import ServedNode
 
 SIGNER = [sys.executable, "-m", "signer"]
 
@@ -122,3 +135,81 @@ def test_the_party_store_switches_versions_in_one_step_and_keeps_the_old_until_t
     assert PartyStore(tmp_path).current("k") == KeyRecord(b"share-2", after, 2)
     assert store_files(tmp_path) == {"v2.share", "parties.json"}
     assert all(p.stat().st_mode & 0o077 == 0 for p in tmp_path.iterdir())  # secrets stay 0600
+
+
+def served_demo(node: ServedNode, data_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    certs = node.certs
+    return demo(
+        "--target",
+        f"127.0.0.1:{node.port}",
+        "--ca-cert",
+        str(certs.ca_cert),
+        "--client-cert",
+        str(certs.client_cert),
+        "--client-key",
+        str(certs.client_key),
+        "--jwt-private-key",
+        str(certs.jwt_private_key),
+        "--hmac-key-file",
+        str(certs.hmac_key),
+        "--data-dir",
+        str(data_dir),
+        *args,
+    )
+
+
+async def refresh_lost_after_p1_confirmed(node: ServedNode, store: PartyStore, key_id: str) -> None:
+    """A refresh whose relay dies right after it delivered P1's confirmation to the node: P1 has prepared
+    (its pending version is on disk) but never saw the outcome; the node has every confirmation."""
+    certs = node.certs
+    ctx = client_ssl_context(certs.ca_cert, certs.client_cert, certs.client_key)
+    minter = TokenMinter.from_file(certs.jwt_private_key, "mpc-service", "mpc-signer")
+    hmac_key = load_hex_key(certs.hmac_key).key
+    async with NodeClient.connect("localhost", node.port, hmac_key=hmac_key, ssl_context=ctx, minter=minter) as client:
+        coordinator = Coordinator({2: client}, identities={1: store.identity()}, pinned=store.pinned())
+        current = store.current(key_id)
+        assert current is not None
+        coordinator.remember_key(key_id, current.parties)
+        submit = client.submit
+
+        async def dies_after_p1_confirmation(m: WireMessage) -> NodeView:
+            view = await submit(m)
+            if m.from_party == 1 and m.round == 3:
+                raise ConnectionResetError("relay lost")
+            return view
+
+        client.submit = dies_after_p1_confirmation  # type: ignore[method-assign]
+        sid = "refresh-interrupted"
+
+        def prepare(index: int, key: KeyParties, pending: DkgResult) -> None:
+            store.prepare(key_id, KeyRecord(pending.key_share, key, current.version + 1), sid)
+
+        session = FrostRefreshSession(sid, 1, current.share)
+        with pytest.raises(ConnectionResetError):
+            await coordinator.refresh(sid, key_id, {1: session}, prepare=prepare)
+
+
+def test_an_interrupted_refresh_is_settled_by_the_next_run_from_the_node(served, tmp_path):
+    first = signings(served_demo(served, tmp_path, "--key-id", "wallet-r"))
+    store = PartyStore(tmp_path / "p1")
+    asyncio.run(refresh_lost_after_p1_confirmed(served, store, "wallet-r"))
+    assert store.pending("wallet-r") == (2, "refresh-interrupted")
+    assert store.current("wallet-r").version == 1  # P1 still holds version 1 beside the pending one
+
+    res = served_demo(served, tmp_path, "--key-id", "wallet-r")
+    again = signings(res)
+    assert "session refresh-interrupted committed (the node completed it)" in res.stderr.decode()
+    assert [o["key_version"] for o in first + again] == [1, 2]
+    assert_one_key_verifies_all(first + again, first[0]["public_key"])
+    assert store.pending("wallet-r") is None and store_files(tmp_path / "p1") == {"v2.share", "parties.json"}
+
+    # A pending version from a session the node does not know: both kept, nothing signed, one line.
+    current = store.current("wallet-r")
+    store.prepare("wallet-r", KeyRecord(b"not-a-share", current.parties, 3), "refresh-never-started")
+    res = served_demo(served, tmp_path, "--key-id", "wallet-r")
+    assert res.returncode == 1 and res.stdout == b""
+    assert res.stderr.decode().splitlines()[-1] == (
+        "signer: error: key 'wallet-r': session refresh-never-started left key version 3 pending and the node "
+        "answers NOT_FOUND for it: P1 keeps both versions, nothing was signed"
+    )
+    assert store.current("wallet-r") == current and store.pending("wallet-r") == (3, "refresh-never-started")
