@@ -331,7 +331,10 @@ def key_record(info: KeyInfo) -> dict[str, Any]:
         "parties": info.parties,
         "party_index": info.party_index,
         "public_key": info.public_key.hex(),
+        "key_version": info.key_version,
         "created_at": info.created_at.isoformat(),
+        # When the last refresh or reshare was committed (empty: the key never changed version).
+        "refreshed_at": info.updated_at.isoformat() if info.updated_at else "",
     }
 
 

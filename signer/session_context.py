@@ -167,6 +167,31 @@ def sign_extra(taproot: bool, taproot_merkle_root: bytes = b"") -> dict[str, byt
     return {EXTRA_TAPROOT: b"\x01" + taproot_merkle_root} if taproot else {}
 
 
+# What a StartDKG does (docs/contract.md §12): the names of `KeyOperation`, as the engine and clients use them.
+CREATE = "create"
+REFRESH = "refresh"
+RESHARE = "reshare"
+KEY_OPERATIONS = (CREATE, REFRESH, RESHARE)
+# The context's `extra` fields of a refresh or reshare (docs/contract.md §12.3): the operation's name, and
+# for a reshare the dealing quorum as u32(count) ‖ u32(party)* in increasing order. A CREATE sets neither,
+# so a key generation's context keeps its bytes, and no DKG message can be replayed into a refresh.
+EXTRA_OPERATION = "operation"
+EXTRA_OLD_PARTIES = "old_parties"
+
+
+def lifecycle_extra(operation: str, old_parties: Iterable[int] = ()) -> dict[str, bytes]:
+    """The `extra` fields of a DKG session's context for `operation` (none for CREATE)."""
+    if operation not in KEY_OPERATIONS:
+        raise ValueError(f"operation must be one of {KEY_OPERATIONS}")
+    if operation == CREATE:
+        return {}
+    extra = {EXTRA_OPERATION: operation.encode()}
+    if operation == RESHARE:
+        quorum = sorted(old_parties)
+        extra[EXTRA_OLD_PARTIES] = _u32(len(quorum)) + b"".join(_u32(p) for p in quorum)
+    return extra
+
+
 def message_signing_input(
     context_hash: bytes, session_id: str, from_party: int, to_party: int, round: int, sequence: int, payload: bytes
 ) -> bytes:

@@ -57,6 +57,7 @@ from signer.engine import telemetry
 from signer.engine.config import APPROVE_ALL_OTHER_SIGNERS, EngineConfig
 from signer.engine.errors import (
     AlreadyExists,
+    EngineError,
     FailedPrecondition,
     InvalidArgument,
     NotFound,
@@ -65,6 +66,7 @@ from signer.engine.errors import (
     Unavailable,
     store_faults,
 )
+from signer.engine.lifecycle import ConfirmationWait, Resume, encode_resume
 from signer.engine.model import (
     DeliverResult,
     DkgRequest,
@@ -74,6 +76,7 @@ from signer.engine.model import (
     SessionView,
     SignRequest,
 )
+from signer.engine.offload import InlineRunner
 from signer.engine.pools import PreparamsPool
 from signer.engine.presignatures import PresignatureGuard
 from signer.engine.registry import PresignResult, ProtocolBinding, SchemeKey, default_protocols
@@ -81,15 +84,21 @@ from signer.engine.session import Builder, Session, SessionSetup
 from signer.engine.storage import EngineStore
 from signer.protocols.base import DkgResult, ProtocolError, SessionProtocol, SignResult
 from signer.session_context import (
+    CREATE,
+    KEY_OPERATIONS,
+    REFRESH,
+    RESHARE,
     PartyIdentity,
     SessionContext,
     decode_identities,
     encode_identities,
+    lifecycle_extra,
     sign_extra,
     verify_approval,
 )
-from signer.store.errors import AlreadyConsumed, ItemExists, KeyExists, KeyNotFound, StoreError
-from signer.store.records import AuditEvent, KeyInfo
+from signer.store.errors import AlreadyConsumed, ItemExists, KeyExists, KeyNotFound, StalePresignature, StoreError
+from signer.store.records import AuditEvent, KeyInfo, PendingVersion
+from signer.wire import ProtocolMessage as WireMessage
 
 T = TypeVar("T")
 
@@ -147,6 +156,7 @@ class SessionManager:
                     await nursery.start(self._preparams.run)
                 if any(b.new_presign is not None for b in self._protocols.values()):
                     nursery.start_soon(self._presignatures_changed)
+                await self._restore_pending()
                 task_status.started()
         finally:
             self._draining = True
@@ -240,7 +250,11 @@ class SessionManager:
         if existing is not None:
             return existing
         self._check_capacity()
-        if isinstance(request, DkgRequest):
+        lifecycle_share: bytes | None = None
+        if isinstance(request, DkgRequest) and request.operation != CREATE:
+            await self._supersede(request)
+            setup, lifecycle_share = await self._lifecycle_setup(request, binding)
+        elif isinstance(request, DkgRequest):
             if request.key_id in self._dkg_keys:
                 raise AlreadyExists(f"a DKG for key id {request.key_id!r} is already running")
             try:
@@ -278,8 +292,9 @@ class SessionManager:
             self._check_approvals(context, request, info.party_index)
             signers = tuple(sorted(request.signers))
             setup = SessionSetup(
-                kind, request, info.protocol, info.curve, info.party_index, signers, context, binding.slow_start
-            )
+                kind, request, info.protocol, info.curve, info.party_index, signers, context, binding.slow_start,
+                info.key_version,
+            )  # fmt: skip
         await self._use_session_id(request.session_id)
         # The awaits above let other calls run: check again before registering.
         self._check_accepting()
@@ -287,7 +302,10 @@ class SessionManager:
         if isinstance(request, DkgRequest):
             if request.key_id in self._dkg_keys:
                 raise AlreadyExists(f"a DKG for key id {request.key_id!r} is already running")
-            build = self._dkg_builder(binding, request)
+            if request.operation == CREATE:
+                build = self._dkg_builder(binding, request)
+            else:
+                build = self._lifecycle_builder(binding, request, lifecycle_share)
         elif kind is SessionKind.PRESIGN:
             build = self._presign_builder(binding, request, info.party_index, share.share)
         else:
@@ -295,6 +313,7 @@ class SessionManager:
             build = self._sign_builder(binding, request, info.party_index, share.share, presignature)
         if isinstance(request, DkgRequest):
             self._dkg_keys.add(request.key_id)
+        lifecycle = isinstance(request, DkgRequest) and request.operation != CREATE
         session = Session(
             setup,
             self._config,
@@ -305,12 +324,9 @@ class SessionManager:
             audit=self._audit,
             on_terminal=self._on_terminal,
             on_done=self._on_done,
+            prepare=self._prepare_version if lifecycle else None,
         )
-        self._sessions[setup.session_id] = session
-        self._clients[setup.session_id] = client or "unidentified"
-        self._running += 1
-        if self._running == 1:
-            self._idle = trio.Event()
+        self._register(session, client)
         assert self._nursery is not None
         log.info(
             "starting %s session for %s",
@@ -321,6 +337,16 @@ class SessionManager:
         telemetry.session_started(setup.protocol, kind.value)
         await self._nursery.start(session.run)
         return session.take_view()
+
+    def _register(self, session: Session, client: str) -> None:
+        """Make a new session known: findable by id, counted as running."""
+        setup = session.setup
+        self._sessions[setup.session_id] = session
+        self._clients[setup.session_id] = client or "unidentified"
+        self._running += 1
+        if self._running == 1:
+            self._idle = trio.Event()
+        assert self._nursery is not None
 
     async def _use_session_id(self, session_id: str) -> None:
         """Record the id as used, durably, before the session exists; ALREADY_EXISTS if it was used before.
@@ -345,6 +371,8 @@ class SessionManager:
         self._reserved += 1
         try:
             blob = await self._store.claim_presignature(request.key_id, request.presignature_id, audit=audit)
+        except StalePresignature as exc:
+            raise FailedPrecondition(f"{exc}: refused; make new presignatures") from None
         finally:
             self._reserved -= 1
         if blob is None:
@@ -462,8 +490,15 @@ class SessionManager:
             raise InvalidArgument(f"protocol {req.protocol} works on curve {' or '.join(curves)}, not {req.curve!r}")
         total = _check(limits.check_party_count, req.total_parties)
         _check(limits.check_threshold, req.threshold, total)
-        _check(limits.check_party_index, req.party_index, "party_index", total)
-        self._check_identities(req)
+        if req.operation not in KEY_OPERATIONS:
+            raise InvalidArgument(f"operation must be one of {[o.upper() for o in KEY_OPERATIONS]}")
+        if not isinstance(req.old_parties, tuple) or (req.old_parties and req.operation != RESHARE):
+            raise InvalidArgument("old_parties is for a RESHARE only")
+        if req.operation == CREATE:
+            _check(limits.check_party_index, req.party_index, "party_index", total)
+            self._check_identities(req)
+        elif binding.new_refresh is None or binding.new_reshare is None:
+            raise InvalidArgument(f"protocol {req.protocol} on {req.curve} has no refresh or reshare")
         return binding
 
     def _check_identities(self, req: DkgRequest) -> None:
@@ -481,6 +516,270 @@ class SessionManager:
             raise InvalidArgument(
                 f"party_identities: the entry for party {req.party_index} (this node) is not this node's identity"
             )
+
+    # ----- refresh and reshare (docs/contract.md §12) ----------------------------------------------
+
+    async def _supersede(self, req: DkgRequest) -> None:
+        """A refresh or reshare of a key whose previous one is still running: if that one has stored its
+        pending version and released its confirmation, only the coordinator knows whether anyone committed;
+        starting a new operation on the key is its decision that nobody did (it could not deliver every
+        confirmation), so the old session is cancelled and its pending version rolled back. One that is still
+        in its first rounds is ALREADY_EXISTS (it ends by its round deadline)."""
+        for session in list(self._sessions.values()):
+            setup = session.setup
+            if setup.kind is not SessionKind.DKG or setup.key_id != req.key_id or session.state.terminal:
+                continue
+            if not session.prepared:
+                raise AlreadyExists(f"a DKG for key id {req.key_id!r} is already running")
+            session.superseded_by = req.session_id
+            session.cancel(f"superseded by session {req.session_id!r}: the coordinator rolled this one back")
+            await session.done.wait()
+
+    async def _lifecycle_setup(self, req: DkgRequest, binding: ProtocolBinding) -> tuple[SessionSetup, bytes | None]:
+        """Check a REFRESH or RESHARE against the stored key (docs/lifecycle.md §6) and make its setup;
+        returns it with this node's current key share (None for a party new to the key)."""
+        try:
+            share = await self._store.get_share(req.key_id)
+        except KeyNotFound:
+            share = None
+        if req.operation == REFRESH:
+            if share is None:
+                raise NotFound(f"no key with key id {req.key_id!r} to refresh")
+            info = share.info
+            stored = _stored_identities(info)
+            self._check_same_key(req, info, total_parties=True, party_index=True)
+            if req.party_identities and tuple(sorted(req.party_identities, key=lambda p: p.party)) != stored:
+                raise InvalidArgument("party_identities: a refresh keeps the key's identities (send none, or those)")
+            parties = tuple(p.party for p in stored)
+            context = lifecycle_context(req, stored)
+            setup = SessionSetup(
+                SessionKind.DKG, req, info.protocol, info.curve, info.party_index, parties, context,
+                binding.slow_start, info.key_version,
+            )  # fmt: skip
+            return setup, share.share
+        new_ids = self._check_new_set(req)
+        new_parties = req.new_parties
+        quorum = _check_quorum(req.old_parties)
+        me = req.party_index
+        if me not in quorum and me not in new_parties:
+            raise InvalidArgument(f"party_index {me} is in neither old_parties nor the new parties")
+        if share is None and me in quorum:
+            raise NotFound(f"no key with key id {req.key_id!r}: party {me} of old_parties must hold it")
+        if share is not None and me not in quorum:
+            raise AlreadyExists(f"key id {req.key_id!r} already exists here, and party {me} is not in old_parties")
+        leaving = [p for p in quorum if p not in new_parties]
+        identities = dict((p.party, p) for p in new_ids)
+        from_version = 0
+        if share is not None:
+            info = share.info
+            self._check_same_key(req, info, total_parties=False, party_index=True)
+            held = {p.party: p for p in _stored_identities(info)}
+            if not set(quorum) <= set(held):
+                raise InvalidArgument(f"old_parties must be parties of the key {sorted(held)}")
+            if len(quorum) < info.threshold:
+                raise InvalidArgument(f"old_parties must be at least the key's threshold ({info.threshold})")
+            changed = [p for p in new_parties if p in held and identities[p] != held[p]]
+            if changed:
+                raise InvalidArgument(f"party_identities: parties {changed} keep their identities in a reshare")
+            identities.update((p, held[p]) for p in leaving)
+            from_version = info.key_version
+        elif leaving:
+            raise InvalidArgument(
+                f"parties {leaving} leave the key: a party joining it cannot authenticate them; "
+                "reshare in two steps (add the new parties, then reshare without the leaving ones)"
+            )
+        participants = tuple(sorted(set(quorum) | set(new_parties)))
+        everyone = tuple(identities[p] for p in participants)
+        context = lifecycle_context(req, everyone)
+        setup = SessionSetup(
+            SessionKind.DKG, req, req.protocol, req.curve, me, participants, context, binding.slow_start, from_version
+        )
+        return setup, None if share is None else share.share
+
+    @staticmethod
+    def _check_same_key(req: DkgRequest, info: KeyInfo, *, total_parties: bool, party_index: bool) -> None:
+        """The request's fields that must equal the stored key's (INVALID_ARGUMENT naming the field)."""
+        fields: list[tuple[str, object, object]] = [
+            ("protocol", req.protocol, info.protocol),
+            ("curve", req.curve, info.curve),
+        ]
+        if total_parties:
+            fields += [("threshold", req.threshold, info.threshold), ("total_parties", req.total_parties, info.parties)]
+        if party_index:
+            fields.append(("party_index", req.party_index, info.party_index))
+        for name, given, stored in fields:
+            if given != stored:
+                raise InvalidArgument(f"{name} must be the stored key's ({stored!r}), not {given!r}")
+
+    def _check_new_set(self, req: DkgRequest) -> tuple[PartyIdentity, ...]:
+        """A reshare's `party_identities`: total_parties distinct parties with valid keys, this node's own
+        entry its identity if it is one of them."""
+        ids = req.party_identities if isinstance(req.party_identities, tuple) else ()
+        named = [p.party for p in ids]
+        if len(named) != req.total_parties or len(set(named)) != len(named):
+            raise InvalidArgument(f"party_identities must name the {req.total_parties} new parties once each")
+        for p in ids:
+            _check(limits.check_party_index, p.party, "party_identities")
+            try:
+                p.check()
+            except IdentityError as exc:
+                raise InvalidArgument(f"party_identities: party {p.party}: {exc}") from None
+        _check(limits.check_party_index, req.party_index, "party_index")
+        if req.party_index in named and ids[named.index(req.party_index)] != self.identity(req.party_index):
+            raise InvalidArgument(
+                f"party_identities: the entry for party {req.party_index} (this node) is not this node's identity"
+            )
+        return tuple(sorted(ids, key=lambda p: p.party))
+
+    def _lifecycle_builder(self, binding: ProtocolBinding, req: DkgRequest, share: bytes | None) -> Builder:
+        make = binding.new_refresh if req.operation == REFRESH else binding.new_reshare
+
+        async def build() -> SessionProtocol:
+            preparams = None
+            if binding.needs_preparams:
+                async with store_faults():
+                    preparams = await self._preparams.take({"session_id": req.session_id, "key_id": req.key_id})
+            return await _construct(binding, make, req, share, preparams)
+
+        return build
+
+    @store_faults()
+    async def _prepare_version(
+        self, session: Session, pending: DkgResult, digest: bytes, messages: list[WireMessage]
+    ) -> None:
+        """Store the new version as pending, with its audit row, before its confirmation is released
+        (docs/lifecycle.md §4.1); with it the public data to finish the session after a restart."""
+        setup = session.setup
+        req = setup.request
+        assert isinstance(req, DkgRequest)
+        version = setup.key_version + 1
+        retiring = not pending.key_share
+        resume = encode_resume(req, setup.parties, pending.public_key, setup.key_version, messages)
+        new_ids = setup.context.parties if req.operation == REFRESH else tuple(req.party_identities)
+        what = "retirement" if retiring else "share"
+        audit = self._lifecycle_event(session, "key.prepare", f"version {version} pending ({what})")
+        try:
+            await self._store.prepare_version(
+                req.key_id,
+                None if retiring else pending.key_share,
+                key_version=version,
+                session_id=req.session_id,
+                confirm_digest=digest,
+                resume=resume,
+                protocol=setup.protocol,
+                curve=setup.curve,
+                public_key=pending.public_key,
+                threshold=req.threshold,
+                parties=req.total_parties,
+                party_index=req.party_index,
+                party_identities=encode_identities(new_ids),
+                audit=audit,
+            )
+        except KeyExists:
+            raise AlreadyExists(f"key id {req.key_id!r} has a pending version of another session") from None
+
+    def _lifecycle_event(self, session: Session, operation: str, result: str) -> AuditEvent:
+        client = self._clients.get(session.setup.session_id, "unidentified")
+        return AuditEvent(session.setup.session_id, session.setup.key_id, operation, None, result, client)
+
+    async def _commit_version(self, session: Session) -> None:
+        """Every participant confirmed: the pending version becomes current (docs/lifecycle.md §4.2)."""
+        setup = session.setup
+        v = setup.key_version
+        leaving = await self._pending_is_retirement(session)
+        operation, note = ("key.retire", ": this party left the key") if leaving else ("key.commit", "")
+        audit = self._lifecycle_event(session, operation, f"version {v} → {v + 1}{note}")
+        try:
+            await self._store.commit_version(setup.key_id, v + 1, setup.session_id, audit=audit)
+        except KeyNotFound:
+            raise FailedPrecondition(f"the pending version {v + 1} of key {setup.key_id!r} is gone") from None
+        session.key_version = v + 1
+
+    async def _pending_is_retirement(self, session: Session) -> bool:
+        for p in await self._store.pending_versions():
+            if p.info.key_id == session.setup.key_id and p.session_id == session.setup.session_id:
+                return p.retiring
+        return False
+
+    async def _roll_back(self, session: Session) -> None:
+        """Drop a session's pending version when nobody can have committed it: the confirmations differ (a
+        protocol failure after prepare), or the coordinator started another operation on the key. Any other
+        end after the confirmation went out (shutdown, a store fault) keeps it: a restart finishes it."""
+        setup = session.setup
+        if session.superseded_by:
+            reason = f"superseded by {session.superseded_by}"
+        elif session.state is SessionState.FAILED and session.failed_by_protocol:
+            reason = "the confirmations differ"
+        else:
+            log.warning(
+                "session ended %s after its confirmation went out: its pending version is kept",
+                session.state.name,
+                extra={"session_id": setup.session_id, "key_id": setup.key_id},
+            )
+            return
+        v = setup.key_version + 1
+        audit = self._lifecycle_event(session, "key.rollback", f"version {v} dropped: {reason}")
+        await self._store.rollback_version(setup.key_id, v, setup.session_id, audit=audit)
+
+    async def _restore_pending(self) -> None:
+        """At start: every pending version (its node died after prepare) becomes a session waiting in its
+        confirmation round again, under its own session id (docs/lifecycle.md §4 table)."""
+        try:
+            async with store_faults():
+                pending = await self._store.pending_versions()
+        except EngineError as exc:
+            log.error("pending key versions not restored: %s", exc)
+            return
+        for p in pending:
+            try:
+                await self._restore(p)
+            except Exception:
+                log.exception("could not restore the session of a pending key version", extra={"key_id": p.info.key_id})
+
+    async def _restore(self, p: PendingVersion) -> None:
+        resume = Resume(p.resume)
+        req = resume.request
+        binding = self._protocols[(req.protocol, req.curve)]
+        read = binding.read_confirmation
+        assert read is not None
+        identities = {q.party: q for q in req.party_identities}
+        if req.operation == RESHARE:
+            # A leaving party's identity is the one it had in the key (stored with the version it left).
+            stored = decode_identities(p.info.party_identities) if p.retiring else ()
+            identities.update((q.party, q) for q in stored if q.party not in identities)
+        everyone = tuple(identities[q] for q in resume.parties if q in identities)
+        context = lifecycle_context(req, everyone)
+        setup = SessionSetup(
+            SessionKind.DKG, req, req.protocol, req.curve, req.party_index, resume.parties, context, False,
+            resume.from_version,
+        )  # fmt: skip
+
+        async def build() -> SessionProtocol:
+            return ConfirmationWait(
+                req.party_index, resume.parties, p.confirm_digest, read, resume.public_key, resume.messages
+            )
+
+        session = Session(
+            setup,
+            self._config,
+            build=build,
+            runner=InlineRunner(),
+            identity=self._identity,
+            finish=self._finish,
+            audit=self._audit,
+            on_terminal=self._on_terminal,
+            on_done=self._on_done,
+            first_sequence=resume.first_sequence,
+            prepared=True,
+        )
+        self._dkg_keys.add(req.key_id)
+        self._register(session, "restored")
+        log.info(
+            "restored the confirmation round of a pending key version",
+            extra={"session_id": req.session_id, "key_id": req.key_id},
+        )
+        assert self._nursery is not None
+        await self._nursery.start(session.run)
 
     def _check_sign(self, req: SignRequest, binding: ProtocolBinding, info: KeyInfo) -> None:
         if req.presign is not True and req.presign is not False:
@@ -508,8 +807,9 @@ class SessionManager:
                     raise InvalidArgument(f"protocol {info.protocol} has no presignatures")
                 _check(limits.check_session_id, req.presignature_id, "presignature_id")
         signers = req.signers
-        if not isinstance(signers, tuple) or not all(limits.is_int(s) and 1 <= s <= info.parties for s in signers):
-            raise InvalidArgument(f"signers must be party indices in 1..{info.parties}")
+        parties = _key_parties(info)
+        if not isinstance(signers, tuple) or not all(limits.is_int(s) and s in parties for s in signers):
+            raise InvalidArgument(f"signers must be parties of the key {list(parties)}")
         if len(set(signers)) != len(signers):
             raise InvalidArgument("signers must not repeat")
         if len(signers) < info.threshold:
@@ -584,7 +884,9 @@ class SessionManager:
         alone. If this fails the session FAILS: nothing is released without its row."""
         request = session.setup.request
         audit = self._audit_event(session, "completed")
-        if isinstance(request, DkgRequest) and isinstance(result, DkgResult):
+        if isinstance(request, DkgRequest) and request.operation != CREATE:
+            await self._commit_version(session)
+        elif isinstance(request, DkgRequest) and isinstance(result, DkgResult):
             try:
                 await self._store.put_share(
                     request.key_id,
@@ -600,10 +902,13 @@ class SessionManager:
                 )
             except KeyExists:
                 raise AlreadyExists(f"key id {request.key_id!r} was stored meanwhile") from None
+            session.key_version = 1
         elif session.setup.kind is SessionKind.PRESIGN and not isinstance(result, DkgResult | SignResult):
             blob = await self._presignatures.seal(result.presignature_id, result.consume())
             try:
-                await self._store.add_presignature(request.key_id, blob, item_id=request.session_id, audit=audit)
+                await self._store.add_presignature(
+                    request.key_id, blob, item_id=request.session_id, key_version=session.setup.key_version, audit=audit
+                )
             except ItemExists:
                 raise AlreadyExists(f"a presignature with id {request.session_id!r} is already stored") from None
             await self._presignatures_changed()
@@ -612,9 +917,12 @@ class SessionManager:
 
     @store_faults()
     async def _audit(self, session: Session) -> None:
-        """The audit row of a session that ended without a result (a COMPLETED one has it already)."""
+        """The audit row of a session that ended without a result (a COMPLETED one has it already); a refresh or
+        reshare that ended after its prepare may roll its pending version back (`_roll_back`)."""
         if session.state is SessionState.COMPLETED:
             return
+        if session.prepared:
+            await self._roll_back(session)
         result = session.state.name.lower()
         if session.culprits:
             result += f" culprits={list(session.culprits)}"
@@ -671,6 +979,42 @@ def dkg_context(req: DkgRequest) -> SessionContext:
     return SessionContext(
         "dkg", req.session_id, req.key_id, req.protocol, req.curve, req.threshold, tuple(req.party_identities)
     )
+
+
+def lifecycle_context(req: DkgRequest, parties: tuple[PartyIdentity, ...]) -> SessionContext:
+    """The session context of a refresh or reshare (docs/contract.md §12.3): every participant's identity (a
+    refresh: the stored ones; a reshare: the new set's and those of old parties leaving), the new threshold,
+    and the operation (with a reshare's dealing quorum) in `extra`."""
+    return SessionContext(
+        "dkg", req.session_id, req.key_id, req.protocol, req.curve, req.threshold, parties,
+        extra=lifecycle_extra(req.operation, req.old_parties),
+    )  # fmt: skip
+
+
+def _stored_identities(info: KeyInfo) -> tuple[PartyIdentity, ...]:
+    try:
+        return tuple(sorted(decode_identities(info.party_identities), key=lambda p: p.party))
+    except IdentityError:
+        raise FailedPrecondition(f"key {info.key_id!r} has no party identities (made before they existed)") from None
+
+
+def _key_parties(info: KeyInfo) -> tuple[int, ...]:
+    """The key's party indices: those its identities name (a reshare may leave gaps), else 1..parties."""
+    try:
+        named = tuple(sorted(p.party for p in decode_identities(info.party_identities)))
+    except IdentityError:
+        named = ()
+    return named or tuple(range(1, info.parties + 1))
+
+
+def _check_quorum(old_parties: object) -> tuple[int, ...]:
+    if not isinstance(old_parties, tuple) or not old_parties:
+        raise InvalidArgument("old_parties must name the parties that deal the key")
+    for p in old_parties:
+        _check(limits.check_party_index, p, "old_parties")
+    if len(set(old_parties)) != len(old_parties):
+        raise InvalidArgument("old_parties must not repeat")
+    return tuple(sorted(old_parties))
 
 
 def sign_context(kind: SessionKind, req: SignRequest, info: KeyInfo) -> SessionContext:

@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass, field
 
 from signer.schemes import ED25519, FROST, GG20, SECP256K1
-from signer.session_context import PartyApproval, PartyIdentity
+from signer.session_context import CREATE, PartyApproval, PartyIdentity
 from signer.wire import ProtocolMessage
 
 __all__ = [
@@ -66,6 +66,16 @@ class DkgRequest:
     total_parties: int
     party_index: int
     party_identities: tuple[PartyIdentity, ...] = ()
+    # docs/contract.md §12: CREATE makes key_id; REFRESH and RESHARE make a new version of it. For a
+    # RESHARE, `old_parties` is the dealing quorum and the other fields describe the new party set (the
+    # parties named by `party_identities`).
+    operation: str = CREATE
+    old_parties: tuple[int, ...] = ()
+
+    @property
+    def new_parties(self) -> tuple[int, ...]:
+        """The parties of the key this session makes: those `party_identities` names."""
+        return tuple(sorted(p.party for p in self.party_identities))
 
 
 @dataclass(frozen=True)
@@ -116,6 +126,8 @@ class SessionView:
     output_key: bytes = b""
     error: str = ""
     culprits: tuple[int, ...] = ()
+    # A COMPLETED DKG's key version: 1 for CREATE, the previous version + 1 for a REFRESH or RESHARE.
+    key_version: int = 0
 
 
 @dataclass(frozen=True)

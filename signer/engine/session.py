@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import struct
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from typing import Protocol, cast
 
 import trio
 
@@ -55,6 +57,20 @@ log = logging.getLogger("signer.engine.session")
 Builder = Callable[[], Awaitable[SessionProtocol]]
 Finisher = Callable[["Session", DkgResult | SignResult], Awaitable[None]]
 Auditor = Callable[["Session"], Awaitable[None]]
+# Called with (session, pending result, confirmation digest, the step's outbound messages) once a refresh or
+# reshare has its new version and before that step's messages (its confirmation) are released.
+Preparer = Callable[["Session", DkgResult, bytes, list[ProtocolMessage]], Awaitable[None]]
+
+
+class Confirming(Protocol):
+    """A key lifecycle session (docs/lifecycle.md §4): `pending` is its new version once computed, before
+    every participant confirmed it; `confirm_digest` what this party confirms."""
+
+    @property
+    def pending(self) -> DkgResult | None: ...
+
+    @property
+    def confirm_digest(self) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -70,6 +86,9 @@ class SessionSetup:
     parties: tuple[int, ...]
     context: SessionContext
     slow_start: bool = False
+    # The key version the session works on: a signing's or presigning's key version, or for a refresh or
+    # reshare the version it starts from (0 for a party new to the key, and for a CREATE).
+    key_version: int = 0
 
     @property
     def session_id(self) -> str:
@@ -100,7 +119,12 @@ class Session:
         audit: Auditor,
         on_terminal: Callable[[Session], None],
         on_done: Callable[[Session], None],
+        prepare: Preparer | None = None,
+        first_sequence: int = 1,
+        prepared: bool = False,
     ) -> None:
+        """`prepare` is the hook of a refresh or reshare (None for other sessions); a session restored after a
+        restart starts `prepared`, numbering its messages from `first_sequence` as the session it continues did."""
         self.setup = setup
         self._config = config
         self._build = build
@@ -110,6 +134,17 @@ class Session:
         self._audit = audit
         self._on_terminal = on_terminal
         self._on_done = on_done
+        self._prepare = prepare
+        self._first_sequence = first_sequence
+        # A refresh or reshare whose new version is stored as pending and whose confirmation may be out: from
+        # then on only every confirmation (commit) or the coordinator (a new operation on the key) ends it,
+        # never the round deadline (docs/contract.md §12.4).
+        self.prepared = prepared
+        # The session id of the refresh or reshare that replaced this one (the coordinator's roll back).
+        self.superseded_by = ""
+        # FAILED because the protocol said so (a check failed, confirmations differ), not on a store fault.
+        self.failed_by_protocol = False
+        self.key_version = 0
         self.state = SessionState.RUNNING
         self.round = 0
         self.error = ""
@@ -159,6 +194,7 @@ class Session:
             output_key=self.output_key,
             error=self.error,
             culprits=self.culprits,
+            key_version=self.key_version if self.state is SessionState.COMPLETED else 0,
         )
 
     async def wait_for_news(self, since: int, wait_s: float) -> None:
@@ -262,6 +298,7 @@ class Session:
                 except trio.TooSlowError:
                     self._end(SessionState.TIMED_OUT, self._timeout_text())
                 except ProtocolError as exc:
+                    self.failed_by_protocol = True
                     self._end(SessionState.FAILED, str(exc), exc.culprits)
                 except EngineError as exc:
                     self._end(SessionState.FAILED, str(exc))
@@ -298,10 +335,16 @@ class Session:
         while (spec := proto.expected()) is not None:
             self._enter(spec)
             began = trio.current_time()
-            with trio.fail_after(timeout):
+            with trio.fail_after(math.inf if self.prepared else timeout):
                 inbox = await self._collect(spec)
                 proto, out = await self._runner.advance(proto, inbox)
-            self._emit(out)
+            messages = self._messages(out)
+            pending: DkgResult | None = getattr(proto, "pending", None)
+            if self._prepare is not None and pending is not None and not self.prepared:
+                with trio.fail_after(timeout):
+                    await self._prepare(self, pending, cast(Confirming, proto).confirm_digest, messages)
+                self.prepared = True
+            self._publish(messages)
             self._round_finished(began)
         result = proto.result
         with trio.fail_after(timeout):
@@ -353,18 +396,26 @@ class Session:
         return inbox
 
     def _emit(self, out: list[Outgoing]) -> None:
+        self._publish(self._messages(out))
+
+    def _messages(self, out: list[Outgoing]) -> list[ProtocolMessage]:
+        """The step's outgoing messages, numbered and signed, not yet visible to anyone."""
+        messages: list[ProtocolMessage] = []
         for o in out:
             m = ProtocolMessage(
                 session_id=self.setup.session_id,
                 from_party=self.setup.party_index,
                 to_party=o.to_party,
                 round=o.round,
-                sequence=len(self.outbound) + 1,
+                sequence=self._first_sequence + len(self.outbound) + len(messages),
                 payload=o.payload,
             )
-            signature = sign_message(self._identity, self.setup.context, m)
-            self.outbound.append(replace(m, party_signature=signature))
-        if out:
+            messages.append(replace(m, party_signature=sign_message(self._identity, self.setup.context, m)))
+        return messages
+
+    def _publish(self, messages: list[ProtocolMessage]) -> None:
+        self.outbound.extend(messages)
+        if messages:
             self._notify()
 
     def _end(self, state: SessionState, error: str, culprits: tuple[int, ...] = ()) -> None:

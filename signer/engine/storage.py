@@ -3,7 +3,9 @@
 `signer.store.Store` (SQLite or PostgreSQL) is the real one; tests use an in-memory one. Both are
 checked against `EngineStore` by mypy and by one contract test run over all three. Errors are the store's
 own: `get_share`/`key_info` raise KeyNotFound for an unknown key id, `put_share` KeyExists for a taken
-one, `add_presignature` ItemExists for a taken item id, `consume_once` AlreadyConsumed for a used one;
+one, `add_presignature` ItemExists for a taken item id, `consume_once` AlreadyConsumed for a used one,
+`claim_presignature` StalePresignature for one made under another key version, `prepare_version` KeyExists
+when the key already has a pending version, `commit_version` KeyNotFound for no such pending version;
 anything else (a StoreError) is a storage failure.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from signer.store.records import AuditEvent, KeyInfo, StoredKeyShare
+from signer.store.records import AuditEvent, KeyInfo, PendingVersion, StoredKeyShare
 
 
 class EngineStore(Protocol):
@@ -43,6 +45,44 @@ class EngineStore(Protocol):
         transaction with its `audit` row."""
         ...
 
+    async def prepare_version(
+        self,
+        key_id: str,
+        share: bytes | None,
+        *,
+        key_version: int,
+        session_id: str,
+        confirm_digest: bytes,
+        resume: bytes,
+        protocol: str,
+        curve: str,
+        public_key: bytes,
+        threshold: int,
+        parties: int,
+        party_index: int,
+        party_identities: bytes = b"",
+        audit: AuditEvent | None = None,
+    ) -> PendingVersion:
+        """Keep a new key version as pending (None: this party leaves the key), durably, with `audit`."""
+        ...
+
+    async def commit_version(
+        self, key_id: str, key_version: int, session_id: str, *, audit: AuditEvent | None = None
+    ) -> KeyInfo | None:
+        """Pending -> current in one transaction (old secret and the key's presignatures deleted), with
+        `audit`; None when this party left the key. Repeatable."""
+        ...
+
+    async def rollback_version(
+        self, key_id: str, key_version: int, session_id: str, *, audit: AuditEvent | None = None
+    ) -> bool:
+        """Drop the pending version with `audit`; False if there was none."""
+        ...
+
+    async def pending_versions(self) -> list[PendingVersion]:
+        """Every pending version's public data (a restart finishes or rolls back each)."""
+        ...
+
     async def add_preparams(self, blob: bytes) -> str:
         """Add one pre-parameter set to the pool; returns its item id."""
         ...
@@ -54,10 +94,16 @@ class EngineStore(Protocol):
     async def count_preparams(self) -> int: ...
 
     async def add_presignature(
-        self, key_id: str, blob: bytes, item_id: str | None = None, *, audit: AuditEvent | None = None
+        self,
+        key_id: str,
+        blob: bytes,
+        item_id: str | None = None,
+        *,
+        key_version: int = 1,
+        audit: AuditEvent | None = None,
     ) -> str:
-        """Keep one presignature for `key_id` under `item_id` (a random id if None), in one transaction with
-        its `audit` row; returns the id."""
+        """Keep one presignature for `key_id`, made under `key_version`, under `item_id` (a random id if None),
+        in one transaction with its `audit` row; returns the id."""
         ...
 
     async def claim_presignature(

@@ -16,6 +16,7 @@ from signer.store.errors import (
     KeyNotFound,
     NodeMismatch,
     SchemaError,
+    StalePresignature,
     StoreConfigError,
     StoreCorrupt,
     StoreError,
@@ -25,7 +26,7 @@ from signer.store.errors import (
     WrongKek,
 )
 from signer.store.kek import create_kek_file, load_kek
-from signer.store.records import AuditEntry, AuditEvent, KeyInfo, SchemaStatus, StoredKeyShare
+from signer.store.records import AuditEntry, AuditEvent, KeyInfo, PendingVersion, SchemaStatus, StoredKeyShare
 from signer.store.repository import Store, open_backend, open_store
 from signer.store.sqlite import sqlite_url
 
@@ -40,8 +41,10 @@ __all__ = [
     "KeyInfo",
     "KeyNotFound",
     "NodeMismatch",
+    "PendingVersion",
     "SchemaError",
     "SchemaStatus",
+    "StalePresignature",
     "Store",
     "StoreConfigError",
     "StoreCorrupt",

@@ -29,13 +29,18 @@ from tenacity import (
 )
 
 from signer.store.errors import StoreError
-from signer.store.records import AuditEntry, KeyInfo, PoolRow, SchemaStatus, ShareRow
+from signer.store.records import AuditEntry, KeyInfo, PoolRow, SchemaStatus, ShareRow, VersionRow
 
 T = TypeVar("T")
 # An audit row to insert in the same transaction as the result it records: (entry id, entry). The entry
 # id is chosen once by the caller, so a retried transaction whose first commit went through adds no second row.
 AuditWrite = tuple[str, AuditEntry]
 IN_USE = "a node is using this store; stop it first"
+# The used_once kind under which a version switch records the presignatures it deleted, so that claiming
+# one later is refused as stale (FAILED_PRECONDITION), not reported as never made.
+SUPERSEDED = "presignature.superseded"
+# commit_pending's outcome for a version that became the current share (RETIRED for a leaving party).
+COMMITTED = "committed"
 KEK_ROTATED = "the store's KEK was rotated under this node; restart it with the new storage.kek_file"
 
 RETRY_ATTEMPTS = 6
@@ -167,6 +172,35 @@ class Backend(ABC):
 
     @abstractmethod
     async def delete_share(self, key_id: str) -> bool: ...
+
+    @abstractmethod
+    async def insert_pending(self, row: VersionRow, audit: AuditWrite | None = None) -> bool:
+        """Insert a pending version (state pending) with `audit`; False if the key already has a pending
+        version or that version number (an identical earlier attempt of this session: True)."""
+
+    @abstractmethod
+    async def commit_pending(
+        self, key_id: str, key_version: int, session_id: str, at: datetime, audit: AuditWrite | None = None
+    ) -> str | None:
+        """In one transaction: the pending version `key_version` of `session_id` becomes the current share
+        (COMMITTED) or, without a share, a retirement (RETIRED: the current row is removed); the previous
+        current row is kept as `replaced` metadata without its ciphertext; the key's presignatures are
+        deleted and recorded under SUPERSEDED; `audit` is written. Repeating a commit that went through
+        returns its outcome again; None if there is no such pending version."""
+
+    @abstractmethod
+    async def rollback_pending(
+        self, key_id: str, key_version: int, session_id: str, audit: AuditWrite | None = None
+    ) -> bool:
+        """Delete that pending version with `audit`; False if there was none."""
+
+    @abstractmethod
+    async def list_versions(self, key_id: str | None, state: str | None) -> list[VersionRow]:
+        """key_share_versions rows (of one key and/or state), without ciphertext for other than pending ones."""
+
+    @abstractmethod
+    async def is_used(self, kind: str, item_id: str) -> bool:
+        """Whether (kind, item_id) was recorded by consume_once or a version switch."""
 
     @abstractmethod
     async def pool_add(self, rows: list[PoolRow], at: datetime) -> None: ...

@@ -41,9 +41,12 @@ def _encode(*fields: bytes | str | int) -> bytes:
 
 
 def share_aad(node_id: str, row: ShareRow) -> bytes:
-    """The party identities are bound only when there are some, so a record made before they existed
-    keeps its associated data."""
+    """The party identities are bound only when there are some, and the key version only from version 2
+    on, so a record made before either existed keeps its associated data. The version is bound so that a
+    share cannot be passed off as another version of its key (it moves from the pending row to the current
+    one unchanged, under the same associated data)."""
     identities = (row.party_identities,) if row.party_identities else ()
+    version = (f"key_version={row.key_version}",) if row.key_version != 1 else ()
     return _encode(
         "share",
         node_id,
@@ -56,6 +59,7 @@ def share_aad(node_id: str, row: ShareRow) -> bytes:
         row.parties,
         row.party_index,
         *identities,
+        *version,
     )
 
 

@@ -68,3 +68,8 @@ class StoreCorrupt(StoreError):
 
 class StoreInUse(StoreError):
     """An operation that needs the store to itself (KEK rotation) found a node using it."""
+
+
+class StalePresignature(StoreError):
+    """A presignature made under an earlier version of its key (deleted by the version switch, or a row
+    of another version): refused, never combined with a share of another version (docs/lifecycle.md §4)."""

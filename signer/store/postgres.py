@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -26,9 +27,30 @@ import asyncpg
 import trio_asyncio
 
 from signer.store import errors
-from signer.store.backend import IN_USE, KEK_ROTATED, AuditWrite, Backend, OnWait, retry_transient, wait_until_reachable
+from signer.store.backend import (
+    COMMITTED,
+    IN_USE,
+    KEK_ROTATED,
+    SUPERSEDED,
+    AuditWrite,
+    Backend,
+    OnWait,
+    retry_transient,
+    wait_until_reachable,
+)
 from signer.store.errors import SchemaError, StoreConfigError, StoreError, StoreInUse, WrongKek
-from signer.store.records import AuditEntry, KeyInfo, PoolRow, SchemaStatus, ShareRow
+from signer.store.records import (
+    PENDING,
+    POOL_PRESIGNATURE,
+    REPLACED,
+    RETIRED,
+    AuditEntry,
+    KeyInfo,
+    PoolRow,
+    SchemaStatus,
+    ShareRow,
+    VersionRow,
+)
 from signer.store.schema import POSTGRES_MIGRATIONS
 
 T = TypeVar("T")
@@ -39,9 +61,15 @@ _MIGRATION_LOCK = 0x6D70_6373_6967_6E72 & 0x7FFF_FFFF_FFFF_FFFF
 _IN_USE_LOCK = 0x6D70_6375
 _IN_USE_KEY = f"{_IN_USE_LOCK}, hashtext(current_schema())"
 _SHARE_COLS = (
-    "key_id, protocol, curve, public_key, threshold, parties, party_index, record_version, created_at, party_identities"
+    "key_id, protocol, curve, public_key, threshold, parties, party_index, record_version, created_at, "
+    "party_identities, key_version, updated_at"
 )
-_POOL_COLS = "kind, owner, item_id, record_version, wrapped_key, ciphertext"
+_VERSION_SHARE_COLS = (
+    "key_id, protocol, curve, public_key, threshold, parties, party_index, record_version, created_at, "
+    "party_identities, key_version"
+)
+_VERSION_COLS = f"{_VERSION_SHARE_COLS}, wrapped_key, ciphertext, state, session_id, confirm_digest, resume"
+_POOL_COLS = "kind, owner, item_id, record_version, wrapped_key, ciphertext, key_version"
 _AUDIT_COLS = "seq, at, node_id, session_id, key_id, operation, message_digest, result, client_identity"
 
 _TRANSIENT = (
@@ -116,16 +144,35 @@ def _dsn(url: str) -> str | None:
 
 def _share(r: Any) -> ShareRow:
     return ShareRow(
-        r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], r[7], r[8], bytes(r[10]), bytes(r[11]), bytes(r[9])
+        r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], r[7], r[8], bytes(r[12]), bytes(r[13]), bytes(r[9]), r[10],
+        r[11],
     )  # fmt: skip
 
 
+def _share_values(row: ShareRow) -> tuple[Any, ...]:
+    """A share row's values in the order of `_SHARE_COLS, wrapped_key, ciphertext`."""
+    return (
+        row.key_id, row.protocol, row.curve, row.public_key, row.threshold, row.parties, row.party_index,
+        row.record_version, row.created_at, row.party_identities, row.key_version, row.updated_at, row.wrapped_key,
+        row.ciphertext,
+    )  # fmt: skip
+
+
+def _version(r: Any) -> VersionRow:
+    """A key_share_versions row selected as _VERSION_COLS (no ciphertext: empty bytes)."""
+    share = ShareRow(
+        r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], r[7], r[8], bytes(r[11] or b""), bytes(r[12] or b""),
+        bytes(r[9]), r[10],
+    )  # fmt: skip
+    return VersionRow(share, r[13], r[14], bytes(r[15]), bytes(r[16]))
+
+
 def _info(r: Any) -> KeyInfo:
-    return KeyInfo(r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], r[8], bytes(r[9]))
+    return KeyInfo(r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], r[8], bytes(r[9]), r[10], r[11])
 
 
 def _pool(r: Any) -> PoolRow:
-    return PoolRow(r[0], r[1], r[2], r[3], bytes(r[4]), bytes(r[5]))
+    return PoolRow(r[0], r[1], r[2], r[3], bytes(r[4]), bytes(r[5]), r[6])
 
 
 def _audit(r: Any) -> AuditEntry:
@@ -244,19 +291,8 @@ class PostgresBackend(Backend):
         async def fn(c: asyncpg.Connection) -> None:
             await c.execute(
                 f"INSERT INTO key_shares ({_SHARE_COLS}, wrapped_key, ciphertext) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                row.key_id,
-                row.protocol,
-                row.curve,
-                row.public_key,
-                row.threshold,
-                row.parties,
-                row.party_index,
-                row.record_version,
-                row.created_at,
-                row.party_identities,
-                row.wrapped_key,
-                row.ciphertext,
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                *_share_values(row),
             )
             if audit is not None:
                 await _insert_audit(c, audit)
@@ -295,18 +331,143 @@ class PostgresBackend(Backend):
     async def delete_share(self, key_id: str) -> bool:
         async def fn(c: asyncpg.Connection) -> bool:
             await c.execute("DELETE FROM secret_pool WHERE owner = $1", key_id)
+            await c.execute("DELETE FROM key_share_versions WHERE key_id = $1", key_id)
             return await c.execute("DELETE FROM key_shares WHERE key_id = $1", key_id) == "DELETE 1"
 
         return await self._tx(fn)
+
+    # -- key versions -----------------------------------------------------------------------------
+
+    async def insert_pending(self, row: VersionRow, audit: AuditWrite | None = None) -> bool:
+        s = row.share
+
+        async def fn(c: asyncpg.Connection) -> bool:
+            status = await c.execute(
+                f"INSERT INTO key_share_versions ({_VERSION_COLS}) VALUES "
+                "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) ON CONFLICT DO NOTHING",
+                s.key_id, s.protocol, s.curve, s.public_key, s.threshold, s.parties, s.party_index, s.record_version,
+                s.created_at, s.party_identities, s.key_version, s.wrapped_key or None, s.ciphertext or None,
+                PENDING, row.session_id, row.confirm_digest, row.resume,
+            )  # fmt: skip
+            if status == "INSERT 0 1":
+                if audit is not None:
+                    await _insert_audit(c, audit)
+                return True
+            held = await c.fetchval(
+                "SELECT session_id FROM key_share_versions WHERE key_id = $1 AND key_version = $2 AND state = $3",
+                s.key_id, s.key_version, PENDING,
+            )  # fmt: skip
+            return held == row.session_id  # our own earlier attempt
+
+        return await self._write_sealed(fn)
+
+    async def commit_pending(
+        self, key_id: str, key_version: int, session_id: str, at: datetime, audit: AuditWrite | None = None
+    ) -> str | None:
+        async def fn(c: asyncpg.Connection) -> str | None:
+            # The current row first, locked: two replicas committing the same version serialise here.
+            current_row = await c.fetchrow(
+                f"SELECT {_SHARE_COLS}, wrapped_key, ciphertext FROM key_shares WHERE key_id = $1 FOR UPDATE", key_id
+            )
+            r = await c.fetchrow(
+                f"SELECT {_VERSION_COLS} FROM key_share_versions "
+                "WHERE key_id = $1 AND key_version = $2 AND state = $3 AND session_id = $4 FOR UPDATE",
+                key_id, key_version, PENDING, session_id,
+            )  # fmt: skip
+            if r is None:
+                done = await c.fetchval(
+                    "SELECT state FROM key_share_versions WHERE key_id = $1 AND key_version = $2 AND session_id = $3",
+                    key_id, key_version, session_id,
+                )  # fmt: skip
+                if done == RETIRED:
+                    return RETIRED
+                return COMMITTED if current_row is not None and current_row[10] == key_version else None
+            pending = _version(r)
+            created = at
+            if current_row is not None:
+                cur = _share(current_row)
+                created = cur.created_at
+                await c.execute(
+                    f"INSERT INTO key_share_versions ({_VERSION_COLS}) VALUES "
+                    "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, NULL, $12, $13, ''::bytea, ''::bytea) "
+                    "ON CONFLICT DO NOTHING",
+                    cur.key_id, cur.protocol, cur.curve, cur.public_key, cur.threshold, cur.parties, cur.party_index,
+                    cur.record_version, cur.created_at, cur.party_identities, cur.key_version, REPLACED, session_id,
+                )  # fmt: skip
+                await c.execute("DELETE FROM key_shares WHERE key_id = $1", key_id)
+            await c.execute(
+                "INSERT INTO used_once (kind, item_id, used_at) SELECT $1, item_id, $2 FROM secret_pool "
+                "WHERE kind = $3 AND owner = $4 ON CONFLICT DO NOTHING",
+                SUPERSEDED, at, POOL_PRESIGNATURE, key_id,
+            )  # fmt: skip
+            await c.execute("DELETE FROM secret_pool WHERE kind = $1 AND owner = $2", POOL_PRESIGNATURE, key_id)
+            if pending.share.ciphertext:
+                new = replace(pending.share, created_at=created, updated_at=at)
+                await c.execute(
+                    f"INSERT INTO key_shares ({_SHARE_COLS}, wrapped_key, ciphertext) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                    *_share_values(new),
+                )
+                await c.execute(
+                    "DELETE FROM key_share_versions WHERE key_id = $1 AND key_version = $2", key_id, key_version
+                )
+                outcome = COMMITTED
+            else:
+                await c.execute(
+                    "UPDATE key_share_versions SET state = $1 WHERE key_id = $2 AND key_version = $3",
+                    RETIRED, key_id, key_version,
+                )  # fmt: skip
+                outcome = RETIRED
+            if audit is not None:
+                await _insert_audit(c, audit)
+            return outcome
+
+        return await self._write_sealed(fn)
+
+    async def rollback_pending(
+        self, key_id: str, key_version: int, session_id: str, audit: AuditWrite | None = None
+    ) -> bool:
+        async def fn(c: asyncpg.Connection) -> bool:
+            status = await c.execute(
+                "DELETE FROM key_share_versions WHERE key_id = $1 AND key_version = $2 AND state = $3 "
+                "AND session_id = $4",
+                key_id, key_version, PENDING, session_id,
+            )  # fmt: skip
+            if status == "DELETE 1" and audit is not None:
+                await _insert_audit(c, audit)
+            return status == "DELETE 1"
+
+        return await self._tx(fn)
+
+    async def list_versions(self, key_id: str | None, state: str | None) -> list[VersionRow]:
+        async def fn(c: asyncpg.Connection) -> list[Any]:
+            return await c.fetch(
+                f"SELECT {_VERSION_COLS} FROM key_share_versions WHERE ($1::text IS NULL OR key_id = $1) "
+                "AND ($2::text IS NULL OR state = $2) ORDER BY key_id, key_version",
+                key_id,
+                state,
+            )
+
+        return [_version(r) for r in await self._run(fn)]
+
+    async def is_used(self, kind: str, item_id: str) -> bool:
+        async def fn(c: asyncpg.Connection) -> bool:
+            sql = "SELECT 1 FROM used_once WHERE kind = $1 AND item_id = $2"
+            return await c.fetchval(sql, kind, item_id) is not None
+
+        return await self._run(fn)
 
     # -- single-use pools -------------------------------------------------------------------------
 
     async def pool_add(self, rows: list[PoolRow], at: datetime) -> None:
         async def fn(c: asyncpg.Connection) -> None:
             await c.executemany(
-                f"INSERT INTO secret_pool ({_POOL_COLS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                f"INSERT INTO secret_pool ({_POOL_COLS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
                 "ON CONFLICT (item_id) DO NOTHING",
-                [(r.kind, r.owner, r.item_id, r.record_version, r.wrapped_key, r.ciphertext, at) for r in rows],
+                [
+                    (r.kind, r.owner, r.item_id, r.record_version, r.wrapped_key, r.ciphertext, r.key_version, at)
+                    for r in rows
+                ],
             )
 
         await self._write_sealed(fn)
@@ -314,7 +475,7 @@ class PostgresBackend(Backend):
     async def pool_put(self, row: PoolRow, at: datetime, audit: AuditWrite | None = None) -> bool:
         async def fn(c: asyncpg.Connection) -> bool:
             status = await c.execute(
-                f"INSERT INTO secret_pool ({_POOL_COLS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                f"INSERT INTO secret_pool ({_POOL_COLS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
                 "ON CONFLICT (item_id) DO NOTHING",
                 row.kind,
                 row.owner,
@@ -322,6 +483,7 @@ class PostgresBackend(Backend):
                 row.record_version,
                 row.wrapped_key,
                 row.ciphertext,
+                row.key_version,
                 at,
             )
             if status == "INSERT 0 1":
@@ -429,13 +591,23 @@ class PostgresBackend(Backend):
                 "UPDATE key_shares SET wrapped_key = $1 WHERE key_id = $2",
                 [(rewrap_share(s), s.key_id) for s in shares],
             )
+            pending = [
+                _version(r).share
+                for r in await c.fetch(
+                    f"SELECT {_VERSION_COLS} FROM key_share_versions WHERE wrapped_key IS NOT NULL FOR UPDATE"
+                )
+            ]
+            await c.executemany(
+                "UPDATE key_share_versions SET wrapped_key = $1 WHERE key_id = $2 AND key_version = $3",
+                [(rewrap_share(v), v.key_id, v.key_version) for v in pending],
+            )
             pool = [_pool(r) for r in await c.fetch(f"SELECT {_POOL_COLS} FROM secret_pool FOR UPDATE")]
             await c.executemany(
                 "UPDATE secret_pool SET wrapped_key = $1 WHERE item_id = $2",
                 [(rewrap_pool(p), p.item_id) for p in pool],
             )
             await c.execute("UPDATE meta SET value = $1 WHERE name = 'kek_check'", new_check)
-            return len(shares) + len(pool)
+            return len(shares) + len(pending) + len(pool)
 
         return await self._tx(fn)
 

@@ -36,6 +36,10 @@ class KeyInfo:
     # Every party's identity key as StartDKG named them (`signer.session_context.encode_identities`);
     # empty for a key made before identities existed.
     party_identities: bytes = b""
+    # The key version this share belongs to: 1 from the DKG, +1 for each committed refresh or reshare
+    # (docs/lifecycle.md §4); `updated_at` is when the last one was committed (None: never refreshed).
+    key_version: int = 1
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,8 @@ class ShareRow:
     wrapped_key: bytes = field(repr=False)
     ciphertext: bytes = field(repr=False)
     party_identities: bytes = b""
+    key_version: int = 1
+    updated_at: datetime | None = None
 
     def info(self) -> KeyInfo:
         return KeyInfo(
@@ -106,6 +112,8 @@ class ShareRow:
             self.party_index,
             self.created_at,
             self.party_identities,
+            self.key_version,
+            self.updated_at,
         )
 
 
@@ -119,6 +127,46 @@ class PoolRow:
     record_version: int
     wrapped_key: bytes = field(repr=False)
     ciphertext: bytes = field(repr=False)
+    # A presignature's key version (the share it was made with); 0 for items of no key.
+    key_version: int = 0
+
+
+# States of a row in key_share_versions (docs/lifecycle.md §5); the current version lives in key_shares.
+PENDING = "pending"
+REPLACED = "replaced"
+RETIRED = "retired"
+
+
+@dataclass(frozen=True)
+class PendingVersion:
+    """A key version prepared by a refresh or reshare and not yet committed: the new share's public
+    metadata (`info`, with the new `key_version`), the session that made it, the digest its party
+    confirmed, and `resume`, the engine's public bytes to finish the session after a restart
+    (docs/lifecycle.md §4). `retiring`: this party leaves the key with this version (no share)."""
+
+    info: KeyInfo
+    session_id: str
+    confirm_digest: bytes
+    resume: bytes
+    retiring: bool
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """A row of key_share_versions as stored: a pending share (sealed like any share, under the share
+    associated data of `share`), a pending retirement, or the metadata of a replaced or retired version
+    (no ciphertext: `wrapped_key` and `ciphertext` are empty)."""
+
+    share: ShareRow
+    state: str
+    session_id: str
+    confirm_digest: bytes
+    resume: bytes
+
+    def pending(self) -> PendingVersion:
+        return PendingVersion(
+            self.share.info(), self.session_id, self.confirm_digest, self.resume, not self.share.ciphertext
+        )
 
 
 @dataclass(frozen=True)

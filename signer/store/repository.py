@@ -22,28 +22,33 @@ from signer import limits, schemes
 from signer.auth.keyfiles import KEY_LEN as KEK_BYTES
 from signer.crypto.identity import ED25519, IdentityKey
 from signer.store import envelope
-from signer.store.backend import AuditWrite, Backend, OnWait
+from signer.store.backend import SUPERSEDED, AuditWrite, Backend, OnWait
 from signer.store.errors import (
     AlreadyConsumed,
     ItemExists,
     KeyExists,
     KeyNotFound,
     NodeMismatch,
+    StalePresignature,
     StoreConfigError,
     WrongKek,
 )
 from signer.store.records import (
     NODE_IDENTITY_ITEM,
+    PENDING,
     POOL_IDENTITY,
     POOL_PREPARAMS,
     POOL_PRESIGNATURE,
     RECORD_VERSION,
+    RETIRED,
     AuditEntry,
     AuditEvent,
     KeyInfo,
+    PendingVersion,
     PoolRow,
     ShareRow,
     StoredKeyShare,
+    VersionRow,
 )
 from signer.store.sqlite import SqliteBackend
 
@@ -53,7 +58,8 @@ MAX_ID = 256
 MAX_TEXT = 1024
 MAX_SECRET = 16 * 1024 * 1024
 # "claim" records a presignature taken for a signing (result names it), in the claim's own transaction.
-AUDIT_OPERATIONS = ("dkg", "presign", "sign", "claim")
+# The key.* rows record every key version change (docs/lifecycle.md §6), each in the transaction that makes it.
+AUDIT_OPERATIONS = ("dkg", "presign", "sign", "claim", "key.prepare", "key.commit", "key.rollback", "key.retire")
 
 
 def _check_id(name: str, value: object, limit: int = MAX_ID) -> str:
@@ -86,6 +92,37 @@ def _check_secret(name: str, value: object) -> bytes:
     if not isinstance(value, bytes | bytearray) or not value or len(value) > MAX_SECRET:
         raise StoreConfigError(f"{name} must be non-empty bytes of at most {MAX_SECRET} bytes")
     return bytes(value)
+
+
+def _share_row(
+    key_id: str,
+    protocol: str,
+    curve: str,
+    public_key: bytes,
+    threshold: int,
+    parties: int,
+    party_index: int,
+    party_identities: bytes,
+    key_version: int,
+) -> ShareRow:
+    """A share row's checked metadata (no ciphertext yet). `party_index` may exceed `parties`: after a
+    reshare that replaced a party the indices need not be 1..parties."""
+    _key_id(key_id)
+    if protocol not in schemes.PROTOCOLS:
+        raise StoreConfigError(f"protocol must be one of {schemes.PROTOCOLS}")
+    if curve not in schemes.curves_of(protocol):
+        raise StoreConfigError(f"curve must be one of {schemes.curves_of(protocol)} for {protocol}")
+    if not isinstance(public_key, bytes) or len(public_key) not in (32, 33):
+        raise StoreConfigError("public_key must be 32 (Ed25519) or 33 (SEC1) bytes")
+    _check_int("parties", parties, 1, limits.MAX_PARTIES)
+    _check_int("threshold", threshold, 1, parties)
+    _check_int("party_index", party_index, 1, limits.MAX_PARTIES)
+    if not isinstance(party_identities, bytes) or len(party_identities) > MAX_SECRET:
+        raise StoreConfigError("party_identities must be bytes")
+    return ShareRow(
+        key_id, protocol, curve, public_key, threshold, parties, party_index, RECORD_VERSION,
+        datetime.now(UTC), b"", b"", party_identities, key_version,
+    )  # fmt: skip
 
 
 def _check_kek(kek: object) -> bytes:
@@ -145,28 +182,97 @@ class Store:
         `party_identities` (every party's identity key, encoded by `signer.session_context`) is public
         metadata, bound into the record's associated data like the rest.
         """
-        _key_id(key_id)
         share = _check_secret("share", share)
-        if protocol not in schemes.PROTOCOLS:
-            raise StoreConfigError(f"protocol must be one of {schemes.PROTOCOLS}")
-        if curve not in schemes.curves_of(protocol):
-            raise StoreConfigError(f"curve must be one of {schemes.curves_of(protocol)} for {protocol}")
-        if not isinstance(public_key, bytes) or len(public_key) not in (32, 33):
-            raise StoreConfigError("public_key must be 32 (Ed25519) or 33 (SEC1) bytes")
-        _check_int("parties", parties, 1, limits.MAX_PARTIES)
-        _check_int("threshold", threshold, 1, parties)
-        _check_int("party_index", party_index, 1, parties)
-        if not isinstance(party_identities, bytes) or len(party_identities) > MAX_SECRET:
-            raise StoreConfigError("party_identities must be bytes")
-        row = ShareRow(
-            key_id, protocol, curve, public_key, threshold, parties, party_index, RECORD_VERSION,
-            datetime.now(UTC), b"", b"", party_identities,
-        )  # fmt: skip
-        wrapped, ciphertext = envelope.seal(self._kek, envelope.share_aad(self.node_id, row), share)
-        sealed = replace(row, wrapped_key=wrapped, ciphertext=ciphertext)
+        row = _share_row(key_id, protocol, curve, public_key, threshold, parties, party_index, party_identities, 1)
+        sealed = self._seal_share(row, share)
         if not await self._backend.insert_share(sealed, self._audit_write(audit)):
             raise KeyExists(f"a key share with key id {key_id!r} already exists")
         return sealed.info()
+
+    def _seal_share(self, row: ShareRow, share: bytes) -> ShareRow:
+        wrapped, ciphertext = envelope.seal(self._kek, envelope.share_aad(self.node_id, row), share)
+        return replace(row, wrapped_key=wrapped, ciphertext=ciphertext)
+
+    # -- key versions (docs/lifecycle.md §4, §5) --------------------------------------------------
+
+    async def prepare_version(
+        self,
+        key_id: str,
+        share: bytes | None,
+        *,
+        key_version: int,
+        session_id: str,
+        confirm_digest: bytes,
+        resume: bytes,
+        protocol: str,
+        curve: str,
+        public_key: bytes,
+        threshold: int,
+        parties: int,
+        party_index: int,
+        party_identities: bytes = b"",
+        audit: AuditEvent | None = None,
+    ) -> PendingVersion:
+        """Keep a refresh's or reshare's new share as the key's pending version `key_version`, sealed like
+        any share, in one transaction with its `audit` row (`share` None: this party leaves the key with
+        that version). `resume` is public data the engine needs to finish the session after a restart.
+        KeyExists if the key already has a pending version (of another session)."""
+        _check_limit(limits.check_session_id, session_id)
+        _check_int("key_version", key_version, 1, 2**31 - 1)
+        for name, value in (("confirm_digest", confirm_digest), ("resume", resume)):
+            if not isinstance(value, bytes) or len(value) > MAX_SECRET:
+                raise StoreConfigError(f"{name} must be bytes")
+        row = _share_row(
+            key_id, protocol, curve, public_key, threshold, parties, party_index, party_identities, key_version
+        )
+        if share is not None:
+            row = self._seal_share(row, _check_secret("share", share))
+        version = VersionRow(row, PENDING, session_id, confirm_digest, resume)
+        if not await self._backend.insert_pending(version, self._audit_write(audit)):
+            raise KeyExists(f"key {key_id!r} already has a pending version")
+        return version.pending()
+
+    async def commit_version(
+        self, key_id: str, key_version: int, session_id: str, *, audit: AuditEvent | None = None
+    ) -> KeyInfo | None:
+        """Make the pending version `key_version` of `session_id` current in one transaction: the previous
+        share's ciphertext is deleted (its metadata kept as `replaced`), the key's presignatures are deleted
+        (a later claim of one is StalePresignature), and `audit` is written. Returns the new current
+        metadata, or None when this party left the key (retired). Repeatable: a commit that went through
+        answers the same again. KeyNotFound if there is no such pending version."""
+        _key_id(key_id)
+        _check_limit(limits.check_session_id, session_id)
+        outcome = await self._backend.commit_pending(
+            key_id, key_version, session_id, datetime.now(UTC), self._audit_write(audit)
+        )
+        if outcome is None:
+            raise KeyNotFound(f"key {key_id!r} has no pending version {key_version} of session {session_id!r}")
+        return None if outcome == RETIRED else await self.key_info(key_id)
+
+    async def rollback_version(
+        self, key_id: str, key_version: int, session_id: str, *, audit: AuditEvent | None = None
+    ) -> bool:
+        """Drop the pending version `key_version` of `session_id` with its `audit` row; False if there was none
+        (never prepared, already rolled back, or committed)."""
+        _key_id(key_id)
+        _check_limit(limits.check_session_id, session_id)
+        return await self._backend.rollback_pending(key_id, key_version, session_id, self._audit_write(audit))
+
+    async def pending_versions(self) -> list[PendingVersion]:
+        """Every pending version (public data only): what a restarted engine has to finish or roll back."""
+        return [v.pending() for v in await self._backend.list_versions(None, PENDING)]
+
+    async def get_pending_share(self, key_id: str) -> StoredKeyShare:
+        """The decrypted pending share of `key_id` (KeyNotFound if none, or a pending retirement)."""
+        _key_id(key_id)
+        for v in await self._backend.list_versions(key_id, PENDING):
+            if v.share.ciphertext:
+                return StoredKeyShare(v.share.info(), self._open_share(v.share))
+        raise KeyNotFound(f"key {key_id!r} has no pending share")
+
+    def _open_share(self, row: ShareRow) -> bytes:
+        aad = envelope.share_aad(self.node_id, row)
+        return envelope.open_sealed(self._kek, aad, row.wrapped_key, row.ciphertext, f"key share {row.key_id!r}")
 
     async def get_share(self, key_id: str) -> StoredKeyShare:
         """Decrypt a key share; KeyNotFound, or DecryptionFailed if the row does not authenticate."""
@@ -174,9 +280,7 @@ class Store:
         row = await self._backend.fetch_share(key_id)
         if row is None:
             raise KeyNotFound(f"no key share with key id {key_id!r}")
-        aad = envelope.share_aad(self.node_id, row)
-        share = envelope.open_sealed(self._kek, aad, row.wrapped_key, row.ciphertext, f"key share {key_id!r}")
-        return StoredKeyShare(row.info(), share)
+        return StoredKeyShare(row.info(), self._open_share(row))
 
     async def key_info(self, key_id: str) -> KeyInfo:
         """The public metadata of a key share, without decrypting it."""
@@ -217,14 +321,14 @@ class Store:
 
     # -- single-use pools -------------------------------------------------------------------------
 
-    def _seal_pool(self, kind: str, owner: str, item_id: str, blob: bytes) -> PoolRow:
+    def _seal_pool(self, kind: str, owner: str, item_id: str, blob: bytes, key_version: int = 0) -> PoolRow:
         blob = _check_secret(kind, blob)
-        head = PoolRow(kind, owner, item_id, RECORD_VERSION, b"", b"")
+        head = PoolRow(kind, owner, item_id, RECORD_VERSION, b"", b"", key_version)
         wrapped, ciphertext = envelope.seal(self._kek, envelope.pool_aad(self.node_id, head), blob)
         return replace(head, wrapped_key=wrapped, ciphertext=ciphertext)
 
-    async def _pool_add(self, kind: str, owner: str, blobs: Sequence[bytes]) -> list[str]:
-        rows = [self._seal_pool(kind, owner, secrets.token_hex(16), blob) for blob in blobs]
+    async def _pool_add(self, kind: str, owner: str, blobs: Sequence[bytes], key_version: int = 0) -> list[str]:
+        rows = [self._seal_pool(kind, owner, secrets.token_hex(16), blob, key_version) for blob in blobs]
         if rows:
             await self._backend.pool_add(rows, datetime.now(UTC))
         return [r.item_id for r in rows]
@@ -249,15 +353,23 @@ class Store:
     async def count_preparams(self) -> int:
         return await self._backend.pool_count(POOL_PREPARAMS, "")
 
-    async def add_presignatures(self, key_id: str, blobs: Sequence[bytes]) -> list[str]:
-        """Add presignatures for `key_id` in one transaction; returns their item ids."""
+    async def add_presignatures(self, key_id: str, blobs: Sequence[bytes], key_version: int = 1) -> list[str]:
+        """Add presignatures for `key_id` (made under `key_version`) in one transaction; returns their item ids."""
         _key_id(key_id)
-        return await self._pool_add(POOL_PRESIGNATURE, key_id, blobs)
+        _check_int("key_version", key_version, 1, 2**31 - 1)
+        return await self._pool_add(POOL_PRESIGNATURE, key_id, blobs, key_version)
 
     async def add_presignature(
-        self, key_id: str, blob: bytes, item_id: str | None = None, *, audit: AuditEvent | None = None
+        self,
+        key_id: str,
+        blob: bytes,
+        item_id: str | None = None,
+        *,
+        key_version: int = 1,
+        audit: AuditEvent | None = None,
     ) -> str:
-        """Add one presignature for `key_id`, in one transaction with its `audit` row; returns its item id.
+        """Add one presignature for `key_id`, made with its share of `key_version`, in one transaction with
+        its `audit` row; returns its item id.
 
         With `item_id` (the engine uses the presigning session's id, which every party shares) the item
         is kept under that id; ItemExists if any pool item already has it. Without, a random id is made.
@@ -266,7 +378,8 @@ class Store:
         if item_id is None:
             item_id = secrets.token_hex(16)
         _item_id(item_id)
-        row = self._seal_pool(POOL_PRESIGNATURE, key_id, item_id, blob)
+        _check_int("key_version", key_version, 1, 2**31 - 1)
+        row = self._seal_pool(POOL_PRESIGNATURE, key_id, item_id, blob, key_version)
         if not await self._backend.pool_put(row, datetime.now(UTC), self._audit_write(audit)):
             raise ItemExists(f"a pool item with id {item_id!r} already exists")
         return item_id
@@ -285,7 +398,18 @@ class Store:
         _key_id(key_id)
         if item_id is not None:
             _item_id(item_id)
-        return await self._pool_claim(POOL_PRESIGNATURE, key_id, item_id, self._audit_write(audit))
+        row = await self._backend.pool_claim(POOL_PRESIGNATURE, key_id, item_id, self._audit_write(audit))
+        if row is None:
+            if item_id is not None and await self._backend.is_used(SUPERSEDED, item_id):
+                raise StalePresignature(f"presignature {item_id!r} was deleted when key {key_id!r} changed version")
+            return None
+        current = await self._backend.fetch_key_info(key_id)
+        if current is not None and current.key_version != row.key_version:
+            # Made under another version (a presigning that ended after the switch, a restored row): claimed,
+            # so gone, and never combined with a share of another version.
+            raise StalePresignature(f"presignature {row.item_id!r} was made under another version of key {key_id!r}")
+        aad = envelope.pool_aad(self.node_id, row)
+        return envelope.open_sealed(self._kek, aad, row.wrapped_key, row.ciphertext, f"{row.kind} {row.item_id}")
 
     async def count_presignatures(self, key_id: str | None = None) -> int:
         """Presignatures ready for `key_id`, or for all keys together when it is None."""

@@ -14,6 +14,45 @@ _DROP_PROTOCOL_CHECK = "protocol names checked by the store against the scheme r
 # Migration 3: every party's identity key, kept with the key share (public, bound into the record's
 # associated data); empty for keys made before.
 _PARTY_IDENTITIES = "party identity keys with each key share"
+# Migration 4: key versions (docs/lifecycle.md §5). key_shares keeps the current version of each key;
+# key_share_versions the pending one (sealed like a share) and the metadata of replaced and retired ones;
+# presignatures record the key version they were made under. Existing keys and presignatures are version 1.
+_KEY_VERSIONS = "key versions: the current one in key_shares, pending/replaced/retired in key_share_versions"
+
+
+def _versions_table(blob: str, time: str) -> str:
+    """key_share_versions in a dialect (blob and timestamp types)."""
+    return f"""CREATE TABLE key_share_versions (
+                key_id TEXT NOT NULL,
+                key_version INTEGER NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('pending', 'replaced', 'retired')),
+                session_id TEXT NOT NULL,
+                confirm_digest {blob} NOT NULL,
+                resume {blob} NOT NULL,
+                protocol TEXT NOT NULL,
+                curve TEXT NOT NULL,
+                public_key {blob} NOT NULL,
+                threshold INTEGER NOT NULL,
+                parties INTEGER NOT NULL,
+                party_index INTEGER NOT NULL,
+                record_version INTEGER NOT NULL,
+                created_at {time} NOT NULL,
+                party_identities {blob} NOT NULL,
+                wrapped_key {blob},
+                ciphertext {blob},
+                PRIMARY KEY (key_id, key_version))"""
+
+
+def _key_versions(blob: str, time: str) -> tuple[str, ...]:
+    return (
+        "ALTER TABLE key_shares ADD COLUMN key_version INTEGER NOT NULL DEFAULT 1",
+        f"ALTER TABLE key_shares ADD COLUMN updated_at {time}",
+        "ALTER TABLE secret_pool ADD COLUMN key_version INTEGER NOT NULL DEFAULT 0",
+        "UPDATE secret_pool SET key_version = 1 WHERE kind = 'presignature'",
+        _versions_table(blob, time),
+        # At most one pending version per key (docs/lifecycle.md §4).
+        "CREATE UNIQUE INDEX key_share_versions_pending ON key_share_versions (key_id) WHERE state = 'pending'",
+    )
 
 
 def _sqlite_key_shares(table: str, protocol_check: str = "") -> str:
@@ -88,6 +127,7 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     (3, _PARTY_IDENTITIES, ("ALTER TABLE key_shares ADD COLUMN party_identities BLOB NOT NULL DEFAULT x''",)),
+    (4, _KEY_VERSIONS, _key_versions("BLOB", "TEXT")),
 )
 
 POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
@@ -147,4 +187,5 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
         ("ALTER TABLE key_shares DROP CONSTRAINT IF EXISTS key_shares_protocol_check",),
     ),
     (3, _PARTY_IDENTITIES, ("ALTER TABLE key_shares ADD COLUMN party_identities BYTEA NOT NULL DEFAULT ''::bytea",)),
+    (4, _KEY_VERSIONS, _key_versions("BYTEA", "TIMESTAMPTZ")),
 )

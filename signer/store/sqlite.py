@@ -17,6 +17,7 @@ import os
 import sqlite3
 import stat
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,9 +25,20 @@ from typing import Any, TypeVar
 import trio
 
 from signer.store import errors
-from signer.store.backend import IN_USE, KEK_ROTATED, AuditWrite, Backend
+from signer.store.backend import COMMITTED, IN_USE, KEK_ROTATED, SUPERSEDED, AuditWrite, Backend
 from signer.store.errors import SchemaError, StoreConfigError, StoreError, StoreInUse, WrongKek
-from signer.store.records import AuditEntry, KeyInfo, PoolRow, SchemaStatus, ShareRow
+from signer.store.records import (
+    PENDING,
+    POOL_PRESIGNATURE,
+    REPLACED,
+    RETIRED,
+    AuditEntry,
+    KeyInfo,
+    PoolRow,
+    SchemaStatus,
+    ShareRow,
+    VersionRow,
+)
 from signer.store.schema import SQLITE_MIGRATIONS
 
 T = TypeVar("T")
@@ -36,9 +48,16 @@ BUSY_TIMEOUT_S = 15.0
 # How often a shared opener looks again while `kek rotate` holds the store exclusively.
 LOCK_POLL_S = 0.1
 _SHARE_COLS = (
-    "key_id, protocol, curve, public_key, threshold, parties, party_index, record_version, created_at, party_identities"
+    "key_id, protocol, curve, public_key, threshold, parties, party_index, record_version, created_at, "
+    "party_identities, key_version, updated_at"
 )
-_POOL_COLS = "kind, owner, item_id, record_version, wrapped_key, ciphertext"
+# A version row's share metadata (key_share_versions has no updated_at: a version is made once).
+_VERSION_SHARE_COLS = (
+    "key_id, protocol, curve, public_key, threshold, parties, party_index, record_version, created_at, "
+    "party_identities, key_version"
+)
+_VERSION_COLS = f"{_VERSION_SHARE_COLS}, wrapped_key, ciphertext, state, session_id, confirm_digest, resume"
+_POOL_COLS = "kind, owner, item_id, record_version, wrapped_key, ciphertext, key_version"
 _AUDIT_COLS = "seq, at, node_id, session_id, key_id, operation, message_digest, result, client_identity"
 
 
@@ -102,18 +121,41 @@ def _dt(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+def _opt_dt(text: str | None) -> datetime | None:
+    return None if text is None else _dt(text)
+
+
 def _info(r: tuple[Any, ...]) -> KeyInfo:
-    return KeyInfo(r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], _dt(r[8]), bytes(r[9]))
+    return KeyInfo(r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], _dt(r[8]), bytes(r[9]), r[10], _opt_dt(r[11]))
 
 
 def _share(r: tuple[Any, ...]) -> ShareRow:
     return ShareRow(
-        r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], r[7], _dt(r[8]), bytes(r[10]), bytes(r[11]), bytes(r[9])
+        r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], r[7], _dt(r[8]), bytes(r[12]), bytes(r[13]), bytes(r[9]),
+        r[10], _opt_dt(r[11]),
     )  # fmt: skip
 
 
+def _version(r: tuple[Any, ...]) -> VersionRow:
+    """A key_share_versions row selected as _VERSION_COLS (no ciphertext: empty bytes)."""
+    share = ShareRow(
+        r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], r[7], _dt(r[8]), bytes(r[11] or b""), bytes(r[12] or b""),
+        bytes(r[9]), r[10],
+    )  # fmt: skip
+    return VersionRow(share, r[13], r[14], bytes(r[15]), bytes(r[16]))
+
+
 def _pool(r: tuple[Any, ...]) -> PoolRow:
-    return PoolRow(r[0], r[1], r[2], r[3], bytes(r[4]), bytes(r[5]))
+    return PoolRow(r[0], r[1], r[2], r[3], bytes(r[4]), bytes(r[5]), r[6])
+
+
+def _share_values(row: ShareRow) -> tuple[Any, ...]:
+    """A share row's values in the order of `_SHARE_COLS, wrapped_key, ciphertext`."""
+    return (
+        row.key_id, row.protocol, row.curve, row.public_key, row.threshold, row.parties, row.party_index,
+        row.record_version, _ts(row.created_at), row.party_identities, row.key_version,
+        None if row.updated_at is None else _ts(row.updated_at), row.wrapped_key, row.ciphertext,
+    )  # fmt: skip
 
 
 def _audit(r: tuple[Any, ...]) -> AuditEntry:
@@ -281,21 +323,8 @@ class SqliteBackend(Backend):
         def fn(c: sqlite3.Connection) -> None:
             c.execute(
                 f"INSERT INTO key_shares ({_SHARE_COLS}, wrapped_key, ciphertext) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    row.key_id,
-                    row.protocol,
-                    row.curve,
-                    row.public_key,
-                    row.threshold,
-                    row.parties,
-                    row.party_index,
-                    row.record_version,
-                    _ts(row.created_at),
-                    row.party_identities,
-                    row.wrapped_key,
-                    row.ciphertext,
-                ),
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                _share_values(row),
             )
             if audit is not None:
                 _insert_audit(c, audit)
@@ -335,9 +364,133 @@ class SqliteBackend(Backend):
     async def delete_share(self, key_id: str) -> bool:
         def fn(c: sqlite3.Connection) -> bool:
             c.execute("DELETE FROM secret_pool WHERE owner = ?", (key_id,))
+            c.execute("DELETE FROM key_share_versions WHERE key_id = ?", (key_id,))
             return c.execute("DELETE FROM key_shares WHERE key_id = ?", (key_id,)).rowcount == 1
 
         return await self._run(fn, write=True)
+
+    # -- key versions -----------------------------------------------------------------------------
+
+    async def insert_pending(self, row: VersionRow, audit: AuditWrite | None = None) -> bool:
+        s = row.share
+
+        def fn(c: sqlite3.Connection) -> bool:
+            inserted = c.execute(
+                f"INSERT INTO key_share_versions ({_VERSION_COLS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (
+                    s.key_id, s.protocol, s.curve, s.public_key, s.threshold, s.parties, s.party_index,
+                    s.record_version, _ts(s.created_at), s.party_identities, s.key_version,
+                    s.wrapped_key or None, s.ciphertext or None, PENDING, row.session_id, row.confirm_digest,
+                    row.resume,
+                ),
+            ).rowcount  # fmt: skip
+            if inserted == 1:
+                if audit is not None:
+                    _insert_audit(c, audit)
+                return True
+            held = c.execute(
+                "SELECT session_id FROM key_share_versions WHERE key_id = ? AND key_version = ? AND state = ?",
+                (s.key_id, s.key_version, PENDING),
+            ).fetchone()
+            return held is not None and held[0] == row.session_id  # our own earlier attempt
+
+        return await self._write_sealed(fn)
+
+    async def commit_pending(
+        self, key_id: str, key_version: int, session_id: str, at: datetime, audit: AuditWrite | None = None
+    ) -> str | None:
+        def fn(c: sqlite3.Connection) -> str | None:
+            r = c.execute(
+                f"SELECT {_VERSION_COLS} FROM key_share_versions "
+                "WHERE key_id = ? AND key_version = ? AND state = ? AND session_id = ?",
+                (key_id, key_version, PENDING, session_id),
+            ).fetchone()
+            if r is None:
+                done = c.execute(
+                    "SELECT state FROM key_share_versions WHERE key_id = ? AND key_version = ? AND session_id = ?",
+                    (key_id, key_version, session_id),
+                ).fetchone()
+                current = c.execute("SELECT key_version FROM key_shares WHERE key_id = ?", (key_id,)).fetchone()
+                if done is not None and done[0] == RETIRED:
+                    return RETIRED
+                return COMMITTED if current is not None and current[0] == key_version else None
+            pending = _version(r)
+            old = c.execute(
+                f"SELECT {_SHARE_COLS}, wrapped_key, ciphertext FROM key_shares WHERE key_id = ?", (key_id,)
+            )
+            current_row = old.fetchone()
+            created = at
+            if current_row is not None:
+                cur = _share(current_row)
+                created = cur.created_at
+                c.execute(
+                    f"INSERT INTO key_share_versions ({_VERSION_COLS}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, x'', x'') ON CONFLICT DO NOTHING",
+                    (
+                        cur.key_id, cur.protocol, cur.curve, cur.public_key, cur.threshold, cur.parties,
+                        cur.party_index, cur.record_version, _ts(cur.created_at), cur.party_identities,
+                        cur.key_version, REPLACED, session_id,
+                    ),
+                )  # fmt: skip
+                c.execute("DELETE FROM key_shares WHERE key_id = ?", (key_id,))
+            c.execute(
+                "INSERT INTO used_once (kind, item_id, used_at) SELECT ?, item_id, ? FROM secret_pool "
+                "WHERE kind = ? AND owner = ? ON CONFLICT DO NOTHING",
+                (SUPERSEDED, _ts(at), POOL_PRESIGNATURE, key_id),
+            )
+            c.execute("DELETE FROM secret_pool WHERE kind = ? AND owner = ?", (POOL_PRESIGNATURE, key_id))
+            if pending.share.ciphertext:
+                new = replace(pending.share, created_at=created, updated_at=at)
+                c.execute(
+                    f"INSERT INTO key_shares ({_SHARE_COLS}, wrapped_key, ciphertext) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    _share_values(new),
+                )
+                c.execute("DELETE FROM key_share_versions WHERE key_id = ? AND key_version = ?", (key_id, key_version))
+                outcome = COMMITTED
+            else:
+                c.execute(
+                    "UPDATE key_share_versions SET state = ? WHERE key_id = ? AND key_version = ?",
+                    (RETIRED, key_id, key_version),
+                )
+                outcome = RETIRED
+            if audit is not None:
+                _insert_audit(c, audit)
+            return outcome
+
+        return await self._write_sealed(fn)
+
+    async def rollback_pending(
+        self, key_id: str, key_version: int, session_id: str, audit: AuditWrite | None = None
+    ) -> bool:
+        def fn(c: sqlite3.Connection) -> bool:
+            gone = c.execute(
+                "DELETE FROM key_share_versions WHERE key_id = ? AND key_version = ? AND state = ? AND session_id = ?",
+                (key_id, key_version, PENDING, session_id),
+            ).rowcount
+            if gone == 1 and audit is not None:
+                _insert_audit(c, audit)
+            return gone == 1
+
+        return await self._run(fn, write=True)
+
+    async def list_versions(self, key_id: str | None, state: str | None) -> list[VersionRow]:
+        def fn(c: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            return c.execute(
+                f"SELECT {_VERSION_COLS} FROM key_share_versions WHERE (? IS NULL OR key_id = ?) "
+                "AND (? IS NULL OR state = ?) ORDER BY key_id, key_version",
+                (key_id, key_id, state, state),
+            ).fetchall()
+
+        return [_version(r) for r in await self._run(fn, write=False)]
+
+    async def is_used(self, kind: str, item_id: str) -> bool:
+        def fn(c: sqlite3.Connection) -> bool:
+            sql = "SELECT 1 FROM used_once WHERE kind = ? AND item_id = ?"
+            return c.execute(sql, (kind, item_id)).fetchone() is not None
+
+        return await self._run(fn, write=False)
 
     # -- single-use pools -------------------------------------------------------------------------
 
@@ -346,9 +499,12 @@ class SqliteBackend(Backend):
 
         def fn(c: sqlite3.Connection) -> None:
             c.executemany(
-                f"INSERT INTO secret_pool ({_POOL_COLS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                f"INSERT INTO secret_pool ({_POOL_COLS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (item_id) DO NOTHING",
-                [(r.kind, r.owner, r.item_id, r.record_version, r.wrapped_key, r.ciphertext, ts) for r in rows],
+                [
+                    (r.kind, r.owner, r.item_id, r.record_version, r.wrapped_key, r.ciphertext, r.key_version, ts)
+                    for r in rows
+                ],
             )
 
         await self._write_sealed(fn)
@@ -356,9 +512,18 @@ class SqliteBackend(Backend):
     async def pool_put(self, row: PoolRow, at: datetime, audit: AuditWrite | None = None) -> bool:
         def fn(c: sqlite3.Connection) -> bool:
             inserted = c.execute(
-                f"INSERT INTO secret_pool ({_POOL_COLS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                f"INSERT INTO secret_pool ({_POOL_COLS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (item_id) DO NOTHING",
-                (row.kind, row.owner, row.item_id, row.record_version, row.wrapped_key, row.ciphertext, _ts(at)),
+                (
+                    row.kind,
+                    row.owner,
+                    row.item_id,
+                    row.record_version,
+                    row.wrapped_key,
+                    row.ciphertext,
+                    row.key_version,
+                    _ts(at),
+                ),  # fmt: skip
             ).rowcount
             if inserted == 1:
                 if audit is not None:
@@ -452,6 +617,14 @@ class SqliteBackend(Backend):
             for r in c.execute(f"SELECT {_SHARE_COLS}, wrapped_key, ciphertext FROM key_shares").fetchall():
                 row = _share(r)
                 c.execute("UPDATE key_shares SET wrapped_key = ? WHERE key_id = ?", (rewrap_share(row), row.key_id))
+                count += 1
+            pending = f"SELECT {_VERSION_COLS} FROM key_share_versions WHERE wrapped_key IS NOT NULL"
+            for r in c.execute(pending).fetchall():
+                v = _version(r).share
+                c.execute(
+                    "UPDATE key_share_versions SET wrapped_key = ? WHERE key_id = ? AND key_version = ?",
+                    (rewrap_share(v), v.key_id, v.key_version),
+                )
                 count += 1
             for r in c.execute(f"SELECT {_POOL_COLS} FROM secret_pool").fetchall():
                 prow = _pool(r)

@@ -17,6 +17,7 @@ from grpclib.const import Status
 from gen.mpc.v1 import (
     Curve,
     IdentityScheme,
+    KeyOperation,
     PartyApproval,
     PartyIdentity,
     Protocol,
@@ -28,6 +29,7 @@ from gen.mpc.v1 import (
 from signer import limits, schemes
 from signer.auth.mac import MacError, MessageAuthenticator
 from signer.engine import model
+from signer.session_context import KEY_OPERATIONS, RESHARE
 from signer.wire import seal, unseal
 
 T = TypeVar("T")
@@ -35,6 +37,7 @@ T = TypeVar("T")
 # Proto enum values are named like the registry's names (Protocol.FROST <-> "frost").
 PROTOCOLS = {Protocol[name.upper()]: name for name in schemes.PROTOCOLS}
 CURVES = {Curve[name.upper()]: name for name in schemes.CURVES}
+OPERATIONS = {KeyOperation[name.upper()]: name for name in KEY_OPERATIONS}
 STATES = {
     model.SessionState.RUNNING: SessionState.RUNNING,
     model.SessionState.COMPLETED: SessionState.COMPLETED,
@@ -76,12 +79,30 @@ def curve_name(value: Curve | int) -> str:
         raise invalid(f"curve must be {_enum_names(CURVES)}") from None
 
 
+def key_operation(value: KeyOperation | int) -> str:
+    """The `KeyOperation` name the engine uses ("create", "refresh", "reshare")."""
+    try:
+        return OPERATIONS[KeyOperation(value)]
+    except (KeyError, ValueError):
+        names = " or ".join(f"KEY_OPERATION_{v.name}" for v in OPERATIONS)
+        raise invalid(f"operation must be {names}") from None
+
+
 def dkg_request(message: StartDkgRequest) -> model.DkgRequest:
-    """StartDKG -> a DKG request whose ids and party numbers are within the limits."""
+    """StartDKG -> a DKG request whose ids and party numbers are within the limits. A RESHARE's party_index
+    may lie beyond total_parties (a new set such as {1, 3}); the engine checks it against the parties."""
     _check_ids(message)
+    operation = key_operation(message.operation)
     total = checked(limits.check_party_count, message.total_parties)
     checked(limits.check_threshold, message.threshold, total)
-    checked(limits.check_party_index, message.party_index, "party_index", total)
+    if operation == RESHARE:
+        checked(limits.check_party_index, message.party_index, "party_index")
+    else:
+        checked(limits.check_party_index, message.party_index, "party_index", total)
+    if len(message.old_parties) > limits.MAX_PARTIES:
+        raise invalid(f"old_parties: at most {limits.MAX_PARTIES} parties")
+    for p in message.old_parties:
+        checked(limits.check_party_index, p, "old_parties")
     return model.DkgRequest(
         session_id=message.session_id,
         key_id=message.key_id,
@@ -91,6 +112,8 @@ def dkg_request(message: StartDkgRequest) -> model.DkgRequest:
         total_parties=message.total_parties,
         party_index=message.party_index,
         party_identities=tuple(party_identity(p) for p in message.party_identities),
+        operation=operation,
+        old_parties=tuple(message.old_parties),
     )
 
 

@@ -113,6 +113,7 @@ class SignerService(SignerServiceBase):
             outbound=self._out(view),
             error=view.error,
             culprits=list(view.culprits),
+            key_version=view.key_version,
         )
 
     async def start_sign(self, message: StartSignRequest) -> StartSignResponse:

@@ -13,7 +13,7 @@ import pytest
 from signer.crypto.identity import ED25519, IdentityKey
 from signer.engine.storage import EngineStore
 from signer.session_context import PartyIdentity, encode_identities
-from signer.store import AlreadyConsumed, ItemExists, KeyExists, KeyNotFound, Store, open_store
+from signer.store import AlreadyConsumed, ItemExists, KeyExists, KeyNotFound, StalePresignature, Store, open_store
 from signer.store.records import AuditEvent
 from tests.support.memstore import MemoryStore
 
@@ -135,3 +135,104 @@ async def test_a_key_share_keeps_its_party_identities_with_its_audit_row(store_u
             assert isinstance(store, Store)
             rows = [(e.session_id, e.operation) for e in await store.read_audit(key_id="wallet")]
         assert rows == [("dkg-1", "dkg")]
+
+
+def _audit_ops(store: EngineStore, key_id: str) -> list[tuple[str, str, str]]:
+    if isinstance(store, MemoryStore):
+        return [(str(r["operation"]), str(r["session_id"]), str(r["result"])) for r in store.audit]
+    raise AssertionError("read with read_audit")
+
+
+async def _ops(store: EngineStore, key_id: str) -> list[tuple[str, str, str]]:
+    if isinstance(store, Store):
+        return [(e.operation, e.session_id, e.result) for e in await store.read_audit(key_id=key_id)]
+    return _audit_ops(store, key_id)
+
+
+def _event(session_id: str, operation: str, result: str) -> AuditEvent:
+    return AuditEvent(session_id, "wallet", operation, None, result, "svc")
+
+
+async def test_key_versions_prepare_commit_rollback_and_presignatures(store_url):
+    """docs/lifecycle.md §4-5: a pending version is kept beside the current one until committed; commit
+    swaps it in (version + 1, same created_at, refreshed time set), deletes the key's presignatures (a later
+    claim of one is StalePresignature, not None) and repeats harmlessly; rollback drops a pending version;
+    each change writes its audit row in its own transaction; a presignature of another version is refused."""
+    pending_meta = {**META, "confirm_digest": b"d" * 32, "resume": b"resume"}
+    async with opened(store_url) as store:
+        v1 = await store.put_share("wallet", b"share v1", **META)  # type: ignore[arg-type]
+        assert (v1.key_version, v1.updated_at) == (1, None)
+        await store.add_presignature("wallet", b"p-old", item_id="ps-old", key_version=1)
+        await store.add_presignature("wallet", b"p-new", item_id="ps-kept", key_version=1)
+        with pytest.raises(KeyNotFound):
+            await store.commit_version("wallet", 2, "refresh-1")
+
+        # prepare, then roll back: nothing changes but the audit log
+        p = await store.prepare_version(  # type: ignore[misc]
+            "wallet", b"share v2", key_version=2, session_id="refresh-1", **pending_meta,
+            audit=_event("refresh-1", "key.prepare", "v2"),
+        )  # fmt: skip
+        assert (p.info.key_version, p.session_id, p.confirm_digest, p.resume, p.retiring) == (
+            2, "refresh-1", b"d" * 32, b"resume", False
+        )  # fmt: skip
+        assert [v.session_id for v in await store.pending_versions()] == ["refresh-1"]
+        with pytest.raises(KeyExists):  # one pending version per key
+            await store.prepare_version("wallet", b"x", key_version=2, session_id="refresh-2", **pending_meta)  # type: ignore[misc]
+        assert await store.rollback_version("wallet", 2, "refresh-1", audit=_event("refresh-1", "key.rollback", "v2"))
+        assert not await store.rollback_version("wallet", 2, "refresh-1")
+        assert await store.pending_versions() == []
+        assert (await store.get_share("wallet")).share == b"share v1"
+
+        # prepare again (another session), commit
+        await store.prepare_version(  # type: ignore[misc]
+            "wallet", b"share v2", key_version=2, session_id="refresh-2", **pending_meta,
+            audit=_event("refresh-2", "key.prepare", "v2"),
+        )  # fmt: skip
+        assert (await store.get_share("wallet")).share == b"share v1"  # still current until the commit
+        assert await store.claim_presignature("wallet", "ps-old") == b"p-old"  # v1's, still valid before commit
+        v2 = await store.commit_version("wallet", 2, "refresh-2", audit=_event("refresh-2", "key.commit", "1 -> 2"))
+        assert v2 is not None and v2.key_version == 2 and v2.updated_at is not None
+        assert v2.created_at == v1.created_at and v2.public_key == v1.public_key
+        got = await store.get_share("wallet")
+        assert got.share == b"share v2" and got.info.key_version == 2
+        assert await store.pending_versions() == []
+        assert await store.commit_version("wallet", 2, "refresh-2") == v2  # a repeated commit answers the same
+        assert await store.count_presignatures("wallet") == 0
+        with pytest.raises(StalePresignature):  # deleted by the switch: refused, not "never made"
+            await store.claim_presignature("wallet", "ps-kept")
+        # a presignature that a presigning on version 1 stored after the switch is refused when claimed
+        await store.add_presignature("wallet", b"late", item_id="ps-late", key_version=1)
+        with pytest.raises(StalePresignature):
+            await store.claim_presignature("wallet", "ps-late")
+        await store.add_presignature("wallet", b"fresh", item_id="ps-v2", key_version=2)
+        assert await store.claim_presignature("wallet", "ps-v2") == b"fresh"
+
+        # a leaving party: a pending retirement; committing it removes the share
+        await store.prepare_version("wallet", None, key_version=3, session_id="reshare-1", **pending_meta)  # type: ignore[misc]
+        assert [v.retiring for v in await store.pending_versions()] == [True]
+        assert (
+            await store.commit_version("wallet", 3, "reshare-1", audit=_event("reshare-1", "key.retire", "2 -> 3"))
+            is None
+        )
+        with pytest.raises(KeyNotFound):
+            await store.get_share("wallet")
+        assert await store.commit_version("wallet", 3, "reshare-1") is None
+
+        assert [op for op in await _ops(store, "wallet")] == [
+            ("key.prepare", "refresh-1", "v2"), ("key.rollback", "refresh-1", "v2"),
+            ("key.prepare", "refresh-2", "v2"), ("key.commit", "refresh-2", "1 -> 2"),
+            ("key.retire", "reshare-1", "2 -> 3"),
+        ]  # fmt: skip
+
+
+async def test_a_new_party_commits_its_first_version(store_url):
+    """A party that joins a key in a reshare has no current share: commit makes the pending one current."""
+    async with opened(store_url) as store:
+        await store.prepare_version(  # type: ignore[misc]
+            "joined", b"first share", key_version=2, session_id="reshare-9", confirm_digest=b"", resume=b"", **META
+        )  # fmt: skip
+        with pytest.raises(KeyNotFound):
+            await store.key_info("joined")
+        info = await store.commit_version("joined", 2, "reshare-9")
+        assert info is not None and info.key_version == 2
+        assert (await store.get_share("joined")).share == b"first share"

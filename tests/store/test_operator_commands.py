@@ -58,7 +58,7 @@ def test_key_list_and_audit_show(target: Target) -> None:
     created = key.pop("created_at")
     assert key == {
         "key_id": "wallet-1", "protocol": "frost", "curve": "ed25519", "threshold": 2, "parties": 2,
-        "party_index": 1, "public_key": public_key.hex(),
+        "party_index": 1, "public_key": public_key.hex(), "key_version": 1, "refreshed_at": "",
     }  # fmt: skip
     assert created.endswith("+00:00")
     share = target.fetch("SELECT ciphertext FROM key_shares")[0][0]

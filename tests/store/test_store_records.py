@@ -23,6 +23,7 @@ from signer.store import (
 )
 from signer.store.commands import db_migrate_async, db_status_async
 from signer.store.records import RECORD_VERSION, ShareRow
+from signer.store.schema import POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS
 
 NODE = "node-a"
 ED_PUB = bytes(range(32))
@@ -163,7 +164,8 @@ async def test_row_moved_to_another_key_id_does_not_decrypt(target):
     # Copy the victim's sealed share into a new key id, and move the other key's ciphertext onto it.
     target.execute(
         "INSERT INTO key_shares SELECT 'copied', protocol, curve, public_key, threshold, parties, party_index, "
-        "record_version, created_at, wrapped_key, ciphertext, party_identities FROM key_shares WHERE key_id = 'victim'"
+        "record_version, created_at, wrapped_key, ciphertext, party_identities, key_version, updated_at "
+        "FROM key_shares WHERE key_id = 'victim'"
     )
     target.execute(
         "UPDATE key_shares SET wrapped_key = (SELECT wrapped_key FROM key_shares WHERE key_id = 'victim'), "
@@ -211,13 +213,15 @@ async def test_wrong_kek_is_a_clear_error_not_an_empty_store(target):
 
 
 async def test_migrations_status_and_newer_schema(target):
+    n = SQLITE_MIGRATIONS[-1][0]
+    assert POSTGRES_MIGRATIONS[-1][0] == n
     if target.backend == "postgres":
-        assert "schema version 0 of 3 (3 migration(s) pending)" in await db_status_async(target.url)
+        assert f"schema version 0 of {n} ({n} migration(s) pending)" in await db_status_async(target.url)
     first = await db_migrate_async(target.url)
-    assert "migrations applied: 1 (" in first and "schema version 3 of 3 (up to date)" in first
+    assert "migrations applied: 1 (" in first and f"schema version {n} of {n} (up to date)" in first
     assert "nothing to apply" in await db_migrate_async(target.url)
     status = await db_status_async(target.url)
-    assert status.startswith("schema version 3 of 3 (up to date)") and "applied 1:" in status
+    assert status.startswith(f"schema version {n} of {n} (up to date)") and "applied 1:" in status
     future = datetime(2030, 1, 1, tzinfo=UTC)
     target.execute(
         "INSERT INTO schema_migrations VALUES (99, 'from the future', ?)",

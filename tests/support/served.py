@@ -49,6 +49,13 @@ pools: {{preparams_size: 0}}
             assert self._proc.poll() is None and time.monotonic() < deadline, self.log.read_text()
             time.sleep(0.2)
 
+    def kill(self) -> None:
+        """SIGKILL (kill -9): the node gets no chance to drain, answer or flush anything."""
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait(timeout=30)
+        self._proc = None
+
     def stop(self) -> None:
         """SIGTERM (the node drains) and wait for a clean exit."""
         if self._proc is not None and self._proc.poll() is None:

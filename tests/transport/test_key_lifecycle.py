@@ -1,0 +1,319 @@
+"""Key refresh and reshare served by a real node (issue 17, docs/contract.md §12): the node behind mTLS in
+this process, P1 (and a joining P3) driven by the test through the client library's relay loop.
+
+What must hold: the public key never changes and signatures made after the operation verify under it
+(pynacl, coincurve and `ecdsa` as independent verifiers); the node switches to the new share only once
+every participant confirmed, in one store transaction with its audit row; a share from before cannot be
+combined with one from after; a presignature made before a switch is refused after it; a cheating party
+is named and nobody switches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+
+import nacl.exceptions
+import nacl.signing
+import pytest
+import trio
+from grpclib.const import Status
+from grpclib.exceptions import GRPCError
+
+from gen.mpc.v1 import SessionState
+from signer.client.coordinator import KeyParties, Outcome
+from signer.client.in_trio import TrioCoordinator
+from signer.crypto import vss
+from signer.crypto.identity import ED25519, IdentityKey
+from signer.crypto.preparams import load_fixture_preparams
+from signer.engine.manager import SessionManager
+from signer.protocols.base import SessionProtocol
+from signer.protocols.frost import FrostRefreshSession, FrostReshareSession
+from signer.protocols.frost.ciphersuite import FROST_ED25519_SHA512
+from signer.protocols.frost.keys import FrostKeyShare
+from signer.protocols.frost.session import FrostDkgSession, FrostSignSession
+from signer.protocols.gg20 import Gg20KeygenSession, Gg20PresignSession, Gg20RefreshSession, Gg20SignSession
+from signer.protocols.gg20.keyshare import Gg20KeyShare
+from signer.session_context import PartyIdentity
+from signer.store import Store, create_kek_file, open_store
+from tests.support.lifecycle import key_version, lifecycle_context, start_lifecycle
+from tests.transport.conftest import SecureNode, node_client, secure_config
+from tests.transport.test_presign import check_ecdsa
+
+FIXTURES = Path(__file__).resolve().parents[1] / "paillier" / "fixtures" / "preparams.json"
+PAIR = (1, 2)
+
+
+def node_store(node: SecureNode) -> Store:
+    engine = node.handle.engine  # type: ignore[attr-defined]
+    assert isinstance(engine, SessionManager)
+    store = engine._store
+    assert isinstance(store, Store)
+    return store
+
+
+@pytest.fixture
+async def frost(secure_node) -> AsyncIterator[tuple[SecureNode, TrioCoordinator]]:
+    async with node_client(secure_node) as client:
+        yield secure_node, TrioCoordinator({2: client}, identities={1: IdentityKey.generate()})
+
+
+async def frost_key(coordinator: TrioCoordinator, key_id: str) -> tuple[bytes, bytes]:
+    """A 2-of-2 FROST(Ed25519) key between P1 and the node: (P1's share, public key)."""
+    sid = f"dkg-{key_id}"
+    out = await coordinator.dkg(sid, key_id, "frost", 2, 2, {1: FrostDkgSession(sid, 1, 2, PAIR)})
+    assert out.ok, out.error
+    return out.local[1].key_share, out.nodes[2].public_key
+
+
+async def run_lifecycle(
+    coordinator: TrioCoordinator,
+    sid: str,
+    key_id: str,
+    operation: str,
+    local: Mapping[int, SessionProtocol],
+    *,
+    parties: tuple[PartyIdentity, ...] | None = None,
+    node_index: int = 2,
+    **kw: object,
+) -> Outcome:
+    """One refresh or reshare through the client library's relay loop; `parties` are the identities of the
+    new set (default: the key's, as a refresh keeps them)."""
+    key = coordinator.keys[key_id]
+    named = parties or key.identities
+    options = {"protocol": key.protocol, "curve": key.curve, **kw}
+    start = start_lifecycle(sid, key_id, operation, node_index, named, **options)  # type: ignore[arg-type]
+    context_kw = {k: v for k, v in options.items() if k != "total"}
+    context = lifecycle_context(sid, key_id, operation, named, **context_kw)  # type: ignore[arg-type]
+    return await coordinator._run(sid, "dkg", {node_index: start}, local, context)
+
+
+async def frost_sign(coordinator: TrioCoordinator, sid: str, key_id: str, share: bytes, message: bytes) -> Outcome:
+    return await coordinator.sign(sid, key_id, message, PAIR, {1: FrostSignSession(sid, 1, share, message, PAIR)})
+
+
+def signing_share(share: bytes) -> int:
+    return FrostKeyShare.decode(share).key_package.signing_share
+
+
+def reconstructs(public_key: bytes, shares: dict[int, int]) -> bool:
+    """Whether these signing shares interpolate to the key's secret (checked against the public key)."""
+    g = FROST_ED25519_SHA512.group
+    secret = sum(vss.lagrange_at_zero(i, sorted(shares), g.order) * y for i, y in shares.items()) % g.order
+    return g.encode_point(g.base_mul(secret)) == public_key
+
+
+async def audit(node: SecureNode, key_id: str) -> list[tuple[str, str]]:
+    return [(e.operation, e.result) for e in await node_store(node).read_audit(key_id=key_id)]
+
+
+async def test_frost_refresh_keeps_the_key_and_old_shares_do_not_mix(frost):
+    node, coordinator = frost
+    store = node_store(node)
+    old_p1, public_key = await frost_key(coordinator, "wallet")
+    old_node = (await store.get_share("wallet")).share
+
+    out = await run_lifecycle(
+        coordinator, "refresh-1", "wallet", "refresh", {1: FrostRefreshSession("refresh-1", 1, old_p1)}
+    )
+    assert out.ok, out.error
+    assert out.nodes[2].public_key == public_key == out.local[1].public_key
+    assert await key_version(coordinator.nodes[2], "refresh-1") == 2
+    new_p1 = out.local[1].key_share
+    stored = await store.get_share("wallet")
+    assert (stored.info.key_version, stored.info.public_key) == (2, public_key) and stored.info.updated_at
+    new_node = stored.share
+    assert signing_share(new_node) != signing_share(old_node)
+
+    # The math: new with new is the key, old with new is not.
+    assert reconstructs(public_key, {1: signing_share(new_p1), 2: signing_share(new_node)})
+    assert not reconstructs(public_key, {1: signing_share(old_p1), 2: signing_share(new_node)})
+    # The node signs with its new share: P1's new share completes a signature that pynacl accepts...
+    out = await frost_sign(coordinator, "sign-new", "wallet", new_p1, b"after the refresh")
+    assert out.ok, out.error
+    nacl.signing.VerifyKey(public_key).verify(b"after the refresh", out.nodes[2].signature)
+    # ...and P1's old share cannot complete one with it: P1's session names the node's share as not fitting.
+    out = await frost_sign(coordinator, "sign-old", "wallet", old_p1, b"with a stale share")
+    assert not out.ok
+    for view in out.nodes.values():
+        if view.signature:
+            with pytest.raises(nacl.exceptions.BadSignatureError):
+                nacl.signing.VerifyKey(public_key).verify(b"with a stale share", view.signature)
+    assert ("key.commit", "version 1 → 2") in await audit(node, "wallet")
+    ops = [op for op, _ in await audit(node, "wallet")]
+    assert ops.index("key.prepare") < ops.index("key.commit")
+    assert await store.pending_versions() == []
+
+
+async def test_refresh_requests_are_checked_against_the_stored_key(frost):
+    node, coordinator = frost
+    p1, _ = await frost_key(coordinator, "wallet")
+    n = coordinator.nodes[2].aio
+    ids = coordinator.keys["wallet"].identities
+    cases = [
+        ("missing", "refresh", {}, Status.NOT_FOUND, "no key"),
+        ("wallet", "refresh", {"threshold": 2, "total": 3}, Status.INVALID_ARGUMENT, "total_parties"),
+        ("wallet", "refresh", {"curve": "secp256k1"}, Status.INVALID_ARGUMENT, "curve"),
+        ("wallet", "reshare", {"old_parties": (1, 2, 3)}, Status.INVALID_ARGUMENT, "old_parties"),
+        ("wallet", "create", {}, Status.ALREADY_EXISTS, "already exists"),
+    ]
+    for i, (key_id, operation, kw, status, text) in enumerate(cases):
+        with pytest.raises(GRPCError) as err:
+            await trio_run(start_lifecycle(f"bad-{i}", key_id, operation, 2, ids, **kw), n)  # type: ignore[arg-type]
+        assert (err.value.status, text in (err.value.message or "")) == (status, True), err.value.message
+
+
+async def trio_run(start, n):  # noqa: ANN001, ANN201
+    import trio_asyncio
+
+    return await trio_asyncio.aio_as_trio(start)(n)
+
+
+def _lying_dealer(session: FrostRefreshSession) -> FrostRefreshSession:
+    """P1 deals a sharing of 1 instead of 0 while sending commitments as if it were zero."""
+    g = session.suite.group
+
+    def deal():  # noqa: ANN202
+        poly = vss.Polynomial.random(g, 1, session.threshold - 1)
+        return poly, tuple(poly.commit(g)[1:])
+
+    session._deal = deal  # type: ignore[method-assign]
+    return session
+
+
+def _other_digest(session: FrostRefreshSession) -> FrostRefreshSession:
+    """P1 confirms a transcript digest other than the node's (what a relay showing the parties different
+    broadcasts produces): the node has prepared by then, and must roll back."""
+    session._transcript_digest = lambda: bytes(32)  # type: ignore[method-assign]
+    return session
+
+
+async def test_a_cheating_party_is_named_and_nobody_switches(frost):
+    node, coordinator = frost
+    store = node_store(node)
+    p1, public_key = await frost_key(coordinator, "wallet")
+    before = (await store.get_share("wallet")).share
+
+    out = await run_lifecycle(
+        coordinator, "refresh-bad", "wallet", "refresh", {1: _lying_dealer(FrostRefreshSession("refresh-bad", 1, p1))}
+    )
+    assert out.nodes[2].state == SessionState.FAILED and out.nodes[2].culprits == (1,), out.nodes[2].error
+    out = await run_lifecycle(
+        coordinator,
+        "refresh-split",
+        "wallet",
+        "refresh",
+        {1: _other_digest(FrostRefreshSession("refresh-split", 1, p1))},
+    )
+    assert out.nodes[2].state == SessionState.FAILED and "different" in out.nodes[2].error
+
+    with trio.fail_after(5):
+        while await store.pending_versions():  # the roll back runs as the session ends
+            await trio.sleep(0.05)
+    current = await store.get_share("wallet")
+    assert (current.share, current.info.key_version) == (before, 1)
+    rows = await audit(node, "wallet")
+    assert ("dkg", "failed culprits=[1]") in rows
+    assert [op for op, _ in rows if op.startswith("key.")] == ["key.prepare", "key.rollback"]
+    # Still version 1 at both ends: the old shares sign.
+    out = await frost_sign(coordinator, "sign-after", "wallet", p1, b"still here")
+    assert out.ok, out.error
+    nacl.signing.VerifyKey(public_key).verify(b"still here", out.nodes[2].signature)
+
+
+async def test_reshare_2of2_to_2of3_every_pair_signs(frost):
+    node, coordinator = frost
+    p1, public_key = await frost_key(coordinator, "wallet")
+    p3 = IdentityKey.generate()
+    coordinator.aio.identities[3] = p3
+    new_ids = (*coordinator.keys["wallet"].identities, PartyIdentity(3, ED25519, p3.public_key))
+    sid = "reshare-1"
+    local = {
+        1: FrostReshareSession(sid, 1, p1, PAIR, 2, (1, 2, 3)),
+        3: FrostReshareSession(sid, 3, None, PAIR, 2, (1, 2, 3), public_key=public_key),
+    }
+    out = await run_lifecycle(coordinator, sid, "wallet", "reshare", local, parties=new_ids, total=3, old_parties=PAIR)
+    assert out.ok, out.error
+    assert await key_version(coordinator.nodes[2], sid) == 2
+    shares = {1: out.local[1].key_share, 3: out.local[3].key_share}
+    info = await node_store(node).key_info("wallet")
+    assert (info.threshold, info.parties, info.key_version, info.public_key) == (2, 3, 2, public_key)
+    coordinator.aio.remember_key("wallet", KeyParties("frost", 2, new_ids, "ed25519"))
+    for signers in ((1, 2), (2, 3)):
+        me = signers[0] if signers[0] != 2 else signers[1]
+        message = f"pair {signers} pays".encode()
+        sid = f"sign-{signers}"
+        session = FrostSignSession(sid, me, shares[me], message, signers)
+        out = await coordinator.sign(sid, "wallet", message, signers, {me: session})
+        assert out.ok, out.error
+        nacl.signing.VerifyKey(public_key).verify(message, out.nodes[2].signature)
+    from tests.support import driver
+
+    message = b"the two devices alone"
+    pair = {i: FrostSignSession("sign-13", i, shares[i], message, (1, 3)) for i in (1, 3)}
+    driver.run_ok(pair)
+    nacl.signing.VerifyKey(public_key).verify(message, pair[1].result.signature)
+
+
+# --- GG20 ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def gg20(tmp_path) -> AsyncIterator[tuple[SecureNode, TrioCoordinator]]:
+    """A node whose pre-parameters pool holds two fixture sets (its keygen's and its refresh's)."""
+    from signer.app import run_node
+    from signer.auth.devcerts import make_dev_certs
+
+    certs = make_dev_certs(tmp_path / "certs")
+    data = tmp_path / "data"
+    data.mkdir()
+    config = secure_config(certs, data)
+    async with open_store(config.storage_url, create_kek_file(config.kek_file), config["node.id"]) as store:
+        for pre in load_fixture_preparams(FIXTURES)[6:8]:
+            await store.add_preparams(pre.to_bytes())
+    async with trio.open_nursery() as nursery:
+        handle = await nursery.start(run_node, config)
+        node = SecureNode(handle, certs, handle.address[1])
+        async with node_client(node) as client:
+            yield node, TrioCoordinator({2: client}, identities={1: IdentityKey.generate()})
+        nursery.cancel_scope.cancel()
+
+
+async def test_gg20_refresh_replaces_shares_and_paillier_keys_and_refuses_older_presignatures(gg20):
+    node, coordinator = gg20
+    store = node_store(node)
+    pre = load_fixture_preparams(FIXTURES)
+    out = await coordinator.dkg("dkg-g", "gg", "gg20", 2, 2, {1: Gg20KeygenSession("dkg-g", 1, 2, PAIR, pre[0])})
+    assert out.ok, out.error
+    p1, public_key = out.local[1].key_share, out.nodes[2].public_key
+    old_node = Gg20KeyShare.decode((await store.get_share("gg")).share)
+    made = await coordinator.presign("pre-1", "gg", PAIR, {1: Gg20PresignSession("pre-1", 1, p1, PAIR)})
+    assert made.ok, made.error
+    p1_presignature = made.local[1].consume()
+
+    out = await run_lifecycle(
+        coordinator, "refresh-g", "gg", "refresh", {1: Gg20RefreshSession("refresh-g", 1, p1, pre[1])}
+    )
+    assert out.ok, out.error
+    assert out.nodes[2].public_key == public_key and await key_version(coordinator.nodes[2], "refresh-g") == 2
+    new_p1 = out.local[1].key_share
+    new_node = Gg20KeyShare.decode((await store.get_share("gg")).share)
+    assert new_node.secret_share != old_node.secret_share
+    assert new_node.paillier_secret.public != old_node.paillier_secret.public  # new auxiliary keys too
+    assert new_node.paillier_secret.public == pre[7].paillier.public  # the pool's fresh set
+
+    # The presignature made under version 1 was deleted by the switch: claiming it is FAILED_PRECONDITION.
+    digest = hashlib.sha256(b"with an old presignature").digest()
+    approvals = coordinator.approvals("sign", "sign-pre", "gg", digest, PAIR, presignature_id="pre-1")
+    with pytest.raises(GRPCError) as err:
+        await coordinator.nodes[2].start_sign(
+            "sign-pre", "gg", digest, PAIR, presignature_id="pre-1", approvals=approvals
+        )
+    assert err.value.status == Status.FAILED_PRECONDITION, err.value.message
+    del p1_presignature
+
+    digest = hashlib.sha256(b"after the refresh").digest()
+    out = await coordinator.sign("sign-g", "gg", digest, PAIR, {1: Gg20SignSession("sign-g", 1, new_p1, digest, PAIR)})
+    assert out.ok, out.error
+    check_ecdsa(out.nodes[2].signature, out.nodes[2].recovery_id, digest, public_key)
