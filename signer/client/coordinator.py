@@ -40,7 +40,6 @@ import asyncio
 import functools
 import secrets
 import ssl
-import struct
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -78,7 +77,16 @@ from signer.client.party import LocalParty
 from signer.crypto.identity import ED25519, IdentityKey
 from signer.protocols.base import DkgResult, ProtocolError, SessionProtocol, SignResult
 from signer.schemes import default_curve
-from signer.session_context import PartyApproval, PartyIdentity, SessionContext, sign_approval, sign_extra
+from signer.session_context import (
+    REFRESH,
+    RESHARE,
+    PartyApproval,
+    PartyIdentity,
+    SessionContext,
+    lifecycle_extra,
+    sign_approval,
+    sign_extra,
+)
 from signer.wire import ProtocolMessage as WireMessage
 from signer.wire import seal, unseal
 
@@ -385,8 +393,6 @@ class KeyParties:
             object.__setattr__(self, "curve", default_curve(self.protocol))
 
 
-REFRESH, RESHARE = "refresh", "reshare"
-
 #: `prepare(index, key, pending)` of a refresh or reshare: local party `index`'s new version (`pending`, a
 #: DkgResult) of the key whose parties after the operation are `key`, before its confirmation is relayed.
 Prepare = Callable[[int, KeyParties, DkgResult], None]
@@ -401,16 +407,15 @@ def lifecycle_context(
     key_id: str,
     key: KeyParties,
     threshold: int,
-    identities: tuple[PartyIdentity, ...],
+    parties: tuple[PartyIdentity, ...],
     operation: str,
     old_parties: tuple[int, ...] = (),
 ) -> SessionContext:
-    """The session context of a refresh or reshare of `key`: a "dkg" context of the key after the operation
-    (threshold, parties) with the operation, and a reshare's dealing holders, in its `extra` tail."""
-    extra = {"operation": operation.encode()}
-    if operation == RESHARE:
-        extra["old_parties"] = b"".join(struct.pack(">I", p) for p in (len(old_parties), *sorted(old_parties)))
-    return SessionContext("dkg", session_id, key_id, key.protocol, key.curve, threshold, identities, extra=extra)
+    """The session context of a refresh or reshare of `key` (contract §12.3), as the nodes compute it: a
+    "dkg" context with the threshold after the operation, every participant's identity, and the operation
+    (with a reshare's dealing quorum) in `extra`."""
+    extra = lifecycle_extra(operation, old_parties)
+    return SessionContext("dkg", session_id, key_id, key.protocol, key.curve, threshold, parties, extra=extra)
 
 
 class Coordinator:
@@ -600,7 +605,10 @@ class Coordinator:
         stay = tuple(p for p in new_parties if p in held)
         await self._same_identities(key_id, key, stay, local)
         identities = await self._identities(new_parties, {i: s for i, s in local.items() if i in new_parties})
-        context = lifecycle_context(session_id, key_id, key, threshold, identities, RESHARE, old_parties)
+        # Old parties leaving the key sign their messages with the identities the key names.
+        leaving = tuple(p for p in key.identities if p.party in old_parties and p.party not in new_parties)
+        everyone = tuple(sorted((*identities, *leaving), key=lambda p: p.party))
+        context = lifecycle_context(session_id, key_id, key, threshold, everyone, RESHARE, old_parties)
         starts = {
             i: (
                 lambda n, i=i: n.start_dkg(
