@@ -294,9 +294,32 @@ def _public_key(protocol: str, share: bytes) -> bytes:
 async def run_demo(options: DemoOptions, emit: Callable[[dict[str, Any]], None]) -> int:
     """Run DKG (unless the key exists) and one signing per message; with a refresh or reshare, the operation
     and the same signings again. `emit` gets one result object per signing."""
+    if options.key_id and (options.refresh or options.reshare_to):
+        # Checked before any node starts: an operation on a key P1 does not hold is the operator's wrong order.
+        operation = "--refresh" if options.refresh else "--reshare-to"
+        parties_dir = _parties_dir(options)
+        if parties_dir is None:
+            raise DemoError(
+                f"{operation}: key {options.key_id!r} does not exist: without --data-dir the in-process node "
+                "starts with no keys (give the --data-dir of the run that made the key)"
+            )
+        p1 = PartyStore(parties_dir / f"p{P1}")
+        if p1.current(options.key_id) is None:
+            raise DemoError(
+                f"{operation}: key {options.key_id!r} does not exist in {p1.directory} "
+                "(run the demo without the operation first, or without --key-id to make a new key)"
+            )
     with trio.fail_after(options.timeout_s):
         async with _node(options) as (coordinator, data_dir):
             return await _Demo(options, coordinator, data_dir, emit).run()
+
+
+def _parties_dir(options: DemoOptions) -> Path | None:
+    """Where the demo parties' stores are: --data-dir; without it ./data for a --target node, and None for
+    the in-process node (a fresh temporary directory, made when the node starts)."""
+    if options.data_dir is not None:
+        return options.data_dir
+    return Path("data") if options.target else None
 
 
 class _Demo:
@@ -326,12 +349,6 @@ class _Demo:
     async def run(self) -> int:
         options, key_id = self.options, self.key_id
         record = self.store(P1).current(key_id)
-        if record is None and options.key_id and (options.refresh or options.reshare_to):
-            operation = "--refresh" if options.refresh else "--reshare-to"
-            raise DemoError(
-                f"{operation}: key {key_id!r} does not exist in {self.store(P1).directory} "
-                "(run the demo without the operation first, or without --key-id to make a new key)"
-            )
         if record is None:
             record = await self.dkg()
         else:
@@ -615,7 +632,8 @@ async def _remote(options: DemoOptions) -> AsyncIterator[tuple[TrioCoordinator, 
         minter = TokenMinter.from_file(
             options.jwt_private_key, options.jwt_issuer, options.jwt_audience, options.jwt_algorithm
         )
-    data_dir = options.data_dir or Path("data")
+    data_dir = _parties_dir(options)
+    assert data_dir is not None  # with --target
     async with trio_asyncio.open_loop():
         async with TrioNodeClient.connect(host, port, hmac_key=key, ssl_context=ctx, minter=minter) as client:
             yield _coordinator(client, data_dir), data_dir
