@@ -367,8 +367,7 @@ class _Demo:
         options, coordinator = self.options, self.coordinator
         sid = f"dkg-{secrets.token_hex(8)}"
         began = time.monotonic()
-        if options.protocol == GG20:
-            progress("P1: generating GG20 pre-parameters (Paillier and ring-Pedersen; often 5-30 s) ...")
+        self._preparams_note([P1])
         local = await trio.to_thread.run_sync(self.new_dkg, sid, P1, 2, (P1, NODE))
         progress(f"key generation ({options.protocol}, 2-of-2, key id {self.key_id}) ...")
         outcome = await coordinator.dkg(sid, self.key_id, options.protocol, 2, 2, {P1: local}, self.curve)
@@ -413,6 +412,12 @@ class _Demo:
         assert current is not None  # committing or dropping a pending version keeps a current one
         self.coordinator.remember_key(self.key_id, current.parties)
         return current
+
+    def _preparams_note(self, parties: list[int]) -> None:
+        """GG20 key generation, refresh and reshare make fresh Paillier and ring-Pedersen keys per party."""
+        if self.options.protocol == GG20:
+            who = ", ".join(f"P{i}" for i in parties)
+            progress(f"{who}: generating GG20 pre-parameters (Paillier and ring-Pedersen; often 5-30 s each) ...")
 
     def _backups(self, parties: KeyParties) -> list[int]:
         return [p.party for p in parties.identities if p.party not in (P1, NODE)]
@@ -505,6 +510,7 @@ class _Demo:
         new_refresh, _ = _lifecycle(self.options.protocol, self.curve)
         sid = f"refresh-{secrets.token_hex(8)}"
         began = time.monotonic()
+        self._preparams_note([P1])
         local = {P1: await trio.to_thread.run_sync(new_refresh, sid, P1, record.share)}
         progress(f"refreshing key {self.key_id} (version {record.version}: same parties and public key) ...")
         prepare = self._prepare(sid, record.version + 1)
@@ -525,6 +531,7 @@ class _Demo:
         sid = f"reshare-{secrets.token_hex(8)}"
         public_key = _public_key(self.options.protocol, record.share)
         began = time.monotonic()
+        self._preparams_note([P1, *joining])
         local = {}
         for i in [P1, *joining]:
             share = record.share if i == P1 else None
