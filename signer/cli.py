@@ -468,7 +468,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="after signing, reshare the key to T-of-N (party 2 the node, parties 3..N backup parties run "
         "locally, kept in --data-dir/p3, ...), then sign again, also without P1",
     )
-    demo.add_argument("--data-dir", type=Path, help="keep P1's shares (and the in-process node's data) here")
+    demo.add_argument(
+        "--data-dir",
+        type=Path,
+        help="keep the demo parties' shares (p1/, p3/, ...) and the in-process node's data here",
+    )
     demo.add_argument("--ca-cert", type=Path, help="CA of the node's certificate (enables TLS)")
     demo.add_argument("--client-cert", type=Path, help="client certificate for mTLS")
     demo.add_argument("--client-key", type=Path, help="client key for mTLS")
