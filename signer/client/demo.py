@@ -383,13 +383,36 @@ class _Demo:
         return record
 
     async def resolve_pending(self, record: KeyRecord) -> KeyRecord:
-        """A refresh or reshare that an earlier run left prepared (it stopped before the outcome): commit it
-        if the node completed that session, drop it if the session failed (docs/lifecycle.md §4)."""
-        p1 = self.store(P1)
-        pending = p1.pending(self.key_id)
-        if pending is None:
-            return record
-        version, sid = pending
+        """A refresh or reshare that an earlier run left prepared (it stopped before the outcome, or before
+        every party committed): commit each local party's pending version if the node completed that
+        session, drop it if the session failed (docs/lifecycle.md §4); otherwise stop, keeping both."""
+        ended: dict[str, SessionState] = {}
+        for store in self._local_stores():
+            pending = store.pending(self.key_id)
+            if pending is None:
+                continue
+            version, sid = pending
+            if sid not in ended:
+                ended[sid] = await self._ended(sid, version)
+            what = f"{store.directory.name}: key version {version} of session {sid}"
+            if ended[sid] == SessionState.COMPLETED:
+                store.commit(self.key_id)
+                progress(f"{what} committed (the node completed it)")
+            else:
+                store.rollback(self.key_id)
+                progress(f"{what} dropped (it ended {ended[sid].name})")
+        current = self.store(P1).current(self.key_id)
+        assert current is not None  # committing or dropping a pending version keeps a current one
+        self.coordinator.remember_key(self.key_id, current.parties)
+        return current
+
+    def _local_stores(self) -> list[PartyStore]:
+        """Every demo party's store under the data directory: P1's and each backup party's."""
+        indices = sorted(int(d.name[1:]) for d in self.data_dir.glob("p*") if d.name[1:].isdigit())
+        return [self.store(i) for i in indices]
+
+    async def _ended(self, sid: str, version: int) -> SessionState:
+        """How the node says session `sid` ended; DemoError while it runs or if the node does not know it."""
         try:
             view = await self.coordinator.nodes[NODE].status(sid, "dkg", 0)
         except GRPCError as exc:
@@ -397,21 +420,9 @@ class _Demo:
                 f"key {self.key_id!r}: session {sid} left key version {version} pending and the node "
                 f"answers {exc.status.name} for it: P1 keeps both versions, nothing was signed"
             ) from None
-        stores = [p1] + [self.store(i) for i in self._backups(record.parties) if self.store(i).pending(self.key_id)]
-        if view.state == SessionState.COMPLETED:
-            for store in stores:
-                store.commit(self.key_id)
-            progress(f"key version {version} of an earlier run's session {sid} committed (the node completed it)")
-        elif view.state == SessionState.RUNNING:
+        if view.state == SessionState.RUNNING:
             raise DemoError(f"key {self.key_id!r}: session {sid} (key version {version}) is still running on the node")
-        else:
-            for store in stores:
-                store.rollback(self.key_id)
-            progress(f"key version {version} of an earlier run's session {sid} dropped (it ended {view.state.name})")
-        current = p1.current(self.key_id)
-        assert current is not None  # committing or dropping a pending version keeps a current one
-        self.coordinator.remember_key(self.key_id, current.parties)
-        return current
+        return SessionState(view.state)
 
     def _preparams_note(self, parties: list[int]) -> None:
         """GG20 key generation, refresh and reshare make fresh Paillier and ring-Pedersen keys per party."""
