@@ -354,6 +354,10 @@ class _Demo:
         else:
             self.coordinator.remember_key(key_id, record.parties)
             record = await self.resolve_pending(record)
+        if options.reshare_to and options.reshare_to[1] < len(record.parties.identities):
+            t, n = options.reshare_to
+            held = len(record.parties.identities)
+            raise DemoError(f"--reshare-to {t}-of-{n}: the demo only adds parties (key {key_id!r} has {held})")
         await self.sign_all(record)
         if options.refresh:
             record = await self.refresh(record)
@@ -442,11 +446,14 @@ class _Demo:
         if len(parties) - 1 >= t and self._backups(record.parties):
             quorums.append(tuple([p for p in parties if p != P1][:t]))
         for signers in quorums:
-            shares = {i: record.share if i == P1 else self._share(i, record) for i in signers if i != NODE}
+            shares = {i: self._share(i, record) for i in signers if i != NODE}
             for message in self.options.messages:
                 await self.sign(record, signers, shares, message)
 
     def _share(self, index: int, record: KeyRecord) -> bytes:
+        """Local party `index`'s share of the key's current version (P1's is `record`'s)."""
+        if index == P1:
+            return record.share
         held = self.store(index).current(self.key_id)
         if held is None or held.version != record.version:
             raise DemoError(f"key {self.key_id!r}: party {index} holds no share of version {record.version}")
@@ -521,19 +528,20 @@ class _Demo:
         new_refresh, _ = _lifecycle(self.options.protocol, self.curve)
         sid = f"refresh-{secrets.token_hex(8)}"
         began = time.monotonic()
-        self._preparams_note([P1])
-        local = {P1: await trio.to_thread.run_sync(new_refresh, sid, P1, record.share)}
+        holders = [P1, *self._backups(record.parties)]
+        self._preparams_note(holders)
+        local = {}
+        for i in holders:  # every holder of the key takes part
+            local[i] = await trio.to_thread.run_sync(new_refresh, sid, i, self._share(i, record))
         progress(f"refreshing key {self.key_id} (version {record.version}: same parties and public key) ...")
         prepare = self._prepare(sid, record.version + 1)
         refresh = self.coordinator.refresh(sid, self.key_id, local, prepare=prepare)
-        version = await self._settle(refresh, [P1], "refresh")
+        version = await self._settle(refresh, holders, "refresh")
         progress(f"refresh done in {time.monotonic() - began:.1f} s: key version {version}")
         return self._after(version)
 
     async def reshare(self, record: KeyRecord, threshold: int, total: int) -> KeyRecord:
         old = tuple(p.party for p in record.parties.identities)
-        if total < len(old):
-            raise DemoError(f"--reshare-to {threshold}-of-{total}: the demo only adds parties (the key has {len(old)})")
         new = tuple(range(1, total + 1))
         joining = [i for i in new if i not in old]
         for i in joining:
@@ -542,10 +550,11 @@ class _Demo:
         sid = f"reshare-{secrets.token_hex(8)}"
         public_key = _public_key(self.options.protocol, record.share)
         began = time.monotonic()
-        self._preparams_note([P1, *joining])
+        local_parties = [i for i in new if i != NODE]  # every current holder deals; the joining ones receive
+        self._preparams_note(local_parties)
         local = {}
-        for i in [P1, *joining]:
-            share = record.share if i == P1 else None
+        for i in local_parties:
+            share = None if i in joining else self._share(i, record)
             local[i] = await trio.to_thread.run_sync(new_reshare, sid, i, share, old, threshold, new, public_key)
         progress(
             f"resharing key {self.key_id} (version {record.version}) from {record.parties.threshold}-of-{len(old)} "
@@ -554,7 +563,7 @@ class _Demo:
         )
         prepare = self._prepare(sid, record.version + 1)
         reshare = self.coordinator.reshare(sid, self.key_id, old, threshold, new, local, prepare=prepare)
-        version = await self._settle(reshare, [P1, *joining], "reshare")
+        version = await self._settle(reshare, local_parties, "reshare")
         progress(f"reshare done in {time.monotonic() - began:.1f} s: key version {version}")
         return self._after(version)
 

@@ -80,7 +80,7 @@ def test_demo_refresh_signs_before_and_after_under_the_same_key(tmp_path):
     assert json.loads(next(p1.glob("*.parties.json")).read_text())["key_version"] == 2
 
 
-def test_demo_reshare_to_2_of_3_then_the_node_and_the_backup_sign_without_p1(tmp_path):
+def test_demo_reshare_to_2_of_3_then_the_node_and_the_backup_sign_without_p1_and_refresh_together(tmp_path):
     objects = signings(demo("--reshare-to", "2-of-3", "--data-dir", str(tmp_path)))
     # One signing before (P1 + node), two after: P1 + node, then node + backup P3.
     assert [o["key_version"] for o in objects] == [1, 2, 2]
@@ -88,6 +88,13 @@ def test_demo_reshare_to_2_of_3_then_the_node_and_the_backup_sign_without_p1(tmp
     assert store_files(tmp_path / "p1") == store_files(tmp_path / "p3") == {"v2.share", "parties.json"}
     assert (tmp_path / "p3" / "identity.key").exists()  # the backup's own identity, not P1's
     assert (tmp_path / "p3" / "identity.key").read_bytes() != (tmp_path / "p1" / "identity.key").read_bytes()
+    # A later refresh of the 2-of-3 key takes the backup along (every holder refreshes), and both quorums
+    # sign with version 3.
+    key_id = objects[0]["key_id"]
+    refreshed = signings(demo("--refresh", "--key-id", key_id, "--data-dir", str(tmp_path)))
+    assert [o["key_version"] for o in refreshed] == [2, 2, 3, 3]
+    assert_one_key_verifies_all(refreshed, objects[0]["public_key"])
+    assert store_files(tmp_path / "p1") == store_files(tmp_path / "p3") == {"v3.share", "parties.json"}
 
 
 def test_refresh_of_a_key_that_does_not_exist_is_one_line(tmp_path):
