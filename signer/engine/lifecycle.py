@@ -36,19 +36,26 @@ from signer.protocols.base import (
     RoundSpec,
     SessionProtocol,
 )
-from signer.session_context import decode_identities, encode_identities
+from signer.session_context import SessionContext, decode_identities, encode_identities
 from signer.wire import ProtocolMessage
 
 RESUME_FORMAT = 1
 
 
 def encode_resume(
-    request: DkgRequest, parties: tuple[int, ...], public_key: bytes, from_version: int, messages: list[ProtocolMessage]
+    context: SessionContext,
+    request: DkgRequest,
+    parties: tuple[int, ...],
+    public_key: bytes,
+    from_version: int,
+    messages: list[ProtocolMessage],
 ) -> bytes:
     """The public bytes a pending version carries to finish its session after a restart (JSON: it is read
-    by this engine only, and an operator can inspect it)."""
+    by this engine only, and an operator can inspect it). `context`'s identities are every participant's,
+    leaving parties' included, as the session signed and checked its messages with them."""
     doc = {
         "format": RESUME_FORMAT,
+        "identities": encode_identities(context.parties).hex(),
         "request": {
             "session_id": request.session_id,
             "key_id": request.key_id,
@@ -94,6 +101,7 @@ class Resume:
                 old_parties=tuple(int(p) for p in r["old_parties"]),
             )
             self.parties = tuple(int(p) for p in doc["parties"])
+            self.identities = decode_identities(bytes.fromhex(doc["identities"]))
             self.public_key = bytes.fromhex(doc["public_key"])
             self.from_version = int(doc["from_version"])
             self.messages = [

@@ -28,6 +28,13 @@ Session ids are single-use (contract §4.7): a start records its id in the store
 before, whether that session is still retained, was forgotten, or ran before a restart. A start naming
 an ended session, or an id the store already holds, is ALREADY_EXISTS.
 
+Key refresh and reshare (docs/contract.md §12, docs/lifecycle.md §4) are DKG sessions with an `operation`
+on an existing key. The session's new share is stored as the key's pending version (with its audit row)
+before its round-3 confirmation leaves the node; every participant's confirmation of the same digest
+commits it (the old secret and the key's presignatures go in the same transaction). After the prepare no
+round deadline applies: only differing confirmations or a new operation on the key (the relay's roll back)
+drop the pending version, and a restart rebuilds the confirmation round from the store (`lifecycle.py`).
+
 The store is an `EngineStore` (storage.py): signer.store.Store, or the in-memory store of the tests.
 Ids, party counts and indices are checked with `signer.limits`, the functions the gRPC edge uses.
 
@@ -252,8 +259,8 @@ class SessionManager:
         self._check_capacity()
         lifecycle_share: bytes | None = None
         if isinstance(request, DkgRequest) and request.operation != CREATE:
-            await self._supersede(request)
             setup, lifecycle_share = await self._lifecycle_setup(request, binding)
+            await self._supersede(request)
         elif isinstance(request, DkgRequest):
             if request.key_id in self._dkg_keys:
                 raise AlreadyExists(f"a DKG for key id {request.key_id!r} is already running")
@@ -654,7 +661,7 @@ class SessionManager:
         assert isinstance(req, DkgRequest)
         version = setup.key_version + 1
         retiring = not pending.key_share
-        resume = encode_resume(req, setup.parties, pending.public_key, setup.key_version, messages)
+        resume = encode_resume(setup.context, req, setup.parties, pending.public_key, setup.key_version, messages)
         new_ids = setup.context.parties if req.operation == REFRESH else tuple(req.party_identities)
         what = "retirement" if retiring else "share"
         audit = self._lifecycle_event(session, "key.prepare", f"version {version} pending ({what})")
@@ -742,13 +749,7 @@ class SessionManager:
         binding = self._protocols[(req.protocol, req.curve)]
         read = binding.read_confirmation
         assert read is not None
-        identities = {q.party: q for q in req.party_identities}
-        if req.operation == RESHARE:
-            # A leaving party's identity is the one it had in the key (stored with the version it left).
-            stored = decode_identities(p.info.party_identities) if p.retiring else ()
-            identities.update((q.party, q) for q in stored if q.party not in identities)
-        everyone = tuple(identities[q] for q in resume.parties if q in identities)
-        context = lifecycle_context(req, everyone)
+        context = lifecycle_context(req, resume.identities)
         setup = SessionSetup(
             SessionKind.DKG, req, req.protocol, req.curve, req.party_index, resume.parties, context, False,
             resume.from_version,

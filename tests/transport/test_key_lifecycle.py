@@ -18,12 +18,14 @@ import nacl.exceptions
 import nacl.signing
 import pytest
 import trio
+import trio_asyncio
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError
 
 from gen.mpc.v1 import SessionState
-from signer.client.coordinator import KeyParties, Outcome
+from signer.client.coordinator import KeyParties, NodeView, Outcome
 from signer.client.in_trio import TrioCoordinator
+from signer.client.party import LocalParty
 from signer.crypto import vss
 from signer.crypto.identity import ED25519, IdentityKey
 from signer.crypto.preparams import load_fixture_preparams
@@ -75,17 +77,20 @@ async def run_lifecycle(
     local: Mapping[int, SessionProtocol],
     *,
     parties: tuple[PartyIdentity, ...] | None = None,
+    leaving: tuple[PartyIdentity, ...] = (),
     node_index: int = 2,
     **kw: object,
 ) -> Outcome:
     """One refresh or reshare through the client library's relay loop; `parties` are the identities of the
-    new set (default: the key's, as a refresh keeps them)."""
+    new set (default: the key's, as a refresh keeps them), `leaving` those of old parties not in it (part
+    of the session context, not of the request)."""
     key = coordinator.keys[key_id]
     named = parties or key.identities
     options = {"protocol": key.protocol, "curve": key.curve, **kw}
     start = start_lifecycle(sid, key_id, operation, node_index, named, **options)  # type: ignore[arg-type]
     context_kw = {k: v for k, v in options.items() if k != "total"}
-    context = lifecycle_context(sid, key_id, operation, named, **context_kw)  # type: ignore[arg-type]
+    everyone = tuple(sorted((*named, *leaving), key=lambda p: p.party))
+    context = lifecycle_context(sid, key_id, operation, everyone, **context_kw)  # type: ignore[arg-type]
     return await coordinator._run(sid, "dkg", {node_index: start}, local, context)
 
 
@@ -102,6 +107,14 @@ def reconstructs(public_key: bytes, shares: dict[int, int]) -> bool:
     g = FROST_ED25519_SHA512.group
     secret = sum(vss.lagrange_at_zero(i, sorted(shares), g.order) * y for i, y in shares.items()) % g.order
     return g.encode_point(g.base_mul(secret)) == public_key
+
+
+async def settled(coordinator: TrioCoordinator, sid: str) -> NodeView:
+    """The node's view of a DKG session once it is no longer RUNNING."""
+    with trio.fail_after(10):
+        while (view := await coordinator.nodes[2].status(sid, "dkg", 200)).state == SessionState.RUNNING:
+            pass
+    return view
 
 
 async def audit(node: SecureNode, key_id: str) -> list[tuple[str, str]]:
@@ -146,28 +159,47 @@ async def test_frost_refresh_keeps_the_key_and_old_shares_do_not_mix(frost):
     assert await store.pending_versions() == []
 
 
-async def test_refresh_requests_are_checked_against_the_stored_key(frost):
+async def test_refresh_and_reshare_requests_are_checked_against_the_stored_key(frost):
+    """docs/contract.md §12.1-12.2: each refused start names what is wrong, and starts nothing."""
     node, coordinator = frost
-    p1, _ = await frost_key(coordinator, "wallet")
+    await frost_key(coordinator, "wallet")
     n = coordinator.nodes[2].aio
-    ids = coordinator.keys["wallet"].identities
-    cases = [
-        ("missing", "refresh", {}, Status.NOT_FOUND, "no key"),
-        ("wallet", "refresh", {"threshold": 2, "total": 3}, Status.INVALID_ARGUMENT, "total_parties"),
-        ("wallet", "refresh", {"curve": "secp256k1"}, Status.INVALID_ARGUMENT, "curve"),
-        ("wallet", "reshare", {"old_parties": (1, 2, 3)}, Status.INVALID_ARGUMENT, "old_parties"),
-        ("wallet", "create", {}, Status.ALREADY_EXISTS, "already exists"),
+    device, me = coordinator.keys["wallet"].identities
+    other = PartyIdentity(1, ED25519, IdentityKey.generate().public_key)
+    p3 = PartyIdentity(3, ED25519, IdentityKey.generate().public_key)
+    me_as_3 = PartyIdentity(3, ED25519, me.public_key)
+    invalid, found, exists = Status.INVALID_ARGUMENT, Status.NOT_FOUND, Status.ALREADY_EXISTS
+    cases = [  # key id, operation, this node's index, identities, other fields, status, text
+        ("missing", "refresh", 2, (device, me), {}, found, "no key"),
+        ("wallet", "refresh", 2, (device, me), {"total": 3}, invalid, "total_parties"),
+        ("wallet", "refresh", 2, (device, me), {"curve": "secp256k1"}, invalid, "curve"),
+        ("wallet", "refresh", 1, (device, me), {}, invalid, "party_index"),
+        ("wallet", "refresh", 2, (other, me), {}, invalid, "a refresh keeps the key's identities"),
+        ("wallet", "refresh", 2, (device, me), {"old_parties": (1, 2)}, invalid, "RESHARE only"),
+        ("wallet", "create", 2, (device, me), {}, exists, "already exists"),
+        ("wallet", "reshare", 2, (device, me, p3), {"total": 3, "old_parties": (1, 2, 3)}, invalid, "old_parties"),
+        ("wallet", "reshare", 2, (device, me, p3), {"total": 3, "old_parties": (2,)}, invalid, "threshold"),
+        (
+            "wallet",
+            "reshare",
+            2,
+            (other, me, p3),
+            {"total": 3, "old_parties": (1, 2)},
+            invalid,
+            "keep their identities",
+        ),
+        ("wallet", "reshare", 2, (device, me, p3), {"total": 3, "old_parties": (1, 3)}, exists, "not in old_parties"),
+        ("wallet", "reshare", 2, (device, p3), {"old_parties": (1, 3)}, invalid, "neither"),
+        ("missing", "reshare", 2, (device, me, p3), {"total": 3, "old_parties": (1, 2)}, found, "must hold it"),
+        ("missing", "reshare", 3, (device, me_as_3), {"old_parties": (1, 2)}, invalid, "cannot authenticate"),
     ]
-    for i, (key_id, operation, kw, status, text) in enumerate(cases):
+    for i, (key_id, operation, index, ids, kw, status, text) in enumerate(cases):
+        start = start_lifecycle(f"bad-{i}", key_id, operation, index, ids, **kw)  # type: ignore[arg-type]
         with pytest.raises(GRPCError) as err:
-            await trio_run(start_lifecycle(f"bad-{i}", key_id, operation, 2, ids, **kw), n)  # type: ignore[arg-type]
-        assert (err.value.status, text in (err.value.message or "")) == (status, True), err.value.message
-
-
-async def trio_run(start, n):  # noqa: ANN001, ANN201
-    import trio_asyncio
-
-    return await trio_asyncio.aio_as_trio(start)(n)
+            await trio_asyncio.aio_as_trio(start)(n)
+        assert (err.value.status, text in (err.value.message or "")) == (status, True), (i, err.value.message)
+    assert await node_store(node).pending_versions() == []
+    assert [k.key_version for k in await node_store(node).list_keys()] == [1]
 
 
 def _lying_dealer(session: FrostRefreshSession) -> FrostRefreshSession:
@@ -198,7 +230,8 @@ async def test_a_cheating_party_is_named_and_nobody_switches(frost):
     out = await run_lifecycle(
         coordinator, "refresh-bad", "wallet", "refresh", {1: _lying_dealer(FrostRefreshSession("refresh-bad", 1, p1))}
     )
-    assert out.nodes[2].state == SessionState.FAILED and out.nodes[2].culprits == (1,), out.nodes[2].error
+    view = await settled(coordinator, "refresh-bad")  # P1's own session may fail before the node's
+    assert view.state == SessionState.FAILED and view.culprits == (1,), view
     out = await run_lifecycle(
         coordinator,
         "refresh-split",
@@ -206,7 +239,8 @@ async def test_a_cheating_party_is_named_and_nobody_switches(frost):
         "refresh",
         {1: _other_digest(FrostRefreshSession("refresh-split", 1, p1))},
     )
-    assert out.nodes[2].state == SessionState.FAILED and "different" in out.nodes[2].error
+    view = await settled(coordinator, "refresh-split")
+    assert view.state == SessionState.FAILED and "different" in view.error, view
 
     with trio.fail_after(5):
         while await store.pending_versions():  # the roll back runs as the session ends
@@ -254,6 +288,86 @@ async def test_reshare_2of2_to_2of3_every_pair_signs(frost):
     pair = {i: FrostSignSession("sign-13", i, shares[i], message, (1, 3)) for i in (1, 3)}
     driver.run_ok(pair)
     nacl.signing.VerifyKey(public_key).verify(message, pair[1].result.signature)
+
+
+async def test_reshare_replacing_the_node_retires_its_share(frost):
+    """{1, 2} -> {1, 3}: the node deals and leaves. It completes with the new version and no share (audit
+    `key.retire`); P1 and the new P3 sign alone; the node's old share is useless with P1's new one."""
+    node, coordinator = frost
+    store = node_store(node)
+    p1, public_key = await frost_key(coordinator, "wallet")
+    old_node = (await store.get_share("wallet")).share
+    p3 = IdentityKey.generate()
+    coordinator.aio.identities[3] = p3
+    device, node_id = coordinator.keys["wallet"].identities
+    new_ids = (device, PartyIdentity(3, ED25519, p3.public_key))
+    sid = "reshare-out"
+    local = {
+        1: FrostReshareSession(sid, 1, p1, PAIR, 2, (1, 3)),
+        3: FrostReshareSession(sid, 3, None, PAIR, 2, (1, 3), public_key=public_key),
+    }
+    out = await run_lifecycle(
+        coordinator, sid, "wallet", "reshare", local, parties=new_ids, leaving=(node_id,), old_parties=PAIR
+    )
+    assert out.ok, out.error
+    assert await key_version(coordinator.nodes[2], sid) == 2 and out.nodes[2].public_key == public_key
+    assert await store.list_keys() == [] and await store.pending_versions() == []
+    assert ("key.retire", "version 1 → 2: this party left the key") in await audit(node, "wallet")
+    shares = {1: out.local[1].key_share, 3: out.local[3].key_share}
+    from tests.support import driver
+
+    pair = {i: FrostSignSession("sign-13", i, shares[i], b"without the node", (1, 3)) for i in (1, 3)}
+    driver.run_ok(pair)
+    nacl.signing.VerifyKey(public_key).verify(b"without the node", pair[1].result.signature)
+    assert reconstructs(public_key, {1: signing_share(shares[1]), 3: signing_share(shares[3])})
+    assert not reconstructs(public_key, {1: signing_share(shares[1]), 2: signing_share(old_node)})
+
+
+async def test_a_new_refresh_rolls_back_one_waiting_for_confirmations(frost):
+    """The relay's roll back (contract §12.4): refresh A has its pending version stored and its confirmation
+    out, P1's confirmation never arrives. A new refresh of the key cancels A and drops its pending version;
+    the new one starts from version 1 and completes. While A is still in round 1, a new one is refused."""
+    node, coordinator = frost
+    store = node_store(node)
+    p1, public_key = await frost_key(coordinator, "wallet")
+    client = coordinator.nodes[2]
+    ids = coordinator.keys["wallet"].identities
+    context = lifecycle_context("refresh-a", "wallet", "refresh", ids)
+    device = coordinator.aio.identities[1]
+    party = LocalParty("refresh-a", FrostRefreshSession("refresh-a", 1, p1), identity=device, context=context)
+    view = await trio_asyncio.aio_as_trio(start_lifecycle("refresh-a", "wallet", "refresh", 2, ids))(client.aio)
+    with pytest.raises(GRPCError) as err:  # A is in round 1, nothing stored: B must wait for A's deadline
+        await trio_asyncio.aio_as_trio(start_lifecycle("refresh-b0", "wallet", "refresh", 2, ids))(client.aio)
+    assert err.value.status == Status.ALREADY_EXISTS
+    to_node = party.start()
+    for m in view.outbound:
+        to_node += party.receive(m)
+    for m in to_node:
+        if m.round < 3:  # everything but P1's confirmation
+            await client.submit(m)
+    with trio.fail_after(10):
+        while not any(m.round == 3 for m in (await client.status("refresh-a", "dkg", 200)).outbound):
+            pass
+    (pending,) = await store.pending_versions()
+    assert (pending.session_id, pending.info.key_version) == ("refresh-a", 2)
+
+    out = await run_lifecycle(
+        coordinator, "refresh-b", "wallet", "refresh", {1: FrostRefreshSession("refresh-b", 1, p1)}
+    )
+    assert out.ok, out.error
+    assert (await client.status("refresh-a", "dkg", 0)).state == SessionState.CANCELLED
+    assert await key_version(client, "refresh-b") == 2
+    rows = [(op, result) for op, result in await audit(node, "wallet") if op.startswith("key.")]
+    assert rows == [
+        ("key.prepare", "version 2 pending (share)"),
+        ("key.rollback", "version 2 dropped: superseded by refresh-b"),
+        ("key.prepare", "version 2 pending (share)"),
+        ("key.commit", "version 1 → 2"),
+    ]
+    new_p1 = out.local[1].key_share
+    out = await frost_sign(coordinator, "sign-b", "wallet", new_p1, b"after the second try")
+    assert out.ok, out.error
+    nacl.signing.VerifyKey(public_key).verify(b"after the second try", out.nodes[2].signature)
 
 
 # --- GG20 ----------------------------------------------------------------------------------------------

@@ -814,7 +814,8 @@ class StartDkgRequest(betterproto2.Message):
 
     key_id: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
     """
-    The new key's id (§2.4); must not exist on this node (ALREADY_EXISTS).
+    The key's id (§2.4). CREATE: a new one, which must not exist on this node (ALREADY_EXISTS); REFRESH
+    and RESHARE: the existing key (§12.1, §12.2 say which node must hold it).
     """
 
     protocol: "Protocol" = betterproto2.field(3, betterproto2.TYPE_ENUM, default_factory=lambda: Protocol(0))
@@ -839,14 +840,15 @@ class StartDkgRequest(betterproto2.Message):
 
     party_index: "int" = betterproto2.field(7, betterproto2.TYPE_UINT32)
     """
-    This node's 1-based index among the parties.
+    This node's 1-based index among the parties (RESHARE: in old_parties, the new set, or both).
     """
 
     party_identities: "list[PartyIdentity]" = betterproto2.field(20, betterproto2.TYPE_MESSAGE, repeated=True)
     """
     Every party's identity key, parties 1..total_parties each exactly once, this node's own included
     (it must equal the node's identity, see Ping). Stored with the key share; bound into every message
-    of this and every later session on the key (§11).
+    of this and every later session on the key (§11). REFRESH: none, or exactly the stored ones; RESHARE:
+    the new set's, total_parties of them, whose indices are the new parties (§12.2).
     """
 
     operation: "KeyOperation" = betterproto2.field(40, betterproto2.TYPE_ENUM, default_factory=lambda: KeyOperation(0))
@@ -857,8 +859,7 @@ class StartDkgRequest(betterproto2.Message):
     old_parties: "list[int]" = betterproto2.field(41, betterproto2.TYPE_UINT32, repeated=True)
     """
     RESHARE only: the current holders that deal the key (at least its threshold). The new parties are
-    those of party_identities (1..total_parties without identities); threshold and total_parties describe
-    the new set (§12).
+    those of party_identities; threshold and total_parties describe the new set (§12.2).
     """
 
 
