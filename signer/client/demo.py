@@ -397,7 +397,7 @@ class _Demo:
                 continue
             version, sid = pending
             if sid not in ended:
-                ended[sid] = await self._ended(sid, version)
+                ended[sid] = await self._ended(sid, version, store)
             what = f"{store.directory.name}: key version {version} of session {sid}"
             if ended[sid] == SessionState.COMPLETED:
                 store.commit(self.key_id)
@@ -415,14 +415,16 @@ class _Demo:
         indices = sorted(int(d.name[1:]) for d in self.data_dir.glob("p*") if d.name[1:].isdigit())
         return [self.store(i) for i in indices]
 
-    async def _ended(self, sid: str, version: int) -> SessionState:
-        """How the node says session `sid` ended; DemoError while it runs or if the node does not know it."""
+    async def _ended(self, sid: str, version: int, store: PartyStore) -> SessionState:
+        """How the node says session `sid` ended; DemoError while it runs or if the node does not know it
+        (any more): then only the operator can tell, from the version the node holds."""
         try:
             view = await self.coordinator.nodes[NODE].status(sid, "dkg", 0)
         except GRPCError as exc:
             raise DemoError(
-                f"key {self.key_id!r}: session {sid} left key version {version} pending and the node "
-                f"answers {exc.status.name} for it: P1 keeps both versions, nothing was signed"
+                f"key {self.key_id!r}: session {sid} left key version {version} pending in {store.directory} and "
+                f"the node answers {exc.status.name} for it: both versions kept, nothing signed "
+                "(`signer key list` on the node shows the version it holds)"
             ) from None
         if view.state == SessionState.RUNNING:
             raise DemoError(f"key {self.key_id!r}: session {sid} (key version {version}) is still running on the node")

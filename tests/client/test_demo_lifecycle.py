@@ -216,7 +216,8 @@ def test_an_interrupted_refresh_is_settled_by_the_next_run_from_the_node(served,
     res = served_demo(served, tmp_path, "--key-id", "wallet-r")
     assert res.returncode == 1 and res.stdout == b""
     assert res.stderr.decode().splitlines()[-1] == (
-        "signer: error: key 'wallet-r': session refresh-never-started left key version 3 pending and the node "
-        "answers NOT_FOUND for it: P1 keeps both versions, nothing was signed"
+        f"signer: error: key 'wallet-r': session refresh-never-started left key version 3 pending in {store.directory} "
+        "and the node answers NOT_FOUND for it: both versions kept, nothing signed "
+        "(`signer key list` on the node shows the version it holds)"
     )
     assert store.current("wallet-r") == current and store.pending("wallet-r") == (3, "refresh-never-started")
