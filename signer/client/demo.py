@@ -440,8 +440,8 @@ class _Demo:
         return [p.party for p in parties.identities if p.party not in (P1, NODE)]
 
     async def sign_all(self, record: KeyRecord) -> None:
-        """Sign every message with P1 and the node and, once the key has backup parties, with the node and
-        the backups (the wallet without its device)."""
+        """Sign every message with the key's first T parties (P1, the node, ...) and, once the key has backup
+        parties and T of them without P1, with those too (the wallet without its device)."""
         parties = [p.party for p in record.parties.identities]
         t = record.parties.threshold
         quorums = [tuple(parties[:t])]
