@@ -531,7 +531,8 @@ class SessionManager:
         pending version and released its confirmation, only the coordinator knows whether anyone committed;
         starting a new operation on the key is its decision that nobody did (it could not deliver every
         confirmation), so the old session is cancelled and its pending version rolled back. One that is still
-        in its first rounds is ALREADY_EXISTS (it ends by its round deadline)."""
+        in its first rounds is ALREADY_EXISTS (it ends by its round deadline). Runs only once the new request
+        has passed its checks: a refused start rolls nothing back."""
         for session in list(self._sessions.values()):
             setup = session.setup
             if setup.kind is not SessionKind.DKG or setup.key_id != req.key_id or session.state.terminal:
@@ -541,6 +542,14 @@ class SessionManager:
             session.superseded_by = req.session_id
             session.cancel(f"superseded by session {req.session_id!r}: the coordinator rolled this one back")
             await session.done.wait()
+        # A pending version whose session is no longer here (it ended on a store fault after its prepare, or
+        # ran on another replica) is dropped by the same decision.
+        for pending in await self._store.pending_versions():
+            if pending.info.key_id == req.key_id:
+                v = pending.info.key_version
+                result = f"version {v} dropped: superseded by {req.session_id}"
+                audit = AuditEvent(pending.session_id, req.key_id, "key.rollback", None, result, "relay")
+                await self._store.rollback_version(req.key_id, v, pending.session_id, audit=audit)
 
     async def _lifecycle_setup(self, req: DkgRequest, binding: ProtocolBinding) -> tuple[SessionSetup, bytes | None]:
         """Check a REFRESH or RESHARE against the stored key (docs/lifecycle.md §6) and make its setup;

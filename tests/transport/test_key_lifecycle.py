@@ -125,6 +125,7 @@ async def test_frost_refresh_keeps_the_key_and_old_shares_do_not_mix(frost):
     node, coordinator = frost
     store = node_store(node)
     old_p1, public_key = await frost_key(coordinator, "wallet")
+    assert await key_version(coordinator.nodes[2], "dkg-wallet") == 1
     old_node = (await store.get_share("wallet")).share
 
     out = await run_lifecycle(
