@@ -389,7 +389,11 @@ class _Demo:
     async def resolve_pending(self, record: KeyRecord) -> KeyRecord:
         """A refresh or reshare that an earlier run left prepared (it stopped before the outcome, or before
         every party committed): commit each local party's pending version if the node completed that
-        session, drop it if the session failed (docs/lifecycle.md §4); otherwise stop, keeping both."""
+        session, and drop it if the session failed or still waits in its confirmation round (contract
+        §12.4). Waiting means the node lacks a confirmation only this demo could relay, so nobody
+        committed: the demo's parties commit only after the node completed, and the node only with every
+        confirmation; the node's own pending version goes when the next refresh or reshare of the key
+        starts. A session the node does not know stops the demo, keeping both versions."""
         ended: dict[str, SessionState] = {}
         for store in self._local_stores():
             pending = store.pending(self.key_id)
@@ -404,7 +408,8 @@ class _Demo:
                 progress(f"{what} committed (the node completed it)")
             else:
                 store.rollback(self.key_id)
-                progress(f"{what} dropped (it ended {ended[sid].name})")
+                state = "still waits for confirmations" if ended[sid] == SessionState.RUNNING else ended[sid].name
+                progress(f"{what} dropped (on the node it {state})")
         current = self.store(P1).current(self.key_id)
         assert current is not None  # committing or dropping a pending version keeps a current one
         self.coordinator.remember_key(self.key_id, current.parties)
@@ -416,8 +421,8 @@ class _Demo:
         return [self.store(i) for i in indices]
 
     async def _ended(self, sid: str, version: int, store: PartyStore) -> SessionState:
-        """How the node says session `sid` ended; DemoError while it runs or if the node does not know it
-        (any more): then only the operator can tell, from the version the node holds."""
+        """The state of session `sid` on the node; DemoError if the node does not know it (any more): then
+        only the operator can tell, from the version the node holds."""
         try:
             view = await self.coordinator.nodes[NODE].status(sid, "dkg", 0)
         except GRPCError as exc:
@@ -426,8 +431,6 @@ class _Demo:
                 f"the node answers {exc.status.name} for it: both versions kept, nothing signed "
                 "(`signer key list` on the node shows the version it holds)"
             ) from None
-        if view.state == SessionState.RUNNING:
-            raise DemoError(f"key {self.key_id!r}: session {sid} (key version {version}) is still running on the node")
         return SessionState(view.state)
 
     def _preparams_note(self, parties: list[int]) -> None:

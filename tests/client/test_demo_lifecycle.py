@@ -165,9 +165,11 @@ def served_demo(node: ServedNode, data_dir: Path, *args: str) -> subprocess.Comp
     )
 
 
-async def refresh_lost_after_p1_confirmed(node: ServedNode, store: PartyStore, key_id: str) -> None:
-    """A refresh whose relay dies right after it delivered P1's confirmation to the node: P1 has prepared
-    (its pending version is on disk) but never saw the outcome; the node has every confirmation."""
+async def interrupted_refresh(node: ServedNode, store: PartyStore, key_id: str, sid: str, *, delivered: bool) -> None:
+    """A refresh whose relay dies at P1's confirmation, after delivering it to the node (`delivered`: the
+    node then has every confirmation and commits) or before (the node waits in its confirmation round,
+    which has no deadline). Either way P1 has prepared (its pending version is on disk) and never saw the
+    outcome."""
     certs = node.certs
     ctx = client_ssl_context(certs.ca_cert, certs.client_cert, certs.client_key)
     minter = TokenMinter.from_file(certs.jwt_private_key, "mpc-service", "mpc-signer")
@@ -179,35 +181,46 @@ async def refresh_lost_after_p1_confirmed(node: ServedNode, store: PartyStore, k
         coordinator.remember_key(key_id, current.parties)
         submit = client.submit
 
-        async def dies_after_p1_confirmation(m: WireMessage) -> NodeView:
+        async def dies_at_p1_confirmation(m: WireMessage) -> NodeView:
+            confirmation = m.from_party == 1 and m.round == 3
+            if confirmation and not delivered:
+                raise ConnectionResetError("relay lost")
             view = await submit(m)
-            if m.from_party == 1 and m.round == 3:
+            if confirmation:
                 raise ConnectionResetError("relay lost")
             return view
 
-        client.submit = dies_after_p1_confirmation  # type: ignore[method-assign]
-        sid = "refresh-interrupted"
+        client.submit = dies_at_p1_confirmation  # type: ignore[method-assign]
 
         def prepare(index: int, key: KeyParties, pending: DkgResult) -> None:
             store.prepare(key_id, KeyRecord(pending.key_share, key, current.version + 1), sid)
 
-        session = FrostRefreshSession(sid, 1, current.share)
         with pytest.raises(ConnectionResetError):
-            await coordinator.refresh(sid, key_id, {1: session}, prepare=prepare)
+            await coordinator.refresh(sid, key_id, {1: FrostRefreshSession(sid, 1, current.share)}, prepare=prepare)
+    assert store.pending(key_id) == (current.version + 1, sid)
+    assert store.current(key_id) == current  # P1 still signs with the current version beside the pending one
 
 
 def test_an_interrupted_refresh_is_settled_by_the_next_run_from_the_node(served, tmp_path):
     first = signings(served_demo(served, tmp_path, "--key-id", "wallet-r"))
     store = PartyStore(tmp_path / "p1")
-    asyncio.run(refresh_lost_after_p1_confirmed(served, store, "wallet-r"))
-    assert store.pending("wallet-r") == (2, "refresh-interrupted")
-    assert store.current("wallet-r").version == 1  # P1 still holds version 1 beside the pending one
 
+    # P1's confirmation never reached the node: nobody committed; the next run drops P1's pending version
+    # and signs with version 1 (the node still has it current).
+    asyncio.run(interrupted_refresh(served, store, "wallet-r", "refresh-undelivered", delivered=False))
+    res = served_demo(served, tmp_path, "--key-id", "wallet-r")
+    kept = signings(res)
+    assert "session refresh-undelivered dropped (on the node it still waits for confirmations)" in res.stderr.decode()
+    assert store.pending("wallet-r") is None and store_files(tmp_path / "p1") == {"share", "parties.json"}
+
+    # It reached the node, which committed: the next run commits P1's pending version and signs with it.
+    # (This refresh's start also cancels the node's session left waiting above.)
+    asyncio.run(interrupted_refresh(served, store, "wallet-r", "refresh-delivered", delivered=True))
     res = served_demo(served, tmp_path, "--key-id", "wallet-r")
     again = signings(res)
-    assert "session refresh-interrupted committed (the node completed it)" in res.stderr.decode()
-    assert [o["key_version"] for o in first + again] == [1, 2]
-    assert_one_key_verifies_all(first + again, first[0]["public_key"])
+    assert "session refresh-delivered committed (the node completed it)" in res.stderr.decode()
+    assert [o["key_version"] for o in first + kept + again] == [1, 1, 2]
+    assert_one_key_verifies_all(first + kept + again, first[0]["public_key"])
     assert store.pending("wallet-r") is None and store_files(tmp_path / "p1") == {"v2.share", "parties.json"}
 
     # A pending version from a session the node does not know: both kept, nothing signed, one line.
