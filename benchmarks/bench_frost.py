@@ -31,13 +31,15 @@ def sign_op(
     suite: Ciphersuite = FROST_ED25519_SHA512,
     message: bytes = MESSAGE,
     taproot: TaprootOutput | None = None,
+    signers: int | None = None,
 ):
-    """Signing by signers 1..t of a t-of-n key of `suite` (with `taproot`: for that output key)."""
+    """Signing by signers 1..t (or 1..`signers`) of a t-of-n key of `suite` (with `taproot`: for that
+    output key)."""
     shares = _dkg(t, n, suite)
-    signers = tuple(range(1, t + 1))
+    signers_ = tuple(range(1, (signers or t) + 1))
 
     def op() -> bytes:
-        sessions = {i: FrostSignSession("bench-sign", i, shares[i], message, signers, taproot) for i in signers}
+        sessions = {i: FrostSignSession("bench-sign", i, shares[i], message, signers_, taproot) for i in signers_}
         if run_local(sessions):
             raise RuntimeError("signing failed")
         return sessions[1].result.signature
@@ -63,6 +65,11 @@ def sign_2of2():
 @entry("frost.sign.2of3", note="signers {1,2} of a 2-of-3 key; same work as frost.sign.2of2")
 def sign_2of3():
     return sign_op(2, 3)
+
+
+@entry("frost.sign.2of3.echo", note="all 3 signers of a 2-of-3 key: three parties, so with the echo round")
+def sign_2of3_echo():
+    return sign_op(2, 3, signers=3)
 
 
 @entry("frost.sign.2of2.ref", note="PyPI frost-rs (ZcashFoundation frost-ed25519): preprocess x2, sign x2, aggregate")

@@ -348,11 +348,55 @@ def audit_record(entry: AuditEntry) -> dict[str, Any]:
         "result": entry.result,
         "client_identity": entry.client_identity,
         "message_digest": entry.message_digest.hex() if entry.message_digest else "",
+        "evidence": None if entry.evidence is None else evidence_record(entry.evidence),
     }
 
 
+def evidence_record(blob: bytes) -> dict[str, Any]:
+    """A row's blame evidence decoded (docs/contract.md §11.8), with `encoded` (hex) for a verifier of its
+    own; evidence that does not decode is shown as such, never a traceback."""
+    from signer.blame import Evidence, EvidenceError
+
+    try:
+        described = Evidence.decode(blob).describe()
+    except EvidenceError as exc:
+        described = {"error": str(exc)}
+    return {**described, "encoded": blob.hex()}
+
+
+def evidence_lines(evidence: dict[str, Any]) -> list[str]:
+    """`signer audit show`'s text form of decoded evidence: indented lines under its row."""
+    import json
+
+    if "error" in evidence:
+        return [f"  evidence: does not decode: {evidence['error']}"]
+    c = evidence["context"]
+    signatures = "all valid" if evidence["signatures_valid"] else "NOT ALL VALID"
+    lines = [
+        f"  evidence v{evidence['version']}: reporter={evidence['reporter']} culprits={evidence['culprits']} "
+        f"signatures={signatures} "
+        f"reason={json.dumps(evidence['reason'])}",
+        f"  context {c['hash']}: kind={c['kind']} session_id={c['session_id']} key_id={c['key_id']} "
+        f"protocol={c['protocol']} curve={c['curve']} threshold={c['threshold']} signers={c['signers']}",
+    ]
+    lines += [f"  party {p['party']}: {p['scheme']} {p['public_key']} ({p['fingerprint']})" for p in c["parties"]]
+    for i, m in enumerate(evidence["messages"], 1):
+        verdict = "valid" if m["signature_valid"] else f"INVALID ({m['signature_error']})"
+        lines += [
+            f"  message {i} ({m['source']}): from={m['from_party']} to={m['to_party']} round={m['round']} "
+            f"sequence={m['sequence']} signature={verdict}",
+            f"    payload={m['payload']}",
+            f"    party_signature={m['party_signature']}",
+        ]
+    lines += [
+        f"  equivocation: party {p} signed two different messages for one slot" for p in evidence["equivocations"]
+    ]
+    return lines
+
+
 def print_records(records: list[dict[str, Any]], as_json: bool) -> None:
-    """One JSON object per line, or one `field=value` line per record (values with spaces quoted)."""
+    """One JSON object per line, or one `field=value` line per record (values with spaces quoted; an
+    `evidence` field as indented lines below its record)."""
     import json
 
     for record in records:
@@ -363,8 +407,11 @@ def print_records(records: list[dict[str, Any]], as_json: bool) -> None:
                 " ".join(
                     f"{k}={json.dumps(v) if isinstance(v, str) and (not v or ' ' in v) else v}"
                     for k, v in record.items()
+                    if k != "evidence"
                 )
             )
+            if record.get("evidence"):
+                print("\n".join(evidence_lines(record["evidence"])))
 
 
 def cmd_key_list(args: argparse.Namespace) -> int:
@@ -544,7 +591,10 @@ def build_parser() -> argparse.ArgumentParser:
         "show",
         help="print one session's audit rows",
         description="One line per audit row of SESSION_ID: time, node, operation, key id, result, client "
-        "identity and message digest (hex). Exit 1 when the store has no row for that session.",
+        "identity and message digest (hex); under a row whose session named a culprit, its blame evidence: "
+        "the session context with every party's identity key, then each signed message (from, to, round, "
+        "sequence, payload and signature in hex) and whether its signature verifies. Exit 1 when the store "
+        "has no row for that session.",
     )
     add_config_flags(show)
     show.add_argument("session_id", metavar="SESSION_ID")

@@ -9,7 +9,9 @@ message is caught at the first message: the signature does not verify. An approv
 signer's identity signature over a signing's context: the device saying "sign exactly this".
 
 Both sides use these functions: the node's engine and the client library (P1), so the layouts have one
-source. A bottom module: it imports only `signer.crypto.identity`, and every layer may use it.
+source. `decode_context` reads a context back: a verifier of blame evidence (`signer.blame`, §11.8) takes
+the parties' identity keys from it. A bottom module: it imports only `signer.crypto.identity`, and every
+layer may use it.
 """
 
 from __future__ import annotations
@@ -35,17 +37,18 @@ APPROVE_NONE = "none"
 APPROVAL_POLICIES = (APPROVE_ALL_OTHER_SIGNERS, APPROVE_NONE)
 
 
-def _u32(value: int) -> bytes:
+def u32(value: int) -> bytes:
+    """u32(x): four bytes, big-endian."""
     return struct.pack(">I", value)
 
 
-def _bytes(value: bytes) -> bytes:
+def prefixed(value: bytes) -> bytes:
     """L(x) = u32(len(x)) ‖ x, as the MAC layout (docs/contract.md §3.3)."""
-    return _u32(len(value)) + value
+    return u32(len(value)) + value
 
 
 def _text(value: str) -> bytes:
-    return _bytes(value.encode("utf-8"))
+    return prefixed(value.encode("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -75,26 +78,60 @@ def encode_identities(identities: Iterable[PartyIdentity]) -> bytes:
     """The parties' identities in index order: u32(count) ‖ (u32(party) ‖ u32(scheme) ‖ L(public_key))*.
     The same bytes are the parties part of the session context and what the store keeps with a key share."""
     ordered = sorted(identities, key=lambda p: p.party)
-    return _u32(len(ordered)) + b"".join(_u32(p.party) + _u32(p.scheme) + _bytes(p.public_key) for p in ordered)
+    return u32(len(ordered)) + b"".join(u32(p.party) + u32(p.scheme) + prefixed(p.public_key) for p in ordered)
+
+
+class Reader:
+    """Reads the layouts above (`u32`, `u64`, `L(x)`) from `data`, raising `error` for anything short or left
+    over: the one parser of this module's encodings and of the blame evidence that carries them."""
+
+    def __init__(self, data: bytes, what: str, error: type[Exception] = IdentityError) -> None:
+        self._data, self._at, self._what, self._error = data, 0, what, error
+
+    def _take(self, n: int) -> bytes:
+        if self._at + n > len(self._data):
+            raise self._error(f"truncated {self._what}")
+        self._at += n
+        return self._data[self._at - n : self._at]
+
+    def u8(self) -> int:
+        return self._take(1)[0]
+
+    def u32(self) -> int:
+        return int.from_bytes(self._take(4), "big")
+
+    def u64(self) -> int:
+        return int.from_bytes(self._take(8), "big")
+
+    def blob(self) -> bytes:
+        """L(x): a u32 length, then that many bytes."""
+        return self._take(self.u32())
+
+    def text(self) -> str:
+        try:
+            return self.blob().decode("utf-8")
+        except UnicodeDecodeError:
+            raise self._error(f"{self._what}: text is not UTF-8") from None
+
+    @property
+    def left(self) -> int:
+        return len(self._data) - self._at
+
+    def end(self) -> None:
+        if self.left:
+            raise self._error(f"trailing bytes after the {self._what}")
+
+
+def _read_identities(r: Reader) -> tuple[PartyIdentity, ...]:
+    return tuple(PartyIdentity(r.u32(), r.u32(), r.blob()) for _ in range(r.u32()))
 
 
 def decode_identities(data: bytes) -> tuple[PartyIdentity, ...]:
     """The inverse of `encode_identities`; IdentityError for anything it could not have produced."""
-    try:
-        (count,), at = struct.unpack_from(">I", data), 4
-        parties = []
-        for _ in range(count):
-            party, scheme, length = struct.unpack_from(">III", data, at)
-            at += 12
-            if at + length > len(data):
-                raise IdentityError("truncated party identities")
-            parties.append(PartyIdentity(party, scheme, data[at : at + length]))
-            at += length
-    except struct.error:
-        raise IdentityError("truncated party identities") from None
-    if at != len(data):
-        raise IdentityError("trailing bytes after the party identities")
-    return tuple(parties)
+    r = Reader(data, "party identities")
+    parties = _read_identities(r)
+    r.end()
+    return parties
 
 
 @dataclass(frozen=True)
@@ -132,15 +169,15 @@ class SessionContext:
                 _text(self.key_id),
                 _text(self.protocol),
                 _text(self.curve),
-                _u32(self.threshold),
+                u32(self.threshold),
                 encode_identities(self.parties),
-                _u32(len(self.signers)),
-                *(_u32(s) for s in sorted(self.signers)),
-                _bytes(self.message),
-                _u32(len(self.derivation_path)),
-                *(_u32(i) for i in self.derivation_path),
+                u32(len(self.signers)),
+                *(u32(s) for s in sorted(self.signers)),
+                prefixed(self.message),
+                u32(len(self.derivation_path)),
+                *(u32(i) for i in self.derivation_path),
                 _text(self.presignature_id),
-                *(_text(name) + _bytes(self.extra[name]) for name in sorted(self.extra)),
+                *(_text(name) + prefixed(self.extra[name]) for name in sorted(self.extra)),
             ]
         )
 
@@ -154,6 +191,35 @@ class SessionContext:
             if p.party == party:
                 return p
         raise IdentityError(f"party {party} has no identity in this session")
+
+
+def decode_context(data: bytes) -> SessionContext:
+    """The inverse of `SessionContext.encode`: what a verifier of blame evidence reads the parties' identity
+    keys from. IdentityError for bytes `encode` could not have produced (also a re-encoding that differs,
+    so the decoded context's hash is always the hash of `data`)."""
+    if not data.startswith(CONTEXT_DOMAIN):
+        raise IdentityError("not a session context (wrong domain)")
+    r = Reader(data[len(CONTEXT_DOMAIN) :], "session context")
+    kind, session_id, key_id, protocol, curve = r.text(), r.text(), r.text(), r.text(), r.text()
+    threshold, parties = r.u32(), _read_identities(r)
+    signers = tuple(r.u32() for _ in range(r.u32()))
+    message = r.blob()
+    path = tuple(r.u32() for _ in range(r.u32()))
+    presignature_id = r.text()
+    extra = {}
+    while r.left:
+        name = r.text()
+        extra[name] = r.blob()
+    if kind not in KINDS:
+        raise IdentityError(f"session context kind must be one of {KINDS}")
+    if len({p.party for p in parties}) != len(parties) or len(set(signers)) != len(signers):
+        raise IdentityError("session context names a party or a signer twice")
+    context = SessionContext(
+        kind, session_id, key_id, protocol, curve, threshold, parties, signers, message, path, presignature_id, extra
+    )
+    if context.encode() != data:
+        raise IdentityError("not a canonical session context (parties, signers or tail fields out of order)")
+    return context
 
 
 # The context's `extra` field naming a Taproot signing (docs/contract.md §11.2): 0x01 ‖ the merkle root
@@ -188,7 +254,7 @@ def lifecycle_extra(operation: str, old_parties: Iterable[int] = ()) -> dict[str
     extra = {EXTRA_OPERATION: operation.encode()}
     if operation == RESHARE:
         quorum = sorted(old_parties)
-        extra[EXTRA_OLD_PARTIES] = _u32(len(quorum)) + b"".join(_u32(p) for p in quorum)
+        extra[EXTRA_OLD_PARTIES] = u32(len(quorum)) + b"".join(u32(p) for p in quorum)
     return extra
 
 
@@ -197,13 +263,13 @@ def message_signing_input(
 ) -> bytes:
     """What a party signs for one protocol message: the domain, the context hash, then the message fields
     laid out as the MAC lays them out."""
-    return (
-        MESSAGE_DOMAIN
-        + context_hash
-        + _text(session_id)
-        + struct.pack(">IIIQ", from_party, to_party, round, sequence)
-        + _bytes(payload)
-    )
+    return MESSAGE_DOMAIN + context_hash + message_fields(session_id, from_party, to_party, round, sequence, payload)
+
+
+def message_fields(session_id: str, from_party: int, to_party: int, round: int, sequence: int, payload: bytes) -> bytes:
+    """L(session_id) ‖ u32(from) ‖ u32(to) ‖ u32(round) ‖ u64(sequence) ‖ L(payload): a message's fields as
+    the MAC, the party signature and the blame evidence lay them out."""
+    return _text(session_id) + struct.pack(">IIIQ", from_party, to_party, round, sequence) + prefixed(payload)
 
 
 def approval_input(context_hash: bytes) -> bytes:

@@ -18,6 +18,9 @@ from typing import Protocol, TypeVar
 
 W = TypeVar("W")
 
+# `to_party` of a message to every other party of the session (docs/contract.md §3.1).
+BROADCAST = 0
+
 
 @dataclass(frozen=True)
 class ProtocolMessage:

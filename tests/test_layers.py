@@ -5,7 +5,8 @@ cannot slip past. The rules:
 
 - Bottom modules `signer.limits`, `signer.schemes`, `signer.wire` (and `signer/__init__`) import nothing
   from signer: every layer may use them. `signer.session_context` (the signed layouts both the node and
-  the client compute) is a bottom module too, but signs and verifies with `signer.crypto.identity`.
+  the client compute) is a bottom module too, but signs and verifies with `signer.crypto.identity`; and
+  `signer.blame` (blame evidence, read by the engine, the CLI and any verifier) uses those two and `signer.wire`.
 - The core chain is transport -> engine -> protocols -> crypto, downward only:
   - crypto imports nothing from signer outside crypto;
   - protocols (sans-IO) import only crypto and the bottom modules, and no I/O library;
@@ -25,9 +26,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SIGNER = ROOT / "signer"
-BOTTOM = ("signer.limits", "signer.schemes", "signer.wire", "signer.session_context")
-# Bottom modules that may import these crypto modules (and nothing else from signer).
-BOTTOM_CRYPTO = {"signer.session_context": ("signer.crypto.identity",)}
+BOTTOM = ("signer.limits", "signer.schemes", "signer.wire", "signer.session_context", "signer.blame")
+# Bottom modules that may import these modules (and nothing else from signer).
+BOTTOM_CRYPTO = {
+    "signer.session_context": ("signer.crypto.identity",),
+    "signer.blame": ("signer.crypto.identity", "signer.session_context", "signer.wire"),
+}
 IO_LIBRARIES = ("trio", "trio_asyncio", "trio_parallel", "asyncio", "grpclib", "grpc", "socket", "sqlite3", "asyncpg")
 
 ALLOWED_EXCEPTIONS: set[tuple[str, str]] = set()

@@ -752,6 +752,9 @@ class Coordinator:
                         if m.from_party != i and m.to_party in (0, i) and views[i].state == SessionState.RUNNING:
                             current = i
                             take(i, await self._submit(node, m, kind))
+                for party in parties.values():
+                    if party.failure is not None:  # its last messages are relayed above
+                        raise party.failure
                 failed = [v for v in views.values() if v.state not in (SessionState.RUNNING, SessionState.COMPLETED)]
                 if failed:
                     return Outcome(failed[0].state, views, error=failed[0].error, culprits=failed[0].culprits)

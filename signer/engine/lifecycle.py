@@ -131,6 +131,7 @@ class ConfirmationWait(SessionProtocol):
 
     def __init__(
         self,
+        session_id: str,
         party_index: int,
         parties: tuple[int, ...],
         digest: bytes,
@@ -138,6 +139,7 @@ class ConfirmationWait(SessionProtocol):
         public_key: bytes,
         messages: list[tuple[int, int, int, bytes]],
     ) -> None:
+        self.session_id = session_id
         self.party_index = party_index
         self.parties = parties
         self._digest = digest

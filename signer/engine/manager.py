@@ -90,6 +90,7 @@ from signer.engine.registry import PresignResult, ProtocolBinding, SchemeKey, de
 from signer.engine.session import Builder, Session, SessionSetup
 from signer.engine.storage import EngineStore
 from signer.protocols.base import DkgResult, ProtocolError, SessionProtocol, SignResult
+from signer.protocols.echo import inner_round, uses_echo
 from signer.session_context import (
     CREATE,
     KEY_OPERATIONS,
@@ -764,9 +765,16 @@ class SessionManager:
             resume.from_version,
         )  # fmt: skip
 
+        # The stored confirmation carries its wire round; in an echoed session (three or more parties) the
+        # session's echo wrapper numbers rounds itself, so ConfirmationWait is given the inner round.
+        echoed = uses_echo(resume.parties)
+        messages = [
+            (to, (inner_round(rnd) or rnd) if echoed else rnd, seq, body) for to, rnd, seq, body in resume.messages
+        ]
+
         async def build() -> SessionProtocol:
             return ConfirmationWait(
-                req.party_index, resume.parties, p.confirm_digest, read, resume.public_key, resume.messages
+                req.session_id, req.party_index, resume.parties, p.confirm_digest, read, resume.public_key, messages
             )
 
         session = Session(
@@ -936,16 +944,17 @@ class SessionManager:
         result = session.state.name.lower()
         if session.culprits:
             result += f" culprits={list(session.culprits)}"
-        await self._store.append_audit(**asdict(self._audit_event(session, result)))
+        await self._store.append_audit(**asdict(self._audit_event(session, result, session.blame_evidence())))
 
-    def _audit_event(self, session: Session, result: str) -> AuditEvent:
-        """What the audit log records of a session: what it was, for whom, how it ended."""
+    def _audit_event(self, session: Session, result: str, evidence: bytes | None = None) -> AuditEvent:
+        """What the audit log records of a session: what it was, for whom, how it ended, and the signed
+        messages that prove whom it blamed (docs/contract.md §11.8)."""
         setup = session.setup
         digest = None
         if setup.kind is SessionKind.SIGN and isinstance(setup.request, SignRequest):
             digest = _digest(self._protocols[setup.scheme], setup.request)
         client = self._clients.get(setup.session_id, "unidentified")
-        return AuditEvent(setup.session_id, setup.key_id, setup.kind.value, digest, result, client)
+        return AuditEvent(setup.session_id, setup.key_id, setup.kind.value, digest, result, client, evidence)
 
     def _on_terminal(self, session: Session) -> None:
         """The session's state just became terminal: a DKG's key id is free again (a COMPLETED one is in

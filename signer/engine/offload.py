@@ -30,6 +30,7 @@ import trio_parallel
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from signer.protocols.base import InboxKey, Outgoing, ProtocolError, SessionProtocol
+from signer.wire import ProtocolMessage
 
 Step = tuple[SessionProtocol, list[Outgoing]]
 
@@ -39,7 +40,7 @@ class StepRunner(Protocol):
 
     async def start(self, proto: SessionProtocol) -> Step: ...
 
-    async def advance(self, proto: SessionProtocol, inbox: Mapping[InboxKey, bytes]) -> Step: ...
+    async def advance(self, proto: SessionProtocol, inbox: Mapping[InboxKey, ProtocolMessage]) -> Step: ...
 
 
 class InlineRunner:
@@ -51,8 +52,8 @@ class InlineRunner:
     async def start(self, proto: SessionProtocol) -> Step:
         return proto, proto.start()
 
-    async def advance(self, proto: SessionProtocol, inbox: Mapping[InboxKey, bytes]) -> Step:
-        return proto, proto.advance(inbox)
+    async def advance(self, proto: SessionProtocol, inbox: Mapping[InboxKey, ProtocolMessage]) -> Step:
+        return proto, proto.advance_messages(inbox)
 
 
 class ProcessRunner:
@@ -67,7 +68,7 @@ class ProcessRunner:
     async def start(self, proto: SessionProtocol) -> Step:
         return _loads(await trio_parallel.run_sync(_step_in_worker, _dumps(proto), None, kill_on_cancel=True))
 
-    async def advance(self, proto: SessionProtocol, inbox: Mapping[InboxKey, bytes]) -> Step:
+    async def advance(self, proto: SessionProtocol, inbox: Mapping[InboxKey, ProtocolMessage]) -> Step:
         blob = _dumps(proto)
         return _loads(await trio_parallel.run_sync(_step_in_worker, blob, dict(inbox), kill_on_cancel=True))
 
@@ -94,15 +95,16 @@ def _dumps(obj: object) -> bytes:
 
 
 def _loads(blob: bytes) -> Any:
-    """Unpickle a worker's answer; a ProtocolError travels as data (its culprits are not in args)."""
+    """Unpickle a worker's answer; a ProtocolError travels as data (its culprits and evidence are not in
+    args)."""
     value = pickle.loads(blob)
-    if isinstance(value, tuple) and len(value) == 3 and value[0] == "protocol-error":
-        raise ProtocolError(value[1], value[2])
+    if isinstance(value, tuple) and len(value) == 4 and value[0] == "protocol-error":
+        raise ProtocolError(value[1], value[2], value[3])
     return value
 
 
 def _failure(exc: ProtocolError) -> bytes:
-    return _dumps(("protocol-error", str(exc), exc.culprits))
+    return _dumps(("protocol-error", str(exc), exc.culprits, exc.evidence))
 
 
 def _build_in_worker(make: Callable[..., SessionProtocol], *args: Any) -> bytes:
@@ -112,10 +114,10 @@ def _build_in_worker(make: Callable[..., SessionProtocol], *args: Any) -> bytes:
         return _failure(exc)
 
 
-def _step_in_worker(blob: bytes, inbox: dict[InboxKey, bytes] | None) -> bytes:
+def _step_in_worker(blob: bytes, inbox: dict[InboxKey, ProtocolMessage] | None) -> bytes:
     proto: SessionProtocol = pickle.loads(blob)
     try:
-        out = proto.start() if inbox is None else proto.advance(inbox)
+        out = proto.start() if inbox is None else proto.advance_messages(inbox)
     except ProtocolError as exc:
         return _failure(exc)
     return _dumps((proto, out))

@@ -11,7 +11,16 @@ Inbound rules (docs/contract.md §3.2): a message equal to one already received 
 is acknowledged and ignored; a different message reusing (from_party, sequence) is INVALID_ARGUMENT; a
 second, different message for the same (round, sender, broadcast|p2p) slot is INVALID_ARGUMENT; a message
 for a finished session or a round already passed is FAILED_PRECONDITION; messages for the next round are
-held, and those for rounds further ahead up to `max_buffered`, then RESOURCE_EXHAUSTED.
+held, and those for rounds further ahead up to `max_buffered`, then RESOURCE_EXHAUSTED. In a session of
+three or more parties the protocol runs inside its echo broadcast (`signer.protocols.echo`), and "the next
+round" means the next protocol step: up to `rounds_ahead` wire rounds ahead.
+
+Blame (docs/contract.md §11.8): every accepted message is kept, with its party signature, until the session's
+audit row is written, so a session that ends naming culprits can leave the proof in the audit log (each
+culprit's signed messages, every broadcast, and the signed messages the protocol cites,
+`ProtocolError.evidence`). The slot rules above bound what is kept as they bound the inbox: one broadcast
+and one point-to-point message per sender and round, at most `max_buffered` of them for rounds ahead; the
+audit log gets only those of the rounds up to the one that failed.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from typing import Protocol, cast
 
 import trio
 
+from signer.blame import make_evidence
 from signer.crypto.identity import IdentityError, IdentityKey
 from signer.engine import telemetry
 from signer.engine.config import EngineConfig
@@ -50,6 +60,7 @@ from signer.protocols.base import (
     SessionProtocol,
     SignResult,
 )
+from signer.protocols.echo import rounds_ahead, with_echo
 from signer.session_context import SessionContext, sign_message, verify_message
 
 log = logging.getLogger("signer.engine.session")
@@ -164,9 +175,16 @@ class Session:
         self._seen: dict[tuple[int, int], bytes] = {}
         self._slots: set[tuple[int, int, bool]] = set()
         self._accepted_per_round: Counter[int] = Counter()
-        self._held: dict[int, dict[InboxKey, bytes]] = {}
-        # Room for the current and the next round's slots plus the early-message allowance.
-        capacity = config.max_buffered + 4 * len(setup.parties)
+        self._held: dict[int, dict[InboxKey, ProtocolMessage]] = {}
+        # How far ahead a peer that still needs this party's messages can be (the next protocol step).
+        self._ahead = rounds_ahead(setup.parties)
+        # Room for the slots of the current round and of the rounds up to the next step, plus the
+        # early-message allowance.
+        capacity = config.max_buffered + 2 * (self._ahead + 1) * len(setup.parties)
+        # Every accepted message (signature checked), and the signed messages a ProtocolError cited: the
+        # blame evidence, kept until the audit row is written.
+        self._received: list[ProtocolMessage] = []
+        self._cited: tuple[ProtocolMessage, ...] = ()
         self._inbox_send, self._inbox_recv = trio.open_memory_channel[ProtocolMessage](capacity)
         self._changed = trio.Event()
         self._scope = trio.CancelScope()
@@ -252,26 +270,27 @@ class Session:
         if spec is not None and msg.round == spec.round:
             if InboxKey(msg.from_party, broadcast) not in spec.keys():
                 raise InvalidArgument(f"round {msg.round} expects no such message from party {msg.from_party}")
-        elif msg.round > self.round + 1 and self._buffered() >= self._config.max_buffered:
+        elif msg.round > self.round + self._ahead and self._buffered() >= self._config.max_buffered:
             raise ResourceExhausted(f"session already holds {self._config.max_buffered} early messages")
         try:
             self._inbox_send.send_nowait(msg)
         except trio.WouldBlock:
             raise ResourceExhausted("session inbox is full") from None
         self._seen[(msg.from_party, msg.sequence)] = fingerprint
+        self._received.append(msg)
         self._slots.add(slot)
         self._accepted_per_round[msg.round] += 1
         return False
 
     def _buffered(self) -> int:
-        """Accepted messages for rounds beyond the next one.
+        """Accepted messages for rounds beyond the next step.
 
-        The current and the next round are bounded by their slots (one broadcast and one point-to-point
+        The rounds up to the next step are bounded by their slots (one broadcast and one point-to-point
         per sender and round), and a peer that needs this party's messages to progress can be at most one
-        round ahead; so a flood of far-future messages can fill `max_buffered` but never crowd out the
-        messages the session needs next.
+        step ahead (one round, or `rounds_ahead` with echo rounds); so a flood of far-future messages can
+        fill `max_buffered` but never crowd out the messages the session needs next.
         """
-        return sum(n for r, n in self._accepted_per_round.items() if r > self.round + 1)
+        return sum(n for r, n in self._accepted_per_round.items() if r > self.round + self._ahead)
 
     # ----- lifecycle -----------------------------------------------------------------------------
 
@@ -298,6 +317,7 @@ class Session:
                 except trio.TooSlowError:
                     self._end(SessionState.TIMED_OUT, self._timeout_text())
                 except ProtocolError as exc:
+                    self._cited = exc.evidence
                     self.failed_by_protocol = True
                     self._end(SessionState.FAILED, str(exc), exc.culprits)
                 except EngineError as exc:
@@ -320,6 +340,7 @@ class Session:
                     log.error("audit row not written: %s", exc, extra=self._log_extra)
                 except Exception:
                     log.exception("audit row not written", extra=self._log_extra)
+            self._received, self._cited = [], ()
             self.done.set()
             self._on_done(self)
 
@@ -327,7 +348,7 @@ class Session:
         timeout = self._config.round_timeout_s
         began = trio.current_time()
         with trio.fail_after(timeout):
-            proto = await self._build()
+            proto = with_echo(await self._build(), self.setup.context)
             proto, out = await self._runner.start(proto)
         self._emit(out)
         self._round_finished(began)
@@ -365,7 +386,7 @@ class Session:
             del self._accepted_per_round[r]
         self._notify()
 
-    async def _collect(self, spec: RoundSpec) -> dict[InboxKey, bytes]:
+    async def _collect(self, spec: RoundSpec) -> dict[InboxKey, ProtocolMessage]:
         want = spec.keys()
         held = self._held.pop(spec.round, {})
         for key in held.keys() - want:
@@ -381,7 +402,7 @@ class Session:
             msg = await self._inbox_recv.receive()
             key = InboxKey(msg.from_party, msg.to_party == BROADCAST)
             if msg.round == spec.round and key in want:
-                inbox[key] = msg.payload
+                inbox[key] = msg
             elif msg.round == spec.round:
                 # Accepted as a next-round message before this round's spec was known.
                 log.warning(
@@ -391,7 +412,7 @@ class Session:
                     extra=self._log_extra,
                 )
             elif msg.round > spec.round:
-                self._held.setdefault(msg.round, {})[key] = msg.payload
+                self._held.setdefault(msg.round, {})[key] = msg
         self._missing = frozenset()
         return inbox
 
@@ -433,6 +454,19 @@ class Session:
             extra={**self._log_extra, "state": state.name, "culprits": list(culprits)},
         )
         self._notify()
+
+    def blame_evidence(self) -> bytes | None:
+        """The blame evidence of a session that ended naming culprits (`signer.blame`), else None.
+
+        Only messages of the rounds up to the one that failed: those are what its checks used. Messages a
+        peer sent ahead (up to `max_buffered` of them) never reach the audit log, so a culprit cannot make
+        the node store megabytes of junk with its blame."""
+        if not self.culprits:
+            return None
+        received = [m for m in self._received if m.round <= self.round]
+        sent = [m for m in self.outbound if m.round <= self.round]
+        setup = self.setup
+        return make_evidence(setup.context, setup.party_index, self.culprits, self.error, received, self._cited, sent)
 
     def _timeout_text(self) -> str:
         waiting = sorted({k.from_party for k in self._missing})

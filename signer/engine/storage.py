@@ -131,6 +131,7 @@ class EngineStore(Protocol):
         message_digest: bytes | None,
         result: str,
         client_identity: str,
+        evidence: bytes | None = None,
     ) -> None:
-        """Append one audit row."""
+        """Append one audit row; `evidence` is a failed session's blame evidence (docs/contract.md §11.8)."""
         ...

@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 
 from signer.crypto.errors import DecodeError, ProofError
 from signer.protocols.params import validate_session_id
-from signer.wire import ProtocolMessage
+from signer.wire import BROADCAST, ProtocolMessage
 
 __all__ = [
     "BROADCAST",
@@ -56,8 +56,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-BROADCAST = 0
 
 
 @dataclass(frozen=True)
@@ -166,8 +164,10 @@ class SignResult:
 
 
 class SessionProtocol(ABC):
-    """One party's state machine for one DKG or signing session."""
+    """One party's state machine for one DKG or signing session (`session_id`, this party's index, and
+    every party of the session: a signing's signers)."""
 
+    session_id: str
     party_index: int
     parties: tuple[int, ...]
 
@@ -185,6 +185,12 @@ class SessionProtocol(ABC):
 
         Raises ProtocolError (with culprits) on any invalid input; the session is then dead.
         """
+
+    def advance_messages(self, inbox: Mapping[InboxKey, ProtocolMessage]) -> list[Outgoing]:
+        """`advance` for a driver that holds the received messages with their identity signatures (the
+        engine, the client's LocalParty). A protocol that must show a third party what a peer signed
+        (the echo broadcast, signer.protocols.echo) overrides it; every other one gets the payloads."""
+        return self.advance({key: m.payload for key, m in inbox.items()})
 
     @property
     @abstractmethod
@@ -247,7 +253,13 @@ class RoundMachine(SessionProtocol):
         or only from `senders` (a round some parties do not speak in, as a reshare's shares come only from
         the dealers)."""
         others = frozenset(self.others if senders is None else senders) - {self.party_index}
-        self._spec = RoundSpec(round_no, others if broadcast else frozenset(), others if p2p else frozenset())
+        self._expect_spec(
+            RoundSpec(round_no, others if broadcast else frozenset(), others if p2p else frozenset()), handler
+        )
+
+    def _expect_spec(self, spec: RoundSpec, handler: Handler) -> None:
+        """Wait for exactly `spec` (a wrapper passing on what its inner session waits for)."""
+        self._spec = spec
         self._handler = handler
 
     def _receive(
@@ -292,7 +304,7 @@ class RoundMachine(SessionProtocol):
     def _guarded(self, step: Callable[..., list[Outgoing]], *args: Any) -> list[Outgoing]:
         try:
             return step(*args)
-        except ProtocolError:
+        except (ProtocolError, InternalError):  # the latter from a wrapped session: already classified
             self._fail()
             raise
         except Exception as exc:

@@ -8,6 +8,10 @@ helpers on top of it).
 
 `relay(sender, recipient, message) -> payload | None` decides what each recipient is handed: by default
 the payload itself; a hook may rewrite it (a lying party, a tampering relay) or drop it (None).
+
+A session of three or more parties runs with its echo broadcast (`signer.protocols.echo.with_echo`, as
+the engine and the P1 client run it), so the relay sees wire rounds. There are no identities here: an
+echo mismatch ends the session, but names nobody whose fault unsigned copies cannot prove.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from collections.abc import Callable, Mapping
 from functools import partial
 
 from signer.protocols.base import BROADCAST, InboxKey, InternalError, Outgoing, ProtocolError, SessionProtocol
+from signer.protocols.echo import with_echo
 
 Relay = Callable[[int, int, Outgoing], bytes | None]
 Failures = dict[int, ProtocolError | InternalError]
@@ -27,6 +32,7 @@ def run_local(sessions: Mapping[int, SessionProtocol], relay: Relay | None = Non
     A failed party sends nothing more, so the parties waiting for it stop where they are, as they would
     before a round timeout. Raises RuntimeError if parties are left waiting although nobody failed (the
     relay dropped a message)."""
+    sessions = {i: with_echo(s) for i, s in sessions.items()}
     mailbox: dict[int, dict[tuple[int, InboxKey], bytes]] = {i: {} for i in sessions}
     failures: Failures = {}
 

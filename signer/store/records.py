@@ -53,7 +53,8 @@ class StoredKeyShare:
 
 @dataclass(frozen=True)
 class AuditEntry:
-    """One append-only audit row: a DKG or a signature, who asked for it and how it ended."""
+    """One append-only audit row: a DKG or a signature, who asked for it and how it ended; `evidence` is a
+    failed session's blame evidence (`signer.blame`, docs/contract.md §11.8) when it named a culprit."""
 
     seq: int
     at: datetime
@@ -64,6 +65,7 @@ class AuditEntry:
     message_digest: bytes | None
     result: str
     client_identity: str
+    evidence: bytes | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,8 @@ class AuditEvent:
     """What a caller records in the audit log; the store adds the time, its node id and the sequence number.
 
     Given to the call that stores a result (`put_share(audit=...)`, ...), it is written in the same
-    transaction as that result: no result without its row.
+    transaction as that result: no result without its row. `evidence`: the blame evidence of a session that
+    named a culprit (None otherwise); the store keeps it as given, it is public like the rest of the row.
     """
 
     session_id: str
@@ -80,6 +83,7 @@ class AuditEvent:
     message_digest: bytes | None
     result: str
     client_identity: str
+    evidence: bytes | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

@@ -435,10 +435,11 @@ class Store:
         message_digest: bytes | None,
         result: str,
         client_identity: str,
+        evidence: bytes | None = None,
     ) -> None:
         """Append one audit row on its own (a session that ended without a result to store); rows are
         never updated or deleted. A stored result takes its row as `audit=` in its own call instead."""
-        event = AuditEvent(session_id, key_id, operation, message_digest, result, client_identity)
+        event = AuditEvent(session_id, key_id, operation, message_digest, result, client_identity, evidence)
         await self._backend.audit_append(*self._audit_row(event))
 
     def _audit_write(self, event: AuditEvent | None) -> AuditWrite | None:
@@ -457,9 +458,11 @@ class Store:
             raise StoreConfigError("message_digest must be at most 64 bytes")
         _check_id("result", event.result, MAX_TEXT)
         _check_id("client_identity", event.client_identity, MAX_TEXT)
+        if event.evidence is not None and (not isinstance(event.evidence, bytes) or not event.evidence):
+            raise StoreConfigError("evidence must be non-empty bytes or None")
         entry = AuditEntry(
             0, datetime.now(UTC), self.node_id, event.session_id, event.key_id, event.operation, digest,
-            event.result, event.client_identity,
+            event.result, event.client_identity, event.evidence,
         )  # fmt: skip
         return secrets.token_hex(16), entry
 

@@ -55,6 +55,12 @@ def _key_versions(blob: str, time: str) -> tuple[str, ...]:
     )
 
 
+# Migration 5: a failed session's blame evidence (the signed messages that prove whom it named, with the
+# session context; docs/contract.md §11.8) in its audit row; NULL in every other row. Adding a column keeps
+# the append-only triggers.
+_BLAME_EVIDENCE = "blame evidence in the audit log"
+
+
 def _sqlite_key_shares(table: str, protocol_check: str = "") -> str:
     """The SQLite key_shares table (SQLite drops a CHECK only by rebuilding the table)."""
     return f"""CREATE TABLE {table} (
@@ -128,6 +134,7 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
     ),
     (3, _PARTY_IDENTITIES, ("ALTER TABLE key_shares ADD COLUMN party_identities BLOB NOT NULL DEFAULT x''",)),
     (4, _KEY_VERSIONS, _key_versions("BLOB", "TEXT")),
+    (5, _BLAME_EVIDENCE, ("ALTER TABLE audit_log ADD COLUMN evidence BLOB",)),
 )
 
 POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
@@ -188,4 +195,5 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
     ),
     (3, _PARTY_IDENTITIES, ("ALTER TABLE key_shares ADD COLUMN party_identities BYTEA NOT NULL DEFAULT ''::bytea",)),
     (4, _KEY_VERSIONS, _key_versions("BYTEA", "TIMESTAMPTZ")),
+    (5, _BLAME_EVIDENCE, ("ALTER TABLE audit_log ADD COLUMN evidence BYTEA",)),
 )

@@ -4,7 +4,7 @@ mpc-service would (long-poll status, deliver each new outbound message to its ad
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import trio
 
@@ -36,10 +36,12 @@ async def relay(
     *,
     wait_s: float = 1.0,
     tolerate: tuple[type[EngineError], ...] = (FailedPrecondition,),
+    rewrite: Callable[[int, ProtocolMessage], ProtocolMessage] | None = None,
 ) -> dict[int, SessionView]:
     """Move one session's messages between the parties until every party's session is finished.
 
     Refusals of the `tolerate` kinds are skipped (by default: the addressee already finished).
+    `rewrite(addressee, message)` gives what the addressee is handed instead (a lying party).
     """
     finals: dict[int, SessionView] = {}
 
@@ -52,7 +54,7 @@ async def relay(
             for msg in view.outbound[sent:]:
                 for q in targets(msg, parties):
                     try:
-                        await parties[q].deliver(msg)
+                        await parties[q].deliver(msg if rewrite is None else rewrite(q, msg))
                     except tolerate:
                         pass
             sent = len(view.outbound)

@@ -6,6 +6,7 @@ import pytest
 import trio
 import trio.testing
 
+from signer.blame import verify_evidence
 from signer.engine import (
     AlreadyExists,
     EngineConfig,
@@ -37,7 +38,7 @@ async def test_two_parties_complete_and_agree(clock):
         assert store.shares["key-1"].info.party_index == p
         assert store.audit == [
             dict(session_id="s1", key_id="key-1", operation="dkg", message_digest=None, result="completed",
-                 client_identity="unidentified")
+                 client_identity="unidentified", evidence=None)
         ]  # fmt: skip
     # Outbound: round 1 broadcast, round 2 broadcast + one point-to-point, numbered 1..3.
     assert [(m.round, m.to_party, m.sequence) for m in finals[1].outbound] == [(1, 0, 1), (2, 0, 2), (2, 2, 3)]
@@ -325,7 +326,12 @@ async def test_a_forged_reveal_fails_the_session_naming_the_sender(clock):
     assert view.state is SessionState.FAILED and view.culprits == (2,)
     assert "does not match its commitment" in view.error
     assert "key-1" not in parties[1]._store.shares
-    assert parties[1]._store.audit[-1]["result"] == "failed culprits=[2]"
+    audit = parties[1]._store.audit[-1]
+    assert audit["result"] == "failed culprits=[2]"
+    # The blame evidence holds every message party 1 accepted from party 2, each signed by it.
+    blame = verify_evidence(audit["evidence"])
+    assert blame.culprits == (2,) and "does not match its commitment" in blame.reason
+    assert blame.by_culprit[2] == (views[2].outbound[0], forged, ack)
 
 
 async def test_a_failed_dkg_frees_its_key_id_as_soon_as_it_reports_failed(clock):

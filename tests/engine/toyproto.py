@@ -32,7 +32,8 @@ def _h(*parts: bytes) -> bytes:
 
 
 class CommitReveal(SessionProtocol):
-    def __init__(self, party_index: int, parties: tuple[int, ...], sign: bool = False) -> None:
+    def __init__(self, session_id: str, party_index: int, parties: tuple[int, ...], sign: bool = False) -> None:
+        self.session_id = session_id
         self.party_index = party_index
         self.parties = parties
         self._others = frozenset(parties) - {party_index}
@@ -95,9 +96,9 @@ def toy_binding(**overrides: object) -> ProtocolBinding:
     """The commit-reveal protocol as an engine protocol (registry key `TOY`)."""
 
     def new_dkg(req: DkgRequest, preparams: bytes | None) -> SessionProtocol:
-        return CommitReveal(req.party_index, tuple(range(1, req.total_parties + 1)))
+        return CommitReveal(req.session_id, req.party_index, tuple(range(1, req.total_parties + 1)))
 
     def new_sign(req: SignRequest, party_index: int, key_share: bytes, presignature: bytes | None) -> SessionProtocol:
-        return CommitReveal(party_index, req.signers, sign=True)
+        return CommitReveal(req.session_id, party_index, req.signers, sign=True)
 
     return ProtocolBinding(new_dkg=new_dkg, new_sign=new_sign, **overrides)  # type: ignore[arg-type]

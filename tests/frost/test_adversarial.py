@@ -140,9 +140,10 @@ def test_dkg_relay_never_sees_share_plaintext() -> None:
     assert not any(p in w for p in plaintexts for w in wire)
 
 
-def test_dkg_equivocating_party_is_caught_by_confirmation() -> None:
-    # Party 3 shows party 2 a different valid round-1 package (same X25519 key) and shares matching it;
-    # party 2 ends with another group key, and the confirmation round stops everyone keeping a key.
+def test_dkg_equivocating_party_is_caught_by_the_echo() -> None:
+    # Party 3 shows party 2 a different valid round-1 package (same X25519 key) and shares matching it.
+    # The echo after round 1 stops everyone before a share is sent (without identities nobody is named;
+    # tests/frost/test_echo.py names party 3 with identities).
     sessions = dkg_sessions()
     seen: dict[int, bytes] = {}
     shadow: dict[str, object] = {}
@@ -165,7 +166,7 @@ def test_dkg_equivocating_party_is_caught_by_confirmation() -> None:
     errors = driver.run(sessions, tamper)
     assert set(errors) == {1, 2, 3}  # nobody keeps a key, and no honest party is blamed
     for err in errors.values():
-        assert "different DKG transcript" in str(err)
+        assert "disagree on the round-1 broadcasts of parties [3]" in str(err)
         assert err.culprits == ()
 
 

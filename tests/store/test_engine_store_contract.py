@@ -13,7 +13,16 @@ import pytest
 from signer.crypto.identity import ED25519, IdentityKey
 from signer.engine.storage import EngineStore
 from signer.session_context import PartyIdentity, encode_identities
-from signer.store import AlreadyConsumed, ItemExists, KeyExists, KeyNotFound, StalePresignature, Store, open_store
+from signer.store import (
+    AlreadyConsumed,
+    ItemExists,
+    KeyExists,
+    KeyNotFound,
+    StalePresignature,
+    Store,
+    StoreConfigError,
+    open_store,
+)
 from signer.store.records import AuditEvent
 from tests.support.memstore import MemoryStore
 
@@ -96,23 +105,28 @@ async def test_consume_once_marks_each_kind_and_id_used_once(store_url):
             await store.consume_once("session", "s-1")
 
 
-async def test_audit_rows_are_appended(store_url):
+async def test_audit_rows_are_appended_with_their_blame_evidence(store_url):
+    """Rows come back as appended; a failed session's blame evidence (opaque bytes to the store) is kept
+    byte for byte, and every other row has none."""
+    evidence = b"mpc.v1.BlameEvidence" + bytes(range(256)) * 40  # larger than a page, every byte value
+    rows = [
+        dict(session_id="s-1", key_id="k1", operation="dkg", message_digest=None, result="completed",
+             client_identity="svc", evidence=None),
+        dict(session_id="s-2", key_id="k1", operation="sign", message_digest=bytes(32),
+             result="failed culprits=[3]", client_identity="svc", evidence=evidence),
+    ]  # fmt: skip
     async with opened(store_url) as store:
-        rows = [
-            dict(session_id="s-1", key_id="k1", operation="dkg", message_digest=None, result="completed",
-                 client_identity="svc"),
-            dict(session_id="s-2", key_id="k1", operation="sign", message_digest=bytes(32),
-                 result="failed culprits=[3]", client_identity="svc"),
-        ]  # fmt: skip
-        for row in rows:
-            await store.append_audit(**row)  # type: ignore[arg-type]
+        await store.append_audit(**{**rows[0], "evidence": None})  # type: ignore[arg-type]
+        await store.append_audit(**rows[1])  # type: ignore[arg-type]
         if isinstance(store, MemoryStore):
             assert store.audit == rows
         else:
             assert isinstance(store, Store)
             read = await store.read_audit(key_id="k1")
-            fields = ("session_id", "key_id", "operation", "message_digest", "result", "client_identity")
+            fields = ("session_id", "key_id", "operation", "message_digest", "result", "client_identity", "evidence")
             assert [{f: getattr(e, f) for f in fields} for e in read] == rows
+            with pytest.raises(StoreConfigError):
+                await store.append_audit(**{**rows[1], "evidence": "not bytes"})  # type: ignore[arg-type]
 
 
 async def test_a_key_share_keeps_its_party_identities_with_its_audit_row(store_url):

@@ -133,7 +133,7 @@ async def test_audit_log_is_append_only(target):
             await store.append_audit(
                 session_id="s", key_id="k", operation="burn", message_digest=None, result="x", client_identity="c"
             )
-    for sql in ("UPDATE audit_log SET result = 'ok'", "DELETE FROM audit_log"):
+    for sql in ("UPDATE audit_log SET result = 'ok'", "UPDATE audit_log SET evidence = NULL", "DELETE FROM audit_log"):
         with pytest.raises(Exception, match="append-only"):
             target.execute(sql)
     assert len(target.fetch("SELECT seq FROM audit_log")) == 3
@@ -213,15 +213,15 @@ async def test_wrong_kek_is_a_clear_error_not_an_empty_store(target):
 
 
 async def test_migrations_status_and_newer_schema(target):
-    n = SQLITE_MIGRATIONS[-1][0]
-    assert POSTGRES_MIGRATIONS[-1][0] == n
+    migrations = SQLITE_MIGRATIONS if target.backend == "sqlite" else POSTGRES_MIGRATIONS
+    latest, count = migrations[-1][0], len(migrations)
     if target.backend == "postgres":
-        assert f"schema version 0 of {n} ({n} migration(s) pending)" in await db_status_async(target.url)
+        assert f"schema version 0 of {latest} ({count} migration(s) pending)" in await db_status_async(target.url)
     first = await db_migrate_async(target.url)
-    assert "migrations applied: 1 (" in first and f"schema version {n} of {n} (up to date)" in first
+    assert "migrations applied: 1 (" in first and f"schema version {latest} of {latest} (up to date)" in first
     assert "nothing to apply" in await db_migrate_async(target.url)
     status = await db_status_async(target.url)
-    assert status.startswith(f"schema version {n} of {n} (up to date)") and "applied 1:" in status
+    assert status.startswith(f"schema version {latest} of {latest} (up to date)") and "applied 1:" in status
     future = datetime(2030, 1, 1, tzinfo=UTC)
     target.execute(
         "INSERT INTO schema_migrations VALUES (99, 'from the future', ?)",

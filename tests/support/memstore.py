@@ -213,6 +213,7 @@ class MemoryStore:
         message_digest: bytes | None,
         result: str,
         client_identity: str,
+        evidence: bytes | None = None,
     ) -> None:
         await trio.lowlevel.checkpoint()
         self.audit.append(
@@ -223,6 +224,7 @@ class MemoryStore:
                 message_digest=message_digest,
                 result=result,
                 client_identity=client_identity,
+                evidence=evidence,
             )
         )
 

@@ -605,7 +605,8 @@ class ProtocolMessage(betterproto2.Message):
 
     round: "int" = betterproto2.field(4, betterproto2.TYPE_UINT32)
     """
-    The protocol round, from 1 (§7 lists each protocol's rounds).
+    The protocol round, from 1 (§7 lists each protocol's rounds). With three or more parties round r is
+    wire round 3r-2, its echo 3r-1 and its reveal 3r (§7.9).
     """
 
     sequence: "int" = betterproto2.field(5, betterproto2.TYPE_UINT64)
