@@ -138,6 +138,18 @@ def cmd_certs_dev(args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_reshare_to(value: str) -> tuple[int, int]:
+    """`--reshare-to T-of-N` as (T, N), within the limits every threshold and party count has."""
+    t, sep, n = value.partition("-of-")
+    if not (sep and t.isdigit() and n.isdigit()):
+        raise ConfigError(f"--reshare-to {value}: expected T-of-N, e.g. 2-of-3")
+    try:
+        parties = limits.check_party_count(int(n), "N")
+        return limits.check_threshold(int(t), parties, "T"), parties
+    except limits.LimitError as exc:
+        raise ConfigError(f"--reshare-to {value}: {exc}") from None
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     import trio
     from grpclib.exceptions import StreamTerminatedError
@@ -153,6 +165,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise ConfigError("--message: expected hex") from None
     if args.count < 1:
         raise ConfigError("--count: must be at least 1")
+    reshare_to = None if args.reshare_to is None else parse_reshare_to(args.reshare_to)
     options = DemoOptions(
         protocol=args.protocol,
         curve=args.curve,
@@ -169,6 +182,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         jwt_algorithm=args.jwt_algorithm,
         hmac_key_file=args.hmac_key_file,
         timeout_s=args.timeout,
+        refresh=args.refresh,
+        reshare_to=reshare_to,
     )
     if messages is not None:
         options.messages = messages
@@ -468,9 +483,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser(
         "demo",
-        help="play mpc-service and P1 against a node: DKG, sign, verify",
+        help="play mpc-service and P1 against a node: DKG, sign, verify (then refresh or reshare, sign again)",
         description="Play mpc-service and the wallet (P1) against a node: DKG (skipped when --key-id names an "
-        "existing key), then sign, then verify every signature with an independent library. Without --target "
+        "existing key), then sign, then verify every signature with an independent library. With --refresh or "
+        "--reshare-to, change the key's shares next and sign again under the same public key. Without --target "
         "an in-process node is started with mTLS, service tokens and message MACs.",
     )
     demo.add_argument("--target", metavar="HOST:PORT", help="a running node (default: start one in-process)")
@@ -487,7 +503,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--chain", choices=("ethereum", "bitcoin", "solana"), help="add the chain's address and signature encoding"
     )
     demo.add_argument("--json", action="store_true", help="one JSON object per signing")
-    demo.add_argument("--data-dir", type=Path, help="keep P1's shares (and the in-process node's data) here")
+    change = demo.add_mutually_exclusive_group()
+    change.add_argument(
+        "--refresh",
+        action="store_true",
+        help="after signing, refresh the key (new shares for P1 and the node, same public key), sign again",
+    )
+    change.add_argument(
+        "--reshare-to",
+        metavar="T-of-N",
+        help="after signing, reshare the key to T-of-N (party 2 the node, parties 3..N backup parties run "
+        "locally, kept in --data-dir/p3, ...), then sign again, also without P1",
+    )
+    demo.add_argument(
+        "--data-dir",
+        type=Path,
+        help="keep the demo parties' shares (p1/, p3/, ...) and the in-process node's data here",
+    )
     demo.add_argument("--ca-cert", type=Path, help="CA of the node's certificate (enables TLS)")
     demo.add_argument("--client-cert", type=Path, help="client certificate for mTLS")
     demo.add_argument("--client-key", type=Path, help="client key for mTLS")

@@ -5,9 +5,10 @@
 
 - `NodeClient`: one node over gRPC (mTLS, service tokens, message MACs), every call retried on transient
   failures (see `signer.client.coordinator` for the retry and idempotency rules).
-- `Coordinator`: runs a DKG, signing or presigning across nodes and local parties (contract §6.1) and
-  returns an `Outcome` (`.ok`, `.error`, `.culprits`; results through accessors that raise
-  `SessionFailed` on a failed outcome).
+- `Coordinator`: runs a DKG, signing or presigning, or a key refresh or reshare (contract §12), across
+  nodes and local parties (contract §6.1) and returns an `Outcome` (`.ok`, `.error`, `.culprits`; results
+  through accessors that raise `SessionFailed` on a failed outcome; `.key_version` after a DKG, refresh or
+  reshare).
 - `LocalParty`: a party run in this process from relayed messages (P1); the protocol sessions it drives
   come from `signer.protocols` (imported by the caller, so a pure relay never loads protocol math).
 - `WireMessage`, `seal`, `unseal`, `MessageAuthenticator`: the relayed message and its MAC (contract §3),

@@ -8,7 +8,10 @@ addressed to, long-polls the nodes, and returns an `Outcome` (contract §6.1).
 Identities (docs/contract.md §11): the coordinator holds the local parties' identity keys and pins each
 node's identity (given, or from the node's first Ping); a DKG names them all in StartDKG and remembers
 them for the key (`keys`, or `remember_key` for a key made by an earlier run); a signing carries the
-local signers' approvals. The local parties sign and check every message (`LocalParty`).
+local signers' approvals. The local parties sign and check every message (`LocalParty`). A refresh or
+reshare (contract §12) runs on a remembered key: its parties keep their identities, joining parties are
+named as in a DKG, and each local party's new share goes to the caller's `prepare` before that party's
+confirmation is relayed (the commit rule of docs/lifecycle.md §4).
 
 Plain asyncio: it runs under `asyncio.run` as is. A Trio program uses the same code through
 `signer.client.in_trio` (trio-asyncio). Nothing here imports the store, metrics, Trio or protocol math.
@@ -34,9 +37,10 @@ after a failure.
 from __future__ import annotations
 
 import asyncio
+import functools
 import secrets
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -51,6 +55,7 @@ from gen.mpc.v1 import (
     GetDkgStatusRequest,
     GetSignStatusRequest,
     IdentityScheme,
+    KeyOperation,
     PingRequest,
     PongResponse,
     Protocol,
@@ -73,7 +78,16 @@ from signer.client.party import LocalParty
 from signer.crypto.identity import ED25519, IdentityKey
 from signer.protocols.base import DkgResult, ProtocolError, SessionProtocol, SignResult
 from signer.schemes import default_curve
-from signer.session_context import PartyApproval, PartyIdentity, SessionContext, sign_approval, sign_extra
+from signer.session_context import (
+    REFRESH,
+    RESHARE,
+    PartyApproval,
+    PartyIdentity,
+    SessionContext,
+    lifecycle_extra,
+    sign_approval,
+    sign_extra,
+)
 from signer.wire import ProtocolMessage as WireMessage
 from signer.wire import seal, skip_default_warnings, unseal
 
@@ -107,6 +121,7 @@ class NodeView:
     output_key: bytes = b""
     error: str = ""
     culprits: tuple[int, ...] = ()
+    key_version: int = 0
 
 
 class NodeClient:
@@ -182,9 +197,14 @@ class NodeClient:
         index: int,
         identities: tuple[PartyIdentity, ...],
         curve: str | None = None,
+        *,
+        operation: KeyOperation = KeyOperation.CREATE,
+        old_parties: tuple[int, ...] = (),
     ) -> NodeView:
         """StartDKG for `protocol` (a `signer.schemes` name) on `curve` (default: the protocol's default),
-        naming every party's identity."""
+        naming every party's identity. `operation` REFRESH or RESHARE acts on the existing `key_id`
+        (contract §12): `threshold`, `total` and `identities` then describe the key after the operation,
+        and a reshare names the dealing holders in `old_parties`."""
         request = StartDkgRequest(
             session_id=session_id,
             key_id=key_id,
@@ -199,6 +219,8 @@ class NodeClient:
                 )
                 for p in identities
             ],
+            operation=operation,
+            old_parties=list(old_parties),
         )
         return self._view(await self._call(self._stub.start_dkg, request, start=True))
 
@@ -264,6 +286,7 @@ class NodeClient:
             output_key=getattr(resp, "output_key", b""),
             error=getattr(resp, "error", ""),
             culprits=tuple(getattr(resp, "culprits", ())),
+            key_version=getattr(resp, "key_version", 0),
         )
 
 
@@ -325,6 +348,16 @@ class Outcome:
     def recovery_id(self) -> int:
         return self._node().recovery_id
 
+    @property
+    def key_version(self) -> int:
+        """The key version a completed DKG (1), refresh or reshare (the previous version + 1) produced, as
+        the nodes report it (every node must report the same one; 0 if a node reported none)."""
+        self._node()
+        versions = {v.key_version for v in self.nodes.values()}
+        if len(versions) != 1:
+            raise RelayError(f"the nodes report different key versions: {sorted(versions)}")
+        return versions.pop()
+
     def dkg_result(self, index: int) -> DkgResult:
         """Local party `index`'s DKG result (its key share and the group key)."""
         result = self.check().local.get(index)
@@ -361,6 +394,31 @@ class KeyParties:
     def __post_init__(self) -> None:
         if not self.curve:
             object.__setattr__(self, "curve", default_curve(self.protocol))
+
+
+#: `prepare(index, key, pending)` of a refresh or reshare: local party `index`'s new version (`pending`, a
+#: DkgResult) of the key whose parties after the operation are `key`, before its confirmation is relayed.
+Prepare = Callable[[int, KeyParties, DkgResult], None]
+
+
+def _bind(prepare: Prepare | None, key: KeyParties) -> Callable[[int, DkgResult], None] | None:
+    return None if prepare is None else (lambda index, pending: prepare(index, key, pending))
+
+
+def lifecycle_context(
+    session_id: str,
+    key_id: str,
+    key: KeyParties,
+    threshold: int,
+    parties: tuple[PartyIdentity, ...],
+    operation: str,
+    old_parties: tuple[int, ...] = (),
+) -> SessionContext:
+    """The session context of a refresh or reshare of `key` (contract §12.3), as the nodes compute it: a
+    "dkg" context with the threshold after the operation, every participant's identity, and the operation
+    (with a reshare's dealing quorum) in `extra`."""
+    extra = lifecycle_extra(operation, old_parties)
+    return SessionContext("dkg", session_id, key_id, key.protocol, key.curve, threshold, parties, extra=extra)
 
 
 class Coordinator:
@@ -401,12 +459,15 @@ class Coordinator:
             raise RelayError(f"node {index}'s identity is not the pinned one: refusing to run a session with it")
         return pinned
 
-    async def _identities(self, total: int, local: Mapping[int, SessionProtocol]) -> tuple[PartyIdentity, ...]:
+    async def _identities(
+        self, parties: Iterable[int], local: Mapping[int, SessionProtocol]
+    ) -> tuple[PartyIdentity, ...]:
+        """The identity of each of `parties`: a node's from its (pinned) Ping, a local party's from its key."""
         missing = set(local) - set(self.identities)
         if missing:
             raise ValueError(f"local parties {sorted(missing)} have no identity key")
         named = []
-        for p in range(1, total + 1):
+        for p in sorted(parties):
             if p in self.nodes:
                 named.append(PartyIdentity(p, ED25519, await self.node_identity(p)))
             elif p in self.identities:
@@ -416,12 +477,16 @@ class Coordinator:
                 raise ValueError(f"party {p} is neither a node nor a local party with an identity key")
         return tuple(named)
 
-    def _sign_context(
-        self, kind: str, session_id: str, key_id: str, message: bytes, signers: tuple[int, ...], **kw: Any
-    ) -> SessionContext:
+    def _key(self, key_id: str) -> KeyParties:
         key = self.keys.get(key_id)
         if key is None:
             raise ValueError(f"key {key_id!r} is unknown to this coordinator: remember_key() it first")
+        return key
+
+    def _sign_context(
+        self, kind: str, session_id: str, key_id: str, message: bytes, signers: tuple[int, ...], **kw: Any
+    ) -> SessionContext:
+        key = self._key(key_id)
         return SessionContext(
             kind,
             session_id,
@@ -463,7 +528,7 @@ class Coordinator:
         """A key generation: every node gets StartDKG with its own index; `local` are the local parties'
         DKG sessions, made with the same session id."""
         curve = curve or default_curve(protocol)
-        identities = await self._identities(total, local)
+        identities = await self._identities(range(1, total + 1), local)
         context = SessionContext("dkg", session_id, key_id, protocol, curve, threshold, identities)
         starts = {
             i: (lambda n, i=i: n.start_dkg(session_id, key_id, protocol, threshold, total, i, identities, curve))
@@ -473,6 +538,114 @@ class Coordinator:
         if outcome.ok:
             self.keys[key_id] = KeyParties(protocol, threshold, identities, curve)
         return outcome
+
+    async def refresh(
+        self,
+        session_id: str,
+        key_id: str,
+        local: Mapping[int, SessionProtocol],
+        *,
+        prepare: Prepare | None = None,
+    ) -> Outcome:
+        """A key refresh (contract §12): same parties, threshold and public key, all new shares. Every party
+        of the key takes part: each node gets StartDKG(REFRESH) with its index, `local` are the local
+        parties' refresh sessions (`FrostRefreshSession`, `Gg20RefreshSession`) with the same session id.
+
+        The key's parties keep the identities the DKG named: a node whose Ping answers another identity, or
+        a local party with another identity key, stops the refresh here (ValueError). `prepare(index, key,
+        pending)` is called for each local party with the key's parties after the operation and the party's
+        new share (`DkgResult`) before that party's confirmation is relayed: store them there as the key's
+        pending version, and make it current only if the outcome is `ok` (`Outcome.key_version` is the new
+        version); on a failed outcome keep the current one."""
+        key = self._key(key_id)
+        parties = tuple(p.party for p in key.identities)
+        identities = await self._same_identities(key_id, key, parties, local)
+        context = lifecycle_context(session_id, key_id, key, key.threshold, identities, REFRESH)
+        starts = {
+            i: (
+                lambda n, i=i: n.start_dkg(
+                    session_id,
+                    key_id,
+                    key.protocol,
+                    key.threshold,
+                    len(parties),
+                    i,
+                    identities,
+                    key.curve,
+                    operation=KeyOperation.REFRESH,
+                )
+            )
+            for i in parties
+            if i in self.nodes
+        }
+        return await self._run(session_id, "dkg", starts, local, context, _bind(prepare, key))
+
+    async def reshare(
+        self,
+        session_id: str,
+        key_id: str,
+        old_parties: tuple[int, ...],
+        threshold: int,
+        new_parties: tuple[int, ...],
+        local: Mapping[int, SessionProtocol],
+        *,
+        prepare: Prepare | None = None,
+    ) -> Outcome:
+        """A reshare (contract §12): the holders `old_parties` (at least the key's threshold) deal the same
+        public key to `new_parties` with `threshold`, e.g. 2-of-2 (1, 2) to 2-of-3 (1, 2, 3). Every node of
+        either set gets StartDKG(RESHARE); `local` are the local parties' reshare sessions
+        (`FrostReshareSession`, `Gg20ReshareSession`), a party joining the key included.
+
+        A party joining the key is named like in a DKG (a node's identity from its Ping, a local party's
+        from its identity key); a party that stays keeps its identity (ValueError otherwise). `prepare` as
+        in `refresh`; a local party leaving the key gets a pending result with an empty `key_share` (it
+        drops its share once the outcome is `ok`). On success this coordinator remembers the key's new
+        threshold and parties for later signings."""
+        key = self._key(key_id)
+        held = {p.party for p in key.identities}
+        if not set(old_parties) <= held:
+            raise ValueError(f"old_parties {sorted(set(old_parties) - held)} hold no share of key {key_id!r}")
+        stay = tuple(p for p in new_parties if p in held)
+        await self._same_identities(key_id, key, stay, local)
+        identities = await self._identities(new_parties, {i: s for i, s in local.items() if i in new_parties})
+        # Old parties leaving the key sign their messages with the identities the key names.
+        leaving = tuple(p for p in key.identities if p.party in old_parties and p.party not in new_parties)
+        everyone = tuple(sorted((*identities, *leaving), key=lambda p: p.party))
+        context = lifecycle_context(session_id, key_id, key, threshold, everyone, RESHARE, old_parties)
+        starts = {
+            i: (
+                lambda n, i=i: n.start_dkg(
+                    session_id,
+                    key_id,
+                    key.protocol,
+                    threshold,
+                    len(new_parties),
+                    i,
+                    identities,
+                    key.curve,
+                    operation=KeyOperation.RESHARE,
+                    old_parties=tuple(sorted(old_parties)),
+                )
+            )
+            for i in sorted(set(old_parties) | set(new_parties))
+            if i in self.nodes
+        }
+        after = KeyParties(key.protocol, threshold, identities, key.curve)
+        outcome = await self._run(session_id, "dkg", starts, local, context, _bind(prepare, after))
+        if outcome.ok:
+            self.keys[key_id] = after
+        return outcome
+
+    async def _same_identities(
+        self, key_id: str, key: KeyParties, parties: tuple[int, ...], local: Mapping[int, SessionProtocol]
+    ) -> tuple[PartyIdentity, ...]:
+        """The identities of `parties` now (node Pings, local keys), which must be the ones the key names."""
+        now = await self._identities(parties, {i: s for i, s in local.items() if i in parties})
+        named = {p.party: p for p in key.identities}
+        changed = [p.party for p in now if p != named[p.party]]
+        if changed:
+            raise ValueError(f"parties {changed} do not hold the identity key {key_id!r} names")
+        return now
 
     async def sign(
         self,
@@ -540,8 +713,18 @@ class Coordinator:
         starts: Mapping[int, Callable[[NodeClient], Awaitable[NodeView]]],
         local: Mapping[int, SessionProtocol],
         context: SessionContext,
+        prepare: Callable[[int, DkgResult], None] | None = None,
     ) -> Outcome:
-        parties = {i: LocalParty(session_id, p, identity=self.identities[i], context=context) for i, p in local.items()}
+        parties = {
+            i: LocalParty(
+                session_id,
+                p,
+                identity=self.identities[i],
+                context=context,
+                prepare=None if prepare is None else functools.partial(prepare, i),
+            )
+            for i, p in local.items()
+        }
         nodes = {i: self.nodes[i] for i in starts}
         queue: list[WireMessage] = []
         seen: set[tuple[int, int]] = set()

@@ -13,10 +13,16 @@ that context before anything else; a message its claimed sender did not sign end
 relay posing as the node cannot get this party to finish. In a session of three or more parties the
 protocol runs inside its echo broadcast (`signer.protocols.echo.with_echo`, as in the node), which is
 handed the signed messages so that it can name a party that signed two different broadcasts.
+
+Key refresh and reshare (docs/lifecycle.md §4): such a session exposes the new key share as `pending` in
+the step that also sends this party's confirmation (under echo, the step that releases it). `prepare`, if
+given, is called with it before that confirmation leaves the party: the caller stores the pending version
+durably there, so no other party can commit a version this party might lose in a crash.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from signer.crypto.identity import IdentityError, IdentityKey
@@ -30,12 +36,20 @@ class LocalParty:
     """Drive one local SessionProtocol from relayed messages."""
 
     def __init__(
-        self, session_id: str, protocol: SessionProtocol, *, identity: IdentityKey, context: SessionContext
+        self,
+        session_id: str,
+        protocol: SessionProtocol,
+        *,
+        identity: IdentityKey,
+        context: SessionContext,
+        prepare: Callable[[DkgResult], None] | None = None,
     ) -> None:
         self.session_id = session_id
         self.protocol = with_echo(protocol, context)
         self.identity = identity
         self.context = context
+        self.prepare = prepare
+        self._prepared = False
         self.index = protocol.party_index
         self._next_sequence = 1
         self._pending: dict[tuple[int, InboxKey], WireMessage] = {}
@@ -98,13 +112,22 @@ class LocalParty:
                 break
             inbox = {k: self._pending.pop((spec.round, k)) for k in keys}
             try:
-                out += self._wire(self.protocol.advance_messages(inbox))
+                outgoing = self.protocol.advance_messages(inbox)
             except ProtocolError as exc:
                 if not out:
                     raise
                 self.failure = exc
                 break
+            self._prepare()
+            out += self._wire(outgoing)
         return out
+
+    def _prepare(self) -> None:
+        """Hand a refresh's or reshare's new version to `prepare` once, before its confirmation is sent."""
+        pending = getattr(self.protocol, "pending", None)
+        if pending is not None and not self._prepared and self.prepare is not None:
+            self.prepare(pending)
+            self._prepared = True
 
     def _wire(self, outgoing: list) -> list[WireMessage]:
         wire = []

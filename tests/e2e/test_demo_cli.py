@@ -35,7 +35,17 @@ def test_demo_in_process_json():
     lines = [json.loads(line) for line in res.stdout.decode().splitlines()]
     assert len(lines) == 2
     for obj in lines:
-        assert set(obj) == {"protocol", "key_id", "public_key", "message", "signature", "recovery_id", "verified"}
+        assert set(obj) == {
+            "protocol",
+            "key_id",
+            "key_version",
+            "public_key",
+            "message",
+            "signature",
+            "recovery_id",
+            "verified",
+        }
+        assert obj["key_version"] == 1
         assert obj["message"] == "deadbeef"
         check_ed25519(obj)
 
