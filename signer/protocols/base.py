@@ -31,12 +31,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from signer.crypto.errors import DecodeError, ProofError
-from signer.crypto.precompute import Need
 from signer.protocols.params import validate_session_id
 from signer.wire import BROADCAST, ProtocolMessage
+
+if TYPE_CHECKING:  # the client imports this module and must not load the precompute pools
+    from signer.crypto.precompute import Need
 
 __all__ = [
     "BROADCAST",

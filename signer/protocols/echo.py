@@ -45,11 +45,11 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from signer import limits
 from signer.crypto.errors import DecodeError
 from signer.crypto.identity import MAX_SIGNATURE_BYTES, IdentityError
-from signer.crypto.precompute import Need
 from signer.protocols.base import (
     BROADCAST,
     DkgResult,
@@ -63,6 +63,9 @@ from signer.protocols.base import (
 )
 from signer.session_context import SessionContext, verify_message
 from signer.wire import ProtocolMessage
+
+if TYPE_CHECKING:  # the client imports this module and must not load the precompute pools
+    from signer.crypto.precompute import Need
 
 __all__ = [
     "MIN_ECHO_PARTIES",
