@@ -398,6 +398,8 @@ class KeyParties:
 
 #: `prepare(index, key, pending)` of a refresh or reshare: local party `index`'s new version (`pending`, a
 #: DkgResult) of the key whose parties after the operation are `key`, before its confirmation is relayed.
+#: Its number is `pending.from_version + 1` (the version the dealers stated in round 1: the only source a
+#: party joining the key has); the sessions' `key_version` argument is what a holder states.
 Prepare = Callable[[int, KeyParties, DkgResult], None]
 
 

@@ -254,9 +254,10 @@ def _protocols(protocol: str, curve: str) -> tuple[Callable[..., Any], Callable[
 
 
 def _lifecycle(protocol: str, curve: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """(new_refresh(session_id, index, share), new_reshare(session_id, index, share | None, old_parties,
-    threshold, new_parties, public_key)): the local sessions of a refresh and a reshare. GG20's make a fresh
-    pre-parameter set (seconds): call them in a thread."""
+    """(new_refresh(session_id, index, share, version), new_reshare(session_id, index, share | None,
+    old_parties, threshold, new_parties, public_key, version)): the local sessions of a refresh and a
+    reshare of the key's `version` (a dealer states it in round 1, so a joining party learns it). GG20's
+    make a fresh pre-parameter set (seconds): call them in a thread."""
     if protocol == FROST:
         from signer.protocols.frost import FrostRefreshSession, FrostReshareSession
         from signer.protocols.frost.ciphersuite import FROST_ED25519_SHA512, FROST_SECP256K1_SHA256
@@ -264,19 +265,21 @@ def _lifecycle(protocol: str, curve: str) -> tuple[Callable[..., Any], Callable[
         suite = FROST_SECP256K1_SHA256 if curve == SECP256K1 else FROST_ED25519_SHA512
 
         def new_frost_reshare(
-            sid: str, index: int, share: bytes | None, old: tuple, t: int, new: tuple, key: bytes
+            sid: str, index: int, share: bytes | None, old: tuple, t: int, new: tuple, key: bytes, version: int
         ) -> Any:
-            return FrostReshareSession(sid, index, share, old, t, new, key, suite=suite)
+            return FrostReshareSession(sid, index, share, old, t, new, key, suite=suite, key_version=version)
 
         return FrostRefreshSession, new_frost_reshare
     from signer.crypto.preparams import generate_preparams
     from signer.protocols.gg20 import Gg20RefreshSession, Gg20ReshareSession
 
-    def new_refresh(sid: str, index: int, share: bytes) -> Any:
+    def new_refresh(sid: str, index: int, share: bytes, _version: int) -> Any:
         return Gg20RefreshSession(sid, index, share, generate_preparams())
 
-    def new_reshare(sid: str, index: int, share: bytes | None, old: tuple, t: int, new: tuple, key: bytes) -> Any:
-        return Gg20ReshareSession(sid, index, share, old, t, new, generate_preparams(), key)
+    def new_reshare(
+        sid: str, index: int, share: bytes | None, old: tuple, t: int, new: tuple, key: bytes, version: int
+    ) -> Any:
+        return Gg20ReshareSession(sid, index, share, old, t, new, generate_preparams(), key, key_version=version)
 
     return new_refresh, new_reshare
 
@@ -506,10 +509,13 @@ class _Demo:
         self.emit(result)
 
     def _prepare(self, session_id: str, version: int) -> Prepare:
-        """The coordinator's `prepare`: each local party keeps its new share as the pending version."""
+        """The coordinator's `prepare`: each local party keeps its new share as the pending version, the one
+        after the version the dealers stated in round 1 (what a party joining the key knows it from), or
+        `version` where the session states none (a GG20 refresh, whose parties all hold the key)."""
 
         def prepare(index: int, key: KeyParties, pending: DkgResult) -> None:
-            self.store(index).prepare(self.key_id, KeyRecord(pending.key_share, key, version), session_id)
+            new = pending.from_version + 1 if pending.from_version else version
+            self.store(index).prepare(self.key_id, KeyRecord(pending.key_share, key, new), session_id)
 
         return prepare
 
@@ -537,7 +543,7 @@ class _Demo:
         self._preparams_note(holders)
         local = {}
         for i in holders:  # every holder of the key takes part
-            local[i] = await trio.to_thread.run_sync(new_refresh, sid, i, self._share(i, record))
+            local[i] = await trio.to_thread.run_sync(new_refresh, sid, i, self._share(i, record), record.version)
         progress(f"refreshing key {self.key_id} (version {record.version}: same parties and public key) ...")
         prepare = self._prepare(sid, record.version + 1)
         refresh = self.coordinator.refresh(sid, self.key_id, local, prepare=prepare)
@@ -560,7 +566,9 @@ class _Demo:
         local = {}
         for i in local_parties:
             share = None if i in joining else self._share(i, record)
-            local[i] = await trio.to_thread.run_sync(new_reshare, sid, i, share, old, threshold, new, public_key)
+            local[i] = await trio.to_thread.run_sync(
+                new_reshare, sid, i, share, old, threshold, new, public_key, record.version
+            )
         progress(
             f"resharing key {self.key_id} (version {record.version}) from {record.parties.threshold}-of-{len(old)} "
             f"to {threshold}-of-{total}; new parties {', '.join(map(str, joining)) or 'none'} "

@@ -52,7 +52,7 @@ import hashlib
 import logging
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any, TypeVar
 
 import trio
@@ -328,7 +328,7 @@ class SessionManager:
             if request.operation == CREATE:
                 build = self._dkg_builder(binding, request)
             else:
-                build = self._lifecycle_builder(binding, request, lifecycle_share)
+                build = self._lifecycle_builder(binding, request, lifecycle_share, setup.key_version)
         elif kind is SessionKind.PRESIGN:
             build = self._presign_builder(binding, request, info.party_index, share.share)
         else:
@@ -663,7 +663,9 @@ class SessionManager:
             )
         return tuple(sorted(ids, key=lambda p: p.party))
 
-    def _lifecycle_builder(self, binding: ProtocolBinding, req: DkgRequest, share: bytes | None) -> Builder:
+    def _lifecycle_builder(
+        self, binding: ProtocolBinding, req: DkgRequest, share: bytes | None, key_version: int
+    ) -> Builder:
         make = binding.new_refresh if req.operation == REFRESH else binding.new_reshare
 
         async def build() -> SessionProtocol:
@@ -671,7 +673,7 @@ class SessionManager:
             if binding.needs_preparams:
                 async with store_faults():
                     preparams = await self._preparams.take({"session_id": req.session_id, "key_id": req.key_id})
-            return await _construct(binding, make, req, share, preparams)
+            return await _construct(binding, make, req, share, key_version, preparams)
 
         return build
 
@@ -680,10 +682,16 @@ class SessionManager:
         self, session: Session, pending: DkgResult, digest: bytes, messages: list[WireMessage]
     ) -> None:
         """Store the new version as pending, with its audit row, before its confirmation is released
-        (docs/lifecycle.md §4.1); with it the public data to finish the session after a restart."""
+        (docs/lifecycle.md §4.1); with it the public data to finish the session after a restart. A party
+        joining the key (setup version 0) takes the version the dealers stated in round 1 as its start, so
+        every party commits the same v+1 (the session already stopped if the dealers disagreed)."""
         setup = session.setup
         req = setup.request
         assert isinstance(req, DkgRequest)
+        if setup.key_version == 0:
+            if pending.from_version < 1:
+                raise FailedPrecondition("the reshare did not state the key version it starts from")
+            setup = session.setup = replace(setup, key_version=pending.from_version)
         version = setup.key_version + 1
         retiring = not pending.key_share
         resume = encode_resume(setup.context, req, setup.parties, pending.public_key, setup.key_version, messages)

@@ -24,8 +24,8 @@ DkgBuilder = Callable[[DkgRequest, bytes | None], SessionProtocol]
 SignBuilder = Callable[[SignRequest, int, bytes, bytes | None], SessionProtocol]
 PresignBuilder = Callable[[SignRequest, int, bytes], SessionProtocol]
 # A refresh or reshare (docs/contract.md §12): (request, this party's current key share or None for a party
-# new to the key, pre-parameters or None).
-LifecycleBuilder = Callable[[DkgRequest, bytes | None, bytes | None], SessionProtocol]
+# new to the key, the version that share is (0 without one), pre-parameters or None).
+LifecycleBuilder = Callable[[DkgRequest, bytes | None, int, bytes | None], SessionProtocol]
 # The confirmation digest a refresh's or reshare's round-3 broadcast carries (DecodeError if malformed):
 # what a session restored after a restart compares (signer.engine.lifecycle).
 ConfirmationReader = Callable[[bytes], bytes]
@@ -100,20 +100,24 @@ def _frost_suite(curve: str) -> Any:
     return {ED25519: FROST_ED25519_SHA512, SECP256K1: FROST_SECP256K1_SHA256}[curve]
 
 
-def _frost_refresh(req: DkgRequest, key_share: bytes | None, _preparams: bytes | None) -> SessionProtocol:
+def _frost_refresh(
+    req: DkgRequest, key_share: bytes | None, key_version: int, _preparams: bytes | None
+) -> SessionProtocol:
     from signer.protocols.frost import FrostRefreshSession
 
     if key_share is None:
         raise ValueError("a refresh needs this party's key share")
-    return FrostRefreshSession(req.session_id, req.party_index, key_share)
+    return FrostRefreshSession(req.session_id, req.party_index, key_share, key_version)
 
 
-def _frost_reshare(req: DkgRequest, key_share: bytes | None, _preparams: bytes | None) -> SessionProtocol:
+def _frost_reshare(
+    req: DkgRequest, key_share: bytes | None, key_version: int, _preparams: bytes | None
+) -> SessionProtocol:
     from signer.protocols.frost import FrostReshareSession
 
     return FrostReshareSession(
         req.session_id, req.party_index, key_share, req.old_parties, req.threshold, req.new_parties,
-        suite=_frost_suite(req.curve),
+        suite=_frost_suite(req.curve), key_version=key_version,
     )  # fmt: skip
 
 
@@ -145,7 +149,9 @@ def _gg20_dkg(req: DkgRequest, preparams: bytes | None) -> SessionProtocol:
     return Gg20KeygenSession(req.session_id, req.party_index, req.threshold, _parties(req.total_parties), pre)
 
 
-def _gg20_refresh(req: DkgRequest, key_share: bytes | None, preparams: bytes | None) -> SessionProtocol:
+def _gg20_refresh(
+    req: DkgRequest, key_share: bytes | None, _key_version: int, preparams: bytes | None
+) -> SessionProtocol:
     from signer.crypto.preparams import PreParams
     from signer.protocols.gg20 import Gg20RefreshSession
 
@@ -154,7 +160,9 @@ def _gg20_refresh(req: DkgRequest, key_share: bytes | None, preparams: bytes | N
     return Gg20RefreshSession(req.session_id, req.party_index, key_share, PreParams.from_bytes(preparams))
 
 
-def _gg20_reshare(req: DkgRequest, key_share: bytes | None, preparams: bytes | None) -> SessionProtocol:
+def _gg20_reshare(
+    req: DkgRequest, key_share: bytes | None, key_version: int, preparams: bytes | None
+) -> SessionProtocol:
     from signer.crypto.preparams import PreParams
     from signer.protocols.gg20 import Gg20ReshareSession
 
@@ -162,8 +170,9 @@ def _gg20_reshare(req: DkgRequest, key_share: bytes | None, preparams: bytes | N
         raise ValueError("a GG20 reshare needs a pre-parameter set")
     pre = PreParams.from_bytes(preparams)
     return Gg20ReshareSession(
-        req.session_id, req.party_index, key_share, req.old_parties, req.threshold, req.new_parties, pre
-    )
+        req.session_id, req.party_index, key_share, req.old_parties, req.threshold, req.new_parties, pre,
+        key_version=key_version,
+    )  # fmt: skip
 
 
 def _gg20_confirmation(payload: bytes) -> bytes:

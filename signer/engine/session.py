@@ -98,7 +98,8 @@ class SessionSetup:
     context: SessionContext
     slow_start: bool = False
     # The key version the session works on: a signing's or presigning's key version, or for a refresh or
-    # reshare the version it starts from (0 for a party new to the key, and for a CREATE).
+    # reshare the version it starts from (0 for a CREATE, and for a party new to the key until its session
+    # learned the version from the dealers' round 1: the engine's prepare then sets it, Manager._prepare_version).
     key_version: int = 0
 
     @property

@@ -148,10 +148,13 @@ class DkgResult:
 
     `key_share` is the party's secret key package in the protocol's own encoding (the store encrypts it);
     `public_key` is the group key in the docs/contract.md §4.10 encoding (33-byte SEC1 or 32-byte Ed25519).
+    `from_version`, for a refresh or reshare, is the key version the operation started from as every dealer
+    stated it in round 1 (0 for a new key): a party joining the key by a reshare knows it only from there.
     """
 
     public_key: bytes
     key_share: bytes = field(repr=False)
+    from_version: int = 0
 
 
 @dataclass(frozen=True)

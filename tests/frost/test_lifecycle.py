@@ -1,6 +1,7 @@
 """FROST refresh and reshare sessions with every party in memory: the group key never changes, the new
 shares sign (checked by libsodium), old and new shares never mix, and a cheating dealer is named."""
 
+import dataclasses
 import functools
 import itertools
 
@@ -300,7 +301,7 @@ def test_reshare_dealer_sending_another_old_package() -> None:
             m = LifecycleRound1.decode(suite, msg.payload, 2, with_old_public=True)
             assert m.old_public is not None
             shares = dict(m.old_public.verifying_shares) | {2: g.base_mul(7)}
-            package = lifecycle.OldPublicPackage(2, shares, m.old_public.group_public_key)
+            package = dataclasses.replace(m.old_public, verifying_shares=shares)
             return LifecycleRound1(m.e2e_public, m.commitments, package).encode(suite)
         return msg.payload
 
@@ -309,6 +310,66 @@ def test_reshare_dealer_sending_another_old_package() -> None:
     assert "different version of the key" in str(errors[1]) and errors[1].culprits == ()
     assert "different old public key packages" in str(errors[3])  # party 3 cannot tell who is right
     assert_no_result(sessions)
+
+
+def test_a_joining_party_learns_the_key_version_from_the_dealers() -> None:
+    # Issue 17 follow-up: party 3 has no share and no store row, so only the dealers can tell it that the
+    # key is at version 4; it then records 5 like the holders.
+    suite = FROST_ED25519_SHA512
+    old = dkg(suite, 2, (1, 2))
+    sessions = {
+        i: FrostReshareSession("life-reshare", i, old.get(i), (1, 2), 2, (1, 2, 3), suite=suite, key_version=4)
+        for i in (1, 2, 3)
+    }
+    assert sessions[3].from_version == 0  # nothing learned before round 1
+    driver.run_ok(sessions)
+    assert {i: s.from_version for i, s in sessions.items()} == {1: 4, 2: 4, 3: 4}
+    assert {i: s.result.from_version for i, s in sessions.items()} == {1: 4, 2: 4, 3: 4}
+    assert_every_quorum_signs(suite, {i: s.result.key_share for i, s in sessions.items()})
+
+
+def test_dealers_stating_different_key_versions_stop_before_any_share() -> None:
+    # Same shares, but the dealers' stores disagree on the version counter (4 and 5): the joining party
+    # cannot know which to record, so nobody deals; no culprit (a stale counter is not provable malice).
+    suite = FROST_ED25519_SHA512
+    old = dkg(suite, 2, (1, 2))
+    versions = {1: 4, 2: 5, 3: 1}
+    sessions = {
+        i: FrostReshareSession("life-reshare", i, old.get(i), (1, 2), 2, (1, 2, 3), suite=suite, key_version=v)
+        for i, v in versions.items()
+    }
+    sent_shares: list[int] = []
+
+    def watch(frm: int, to: int, msg: Outgoing) -> bytes:
+        if msg.round == lifecycle.SHARE_ROUND:
+            sent_shares.append(frm)
+        return msg.payload
+
+    errors = driver.run(sessions, watch)
+    assert not sent_shares
+    assert sorted(errors) == [1, 2, 3] and all(e.culprits == () for e in errors.values())
+    assert "parties [2] started from a different version of the key" in str(errors[1])
+    assert "different old public key packages" in str(errors[3])
+    assert all(s.pending is None for s in sessions.values())
+    assert_no_result(sessions)
+
+
+def test_round1_old_package_states_a_key_version() -> None:
+    # Version 2 of kind 0x14 carries the key version (u32) first in the old package; version 1 (without
+    # it) and a version 0 are refused at decoding, so a joining party never records a guessed version.
+    suite = FROST_ED25519_SHA512
+    old = dkg(suite, 2, (1, 2))
+    session = FrostReshareSession("life-reshare", 1, old[1], (1, 2), 2, (1, 2, 3), suite=suite, key_version=7)
+    payload = session.start()[0].payload
+    m = LifecycleRound1.decode(suite, payload, 2, with_old_public=True)
+    assert m.old_public is not None and m.old_public.key_version == 7
+    with pytest.raises(DecodeError, match="unsupported version"):
+        LifecycleRound1.decode(suite, payload[:1] + b"\x01" + payload[2:], 2, with_old_public=True)
+    zero = dataclasses.replace(m.old_public, key_version=0)
+    with pytest.raises(DecodeError, match="at least 1"):
+        LifecycleRound1.decode(suite, dataclasses.replace(m, old_public=zero).encode(suite), 2, with_old_public=True)
+    with pytest.raises(ValueError, match="key_version"):
+        FrostReshareSession("life-reshare", 1, old[1], (1, 2), 2, (1, 2, 3), suite=suite, key_version=0)
 
 
 @pytest.mark.parametrize("operation", ["refresh", "reshare"])

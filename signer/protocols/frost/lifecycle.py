@@ -8,7 +8,8 @@ and the new parties together):
     commitments (refresh: C_1..C_{t-1}, C_0 is the identity and is not sent, as in frost-core's
     refresh.rs; reshare: all t' commitments) and its old public key package, which lets a party with no
     share yet check the reshare constants, and lets a holder see at once that a peer holds another
-    version of the key (the session then stops before any share is dealt). Every party checks every
+    version of the key (the session then stops before any share is dealt); the package carries the
+    key version, so a party joining the key by a reshare learns it. Every party checks every
     dealing here and computes the new public key package from the commitments alone.
   2 point-to-point `LifecycleShare`: each dealer's share for each receiving party, sealed end to end
     (`signer.crypto.e2e`) and checked against the dealer's commitments on arrival. A reshare party that
@@ -59,6 +60,8 @@ from signer.protocols.params import MAX_PARTIES, validate_indices
 __all__ = ["RETIRED", "FrostRefreshSession", "FrostReshareSession", "LifecycleConfirm", "LifecycleRound1"]
 
 VERSION = 1
+# Version 2 of the round-1 broadcast: the old public key package starts with the key version (u32).
+ROUND1_VERSION = 2
 KIND_LIFECYCLE_ROUND1 = 0x14
 KIND_LIFECYCLE_SHARE = 0x15
 KIND_LIFECYCLE_CONFIRM = 0x16
@@ -73,15 +76,18 @@ RETIRED = b""  # the key_share of a reshare party that holds no share in the new
 
 @dataclass(frozen=True)
 class OldPublicPackage:
-    """The old key's public facts a reshare dealer broadcasts: threshold, verifying shares, group key."""
+    """The old key's public facts a dealer broadcasts: the key version (the store's counter, docs/lifecycle.md
+    §5, which a party joining the key learns only from here), threshold, verifying shares, group key."""
 
+    key_version: int
     threshold: int
     verifying_shares: Mapping[int, Any]
     group_public_key: Any
 
     @classmethod
-    def of(cls, key: FrostKeyShare) -> OldPublicPackage:
-        return cls(key.key_package.threshold, dict(key.public.verifying_shares), key.public.group_public_key)
+    def of(cls, key: FrostKeyShare, key_version: int) -> OldPublicPackage:
+        public = key.public
+        return cls(key_version, key.key_package.threshold, dict(public.verifying_shares), public.group_public_key)
 
 
 @dataclass(frozen=True)
@@ -95,13 +101,13 @@ class LifecycleRound1:
 
     def encode(self, suite: Ciphersuite) -> bytes:
         g = suite.group
-        w = Writer(KIND_LIFECYCLE_ROUND1, VERSION).fixed(self.e2e_public).u16(len(self.commitments))
+        w = Writer(KIND_LIFECYCLE_ROUND1, ROUND1_VERSION).fixed(self.e2e_public).u16(len(self.commitments))
         for c in self.commitments:
             w.point(g, c)
         old = self.old_public
         if old is None:
             return w.u8(0).done()
-        w.u8(1).u16(old.threshold).u16(len(old.verifying_shares))
+        w.u8(1).u32(old.key_version).u16(old.threshold).u16(len(old.verifying_shares))
         for j, x in sorted(old.verifying_shares.items()):
             w.u16(j).point(g, x)
         return w.point(g, old.group_public_key).done()
@@ -110,7 +116,7 @@ class LifecycleRound1:
     def decode(cls, suite: Ciphersuite, data: bytes, commitments: int, with_old_public: bool) -> LifecycleRound1:
         """Decode, requiring exactly `commitments` commitments and an old package iff `with_old_public`."""
         g = suite.group
-        r = Reader(data, KIND_LIFECYCLE_ROUND1, VERSION)
+        r = Reader(data, KIND_LIFECYCLE_ROUND1, ROUND1_VERSION)
         e2e_public = r.fixed(e2e.PUBLIC_KEY_SIZE)
         count = r.u16()
         if count != commitments:
@@ -120,7 +126,9 @@ class LifecycleRound1:
             raise DecodeError("old public key package present where not expected, or missing")
         old = None
         if with_old_public:
-            threshold, n = r.u16(), r.u16()
+            key_version, threshold, n = r.u32(), r.u16(), r.u16()
+            if key_version < 1:
+                raise DecodeError("old public key package: the key version must be at least 1")
             if not 2 <= threshold <= n <= MAX_PARTIES:
                 raise DecodeError("old public key package has an invalid threshold or party count")
             shares: dict[int, Any] = {}
@@ -129,7 +137,7 @@ class LifecycleRound1:
                 if j <= max(shares, default=0):
                     raise DecodeError("old public key package indices must be increasing and >= 1")
                 shares[j] = r.point(g)
-            old = OldPublicPackage(threshold, shares, r.point(g))
+            old = OldPublicPackage(key_version, threshold, shares, r.point(g))
         r.end()
         return cls(e2e_public, points, old)
 
@@ -210,6 +218,7 @@ class _LifecycleSession(RoundMachine):
         dealers: tuple[int, ...],
         receivers: tuple[int, ...],
         threshold: int,
+        key_version: int,
         expected_key: Any = None,
     ) -> None:
         super().__init__(session_id, party_index, tuple(sorted(set(dealers) | set(receivers))))
@@ -218,6 +227,8 @@ class _LifecycleSession(RoundMachine):
         self.receivers = receivers
         self.threshold = threshold
         self._key = key
+        self._key_version = key_version
+        self._from_version = 0
         self._expected_key = expected_key
         self._e2e = e2e.E2EKeyPair.generate()
         self._polynomial: vss.Polynomial | None = None
@@ -257,7 +268,7 @@ class _LifecycleSession(RoundMachine):
         if self.party_index in self.dealers:
             assert self._key is not None  # every dealer holds a share (checked by the constructors)
             self._polynomial, commitments = self._deal()
-            old_public = OldPublicPackage.of(self._key)
+            old_public = OldPublicPackage.of(self._key, self._key_version)
         msg = LifecycleRound1(self._e2e.public, commitments, old_public)
         self._round1[self.party_index] = msg
         self._expect(1, self._on_round1)
@@ -275,7 +286,7 @@ class _LifecycleSession(RoundMachine):
         """The old public key package every check refers to: our own if we hold a share, else the one the
         dealers all sent, checked to be a consistent sharing of the expected key."""
         if self._key is not None:
-            return OldPublicPackage.of(self._key)
+            return OldPublicPackage.of(self._key, self._key_version)
         packages = [self._round1[j].old_public for j in self.dealers]
         first = packages[0]
         assert first is not None  # a dealer's round 1 always carries its package
@@ -307,6 +318,7 @@ class _LifecycleSession(RoundMachine):
         _check_each(self._dealings, lambda j, c: self._check_dealing(j, c, old))
         self._verifying = self._new_verifying_shares(self._dealings, old)
         self._group_key = old.group_public_key
+        self._from_version = old.key_version
         out = []
         if self._polynomial is not None:
             g = self.suite.group
@@ -353,13 +365,13 @@ class _LifecycleSession(RoundMachine):
         g = self.suite.group
         public_key = g.encode_point(self._group_key)
         if self._share is None:
-            self._pending = DkgResult(public_key=public_key, key_share=RETIRED)
+            self._pending = DkgResult(public_key, RETIRED, self._from_version)
         else:
             me = self.party_index
             package = KeyPackage(me, self._share, self._verifying[me], self._group_key, self.threshold)
             key = FrostKeyShare(self.suite, package, PublicKeyPackage(dict(self._verifying), self._group_key))
             self._share = None
-            self._pending = DkgResult(public_key=public_key, key_share=key.encode())
+            self._pending = DkgResult(public_key, key.encode(), self._from_version)
         self._digest = self._transcript_digest()
         self._expect(CONFIRM_ROUND, self._on_confirm)
         return [Outgoing(BROADCAST, CONFIRM_ROUND, LifecycleConfirm(self._digest).encode(self.suite))]
@@ -372,6 +384,12 @@ class _LifecycleSession(RoundMachine):
         and makes it current only with `result`, i.e. once every participant confirmed the same digest
         (the commit rule in docs/lifecycle.md)."""
         return self._pending
+
+    @property
+    def from_version(self) -> int:
+        """The key version the operation starts from as the dealers' round-1 packages state it (0 until
+        round 1 is in): a party joining the key learns it here, and its first version is this + 1."""
+        return self._from_version
 
     @property
     def confirm_digest(self) -> bytes:
@@ -414,10 +432,12 @@ class FrostRefreshSession(_LifecycleSession):
 
     label = b"/refresh"
 
-    def __init__(self, session_id: str, party_index: int, key_share: bytes) -> None:
+    def __init__(self, session_id: str, party_index: int, key_share: bytes, key_version: int = 1) -> None:
         key = _decode_key_share(key_share, party_index)
         parties = tuple(sorted(key.public.verifying_shares))
-        super().__init__(session_id, party_index, key.suite, key, parties, parties, key.key_package.threshold)
+        threshold = key.key_package.threshold
+        _check_key_version(key_version)
+        super().__init__(session_id, party_index, key.suite, key, parties, parties, threshold, key_version)
         self.wire_commitments = self.threshold - 1
 
     def _deal(self) -> tuple[vss.Polynomial, tuple[Any, ...]]:
@@ -450,7 +470,9 @@ class FrostReshareSession(_LifecycleSession):
     `key_share` is this party's current share: required if it is in the old quorum (it deals), optional
     otherwise (an old holder outside the quorum checks the dealers against its own public package). A
     party with no share learns the old public key package from the dealers, who must all send the same
-    one; `public_key`, if given, is the group key it expects (32-byte Ed25519 encoding)."""
+    one; `public_key`, if given, is the group key it expects (32-byte Ed25519 encoding). `key_version` is
+    the version `key_share` is (the store's counter; ignored without a share): the dealers send it in their
+    package, so a party joining the key learns it (`from_version`)."""
 
     label = b"/reshare"
 
@@ -464,6 +486,7 @@ class FrostReshareSession(_LifecycleSession):
         new_parties: tuple[int, ...],
         public_key: bytes | None = None,
         suite: Ciphersuite = FROST_ED25519_SHA512,
+        key_version: int = 1,
     ) -> None:
         quorum = validate_indices("old_parties", old_parties)
         new_parties = validate_indices("new_parties", new_parties)
@@ -480,9 +503,11 @@ class FrostReshareSession(_LifecycleSession):
             raise ValueError("a party of the old quorum must bring its key share")
         if key is not None:
             reshare.check_quorum(quorum, list(key.public.verifying_shares), key.key_package.threshold)
+            _check_key_version(key_version)
             suite = key.suite
         expected = None if public_key is None else _decode_public_key(suite, public_key)
-        super().__init__(session_id, party_index, suite, key, quorum, new_parties, new_threshold, expected)
+        version = key_version if key is not None else 0
+        super().__init__(session_id, party_index, suite, key, quorum, new_parties, new_threshold, version, expected)
         self.wire_commitments = self.threshold
 
     def _deal(self) -> tuple[vss.Polynomial, tuple[Any, ...]]:
@@ -502,6 +527,11 @@ class FrostReshareSession(_LifecycleSession):
 
     def _new_share(self, received_sum: int) -> int:
         return received_sum
+
+
+def _check_key_version(key_version: int) -> None:
+    if not isinstance(key_version, int) or isinstance(key_version, bool) or not 1 <= key_version < 2**32:
+        raise ValueError("key_version must be an integer from 1 to 2**32 - 1 (it is sent as a u32)")
 
 
 def _decode_public_key(suite: Ciphersuite, public_key: bytes) -> Any:

@@ -65,6 +65,9 @@ KIND_REVEAL, KIND_SIGNATURE_SHARE, KIND_ONLINE_NONCE = 0x58, 0x59, 0x5B
 SIGNATURE_SHARE_VERSION = 2
 #: Version 1 proved both answers under one label; version 2 proves each under its own (presign.py).
 MTA_RESPONSES_VERSION = 2
+#: Version 2 of `ReshareCommit`: the old key package starts with the key version (u32), which a party joining
+#: the key learns only from there; a version-1 message (no key version) is refused at decoding.
+RESHARE_COMMIT_VERSION = 2
 ONLINE_NONCE_LEN = 32
 
 
@@ -460,9 +463,11 @@ KIND_RESHARE_COMMIT = 0x48
 
 @dataclass(frozen=True)
 class OldKeyPackage:
-    """The public facts of the key version a reshare starts from: threshold, parties, Y, chain code and
-    every X_j. A holder of the key sends it so that a new party can check the dealings."""
+    """The public facts of the key version a reshare starts from: the version number (the store's counter),
+    threshold, parties, Y, chain code and every X_j. A holder of the key sends it so that a new party can
+    check the dealings and record the version it joins at."""
 
+    key_version: int
     threshold: int
     parties: tuple[int, ...]
     public_key: Point
@@ -470,7 +475,7 @@ class OldKeyPackage:
     public_shares: Mapping[int, Point]
 
     def write(self, w: Writer) -> Writer:
-        w.u8(self.threshold).u8(len(self.parties))
+        w.u32(self.key_version).u8(self.threshold).u8(len(self.parties))
         for p in self.parties:
             w.u8(p)
         w.point(GROUP, self.public_key).fixed(self.chain_code)
@@ -480,12 +485,14 @@ class OldKeyPackage:
 
     @classmethod
     def read(cls, r: Reader) -> OldKeyPackage:
-        threshold, count = r.u8(), r.u8()
+        key_version, threshold, count = r.u32(), r.u8(), r.u8()
+        if key_version < 1:
+            raise DecodeError("old key package: the key version must be at least 1")
         parties = tuple(r.u8() for _ in range(count))
         if not 2 <= threshold <= count or parties != tuple(sorted(set(parties))) or parties[0] < 1:
             raise DecodeError("old key package: invalid threshold or parties")
         public_key, chain_code = r.point(GROUP), r.fixed(CHAIN_CODE_LEN)
-        return cls(threshold, parties, public_key, chain_code, {p: r.point(GROUP) for p in parties})
+        return cls(key_version, threshold, parties, public_key, chain_code, {p: r.point(GROUP) for p in parties})
 
 
 @dataclass(frozen=True)
@@ -498,14 +505,14 @@ class ReshareCommit:
     keygen: KeygenCommit
 
     def encode(self) -> bytes:
-        w = Writer(KIND_RESHARE_COMMIT, VERSION).u8(self.old is not None)
+        w = Writer(KIND_RESHARE_COMMIT, RESHARE_COMMIT_VERSION).u8(self.old is not None)
         if self.old is not None:
             self.old.write(w)
         return w.var(self.keygen.encode()).done()
 
     @classmethod
     def decode(cls, data: bytes) -> ReshareCommit:
-        r = Reader(data, KIND_RESHARE_COMMIT, VERSION)
+        r = Reader(data, KIND_RESHARE_COMMIT, RESHARE_COMMIT_VERSION)
         flag = r.u8()
         if flag > 1:
             raise DecodeError("old key package flag must be 0 or 1")

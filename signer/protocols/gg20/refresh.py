@@ -13,9 +13,10 @@ is fixed by public values (`signer.crypto.reshare`), so no dealer can move the s
             set (adding parties, changing the threshold); a dealer that leaves is not supported here.
 
   1. broadcast `RefreshCommit` (refresh: the fingerprint of the key version the party starts from) or
-     `ReshareCommit` (reshare: the old key package, from each party of Q), around a keygen round-1 message:
-     a hash commitment to C_1..C_{t'-1} (C_0 is public and never sent), the new Paillier key (Π^mod), the
-     new ring-Pedersen parameters (Π^prm) and an X25519 key. The pre-parameters come from outside.
+     `ReshareCommit` (reshare: the old key package with its key version, from each party of Q), around a
+     keygen round-1 message: a hash commitment to C_1..C_{t'-1} (C_0 is public and never sent), the new
+     Paillier key (Π^mod), the new ring-Pedersen parameters (Π^prm) and an X25519 key. The pre-parameters
+     come from outside.
   2. Every participant must start from the same key version, else the session stops before any share
      moves, with no culprit (a stale version is not provable malice). Verify every Π^mod and Π^prm; a
      modulus the key already uses is refused. Broadcast `RefreshOpening` and send each P_j its share
@@ -34,7 +35,7 @@ import hashlib
 import struct
 from abc import abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from signer.crypto import reshare
 from signer.crypto.preparams import PreParams
@@ -81,8 +82,10 @@ def fingerprint(key: Gg20KeyShare) -> bytes:
     return h.digest()
 
 
-def old_package(key: Gg20KeyShare) -> OldKeyPackage:
-    return OldKeyPackage(key.threshold, key.parties, key.public_key, key.chain_code, dict(key.public_shares))
+def old_package(key: Gg20KeyShare, key_version: int) -> OldKeyPackage:
+    return OldKeyPackage(
+        key_version, key.threshold, key.parties, key.public_key, key.chain_code, dict(key.public_shares)
+    )
 
 
 def _moduli(key: Gg20KeyShare | None) -> frozenset[int]:
@@ -114,6 +117,7 @@ class Plan:
     constants: Mapping[int, Point]  # C_j0 of participant j's dealing (the identity: a sharing of zero)
     base_shares: Mapping[int, Point]  # X_j' = base_shares[j] + Σ_k F_k(j) (refresh: the old X_j)
     refused: frozenset[int]  # moduli no one may announce (the key's current ones)
+    from_version: int = 0  # a reshare: the key version the quorum stated (a refresh is not told it: 0)
 
 
 @dataclass(frozen=True, repr=False)
@@ -167,7 +171,8 @@ def round3(
     state = Round3Secret(secret.keygen, x, plan.public_key, public_shares, plan.chain_code)
     all_openings = dict(openings) | {i: secret.opening}
     digest = _transcript_digest(params, secret.round1, all_openings, public_shares, plan.public_key)
-    return ChangeRound3(state, package(state), digest), RefreshConfirm(prove_knowledge(state), digest)
+    pending = replace(package(state), from_version=plan.from_version)
+    return ChangeRound3(state, pending, digest), RefreshConfirm(prove_knowledge(state), digest)
 
 
 def finish(secret: ChangeRound3, confirms: Mapping[int, RefreshConfirm]) -> DkgResult:
@@ -339,8 +344,10 @@ class Gg20ReshareSession(_KeyChangeSession):
     Every party of `old_parties` must be one of `new_parties` and bring its `key_share`; a new party has
     none (None) and learns the old key package from the quorum, which must all send the same one;
     `public_key` (33-byte SEC1), if given, is the key it expects. Every participant brings a fresh
-    `preparams`. A holder of the key outside the quorum may bring its share: it then checks the quorum's
-    package against its own (its old share is replaced like everyone's)."""
+    `preparams`. `key_version` is the version `key_share` is (the store's counter; ignored without a share):
+    the quorum sends it in its package, so a new party learns it (`from_version`). A holder of the key
+    outside the quorum may bring its share: it then checks the quorum's package against its own (its old
+    share is replaced like everyone's)."""
 
     protocol = b"reshare"
 
@@ -354,6 +361,7 @@ class Gg20ReshareSession(_KeyChangeSession):
         new_parties: tuple[int, ...],
         preparams: PreParams,
         public_key: bytes | None = None,
+        key_version: int = 1,
     ) -> None:
         quorum = validate_indices("old_parties", old_parties)
         new_parties = validate_keygen_args(party_index, new_threshold, new_parties)
@@ -366,6 +374,8 @@ class Gg20ReshareSession(_KeyChangeSession):
             raise ValueError("a party of the old quorum must bring its key share")
         if key is not None:
             reshare.check_quorum(quorum, key.parties, key.threshold)
+            if not isinstance(key_version, int) or isinstance(key_version, bool) or not 1 <= key_version < 2**32:
+                raise ValueError("key_version must be an integer from 1 to 2**32 - 1 (it is sent as a u32)")
         try:
             expected = None if public_key is None else GROUP.decode_point(public_key)
         except (DecodeError, ValueError) as exc:
@@ -373,9 +383,11 @@ class Gg20ReshareSession(_KeyChangeSession):
         super().__init__(session_id, party_index, new_threshold, new_parties, key, preparams)
         self.old_parties = quorum
         self._expected_key = expected
+        self._key_version = key_version
+        self._from_version = 0
         self._packages: dict[int, OldKeyPackage] = {}
         if key is not None and party_index in quorum:
-            self._packages[party_index] = old_package(key)
+            self._packages[party_index] = old_package(key, key_version)
 
     def _constant(self) -> int:
         if self._key is None or self.party_index not in self.old_parties:
@@ -397,7 +409,7 @@ class Gg20ReshareSession(_KeyChangeSession):
         """Our own package if we hold the key, else the one every party of the quorum sent, checked to be
         a consistent sharing of the expected key."""
         if self._key is not None:
-            return old_package(self._key)
+            return old_package(self._key, self._key_version)
         first = self._packages[self.old_parties[0]]
         if any(p != first for p in self._packages.values()):
             raise ProtocolError("the old quorum sent different old key packages (different key versions)")
@@ -422,7 +434,13 @@ class Gg20ReshareSession(_KeyChangeSession):
             else identity
             for j in self.parties
         }
-        plan = Plan(
-            old.public_key, old.chain_code, constants, dict.fromkeys(self.parties, identity), _moduli(self._key)
-        )
+        base_shares = dict.fromkeys(self.parties, identity)
+        plan = Plan(old.public_key, old.chain_code, constants, base_shares, _moduli(self._key), old.key_version)
+        self._from_version = old.key_version
         return plan, 0
+
+    @property
+    def from_version(self) -> int:
+        """The key version the reshare starts from as the quorum's round-1 packages state it (0 until round 1
+        is in): a party joining the key learns it here, and its first version is this + 1."""
+        return self._from_version
