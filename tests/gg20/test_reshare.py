@@ -24,13 +24,20 @@ from .conftest import assert_valid_signature, digest_of, presign_and_sign, secre
 
 NEW = (1, 2, 3)
 FRESH = 3  # pre-parameter sets 3..5 for parties 1..3 (0 and 1 are the 2-of-2 key's)
+VERSION = 3  # the version the holders' stores give the 2-of-2 key in the `reshared` run
 
 
-def _sessions(old: dict[int, bytes], preparams, sid: str, public_key: dict[int, bytes] | None = None) -> dict:
-    """Every party of the reshare; `public_key` gives some new parties the key they expect."""
+def _sessions(
+    old: dict[int, bytes], preparams, sid: str, public_key: dict[int, bytes] | None = None, key_version: int = 1
+) -> dict:
+    """Every party of the reshare; `public_key` gives some new parties the key they expect; the holders
+    state `key_version`."""
     expect = public_key or {}
     return {
-        i: Gg20ReshareSession(sid, i, old.get(i), (1, 2), 2, NEW, preparams[FRESH + i - 1], expect.get(i)) for i in NEW
+        i: Gg20ReshareSession(
+            sid, i, old.get(i), (1, 2), 2, NEW, preparams[FRESH + i - 1], expect.get(i), key_version=key_version
+        )
+        for i in NEW
     }
 
 
@@ -41,9 +48,15 @@ def captured() -> dict[tuple[int, int], bytes]:
 
 
 @pytest.fixture(scope="module")
-def reshared(keys, preparams, captured) -> tuple[dict[int, bytes], dict[int, bytes]]:
+def learned() -> dict[int, int]:
+    """The key version each party's session said the `reshared` run started from (`from_version`)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def reshared(keys, preparams, captured, learned) -> tuple[dict[int, bytes], dict[int, bytes]]:
     old = {i: s.result.key_share for i, s in keys[(2, 2)].items()}
-    sessions = _sessions(old, preparams, "reshare-2-to-3")
+    sessions = _sessions(old, preparams, "reshare-2-to-3", key_version=VERSION)
 
     def spy(frm: int, to: int, msg: Outgoing) -> bytes:
         captured.setdefault((frm, msg.payload[0]), msg.payload)
@@ -51,6 +64,7 @@ def reshared(keys, preparams, captured) -> tuple[dict[int, bytes], dict[int, byt
 
     assert run(sessions, spy) == {}
     assert all(s.pending == s.result for s in sessions.values())
+    learned.update({i: s.result.from_version for i, s in sessions.items()} | {0: sessions[3].from_version})
     return old, {i: s.result.key_share for i, s in sessions.items()}
 
 
@@ -69,6 +83,19 @@ def test_reshare_keeps_the_key_and_every_pair_reconstructs_it(reshared, preparam
     for pair in itertools.combinations(NEW, 2):
         assert secret_of({i: shares[i] for i in pair}) == secret
     assert base_mul(secret).encode() == before.public_key
+
+
+def test_the_joining_party_learns_the_key_version_from_the_quorum(reshared, learned, captured) -> None:
+    # Party 3 holds no share and no stored version: the quorum's packages are its only source, so it
+    # records VERSION + 1 like the holders (issue 17 follow-up).
+    assert learned == {0: VERSION, 1: VERSION, 2: VERSION, 3: VERSION}
+    for dealer in (1, 2):
+        commit = m.ReshareCommit.decode(captured[(dealer, m.KIND_RESHARE_COMMIT)])
+        assert commit.old is not None and commit.old.key_version == VERSION
+    assert m.ReshareCommit.decode(captured[(3, m.KIND_RESHARE_COMMIT)]).old is None
+    version_1 = captured[(1, m.KIND_RESHARE_COMMIT)][:1] + b"\x01" + captured[(1, m.KIND_RESHARE_COMMIT)][2:]
+    with pytest.raises(DecodeError, match="unsupported version"):  # an old package without its version
+        m.ReshareCommit.decode(version_1)
 
 
 @pytest.mark.parametrize("signers", list(itertools.combinations(NEW, 2)))
@@ -118,6 +145,8 @@ def test_constructor_refuses_bad_arguments(keys, preparams) -> None:
         Gg20ReshareSession("s", 1, share, (1, 2), 2, NEW, preparams[0])
     with pytest.raises(ValueError, match="public_key"):
         Gg20ReshareSession("s", 3, None, (1, 2), 2, NEW, preparams[FRESH], public_key=b"\x02" + b"\x00" * 32)
+    with pytest.raises(ValueError, match="key_version"):
+        Gg20ReshareSession("s", 1, share, (1, 2), 2, NEW, preparams[FRESH], key_version=0)
 
 
 def test_replacing_a_party_in_two_reshares(reshared, preparams) -> None:
