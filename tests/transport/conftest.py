@@ -71,16 +71,19 @@ def secure_config(certs: DevCertPaths, data_dir: Path, **extra):
     return load_config(env={}, flags=flags)
 
 
+def connect(node: SecureNode):  # noqa: ANN201 (TrioNodeClient.connect's context manager)
+    """The client library's NodeClient for `node` (mTLS, tokens, MACs), inside a running trio-asyncio loop."""
+    ctx = client_ssl_context(node.certs.ca_cert, node.certs.client_cert, node.certs.client_key)
+    key = load_hex_key(node.certs.hmac_key).key
+    return TrioNodeClient.connect("localhost", node.port, hmac_key=key, ssl_context=ctx, minter=node.minter())
+
+
 @asynccontextmanager
 async def node_client(node: SecureNode) -> AsyncIterator[TrioNodeClient]:
     """The client library's NodeClient for `node` (mTLS, tokens, MACs), for Trio code inside a trio-asyncio
     loop (`.aio` is the asyncio NodeClient, where a test swaps `submit`)."""
-    ctx = client_ssl_context(node.certs.ca_cert, node.certs.client_cert, node.certs.client_key)
-    key = load_hex_key(node.certs.hmac_key).key
     async with trio_asyncio.open_loop():
-        async with TrioNodeClient.connect(
-            "localhost", node.port, hmac_key=key, ssl_context=ctx, minter=node.minter()
-        ) as c:
+        async with connect(node) as c:
             yield c
 
 

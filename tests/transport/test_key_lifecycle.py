@@ -23,6 +23,7 @@ from grpclib.const import Status
 from grpclib.exceptions import GRPCError
 
 from gen.mpc.v1 import SessionState
+from signer.app import run_node
 from signer.client.coordinator import KeyParties, NodeView, Outcome
 from signer.client.in_trio import TrioCoordinator
 from signer.client.party import LocalParty
@@ -39,8 +40,9 @@ from signer.protocols.gg20 import Gg20KeygenSession, Gg20PresignSession, Gg20Ref
 from signer.protocols.gg20.keyshare import Gg20KeyShare
 from signer.session_context import PartyIdentity
 from signer.store import Store, create_kek_file, open_store
+from signer.store.commands import key_list_async
 from tests.support.lifecycle import key_version, lifecycle_context, start_lifecycle
-from tests.transport.conftest import SecureNode, node_client, secure_config
+from tests.transport.conftest import SecureNode, connect, node_client, secure_config
 from tests.transport.test_presign import check_ecdsa
 
 FIXTURES = Path(__file__).resolve().parents[1] / "paillier" / "fixtures" / "preparams.json"
@@ -289,6 +291,42 @@ async def test_reshare_2of2_to_2of3_every_pair_signs(frost):
     pair = {i: FrostSignSession("sign-13", i, shares[i], message, (1, 3)) for i in (1, 3)}
     driver.run_ok(pair)
     nacl.signing.VerifyKey(public_key).verify(message, pair[1].result.signature)
+
+
+async def test_a_node_joining_by_reshare_records_the_version_the_holders_commit(secure_node, tmp_path):
+    """Issue 17 follow-up: node B joins a key (at version 2 after a refresh) as party 3 of a reshare from
+    P1 and node A. It learns the version from the dealers' round 1, so both nodes report version 3, the
+    client's Outcome.key_version does not raise, and `signer key list` on B shows 3; P1 and B then sign."""
+    joiner_config = secure_config(secure_node.certs, tmp_path / "joiner")
+    device = IdentityKey.generate()
+    async with trio.open_nursery() as nursery:
+        handle = await nursery.start(run_node, joiner_config)
+        joiner = SecureNode(handle, secure_node.certs, handle.address[1])
+        async with trio_asyncio.open_loop(), connect(secure_node) as a, connect(joiner) as b:
+            pair = TrioCoordinator({2: a}, identities={1: device})
+            p1, public_key = await frost_key(pair, "wallet")
+            both = TrioCoordinator({2: a, 3: b}, identities={1: device})
+            both.aio.remember_key("wallet", pair.keys["wallet"])
+            out = await both.refresh("refresh-1", "wallet", {1: FrostRefreshSession("refresh-1", 1, p1)})
+            assert out.ok and out.key_version == 2, out.error
+            p1 = out.local[1].key_share
+            sid, new = "reshare-join", (1, 2, 3)
+            local = {1: FrostReshareSession(sid, 1, p1, PAIR, 2, new, key_version=2)}
+            out = await both.reshare(sid, "wallet", PAIR, 2, new, local)
+            assert out.ok, out.error
+            assert out.key_version == 3  # raises RelayError if the nodes report different versions
+            assert [await key_version(n, sid) for n in (a, b)] == [3, 3]
+            listed = await key_list_async(joiner_config.storage_url)
+            assert [(k.key_id, k.key_version, k.party_index, k.public_key) for k in listed] == [
+                ("wallet", 3, 3, public_key)
+            ]
+            assert (await node_store(secure_node).key_info("wallet")).key_version == 3
+            share = out.local[1].key_share
+            signing = {1: FrostSignSession("sign-13", 1, share, b"with the joiner", (1, 3))}
+            out = await both.sign("sign-13", "wallet", b"with the joiner", (1, 3), signing)
+            assert out.ok, out.error
+            nacl.signing.VerifyKey(public_key).verify(b"with the joiner", out.nodes[3].signature)
+        nursery.cancel_scope.cancel()
 
 
 async def test_reshare_replacing_the_node_retires_its_share(frost):
