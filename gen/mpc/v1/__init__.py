@@ -337,7 +337,8 @@ class DkgStatusResponse(betterproto2.Message):
     key_version: "int" = betterproto2.field(40, betterproto2.TYPE_UINT32)
     """
     On COMPLETED: the key version the session produced: 1 for CREATE, the previous version + 1 for a
-    REFRESH or RESHARE (§12); 0 before.
+    REFRESH or RESHARE (§12); 0 before. Equal at every party of one session: a party joining the key by
+    RESHARE learns the previous version from the dealers' round-1 message (§12.2).
     """
 
 
