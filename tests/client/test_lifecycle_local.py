@@ -99,18 +99,28 @@ def test_reshare_to_a_backup_party_then_the_backup_signs_without_the_device():
     public_key = key_share_info(shares[1]).public_key
     coordinator.identities[3] = IDENTITIES[3]
     new = (1, 2, 3)
-    sessions = {i: FrostReshareSession("reshare-local", i, shares.get(i), (1, 2), 2, new, public_key) for i in new}
-    prepared: dict[int, KeyParties] = {}
+    # The holders' stores say version 4; joining party 3 learns it from their round 1 (its prepare gets it).
+    sessions = {
+        i: FrostReshareSession("reshare-local", i, shares.get(i), (1, 2), 2, new, public_key, key_version=4)
+        for i in new
+    }
+    prepared: dict[int, tuple[KeyParties, int]] = {}
     outcome = run(
         coordinator.reshare(
-            "reshare-local", KEY, (1, 2), 2, new, sessions, prepare=lambda i, key, _: prepared.update({i: key})
+            "reshare-local",
+            KEY,
+            (1, 2),
+            2,
+            new,
+            sessions,
+            prepare=lambda i, key, pending: prepared.update({i: (key, pending.from_version)}),
         )
     )
     assert outcome.ok, outcome.error
     after = coordinator.keys[KEY]
     assert after.threshold == 2 and [p.party for p in after.identities] == [1, 2, 3]
     assert after.identities[2].public_key == IDENTITIES[3].public_key
-    assert prepared == dict.fromkeys(new, after)
+    assert prepared == dict.fromkeys(new, (after, 4))
     reshared = {i: outcome.dkg_result(i).key_share for i in new}
     for signers in ((1, 2), (1, 3), (2, 3)):
         assert_verifies(public_key, sign(coordinator, reshared, signers, f"sign-{signers}"))
