@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,7 +71,7 @@ def secure_config(certs: DevCertPaths, data_dir: Path, **extra):
     return load_config(env={}, flags=flags)
 
 
-def connect(node: SecureNode):  # noqa: ANN201 (TrioNodeClient.connect's context manager)
+def connect(node: SecureNode) -> AbstractAsyncContextManager[TrioNodeClient]:
     """The client library's NodeClient for `node` (mTLS, tokens, MACs), inside a running trio-asyncio loop."""
     ctx = client_ssl_context(node.certs.ca_cert, node.certs.client_cert, node.certs.client_key)
     key = load_hex_key(node.certs.hmac_key).key
