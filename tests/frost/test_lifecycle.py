@@ -326,6 +326,16 @@ def test_a_joining_party_learns_the_key_version_from_the_dealers() -> None:
     assert {i: s.from_version for i, s in sessions.items()} == {1: 4, 2: 4, 3: 4}
     assert {i: s.result.from_version for i, s in sessions.items()} == {1: 4, 2: 4, 3: 4}
     assert_every_quorum_signs(suite, {i: s.result.key_share for i, s in sessions.items()})
+    # The confirmed digest covers the stated version: the same transcript with 5 in place of 4 differs.
+    joiner = sessions[3]
+    digest = joiner.confirm_digest
+    for dealer in (1, 2):
+        sent = joiner._round1[dealer]
+        assert sent.old_public is not None
+        joiner._round1[dealer] = dataclasses.replace(
+            sent, old_public=dataclasses.replace(sent.old_public, key_version=5)
+        )
+    assert joiner._transcript_digest() != digest
 
 
 def test_dealers_stating_different_key_versions_stop_before_any_share() -> None:
