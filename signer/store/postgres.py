@@ -51,7 +51,7 @@ from signer.store.records import (
     ShareRow,
     VersionRow,
 )
-from signer.store.schema import POSTGRES_MIGRATIONS
+from signer.store.schema import AUDIT_COLS, POOL_COLS, POSTGRES_MIGRATIONS, SHARE_COLS, VERSION_COLS
 
 T = TypeVar("T")
 
@@ -60,17 +60,6 @@ _MIGRATION_LOCK = 0x6D70_6373_6967_6E72 & 0x7FFF_FFFF_FFFF_FFFF
 # The in-use lock: (this class id, hash of the schema), so stores in other schemas of one database are apart.
 _IN_USE_LOCK = 0x6D70_6375
 _IN_USE_KEY = f"{_IN_USE_LOCK}, hashtext(current_schema())"
-_SHARE_COLS = (
-    "key_id, protocol, curve, public_key, threshold, parties, party_index, record_version, created_at, "
-    "party_identities, key_version, updated_at"
-)
-_VERSION_SHARE_COLS = (
-    "key_id, protocol, curve, public_key, threshold, parties, party_index, record_version, created_at, "
-    "party_identities, key_version"
-)
-_VERSION_COLS = f"{_VERSION_SHARE_COLS}, wrapped_key, ciphertext, state, session_id, confirm_digest, resume"
-_POOL_COLS = "kind, owner, item_id, record_version, wrapped_key, ciphertext, key_version"
-_AUDIT_COLS = "seq, at, node_id, session_id, key_id, operation, message_digest, result, client_identity, evidence"
 
 _TRANSIENT = (
     asyncpg.exceptions.PostgresConnectionError,  # class 08: connection failures, incl. "does not exist"
@@ -151,7 +140,7 @@ def _share(r: Any) -> ShareRow:
 
 
 def _share_values(row: ShareRow) -> tuple[Any, ...]:
-    """A share row's values in the order of `_SHARE_COLS, wrapped_key, ciphertext`."""
+    """A share row's values in the order of `SHARE_COLS, wrapped_key, ciphertext`."""
     return (
         row.key_id, row.protocol, row.curve, row.public_key, row.threshold, row.parties, row.party_index,
         row.record_version, row.created_at, row.party_identities, row.key_version, row.updated_at, row.wrapped_key,
@@ -160,7 +149,7 @@ def _share_values(row: ShareRow) -> tuple[Any, ...]:
 
 
 def _version(r: Any) -> VersionRow:
-    """A key_share_versions row selected as _VERSION_COLS (no ciphertext: empty bytes)."""
+    """A key_share_versions row selected as VERSION_COLS (no ciphertext: empty bytes)."""
     share = ShareRow(
         r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], r[7], r[8], bytes(r[11] or b""), bytes(r[12] or b""),
         bytes(r[9]), r[10],
@@ -292,7 +281,7 @@ class PostgresBackend(Backend):
     async def insert_share(self, row: ShareRow, audit: AuditWrite | None = None) -> bool:
         async def fn(c: asyncpg.Connection) -> None:
             await c.execute(
-                f"INSERT INTO key_shares ({_SHARE_COLS}, wrapped_key, ciphertext) "
+                f"INSERT INTO key_shares ({SHARE_COLS}, wrapped_key, ciphertext) "
                 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                 *_share_values(row),
             )
@@ -311,7 +300,7 @@ class PostgresBackend(Backend):
     async def fetch_share(self, key_id: str) -> ShareRow | None:
         async def fn(c: asyncpg.Connection) -> Any:
             return await c.fetchrow(
-                f"SELECT {_SHARE_COLS}, wrapped_key, ciphertext FROM key_shares WHERE key_id = $1", key_id
+                f"SELECT {SHARE_COLS}, wrapped_key, ciphertext FROM key_shares WHERE key_id = $1", key_id
             )
 
         r = await self._run(fn)
@@ -319,14 +308,14 @@ class PostgresBackend(Backend):
 
     async def fetch_key_info(self, key_id: str) -> KeyInfo | None:
         async def fn(c: asyncpg.Connection) -> Any:
-            return await c.fetchrow(f"SELECT {_SHARE_COLS} FROM key_shares WHERE key_id = $1", key_id)
+            return await c.fetchrow(f"SELECT {SHARE_COLS} FROM key_shares WHERE key_id = $1", key_id)
 
         r = await self._run(fn)
         return None if r is None else _info(r)
 
     async def list_key_info(self) -> list[KeyInfo]:
         async def fn(c: asyncpg.Connection) -> list[Any]:
-            return await c.fetch(f"SELECT {_SHARE_COLS} FROM key_shares ORDER BY key_id")
+            return await c.fetch(f"SELECT {SHARE_COLS} FROM key_shares ORDER BY key_id")
 
         return [_info(r) for r in await self._run(fn)]
 
@@ -345,7 +334,7 @@ class PostgresBackend(Backend):
 
         async def fn(c: asyncpg.Connection) -> bool:
             status = await c.execute(
-                f"INSERT INTO key_share_versions ({_VERSION_COLS}) VALUES "
+                f"INSERT INTO key_share_versions ({VERSION_COLS}) VALUES "
                 "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) ON CONFLICT DO NOTHING",
                 s.key_id, s.protocol, s.curve, s.public_key, s.threshold, s.parties, s.party_index, s.record_version,
                 s.created_at, s.party_identities, s.key_version, s.wrapped_key or None, s.ciphertext or None,
@@ -369,10 +358,10 @@ class PostgresBackend(Backend):
         async def fn(c: asyncpg.Connection) -> str | None:
             # The current row first, locked: two replicas committing the same version serialise here.
             current_row = await c.fetchrow(
-                f"SELECT {_SHARE_COLS}, wrapped_key, ciphertext FROM key_shares WHERE key_id = $1 FOR UPDATE", key_id
+                f"SELECT {SHARE_COLS}, wrapped_key, ciphertext FROM key_shares WHERE key_id = $1 FOR UPDATE", key_id
             )
             r = await c.fetchrow(
-                f"SELECT {_VERSION_COLS} FROM key_share_versions "
+                f"SELECT {VERSION_COLS} FROM key_share_versions "
                 "WHERE key_id = $1 AND key_version = $2 AND state = $3 AND session_id = $4 FOR UPDATE",
                 key_id, key_version, PENDING, session_id,
             )  # fmt: skip
@@ -390,7 +379,7 @@ class PostgresBackend(Backend):
                 cur = _share(current_row)
                 created = cur.created_at
                 await c.execute(
-                    f"INSERT INTO key_share_versions ({_VERSION_COLS}) VALUES "
+                    f"INSERT INTO key_share_versions ({VERSION_COLS}) VALUES "
                     "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, NULL, $12, $13, ''::bytea, ''::bytea) "
                     "ON CONFLICT DO NOTHING",
                     cur.key_id, cur.protocol, cur.curve, cur.public_key, cur.threshold, cur.parties, cur.party_index,
@@ -406,7 +395,7 @@ class PostgresBackend(Backend):
             if pending.share.ciphertext:
                 new = replace(pending.share, created_at=created, updated_at=at)
                 await c.execute(
-                    f"INSERT INTO key_shares ({_SHARE_COLS}, wrapped_key, ciphertext) "
+                    f"INSERT INTO key_shares ({SHARE_COLS}, wrapped_key, ciphertext) "
                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                     *_share_values(new),
                 )
@@ -444,7 +433,7 @@ class PostgresBackend(Backend):
     async def list_versions(self, key_id: str | None, state: str | None) -> list[VersionRow]:
         async def fn(c: asyncpg.Connection) -> list[Any]:
             return await c.fetch(
-                f"SELECT {_VERSION_COLS} FROM key_share_versions WHERE ($1::text IS NULL OR key_id = $1) "
+                f"SELECT {VERSION_COLS} FROM key_share_versions WHERE ($1::text IS NULL OR key_id = $1) "
                 "AND ($2::text IS NULL OR state = $2) ORDER BY key_id, key_version",
                 key_id,
                 state,
@@ -464,7 +453,7 @@ class PostgresBackend(Backend):
     async def pool_add(self, rows: list[PoolRow], at: datetime) -> None:
         async def fn(c: asyncpg.Connection) -> None:
             await c.executemany(
-                f"INSERT INTO secret_pool ({_POOL_COLS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+                f"INSERT INTO secret_pool ({POOL_COLS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
                 "ON CONFLICT (item_id) DO NOTHING",
                 [
                     (r.kind, r.owner, r.item_id, r.record_version, r.wrapped_key, r.ciphertext, r.key_version, at)
@@ -477,7 +466,7 @@ class PostgresBackend(Backend):
     async def pool_put(self, row: PoolRow, at: datetime, audit: AuditWrite | None = None) -> bool:
         async def fn(c: asyncpg.Connection) -> bool:
             status = await c.execute(
-                f"INSERT INTO secret_pool ({_POOL_COLS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+                f"INSERT INTO secret_pool ({POOL_COLS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
                 "ON CONFLICT (item_id) DO NOTHING",
                 row.kind,
                 row.owner,
@@ -505,7 +494,7 @@ class PostgresBackend(Backend):
                 # One statement: of two concurrent claims of the same id, the second waits for the first's
                 # row lock, then finds the row gone and returns nothing.
                 r = await c.fetchrow(
-                    f"DELETE FROM secret_pool WHERE item_id = $1 AND kind = $2 AND owner = $3 RETURNING {_POOL_COLS}",
+                    f"DELETE FROM secret_pool WHERE item_id = $1 AND kind = $2 AND owner = $3 RETURNING {POOL_COLS}",
                     item_id,
                     kind,
                     owner,
@@ -513,7 +502,7 @@ class PostgresBackend(Backend):
             else:
                 r = await c.fetchrow(
                     "DELETE FROM secret_pool WHERE seq = (SELECT seq FROM secret_pool WHERE kind = $1 AND owner = $2 "
-                    f"ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING {_POOL_COLS}",
+                    f"ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING {POOL_COLS}",
                     kind,
                     owner,
                 )
@@ -527,7 +516,7 @@ class PostgresBackend(Backend):
     async def pool_get(self, kind: str, owner: str, item_id: str) -> PoolRow | None:
         async def fn(c: asyncpg.Connection) -> Any:
             return await c.fetchrow(
-                f"SELECT {_POOL_COLS} FROM secret_pool WHERE item_id = $1 AND kind = $2 AND owner = $3",
+                f"SELECT {POOL_COLS} FROM secret_pool WHERE item_id = $1 AND kind = $2 AND owner = $3",
                 item_id,
                 kind,
                 owner,
@@ -564,7 +553,7 @@ class PostgresBackend(Backend):
     async def audit_read(self, key_id: str | None, session_id: str | None, limit: int | None) -> list[AuditEntry]:
         async def fn(c: asyncpg.Connection) -> list[Any]:
             return await c.fetch(
-                f"SELECT {_AUDIT_COLS} FROM audit_log WHERE ($1::text IS NULL OR key_id = $1) "
+                f"SELECT {AUDIT_COLS} FROM audit_log WHERE ($1::text IS NULL OR key_id = $1) "
                 "AND ($2::text IS NULL OR session_id = $2) ORDER BY seq LIMIT $3",
                 key_id,
                 session_id,
@@ -586,9 +575,7 @@ class PostgresBackend(Backend):
             stored = await c.fetchval("SELECT value FROM meta WHERE name = 'kek_check' FOR UPDATE")
             if stored is None or bytes(stored) != old_check:
                 raise WrongKek("the current KEK does not match this store")
-            shares = [
-                _share(r) for r in await c.fetch(f"SELECT {_SHARE_COLS}, wrapped_key, ciphertext FROM key_shares")
-            ]
+            shares = [_share(r) for r in await c.fetch(f"SELECT {SHARE_COLS}, wrapped_key, ciphertext FROM key_shares")]
             await c.executemany(
                 "UPDATE key_shares SET wrapped_key = $1 WHERE key_id = $2",
                 [(rewrap_share(s), s.key_id) for s in shares],
@@ -596,14 +583,14 @@ class PostgresBackend(Backend):
             pending = [
                 _version(r).share
                 for r in await c.fetch(
-                    f"SELECT {_VERSION_COLS} FROM key_share_versions WHERE wrapped_key IS NOT NULL FOR UPDATE"
+                    f"SELECT {VERSION_COLS} FROM key_share_versions WHERE wrapped_key IS NOT NULL FOR UPDATE"
                 )
             ]
             await c.executemany(
                 "UPDATE key_share_versions SET wrapped_key = $1 WHERE key_id = $2 AND key_version = $3",
                 [(rewrap_share(v), v.key_id, v.key_version) for v in pending],
             )
-            pool = [_pool(r) for r in await c.fetch(f"SELECT {_POOL_COLS} FROM secret_pool FOR UPDATE")]
+            pool = [_pool(r) for r in await c.fetch(f"SELECT {POOL_COLS} FROM secret_pool FOR UPDATE")]
             await c.executemany(
                 "UPDATE secret_pool SET wrapped_key = $1 WHERE item_id = $2",
                 [(rewrap_pool(p), p.item_id) for p in pool],

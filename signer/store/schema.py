@@ -197,3 +197,19 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
     (4, _KEY_VERSIONS, _key_versions("BYTEA", "TIMESTAMPTZ")),
     (5, _BLAME_EVIDENCE, ("ALTER TABLE audit_log ADD COLUMN evidence BYTEA",)),
 )
+
+
+# The column lists both backends read and write, in the order their row mappers expect (one source, so the
+# SQLite and PostgreSQL stores cannot drift apart).
+SHARE_COLS = (
+    "key_id, protocol, curve, public_key, threshold, parties, party_index, record_version, created_at, "
+    "party_identities, key_version, updated_at"
+)
+# A version row's share metadata (key_share_versions has no updated_at: a version is made once).
+VERSION_SHARE_COLS = (
+    "key_id, protocol, curve, public_key, threshold, parties, party_index, record_version, created_at, "
+    "party_identities, key_version"
+)
+VERSION_COLS = f"{VERSION_SHARE_COLS}, wrapped_key, ciphertext, state, session_id, confirm_digest, resume"
+POOL_COLS = "kind, owner, item_id, record_version, wrapped_key, ciphertext, key_version"
+AUDIT_COLS = "seq, at, node_id, session_id, key_id, operation, message_digest, result, client_identity, evidence"

@@ -39,7 +39,7 @@ from signer.store.records import (
     ShareRow,
     VersionRow,
 )
-from signer.store.schema import SQLITE_MIGRATIONS
+from signer.store.schema import AUDIT_COLS, POOL_COLS, SHARE_COLS, SQLITE_MIGRATIONS, VERSION_COLS
 
 T = TypeVar("T")
 
@@ -47,18 +47,6 @@ SCHEME = "sqlite:///"
 BUSY_TIMEOUT_S = 15.0
 # How often a shared opener looks again while `kek rotate` holds the store exclusively.
 LOCK_POLL_S = 0.1
-_SHARE_COLS = (
-    "key_id, protocol, curve, public_key, threshold, parties, party_index, record_version, created_at, "
-    "party_identities, key_version, updated_at"
-)
-# A version row's share metadata (key_share_versions has no updated_at: a version is made once).
-_VERSION_SHARE_COLS = (
-    "key_id, protocol, curve, public_key, threshold, parties, party_index, record_version, created_at, "
-    "party_identities, key_version"
-)
-_VERSION_COLS = f"{_VERSION_SHARE_COLS}, wrapped_key, ciphertext, state, session_id, confirm_digest, resume"
-_POOL_COLS = "kind, owner, item_id, record_version, wrapped_key, ciphertext, key_version"
-_AUDIT_COLS = "seq, at, node_id, session_id, key_id, operation, message_digest, result, client_identity, evidence"
 
 
 def sqlite_path(url: str) -> Path:
@@ -137,7 +125,7 @@ def _share(r: tuple[Any, ...]) -> ShareRow:
 
 
 def _version(r: tuple[Any, ...]) -> VersionRow:
-    """A key_share_versions row selected as _VERSION_COLS (no ciphertext: empty bytes)."""
+    """A key_share_versions row selected as VERSION_COLS (no ciphertext: empty bytes)."""
     share = ShareRow(
         r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], r[7], _dt(r[8]), bytes(r[11] or b""), bytes(r[12] or b""),
         bytes(r[9]), r[10],
@@ -150,7 +138,7 @@ def _pool(r: tuple[Any, ...]) -> PoolRow:
 
 
 def _share_values(row: ShareRow) -> tuple[Any, ...]:
-    """A share row's values in the order of `_SHARE_COLS, wrapped_key, ciphertext`."""
+    """A share row's values in the order of `SHARE_COLS, wrapped_key, ciphertext`."""
     return (
         row.key_id, row.protocol, row.curve, row.public_key, row.threshold, row.parties, row.party_index,
         row.record_version, _ts(row.created_at), row.party_identities, row.key_version,
@@ -323,7 +311,7 @@ class SqliteBackend(Backend):
     async def insert_share(self, row: ShareRow, audit: AuditWrite | None = None) -> bool:
         def fn(c: sqlite3.Connection) -> None:
             c.execute(
-                f"INSERT INTO key_shares ({_SHARE_COLS}, wrapped_key, ciphertext) "
+                f"INSERT INTO key_shares ({SHARE_COLS}, wrapped_key, ciphertext) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 _share_values(row),
             )
@@ -341,7 +329,7 @@ class SqliteBackend(Backend):
     async def fetch_share(self, key_id: str) -> ShareRow | None:
         def fn(c: sqlite3.Connection) -> tuple[Any, ...] | None:
             return c.execute(
-                f"SELECT {_SHARE_COLS}, wrapped_key, ciphertext FROM key_shares WHERE key_id = ?", (key_id,)
+                f"SELECT {SHARE_COLS}, wrapped_key, ciphertext FROM key_shares WHERE key_id = ?", (key_id,)
             ).fetchone()
 
         r = await self._run(fn, write=False)
@@ -351,14 +339,14 @@ class SqliteBackend(Backend):
 
     async def fetch_key_info(self, key_id: str) -> KeyInfo | None:
         def fn(c: sqlite3.Connection) -> tuple[Any, ...] | None:
-            return c.execute(f"SELECT {_SHARE_COLS} FROM key_shares WHERE key_id = ?", (key_id,)).fetchone()
+            return c.execute(f"SELECT {SHARE_COLS} FROM key_shares WHERE key_id = ?", (key_id,)).fetchone()
 
         r = await self._run(fn, write=False)
         return None if r is None else _info(r)
 
     async def list_key_info(self) -> list[KeyInfo]:
         def fn(c: sqlite3.Connection) -> list[tuple[Any, ...]]:
-            return c.execute(f"SELECT {_SHARE_COLS} FROM key_shares ORDER BY key_id").fetchall()
+            return c.execute(f"SELECT {SHARE_COLS} FROM key_shares ORDER BY key_id").fetchall()
 
         return [_info(r) for r in await self._run(fn, write=False)]
 
@@ -377,7 +365,7 @@ class SqliteBackend(Backend):
 
         def fn(c: sqlite3.Connection) -> bool:
             inserted = c.execute(
-                f"INSERT INTO key_share_versions ({_VERSION_COLS}) "
+                f"INSERT INTO key_share_versions ({VERSION_COLS}) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (
                     s.key_id, s.protocol, s.curve, s.public_key, s.threshold, s.parties, s.party_index,
@@ -403,7 +391,7 @@ class SqliteBackend(Backend):
     ) -> str | None:
         def fn(c: sqlite3.Connection) -> str | None:
             r = c.execute(
-                f"SELECT {_VERSION_COLS} FROM key_share_versions "
+                f"SELECT {VERSION_COLS} FROM key_share_versions "
                 "WHERE key_id = ? AND key_version = ? AND state = ? AND session_id = ?",
                 (key_id, key_version, PENDING, session_id),
             ).fetchone()
@@ -417,16 +405,14 @@ class SqliteBackend(Backend):
                     return RETIRED
                 return COMMITTED if current is not None and current[0] == key_version else None
             pending = _version(r)
-            old = c.execute(
-                f"SELECT {_SHARE_COLS}, wrapped_key, ciphertext FROM key_shares WHERE key_id = ?", (key_id,)
-            )
+            old = c.execute(f"SELECT {SHARE_COLS}, wrapped_key, ciphertext FROM key_shares WHERE key_id = ?", (key_id,))
             current_row = old.fetchone()
             created = at
             if current_row is not None:
                 cur = _share(current_row)
                 created = cur.created_at
                 c.execute(
-                    f"INSERT INTO key_share_versions ({_VERSION_COLS}) "
+                    f"INSERT INTO key_share_versions ({VERSION_COLS}) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, x'', x'') ON CONFLICT DO NOTHING",
                     (
                         cur.key_id, cur.protocol, cur.curve, cur.public_key, cur.threshold, cur.parties,
@@ -444,7 +430,7 @@ class SqliteBackend(Backend):
             if pending.share.ciphertext:
                 new = replace(pending.share, created_at=created, updated_at=at)
                 c.execute(
-                    f"INSERT INTO key_shares ({_SHARE_COLS}, wrapped_key, ciphertext) "
+                    f"INSERT INTO key_shares ({SHARE_COLS}, wrapped_key, ciphertext) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     _share_values(new),
                 )
@@ -479,7 +465,7 @@ class SqliteBackend(Backend):
     async def list_versions(self, key_id: str | None, state: str | None) -> list[VersionRow]:
         def fn(c: sqlite3.Connection) -> list[tuple[Any, ...]]:
             return c.execute(
-                f"SELECT {_VERSION_COLS} FROM key_share_versions WHERE (? IS NULL OR key_id = ?) "
+                f"SELECT {VERSION_COLS} FROM key_share_versions WHERE (? IS NULL OR key_id = ?) "
                 "AND (? IS NULL OR state = ?) ORDER BY key_id, key_version",
                 (key_id, key_id, state, state),
             ).fetchall()
@@ -500,7 +486,7 @@ class SqliteBackend(Backend):
 
         def fn(c: sqlite3.Connection) -> None:
             c.executemany(
-                f"INSERT INTO secret_pool ({_POOL_COLS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                f"INSERT INTO secret_pool ({POOL_COLS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (item_id) DO NOTHING",
                 [
                     (r.kind, r.owner, r.item_id, r.record_version, r.wrapped_key, r.ciphertext, r.key_version, ts)
@@ -513,7 +499,7 @@ class SqliteBackend(Backend):
     async def pool_put(self, row: PoolRow, at: datetime, audit: AuditWrite | None = None) -> bool:
         def fn(c: sqlite3.Connection) -> bool:
             inserted = c.execute(
-                f"INSERT INTO secret_pool ({_POOL_COLS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                f"INSERT INTO secret_pool ({POOL_COLS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (item_id) DO NOTHING",
                 (
                     row.kind,
@@ -541,13 +527,13 @@ class SqliteBackend(Backend):
         def fn(c: sqlite3.Connection) -> tuple[Any, ...] | None:
             if item_id is not None:
                 r = c.execute(
-                    f"DELETE FROM secret_pool WHERE item_id = ? AND kind = ? AND owner = ? RETURNING {_POOL_COLS}",
+                    f"DELETE FROM secret_pool WHERE item_id = ? AND kind = ? AND owner = ? RETURNING {POOL_COLS}",
                     (item_id, kind, owner),
                 ).fetchone()
             else:
                 r = c.execute(
                     "DELETE FROM secret_pool WHERE seq = (SELECT seq FROM secret_pool WHERE kind = ? AND owner = ? "
-                    f"ORDER BY seq LIMIT 1) RETURNING {_POOL_COLS}",
+                    f"ORDER BY seq LIMIT 1) RETURNING {POOL_COLS}",
                     (kind, owner),
                 ).fetchone()
             if r is not None and audit is not None:
@@ -560,7 +546,7 @@ class SqliteBackend(Backend):
     async def pool_get(self, kind: str, owner: str, item_id: str) -> PoolRow | None:
         def fn(c: sqlite3.Connection) -> tuple[Any, ...] | None:
             return c.execute(
-                f"SELECT {_POOL_COLS} FROM secret_pool WHERE item_id = ? AND kind = ? AND owner = ?",
+                f"SELECT {POOL_COLS} FROM secret_pool WHERE item_id = ? AND kind = ? AND owner = ?",
                 (item_id, kind, owner),
             ).fetchone()
 
@@ -594,7 +580,7 @@ class SqliteBackend(Backend):
     async def audit_read(self, key_id: str | None, session_id: str | None, limit: int | None) -> list[AuditEntry]:
         def fn(c: sqlite3.Connection) -> list[tuple[Any, ...]]:
             return c.execute(
-                f"SELECT {_AUDIT_COLS} FROM audit_log WHERE (? IS NULL OR key_id = ?) "
+                f"SELECT {AUDIT_COLS} FROM audit_log WHERE (? IS NULL OR key_id = ?) "
                 "AND (? IS NULL OR session_id = ?) ORDER BY seq LIMIT ?",
                 (key_id, key_id, session_id, session_id, -1 if limit is None else limit),
             ).fetchall()
@@ -615,11 +601,11 @@ class SqliteBackend(Backend):
             if stored is None or bytes(stored[0]) != old_check:
                 raise WrongKek("the current KEK does not match this store")
             count = 0
-            for r in c.execute(f"SELECT {_SHARE_COLS}, wrapped_key, ciphertext FROM key_shares").fetchall():
+            for r in c.execute(f"SELECT {SHARE_COLS}, wrapped_key, ciphertext FROM key_shares").fetchall():
                 row = _share(r)
                 c.execute("UPDATE key_shares SET wrapped_key = ? WHERE key_id = ?", (rewrap_share(row), row.key_id))
                 count += 1
-            pending = f"SELECT {_VERSION_COLS} FROM key_share_versions WHERE wrapped_key IS NOT NULL"
+            pending = f"SELECT {VERSION_COLS} FROM key_share_versions WHERE wrapped_key IS NOT NULL"
             for r in c.execute(pending).fetchall():
                 v = _version(r).share
                 c.execute(
@@ -627,7 +613,7 @@ class SqliteBackend(Backend):
                     (rewrap_share(v), v.key_id, v.key_version),
                 )
                 count += 1
-            for r in c.execute(f"SELECT {_POOL_COLS} FROM secret_pool").fetchall():
+            for r in c.execute(f"SELECT {POOL_COLS} FROM secret_pool").fetchall():
                 prow = _pool(r)
                 c.execute("UPDATE secret_pool SET wrapped_key = ? WHERE item_id = ?", (rewrap_pool(prow), prow.item_id))
                 count += 1
