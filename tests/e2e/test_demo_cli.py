@@ -54,7 +54,10 @@ def test_demo_rejects_bad_arguments():
 
 @pytest.fixture
 def served(tmp_path, free_port):
-    """`signer serve` over mTLS with tokens, at debug log level, its stderr captured for the secret scan."""
+    """`signer serve` over mTLS with tokens, at debug log level, its stderr captured for the secret scan.
+
+    The wrong-HMAC signing is left running in the node (its messages are refused, not fatal), so the node's
+    SIGTERM drain gets 1 s rather than the default 20 s; draining is tested in tests/node/test_cli_serve.py."""
     certs = make_dev_certs(tmp_path / "certs")
     data = tmp_path / "node"
     config = tmp_path / "signer.yaml"
@@ -72,6 +75,7 @@ auth:
   jwt: {{public_key_file: {certs.jwt_public_key}}}
   hmac: {{key_file: {certs.hmac_key}}}
 pools: {{preparams_size: 0}}
+session: {{grace_period_s: 1}}
 log: {{level: debug, format: json}}
 metrics: {{listen: 127.0.0.1:{metrics_port}}}
 """
