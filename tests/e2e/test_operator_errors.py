@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from signer.auth.devcerts import make_dev_certs
 from tests.support.ports import unused_port
+from tests.support.ready import ReadySocket
 
 SIGNER = [sys.executable, "-m", "signer"]
 
@@ -78,19 +78,16 @@ pools: {{preparams_size: 0}}
 """
     )
     log = (tmp / "serve.log").open("wb")
-    proc = subprocess.Popen([*SIGNER, "serve", "--config", str(config)], stdout=log, stderr=log)
-    health = ["healthcheck", "--config", str(config), "--client-cert", str(certs.client_cert)]
-    health += ["--client-key", str(certs.client_key)]
-    deadline = time.monotonic() + 30
-    while run(*health).returncode != 0:
-        assert proc.poll() is None and time.monotonic() < deadline, (tmp / "serve.log").read_text()
-        time.sleep(0.2)
+    ready = ReadySocket()
+    proc = subprocess.Popen([*SIGNER, "serve", "--config", str(config)], stdout=log, stderr=log, env=ready.env())
     try:
+        ready.wait(proc, tmp / "serve.log")
         yield certs, config, port, es_private, tmp
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
         log.close()
+        ready.close()
 
 
 def _demo(certs, port: int, *extra: str) -> list[str]:
