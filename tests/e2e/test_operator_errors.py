@@ -90,8 +90,10 @@ pools: {{preparams_size: 0}}
         ready.close()
 
 
-def _demo(certs, port: int, *extra: str) -> list[str]:
-    return ["demo", "--json", "--target", f"127.0.0.1:{port}", "--hmac-key-file", str(certs.hmac_key), *extra]
+def _demo(certs, port: int, data_dir: Path, *extra: str) -> list[str]:
+    """`signer demo` against the node, P1's store in `data_dir` (never the default ./data of the checkout)."""
+    target = ["--target", f"127.0.0.1:{port}", "--hmac-key-file", str(certs.hmac_key), "--data-dir", str(data_dir)]
+    return ["demo", "--json", *target, *extra]
 
 
 def _mtls(certs) -> list[str]:
@@ -101,7 +103,7 @@ def _mtls(certs) -> list[str]:
 
 def test_demo_with_an_es256_service_key(es256_node):
     certs, _, port, es_private, tmp = es256_node
-    base = _demo(certs, port, *_mtls(certs), "--data-dir", str(tmp / "p1"), "--jwt-private-key", str(es_private))
+    base = _demo(certs, port, tmp / "p1", *_mtls(certs), "--jwt-private-key", str(es_private))
     res = run(*base)  # the algorithm comes from the key
     assert res.returncode == 0, res.stderr.decode()
     obj = json.loads(res.stdout)
@@ -121,7 +123,7 @@ def test_demo_with_an_es256_service_key(es256_node):
     assert res.returncode == 1 and "HMAC" in one_line(res)
     # an RSA service key is minted as RS256, which this node (ES256 key) refuses: the node's answer, one line
     rs_private, _ = _pem_pair(rsa.generate_private_key(65537, 2048), tmp, "rs256")
-    res = run(*_demo(certs, port, *_mtls(certs), "--jwt-private-key", str(rs_private)))
+    res = run(*_demo(certs, port, tmp / "p1-rs256", *_mtls(certs), "--jwt-private-key", str(rs_private)))
     assert res.returncode == 1
     assert (
         one_line(res) == "signer: error: DKG ended FAILED: node 2: refused with UNAUTHENTICATED: "
@@ -130,12 +132,12 @@ def test_demo_with_an_es256_service_key(es256_node):
 
 
 def test_tls_slips_are_one_line(es256_node):
-    certs, config, port, _, _ = es256_node
+    certs, config, port, _, tmp = es256_node
     target = f"127.0.0.1:{port}"
-    plaintext = (["healthcheck", "--target", target], _demo(certs, port))
+    plaintext = (["healthcheck", "--target", target], _demo(certs, port, tmp / "p1-plaintext"))
     no_client_cert = (
         ["healthcheck", "--target", target, "--ca-cert", str(certs.ca_cert)],
-        _demo(certs, port, "--ca-cert", str(certs.ca_cert)),
+        _demo(certs, port, tmp / "p1-no-client-cert", "--ca-cert", str(certs.ca_cert)),
     )
     results = run_together(*plaintext, *no_client_cert)
     # plaintext against the TLS port
@@ -191,7 +193,7 @@ def test_tls_against_a_plaintext_port_is_one_line(tmp_path):
     try:
         res = run("healthcheck", "--target", target, "--ca-cert", str(certs.ca_cert))
         assert res.returncode == 1 and one_line(res) == expected
-        res = run(*_demo(certs, port, *_mtls(certs)))
+        res = run(*_demo(certs, port, tmp_path / "p1", *_mtls(certs)))
         assert res.returncode == 1 and one_line(res) == expected
     finally:
         server.close()
