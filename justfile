@@ -23,9 +23,10 @@ venv EXTRAS="dev":
         touch "$stamp"
     fi
 
-# Run the whole test suite.
+# Run the whole test suite on two workers (pytest-xdist; how tests are shared out: tests/conftest.py).
+# `just test -n 0` runs it in one process.
 test *ARGS: venv
-    PATH="$PWD/{{bin}}:$PATH" {{bin}}/python -m pytest -q {{ARGS}}
+    PATH="$PWD/{{bin}}:$PATH" {{bin}}/python -m pytest -q -n 2 {{ARGS}}
 
 # Run the node on the embedded defaults (plaintext gRPC on 0.0.0.0:9091, SQLite under ./data).
 serve *ARGS: (venv "node")

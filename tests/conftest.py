@@ -6,6 +6,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trio
@@ -17,6 +18,29 @@ pytest_plugins = ["tests.store.private_pg", "tests.store.volume"]
 
 ROOT = Path(__file__).resolve().parent.parent
 GRPCIO_STUBS = ROOT / "tests" / "grpcio_stubs"
+
+
+# pytest-xdist (`-n 2`; this replaces its default `--dist load`, other --dist modes are left as they are):
+# every module runs whole on one worker, so its module fixtures (a served node, the private PostgreSQL
+# server) are made once, and all of tests/gg20 runs on one worker, so its session fixture (three GG20 key
+# generations, tests/gg20/conftest.py) is made once, not once per worker. xdist sends the scopes with the
+# most tests first, which starts that long one early. (Its `--dist loadgroup` marks would say the same, but
+# under pytest 9 they no longer reach the scheduler: node ids are not read from `_nodeid` any more.)
+SHARED_SESSION_SCOPE = "tests/gg20"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getoption("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByModule(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return SHARED_SESSION_SCOPE if path.startswith(SHARED_SESSION_SCOPE + "/") else path
+
+    return ByModule(config, log)
 
 
 @pytest.fixture(scope="session")

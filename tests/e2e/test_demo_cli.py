@@ -7,7 +7,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 
 import pytest
@@ -15,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from signer.auth.devcerts import make_dev_certs
 from tests.support.ports import unused_port
+from tests.support.ready import ReadySocket
 
 SIGNER = [sys.executable, "-m", "signer"]
 
@@ -64,7 +64,10 @@ def test_demo_rejects_bad_arguments():
 
 @pytest.fixture
 def served(tmp_path, free_port):
-    """`signer serve` over mTLS with tokens, at debug log level, its stderr captured for the secret scan."""
+    """`signer serve` over mTLS with tokens, at debug log level, its stderr captured for the secret scan.
+
+    The wrong-HMAC signing is left running in the node (its messages are refused, not fatal), so the node's
+    SIGTERM drain gets 1 s rather than the default 20 s; draining is tested in tests/node/test_cli_serve.py."""
     certs = make_dev_certs(tmp_path / "certs")
     data = tmp_path / "node"
     config = tmp_path / "signer.yaml"
@@ -82,12 +85,14 @@ auth:
   jwt: {{public_key_file: {certs.jwt_public_key}}}
   hmac: {{key_file: {certs.hmac_key}}}
 pools: {{preparams_size: 0}}
+session: {{grace_period_s: 1}}
 log: {{level: debug, format: json}}
 metrics: {{listen: 127.0.0.1:{metrics_port}}}
 """
     )
     log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen([*SIGNER, "serve", "--config", str(config)], stdout=log, stderr=log)
+    ready = ReadySocket()
+    proc = subprocess.Popen([*SIGNER, "serve", "--config", str(config)], stdout=log, stderr=log, env=ready.env())
     health = [
         "healthcheck",
         "--config",
@@ -97,17 +102,15 @@ metrics: {{listen: 127.0.0.1:{metrics_port}}}
         "--client-key",
         str(certs.client_key),
     ]
-    deadline = time.monotonic() + 30
-    while run(*health).returncode != 0:
-        assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
-        time.sleep(0.2)
     try:
+        ready.wait(proc, tmp_path / "serve.log")
         yield certs, config, free_port, proc, tmp_path / "serve.log", health, metrics_port
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
         log.close()
+        ready.close()
 
 
 def test_demo_against_served_node_then_reuse_key_and_no_secret_in_logs(served, tmp_path):

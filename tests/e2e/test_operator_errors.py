@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import threading
-import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -19,12 +19,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from signer.auth.devcerts import make_dev_certs
 from tests.support.ports import unused_port
+from tests.support.ready import ReadySocket
 
 SIGNER = [sys.executable, "-m", "signer"]
 
 
 def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run([*SIGNER, *args], capture_output=True, timeout=timeout)
+
+
+def run_together(*commands: list[str]) -> list[subprocess.CompletedProcess]:
+    """`run` for each command, all at once: a demo facing a TLS slip retries the lost connection for its
+    10 s (the coordinator's retry_s) before it says so, and those waits need not follow one another."""
+    with ThreadPoolExecutor(len(commands)) as pool:
+        return list(pool.map(lambda command: run(*command), commands))
 
 
 def one_line(res: subprocess.CompletedProcess) -> str:
@@ -70,23 +78,22 @@ pools: {{preparams_size: 0}}
 """
     )
     log = (tmp / "serve.log").open("wb")
-    proc = subprocess.Popen([*SIGNER, "serve", "--config", str(config)], stdout=log, stderr=log)
-    health = ["healthcheck", "--config", str(config), "--client-cert", str(certs.client_cert)]
-    health += ["--client-key", str(certs.client_key)]
-    deadline = time.monotonic() + 30
-    while run(*health).returncode != 0:
-        assert proc.poll() is None and time.monotonic() < deadline, (tmp / "serve.log").read_text()
-        time.sleep(0.2)
+    ready = ReadySocket()
+    proc = subprocess.Popen([*SIGNER, "serve", "--config", str(config)], stdout=log, stderr=log, env=ready.env())
     try:
+        ready.wait(proc, tmp / "serve.log")
         yield certs, config, port, es_private, tmp
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
         log.close()
+        ready.close()
 
 
-def _demo(certs, port: int, *extra: str) -> list[str]:
-    return ["demo", "--json", "--target", f"127.0.0.1:{port}", "--hmac-key-file", str(certs.hmac_key), *extra]
+def _demo(certs, port: int, data_dir: Path, *extra: str) -> list[str]:
+    """`signer demo` against the node, P1's store in `data_dir` (never the default ./data of the checkout)."""
+    target = ["--target", f"127.0.0.1:{port}", "--hmac-key-file", str(certs.hmac_key), "--data-dir", str(data_dir)]
+    return ["demo", "--json", *target, *extra]
 
 
 def _mtls(certs) -> list[str]:
@@ -96,7 +103,7 @@ def _mtls(certs) -> list[str]:
 
 def test_demo_with_an_es256_service_key(es256_node):
     certs, _, port, es_private, tmp = es256_node
-    base = _demo(certs, port, *_mtls(certs), "--data-dir", str(tmp / "p1"), "--jwt-private-key", str(es_private))
+    base = _demo(certs, port, tmp / "p1", *_mtls(certs), "--jwt-private-key", str(es_private))
     res = run(*base)  # the algorithm comes from the key
     assert res.returncode == 0, res.stderr.decode()
     obj = json.loads(res.stdout)
@@ -116,7 +123,7 @@ def test_demo_with_an_es256_service_key(es256_node):
     assert res.returncode == 1 and "HMAC" in one_line(res)
     # an RSA service key is minted as RS256, which this node (ES256 key) refuses: the node's answer, one line
     rs_private, _ = _pem_pair(rsa.generate_private_key(65537, 2048), tmp, "rs256")
-    res = run(*_demo(certs, port, *_mtls(certs), "--jwt-private-key", str(rs_private)))
+    res = run(*_demo(certs, port, tmp / "p1-rs256", *_mtls(certs), "--jwt-private-key", str(rs_private)))
     assert res.returncode == 1
     assert (
         one_line(res) == "signer: error: DKG ended FAILED: node 2: refused with UNAUTHENTICATED: "
@@ -125,22 +132,23 @@ def test_demo_with_an_es256_service_key(es256_node):
 
 
 def test_tls_slips_are_one_line(es256_node):
-    certs, config, port, _, _ = es256_node
+    certs, config, port, _, tmp = es256_node
     target = f"127.0.0.1:{port}"
+    plaintext = (["healthcheck", "--target", target], _demo(certs, port, tmp / "p1-plaintext"))
+    no_client_cert = (
+        ["healthcheck", "--target", target, "--ca-cert", str(certs.ca_cert)],
+        _demo(certs, port, tmp / "p1-no-client-cert", "--ca-cert", str(certs.ca_cert)),
+    )
+    results = run_together(*plaintext, *no_client_cert)
     # plaintext against the TLS port
-    for command in (["healthcheck", "--target", target], _demo(certs, port)):
-        res = run(*command)
+    for res in results[:2]:
         assert res.returncode == 1
         assert one_line(res) == (
             f"signer: error: {target} closed the connection: it probably serves TLS; pass --ca-cert "
             "(and --client-cert and --client-key if it requires client certificates)"
         )
     # TLS without the client certificate the node requires
-    for command in (
-        ["healthcheck", "--target", target, "--ca-cert", str(certs.ca_cert)],
-        _demo(certs, port, "--ca-cert", str(certs.ca_cert)),
-    ):
-        res = run(*command)
+    for res in results[2:]:
         assert res.returncode == 1
         assert one_line(res) == (
             f"signer: error: {target} closed the TLS connection: it requires a client certificate; "
@@ -185,7 +193,7 @@ def test_tls_against_a_plaintext_port_is_one_line(tmp_path):
     try:
         res = run("healthcheck", "--target", target, "--ca-cert", str(certs.ca_cert))
         assert res.returncode == 1 and one_line(res) == expected
-        res = run(*_demo(certs, port, *_mtls(certs)))
+        res = run(*_demo(certs, port, tmp_path / "p1", *_mtls(certs)))
         assert res.returncode == 1 and one_line(res) == expected
     finally:
         server.close()

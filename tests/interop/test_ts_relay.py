@@ -19,7 +19,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from signer.config import load_config
 from signer.crypto.preparams import load_fixture_preparams
 from signer.store import create_kek_file, open_store
 from tests.support.ports import unused_port
+from tests.support.ready import ReadySocket
 
 ROOT = Path(__file__).resolve().parents[2]
 INTEROP = ROOT / "interop"
@@ -97,15 +97,6 @@ async def seed_preparams(config_path: Path, fixture: int) -> None:
         await store.add_preparams(load_fixture_preparams(FIXTURES)[fixture].to_bytes())
 
 
-def wait_serving(config: Path, certs: DevCertPaths, proc: subprocess.Popen, log: Path) -> None:
-    check = [*SIGNER, "healthcheck", "--config", str(config)]
-    check += ["--client-cert", str(certs.client_cert), "--client-key", str(certs.client_key)]
-    deadline = time.monotonic() + 60
-    while subprocess.run(check, capture_output=True).returncode != 0:
-        assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-        time.sleep(0.3)
-
-
 def stop(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -148,9 +139,13 @@ def nodes(tmp_path_factory) -> Iterator[Nodes]:
             log = tmp_path / f"p{party}.log"
             running.logs.append(log)
             out = stack.enter_context(log.open("wb"))
-            proc = subprocess.Popen([*SIGNER, "serve", "--config", str(config)], stdout=out, stderr=out)
+            ready = ReadySocket()
+            stack.callback(ready.close)
+            proc = subprocess.Popen(
+                [*SIGNER, "serve", "--config", str(config)], stdout=out, stderr=out, env=ready.env()
+            )
             stack.callback(stop, proc)
-            wait_serving(config, certs, proc, log)
+            ready.wait(proc, log, timeout=60)
         yield running
 
 

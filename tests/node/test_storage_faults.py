@@ -38,6 +38,11 @@ def start_dkg(port: int, session_id: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
+# The DKGs these tests start are never finished (no P1 answers them), so a node that stops drains for its whole
+# grace period: 1 s instead of the default 20 s; draining itself is tested in tests/node/test_cli_serve.py.
+SHORT_GRACE = ("--set", "session.grace_period_s=1")
+
+
 def stop(proc: subprocess.Popen) -> str:
     """SIGTERM, expect exit 0; returns the node's log."""
     proc.send_signal(signal.SIGTERM)
@@ -55,7 +60,7 @@ def test_kek_rotate_is_refused_while_a_node_runs(backend, tmp_path, free_port):
         storage = ("--storage-url", target.url)
     try:
         common = ("--data-dir", str(tmp_path), *storage)
-        proc = _start_serve(free_port, tmp_path, *storage, "--set", "pools.preparams_size=0")
+        proc = _start_serve(free_port, tmp_path, *storage, *SHORT_GRACE, "--set", "pools.preparams_size=0")
         try:
             _wait_ready(free_port, proc)
             res = signer("kek", "rotate", *common, "--new", str(tmp_path / "new-kek.hex"))
@@ -107,7 +112,7 @@ def test_postgres_down_at_start_is_waited_for_then_unavailable_while_stopped(
     with notify_socket(tmp_path / "notify") as listener:
         proc = subprocess.Popen(
             [sys.executable, "-m", "signer", "serve", "--listen", f"127.0.0.1:{free_port}", "--data-dir",
-             str(tmp_path), "--storage-url", url, "--set", "pools.preparams_size=0"],
+             str(tmp_path), "--storage-url", url, *SHORT_GRACE, "--set", "pools.preparams_size=0"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env={**os.environ, "NOTIFY_SOCKET": str(tmp_path / "notify")},
         )  # fmt: skip
@@ -182,7 +187,7 @@ def wait_health(port: int, want: str, proc: subprocess.Popen, timeout: float = 3
 
 def test_health_is_not_serving_while_postgres_is_down(pg_server: PrivatePostgres, tmp_path, free_port):
     url = create_database(pg_server, "node_health")
-    proc = _start_serve(free_port, tmp_path, "--storage-url", url, "--set", "pools.preparams_size=0",
+    proc = _start_serve(free_port, tmp_path, "--storage-url", url, *SHORT_GRACE, "--set", "pools.preparams_size=0",
                         "--set", "storage.probe_interval_s=0.5")  # fmt: skip
     try:  # the node is killed if the test fails, and stopped normally (its log read) if it passes
         _wait_ready(free_port, proc)

@@ -7,10 +7,10 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from signer.auth.devcerts import DevCertPaths, make_dev_certs
+from tests.support.ready import ReadySocket
 
 SIGNER = [sys.executable, "-m", "signer"]
 
@@ -37,17 +37,18 @@ pools: {{preparams_size: 0}}
 """
         )
         self._proc: subprocess.Popen[bytes] | None = None
+        self._ready: ReadySocket | None = None
 
     def start(self) -> None:
-        """Start the node and return once its gRPC health is SERVING."""
+        """Start the node and return once it has said READY=1 (its gRPC port is open)."""
+        if self._ready is not None:  # left bound by a node that ended without stop()
+            self._ready.close()
+        self._ready = ReadySocket()
         with self.log.open("ab") as log:
-            self._proc = subprocess.Popen([*SIGNER, "serve", "--config", str(self.config)], stdout=log, stderr=log)
-        health = [*SIGNER, "healthcheck", "--config", str(self.config)]
-        health += ["--client-cert", str(self.certs.client_cert), "--client-key", str(self.certs.client_key)]
-        deadline = time.monotonic() + 30
-        while subprocess.run(health, capture_output=True, timeout=30).returncode != 0:
-            assert self._proc.poll() is None and time.monotonic() < deadline, self.log.read_text()
-            time.sleep(0.2)
+            self._proc = subprocess.Popen(
+                [*SIGNER, "serve", "--config", str(self.config)], stdout=log, stderr=log, env=self._ready.env()
+            )
+        self._ready.wait(self._proc, self.log)
 
     def kill(self) -> None:
         """SIGKILL (kill -9): the node gets no chance to drain, answer or flush anything."""
@@ -62,3 +63,6 @@ pools: {{preparams_size: 0}}
             self._proc.send_signal(signal.SIGTERM)
             assert self._proc.wait(timeout=30) == 0, self.log.read_text()
         self._proc = None
+        if self._ready is not None:
+            self._ready.close()
+            self._ready = None
