@@ -81,12 +81,12 @@ async def until(node: NodeClient, sid: str, round_: int) -> NodeView:
 
 
 async def refresh_until_killed(
-    served: ServedNode, key: KeyParties, share: bytes, sid: str, kill_round: int
+    served: ServedNode, key: KeyParties, share: bytes, version: int, sid: str, kill_round: int
 ) -> tuple[LocalParty, list[ProtocolMessage], list[ProtocolMessage]]:
-    """Run a refresh by hand up to `kill_round`, then SIGKILL the node; returns P1, the node's messages and
-    P1's."""
+    """Run a refresh of the key's `version` by hand up to `kill_round`, then SIGKILL the node; returns P1, the
+    node's messages and P1's."""
     context = lifecycle_context(sid, KEY, "refresh", key.identities)
-    p1 = LocalParty(sid, FrostRefreshSession(sid, 1, share), identity=DEVICE, context=context)
+    p1 = LocalParty(sid, FrostRefreshSession(sid, 1, share, key_version=version), identity=DEVICE, context=context)
     async with connect(served) as node:
         view = await start_lifecycle(sid, KEY, "refresh", 2, key.identities)(node)
         to_node = p1.start()
@@ -142,13 +142,15 @@ async def after_restart(
         return p1.result.key_share
 
 
-async def retry(served: ServedNode, key: KeyParties, share: bytes, rid: str) -> bytes:
-    """A new refresh of the key through the client library's relay loop; P1's new share."""
+async def retry(served: ServedNode, key: KeyParties, share: bytes, version: int, rid: str) -> bytes:
+    """A new refresh of the key's `version` through the client library's relay loop; P1's new share."""
     async with connect(served) as node:
         coordinator = Coordinator({2: node}, identities={1: DEVICE})
         context = lifecycle_context(rid, KEY, "refresh", key.identities)
         start = start_lifecycle(rid, KEY, "refresh", 2, key.identities)
-        out = await coordinator._run(rid, "dkg", {2: start}, {1: FrostRefreshSession(rid, 1, share)}, context)
+        out = await coordinator._run(
+            rid, "dkg", {2: start}, {1: FrostRefreshSession(rid, 1, share, key_version=version)}, context
+        )
         assert out.ok, out.error
         return out.local[1].key_share
 
@@ -167,13 +169,16 @@ def test_kill_9_at_each_round_of_a_refresh_then_the_key_signs_and_a_retry_comple
         versions = 1
         for kill_round in (1, 2, 3):
             sid = f"refresh-killed-{kill_round}"
-            p1, sent, p1_sent = asyncio.run(refresh_until_killed(served, key, share, sid, kill_round))
+            p1, sent, p1_sent = asyncio.run(refresh_until_killed(served, key, share, versions, sid, kill_round))
             served.start()
             rolled_forward = asyncio.run(after_restart(served, sid, kill_round, p1, sent, p1_sent))
             if rolled_forward is not None:
                 share, versions = rolled_forward, versions + 1
             asyncio.run(signs(served, key, share, public_key, f"sign-after-kill-{kill_round}"))
-            share, versions = asyncio.run(retry(served, key, share, f"refresh-retry-{kill_round}")), versions + 1
+            share, versions = (
+                asyncio.run(retry(served, key, share, versions, f"refresh-retry-{kill_round}")),
+                versions + 1,
+            )
             asyncio.run(signs(served, key, share, public_key, f"sign-after-retry-{kill_round}"))
         assert versions == 5  # three retried refreshes and one rolled forward
         # The operator's view (clear columns only, while the node runs): version and refresh time, no secret.
