@@ -8,8 +8,7 @@ from collections.abc import Awaitable, Callable
 
 import trio_asyncio
 
-from gen.mpc.v1 import Curve, GetDkgStatusRequest, IdentityScheme, KeyOperation, Protocol, StartDkgRequest
-from gen.mpc.v1 import PartyIdentity as PbIdentity
+from gen.mpc.v1 import KeyOperation
 from signer.client.coordinator import NodeClient, NodeView
 from signer.client.in_trio import TrioNodeClient
 from signer.session_context import PartyIdentity, SessionContext, lifecycle_extra
@@ -31,21 +30,18 @@ def start_lifecycle(
     """A `Coordinator._run` start for one node: StartDKG with `operation` ("refresh", "reshare")."""
 
     async def start(node: NodeClient) -> NodeView:
-        request = StartDkgRequest(
-            session_id=session_id,
-            key_id=key_id,
-            protocol=Protocol[protocol.upper()],
-            curve=Curve[curve.upper()],
-            threshold=threshold,
-            total_parties=total,
-            party_index=index,
-            party_identities=[
-                PbIdentity(party=p.party, scheme=IdentityScheme(p.scheme), public_key=p.public_key) for p in identities
-            ],
+        return await node.start_dkg(
+            session_id,
+            key_id,
+            protocol,
+            threshold,
+            total,
+            index,
+            identities,
+            curve,
             operation=KeyOperation[operation.upper()],
-            old_parties=list(old_parties),
+            old_parties=old_parties,
         )
-        return node._view(await node._call(node._stub.start_dkg, request, start=True))
 
     return start
 
@@ -68,7 +64,5 @@ def lifecycle_context(
 
 async def key_version(node: TrioNodeClient, session_id: str) -> int:
     """The node's DKGStatusResponse.key_version for the session."""
-    n = node.aio
-    request = GetDkgStatusRequest(session_id=session_id, wait_ms=0)
-    response = await trio_asyncio.aio_as_trio(n._call)(n._stub.get_dkg_status, request)
-    return response.key_version
+    view = await trio_asyncio.aio_as_trio(node.aio.status)(session_id, "dkg", 0)
+    return view.key_version
