@@ -530,14 +530,20 @@ class SessionManager:
         named = [p.party for p in req.party_identities] if isinstance(req.party_identities, tuple) else []
         if sorted(named) != list(range(1, req.total_parties + 1)):
             raise InvalidArgument(f"party_identities must name parties 1..{req.total_parties} exactly once each")
-        for p in req.party_identities:
+        self._check_identity_keys(req.party_identities, req.party_index)
+
+    def _check_identity_keys(self, ids: tuple[PartyIdentity, ...], party_index: int) -> None:
+        """Every identity key valid for its scheme, and this node's entry, where `ids` has one, this node's
+        identity (INVALID_ARGUMENT naming the party)."""
+        for p in ids:
             try:
                 p.check()
             except IdentityError as exc:
                 raise InvalidArgument(f"party_identities: party {p.party}: {exc}") from None
-        if req.party_identities[named.index(req.party_index)] != self.identity(req.party_index):
+        own = [p for p in ids if p.party == party_index]
+        if own and own[0] != self.identity(party_index):
             raise InvalidArgument(
-                f"party_identities: the entry for party {req.party_index} (this node) is not this node's identity"
+                f"party_identities: the entry for party {party_index} (this node) is not this node's identity"
             )
 
     # ----- refresh and reshare (docs/contract.md §12) ----------------------------------------------
@@ -652,15 +658,8 @@ class SessionManager:
             raise InvalidArgument(f"party_identities must name the {req.total_parties} new parties once each")
         for p in ids:
             _check(limits.check_party_index, p.party, "party_identities")
-            try:
-                p.check()
-            except IdentityError as exc:
-                raise InvalidArgument(f"party_identities: party {p.party}: {exc}") from None
         _check(limits.check_party_index, req.party_index, "party_index")
-        if req.party_index in named and ids[named.index(req.party_index)] != self.identity(req.party_index):
-            raise InvalidArgument(
-                f"party_identities: the entry for party {req.party_index} (this node) is not this node's identity"
-            )
+        self._check_identity_keys(ids, req.party_index)
         return tuple(sorted(ids, key=lambda p: p.party))
 
     def _lifecycle_builder(
